@@ -1,0 +1,47 @@
+"""pyflink-kinesis: one Kinesis ingress/egress spec for PyFlink jobs, Flink SQL and Beam pipelines.
+
+Configure once, in code (StateFun's builders in snake_case) or in StateFun module
+YAML, and hand the same spec to every engine. Importing this package needs
+neither PyFlink nor Beam.
+"""
+
+from .credentials import AwsCredentials, Secret
+from .errors import ConfigError, ConfigWarning
+from .position import KinesisIngressStartupPosition, parse_date
+from .properties import masked
+from .records import EgressRecord, IngressRecord, RoutableMessage
+from .region import AwsRegion
+from .serde import KinesisEgressSerializer, KinesisIngressDeserializer
+from .spec import (
+    KinesisEgressBuilder,
+    KinesisEgressSpec,
+    KinesisIngressBuilder,
+    KinesisIngressSpec,
+    Routing,
+)
+from .yaml_module import KinesisModule, load_module
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "AwsCredentials",
+    "AwsRegion",
+    "ConfigError",
+    "ConfigWarning",
+    "EgressRecord",
+    "IngressRecord",
+    "KinesisEgressBuilder",
+    "KinesisEgressSerializer",
+    "KinesisEgressSpec",
+    "KinesisIngressBuilder",
+    "KinesisIngressDeserializer",
+    "KinesisIngressSpec",
+    "KinesisIngressStartupPosition",
+    "KinesisModule",
+    "RoutableMessage",
+    "Routing",
+    "Secret",
+    "load_module",
+    "masked",
+    "parse_date",
+]

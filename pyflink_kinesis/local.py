@@ -1,0 +1,259 @@
+"""The embedded local Kinesis: the pinned npm emulator (kinesis-local), on 127.0.0.1 only."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any, Optional
+
+from .credentials import AwsCredentials
+from .region import AwsRegion
+
+EMULATOR_PACKAGE = "kinesis-local"
+PACKAGE_DIR = Path(__file__).parent / "emulator"
+LOCAL_REGION = "us-east-1"
+# The emulator accepts any key; these are not secrets.
+LOCAL_CREDENTIALS = AwsCredentials.basic("local", "local")
+
+
+class EmulatorError(RuntimeError):
+    """The local Kinesis could not be installed or started; the message says why and what to do."""
+
+
+def cache_dir() -> Path:
+    """The user cache directory of pyflink-kinesis (``$PYFLINK_KINESIS_CACHE`` or ``~/.cache/pyflink-kinesis``)."""
+    base = os.environ.get("PYFLINK_KINESIS_CACHE") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "pyflink-kinesis"
+    )
+    return Path(base)
+
+
+def emulator_main() -> Path:
+    """Path of the emulator's ``main.js``, installing the pinned version with ``npm ci`` on first use.
+
+    ``$PYFLINK_KINESIS_EMULATOR`` may point to an installed ``kinesis-local`` folder instead.
+    """
+    override = os.environ.get("PYFLINK_KINESIS_EMULATOR")
+    if override:
+        main = Path(override) / "main.js"
+        if not main.is_file():
+            raise EmulatorError(f"PYFLINK_KINESIS_EMULATOR={override} has no main.js of {EMULATOR_PACKAGE}")
+        return main
+    lock = (PACKAGE_DIR / "package-lock.json").read_bytes()
+    import hashlib
+
+    target = cache_dir() / "emulator" / hashlib.sha256(lock).hexdigest()[:12]
+    main = target / "node_modules" / EMULATOR_PACKAGE / "main.js"
+    if main.is_file():
+        return main
+    npm = shutil.which("npm")
+    if npm is None:
+        raise EmulatorError("npm was not found on PATH; install Node.js 20 with npm to run the local Kinesis")
+    target.mkdir(parents=True, exist_ok=True)
+    for name in ("package.json", "package-lock.json"):
+        shutil.copyfile(PACKAGE_DIR / name, target / name)
+    result = subprocess.run(
+        [npm, "ci", "--no-audit", "--no-fund", "--ignore-scripts"], cwd=target, capture_output=True, text=True
+    )
+    if result.returncode != 0 or not main.is_file():
+        raise EmulatorError(f"npm ci of {EMULATOR_PACKAGE} failed in {target}:\n{result.stdout}{result.stderr}")
+    return main
+
+
+def free_port() -> int:
+    """A TCP port that is free on 127.0.0.1 now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class LocalKinesis:
+    """Starts and stops the local Kinesis emulator on 127.0.0.1.
+
+    Use it as a context manager::
+
+        with LocalKinesis() as kinesis:
+            client = kinesis.client()
+            spec = builder.with_aws_region(kinesis.region).with_aws_credentials(kinesis.credentials)
+
+    Args:
+        port: Plain HTTP port (0 picks a free one).
+        tls_port: HTTPS port with the emulator's self-signed certificate (0 picks a free one).
+        persist_path: A folder to persist streams in, so they survive a restart; ``None`` keeps them in memory.
+        shard_limit: The most shards the emulator allows.
+        startup_timeout: Seconds to wait until it answers.
+        log_path: Where its output goes (default: a file in the cache directory).
+    """
+
+    def __init__(
+        self,
+        port: int = 0,
+        tls_port: int = 0,
+        persist_path: Optional[str] = None,
+        shard_limit: int = 200,
+        startup_timeout: float = 60.0,
+        log_path: Optional[str] = None,
+    ) -> None:
+        self.port = port or free_port()
+        self.tls_port = tls_port or free_port()
+        self.persist_path = persist_path
+        self.shard_limit = shard_limit
+        self.startup_timeout = startup_timeout
+        self.log_path = Path(log_path) if log_path else cache_dir() / "logs" / f"kinesis-local-{self.port}.log"
+        self._process: Optional[subprocess.Popen[bytes]] = None
+
+    @property
+    def endpoint(self) -> str:
+        """The plain HTTP endpoint, e.g. ``http://127.0.0.1:4568``."""
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def tls_endpoint(self) -> str:
+        """The HTTPS endpoint (self-signed certificate)."""
+        return f"https://127.0.0.1:{self.tls_port}"
+
+    @property
+    def region(self) -> AwsRegion:
+        """An AwsRegion pointing at the emulator's plain endpoint."""
+        return AwsRegion.of_custom_endpoint(self.endpoint, LOCAL_REGION)
+
+    @property
+    def credentials(self) -> AwsCredentials:
+        """Dummy credentials the emulator accepts."""
+        return LOCAL_CREDENTIALS
+
+    def environment(self) -> dict[str, str]:
+        """The emulator's environment: ports, fast state changes, quiet logs, optional persistence."""
+        env = dict(os.environ)
+        env.update(
+            KINESIS_MOCK_PLAIN_PORT=str(self.port),
+            KINESIS_MOCK_TLS_PORT=str(self.tls_port),
+            LOG_LEVEL="ERROR",
+            ROOT_LOG_LEVEL="ERROR",
+            SHARD_LIMIT=str(self.shard_limit),
+            AWS_REGION=LOCAL_REGION,
+        )
+        for op in ("CREATE_STREAM", "DELETE_STREAM", "SPLIT_SHARD", "MERGE_SHARDS", "UPDATE_SHARD_COUNT",
+                   "REGISTER_STREAM_CONSUMER", "DEREGISTER_STREAM_CONSUMER", "UPDATE_STREAM_MODE"):
+            env[f"{op}_DURATION"] = "0ms"
+        if self.persist_path:
+            env.update(SHOULD_PERSIST_DATA="true", LOAD_DATA_IF_EXISTS="true",
+                       PERSIST_PATH=str(Path(self.persist_path).resolve()), PERSIST_INTERVAL="100ms")
+        return env
+
+    def start(self) -> "LocalKinesis":
+        """Start the emulator and wait until it answers; raises EmulatorError with its log if it does not."""
+        if self._process is not None:
+            return self
+        main = emulator_main()
+        node = shutil.which("node")
+        if node is None:
+            raise EmulatorError("node was not found on PATH; install Node.js 20 to run the local Kinesis")
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        with open(self.log_path, "wb") as log:
+            self._process = subprocess.Popen(
+                [node, "-r", str(PACKAGE_DIR / "loopback.js"), str(main)],
+                cwd=main.parent,  # it reads its TLS certificate (server.json) from here
+                env=self.environment(),
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        deadline = time.monotonic() + self.startup_timeout
+        while time.monotonic() < deadline:
+            if self._process.poll() is not None:
+                raise EmulatorError(f"the local Kinesis exited with {self._process.returncode}:\n{self._log_tail()}")
+            if self.healthy():
+                return self
+            time.sleep(0.1)
+        self.stop()
+        raise EmulatorError(f"the local Kinesis did not answer within {self.startup_timeout:.0f} s:\n{self._log_tail()}")
+
+    def healthy(self) -> bool:
+        """True when the emulator answers its health check."""
+        try:
+            with urllib.request.urlopen(f"{self.endpoint}/healthcheck", timeout=1) as response:
+                return response.status == 200
+        except OSError:
+            return False
+
+    def stop(self) -> None:
+        """Stop the emulator (its persisted data, if any, stays)."""
+        process, self._process = self._process, None
+        if process is None or process.poll() is not None:
+            return
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=10)
+
+    @property
+    def pid(self) -> Optional[int]:
+        """The emulator's process id while it runs."""
+        return self._process.pid if self._process else None
+
+    def client(self, **config: Any) -> Any:
+        """A boto3 Kinesis client for the emulator.
+
+        Args:
+            config: botocore ``Config`` arguments, e.g. ``retries={"max_attempts": 0}``.
+        """
+        import boto3
+        from botocore.config import Config
+
+        return boto3.client(
+            "kinesis",
+            endpoint_url=self.endpoint,
+            region_name=LOCAL_REGION,
+            aws_access_key_id="local",
+            aws_secret_access_key="local",
+            config=Config(**config) if config else None,
+        )
+
+    def state(self) -> dict[str, Any]:
+        """What ``pyflink-kinesis local status`` prints."""
+        return {"pid": self.pid, "endpoint": self.endpoint, "tls_endpoint": self.tls_endpoint, "region": LOCAL_REGION}
+
+    def _log_tail(self, lines: int = 30) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return "(no log)"
+
+    def __enter__(self) -> "LocalKinesis":
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def wait_for_stream(client: Any, stream: str, timeout: float = 30.0) -> dict[str, Any]:
+    """Wait until ``stream`` is ACTIVE and return its DescribeStreamSummary description."""
+    deadline = time.monotonic() + timeout
+    while True:
+        summary = client.describe_stream_summary(StreamName=stream)["StreamDescriptionSummary"]
+        if summary["StreamStatus"] == "ACTIVE":
+            return summary
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"stream {stream} is still {summary['StreamStatus']} after {timeout:.0f} s")
+        time.sleep(0.05)
+
+
+def create_stream(client: Any, stream: str, shards: int = 1, timeout: float = 30.0) -> dict[str, Any]:
+    """Create ``stream`` if it does not exist and wait until it is ACTIVE."""
+    try:
+        client.create_stream(StreamName=stream, ShardCount=shards)
+    except client.exceptions.ResourceInUseException:
+        pass
+    return wait_for_stream(client, stream, timeout)
+
+
+__all__ = ["LocalKinesis", "EmulatorError", "create_stream", "wait_for_stream", "cache_dir"]

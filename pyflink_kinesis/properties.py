@@ -1,0 +1,241 @@
+"""Client properties: validation, and translation of a spec into the Flink connector's key space.
+
+One translation serves every engine. A spec becomes a dict in the key space of
+the Flink AWS connector (``aws.region``, ``aws.credentials.provider``, ...);
+the SQL options rename a few keys of it, and boto3's session and client
+arguments are read back from it, so all engines agree on what a spec means.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from typing import Any, Iterable, Mapping, Optional
+
+from .credentials import MASK, AwsCredentials
+from .errors import ConfigError, ConfigWarning, did_you_mean
+from .region import AwsRegion, resolve_default_region
+
+PASSTHROUGH_PREFIXES = ("aws.", "source.", "sink.")
+PROVIDER = "aws.credentials.provider"
+SECRET_WORDS = ("secretkey", "secret", "sessiontoken", "password")
+LOCAL_DEFAULTS = {"aws.trust.all.certificates": "true", "aws.http.protocol.version": "HTTP1_1"}
+
+
+@dataclass(frozen=True)
+class LegacyKey:
+    """An AWS SDK v1 ClientConfiguration or KPL property that StateFun users have.
+
+    Attributes:
+        flink: The Flink connector (SDK v2) key it maps to, if any.
+        botocore: The botocore ``Config`` argument it maps to, if any.
+        botocore_scale: Multiplier from the v1 unit to botocore's (milliseconds to seconds).
+    """
+
+    flink: Optional[str] = None
+    botocore: Optional[str] = None
+    botocore_scale: float = 1.0
+
+
+LEGACY_KEYS: dict[str, LegacyKey] = {
+    "SocketTimeout": LegacyKey("aws.http-client.read-timeout", "read_timeout", 0.001),
+    "RequestTimeout": LegacyKey("aws.http-client.read-timeout", "read_timeout", 0.001),
+    "MaxConnections": LegacyKey("aws.http-client.max-concurrency", "max_pool_connections"),
+    "ConnectionTimeout": LegacyKey(None, "connect_timeout", 0.001),
+    "ConnectTimeout": LegacyKey(None, "connect_timeout", 0.001),
+    "MaxErrorRetry": LegacyKey(None, "total_max_attempts"),
+    "TcpKeepAlive": LegacyKey(None, "tcp_keepalive"),
+    "UseTcpKeepAlive": LegacyKey(None, "tcp_keepalive"),
+    "RecordMaxBufferedTime": LegacyKey("sink.flush-buffer.timeout"),
+    "CollectionMaxCount": LegacyKey("sink.batch.max-size"),
+}
+# Known names with no equivalent in the SDK v2 connector or botocore: accepted with a warning.
+UNSUPPORTED_LEGACY_KEYS = frozenset(
+    {
+        "ThreadingModel", "ThreadPoolSize", "AggregationEnabled", "AggregationMaxCount", "AggregationMaxSize",
+        "CollectionMaxSize", "RecordTtl", "RateLimit", "FailIfThrottled", "VerifyCertificate", "LogLevel",
+        "MetricsLevel", "MetricsGranularity", "MetricsNamespace", "MetricsUploadDelay", "MinConnections",
+        "CredentialsRefreshDelay", "EnableCoreDumps", "NativeExecutable", "TempDirectory", "CloudwatchEndpoint",
+        "CloudwatchPort", "KinesisEndpoint", "KinesisPort", "Region", "UserAgent", "Protocol", "ProxyHost",
+        "ProxyPort", "ProxyUsername", "ProxyPassword", "ConnectionTTL", "ConnectionMaxIdleMillis", "UseGzip",
+        "UseReaper", "ClientExecutionTimeout", "SocketBufferSizeHints", "SignerOverride", "UseExpectContinue",
+        "ResponseMetadataCacheSize", "CacheResponseMetadata", "ValidateAfterInactivityMillis", "MaxConsecutiveRetriesBeforeThrottling",
+    }
+)
+_NUMERIC_LEGACY = {name for name, key in LEGACY_KEYS.items() if name not in ("TcpKeepAlive", "UseTcpKeepAlive")}
+
+
+def as_property_value(value: Any) -> str:
+    """Client property values are text, as in StateFun; booleans are written the Java way."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def check_client_property(key: object, value: Any, field: str = "client_properties") -> tuple[str, str]:
+    """Validate one client property and return it as ``(key, text)``.
+
+    Keys ``aws.*``, ``source.*`` and ``sink.*`` pass through to the connector; AWS
+    SDK v1 names map to their SDK v2 and botocore equivalents; known v1 names
+    without one are accepted with a :class:`ConfigWarning`; anything else is an error.
+    """
+    if not isinstance(key, str) or not key:
+        raise ConfigError(f"expected a property name, got {key!r}", field=field)
+    if value is None or isinstance(value, (dict, list)):
+        raise ConfigError(f"expected a text or number value, got {value!r}", field=f"{field}.{key}")
+    text = as_property_value(value)
+    if key.startswith(PASSTHROUGH_PREFIXES):
+        return key, text
+    if key in LEGACY_KEYS:
+        if key in _NUMERIC_LEGACY:
+            try:
+                if float(text) < 0:
+                    raise ValueError
+            except ValueError:
+                raise ConfigError(f"expected a non-negative number, got '{text}'", field=f"{field}.{key}") from None
+        return key, text
+    if key in UNSUPPORTED_LEGACY_KEYS:
+        warnings.warn(
+            f"{field}.{key}: this AWS SDK v1 / KPL setting has no equivalent in the AWS SDK v2 Kinesis "
+            "connector or botocore and is ignored",
+            ConfigWarning,
+            stacklevel=3,
+        )
+        return key, text
+    known = list(LEGACY_KEYS) + sorted(UNSUPPORTED_LEGACY_KEYS)
+    raise ConfigError(
+        f"unknown client property '{key}'{did_you_mean(key, known)}; expected a key starting with "
+        f"'aws.', 'source.' or 'sink.', or an AWS SDK v1 client setting such as SocketTimeout or MaxConnections",
+        field=f"{field}.{key}",
+    )
+
+
+def credential_properties(credentials: AwsCredentials, prefix: str = PROVIDER) -> dict[str, str]:
+    """The Flink connector's ``aws.credentials.provider`` keys for ``credentials``."""
+    c = credentials
+    if c.kind == "default":
+        return {prefix: "AUTO"}
+    if c.kind == "basic":
+        assert c.access_key_id and c.secret_access_key
+        return {
+            prefix: "BASIC",
+            f"{prefix}.basic.accesskeyid": c.access_key_id,
+            f"{prefix}.basic.secretkey": c.secret_access_key.reveal(),
+        }
+    if c.kind == "profile":
+        out = {prefix: "PROFILE", f"{prefix}.profile.name": c.profile_name or ""}
+        if c.profile_path:
+            out[f"{prefix}.profile.path"] = c.profile_path
+        return out
+    out = {f"{prefix}.role.arn": c.role_arn or ""}
+    if c.role_session_name:
+        out[f"{prefix}.role.sessionName"] = c.role_session_name
+    if c.kind == "assume-role":
+        out[prefix] = "ASSUME_ROLE"
+        if c.external_id:
+            out[f"{prefix}.role.externalId"] = c.external_id
+        out.update(credential_properties(c.source or AwsCredentials.from_default_provider_chain(), f"{prefix}.role.provider"))
+        return out
+    out[prefix] = "WEB_IDENTITY_TOKEN"
+    out[f"{prefix}.webIdentityToken.file"] = c.web_identity_token_file or ""
+    return out
+
+
+def credentials_from_properties(props: Mapping[str, str], prefix: str = PROVIDER) -> AwsCredentials:
+    """Read credentials back from Flink connector keys (the inverse of :func:`credential_properties`)."""
+    kind = props.get(prefix, "AUTO").upper()
+    get = lambda suffix: props.get(f"{prefix}.{suffix}")  # noqa: E731
+    try:
+        if kind in ("AUTO", "ENV_VAR"):
+            return AwsCredentials.from_default_provider_chain()
+        if kind == "BASIC":
+            return AwsCredentials.basic(get("basic.accesskeyid"), get("basic.secretkey"))  # type: ignore[arg-type]
+        if kind == "PROFILE":
+            return AwsCredentials.profile(get("profile.name") or "default", get("profile.path"))
+        if kind == "ASSUME_ROLE":
+            source = credentials_from_properties(props, f"{prefix}.role.provider")
+            return AwsCredentials.assume_role(
+                get("role.arn"), get("role.sessionName") or "pyflink-kinesis", get("role.externalId"), source  # type: ignore[arg-type]
+            )
+        if kind == "WEB_IDENTITY_TOKEN":
+            return AwsCredentials.web_identity(get("role.arn"), get("webIdentityToken.file"), get("role.sessionName"))  # type: ignore[arg-type]
+    except ConfigError as e:
+        raise ConfigError(e.reason, field=f"{prefix}.{e.field}") from None
+    raise ConfigError(
+        f"'{kind}' credentials exist only in the Java connector; use AUTO, BASIC, PROFILE, ASSUME_ROLE "
+        "or WEB_IDENTITY_TOKEN for a spec that also runs in Python (Beam, CLI)",
+        field=prefix,
+    )
+
+
+def aws_properties(
+    region: Optional[AwsRegion],
+    credentials: Optional[AwsCredentials],
+    client_properties: Iterable[tuple[str, str]],
+) -> dict[str, str]:
+    """Merge client properties and named settings into Flink connector keys.
+
+    Client properties come first; named settings override them. An unset
+    (``None``) region or credentials leaves the properties' own ``aws.region`` or
+    ``aws.credentials.provider`` in place, else falls back to the default chain.
+    """
+    out: dict[str, str] = {}
+    for key, value in client_properties:
+        if key.startswith(PASSTHROUGH_PREFIXES):
+            out[key] = value
+        elif key in LEGACY_KEYS and LEGACY_KEYS[key].flink:
+            out[LEGACY_KEYS[key].flink] = value  # type: ignore[index]
+    if region is not None and region.kind != "default":
+        out["aws.region"] = region.region_id  # type: ignore[assignment]
+        if region.endpoint:
+            out["aws.endpoint"] = region.endpoint
+        else:
+            out.pop("aws.endpoint", None)
+    if "aws.region" not in out:
+        out["aws.region"] = resolve_default_region()
+    if region is not None and region.is_local:
+        for key, value in LOCAL_DEFAULTS.items():
+            out.setdefault(key, value)
+    if credentials is not None and credentials.kind != "default":
+        for key in [k for k in out if k == PROVIDER or k.startswith(PROVIDER + ".")]:
+            del out[key]
+        out.update(credential_properties(credentials))
+    out.setdefault(PROVIDER, "AUTO")
+    return out
+
+
+def sql_key(key: str) -> str:
+    """The SQL ``kinesis`` table drops the word ``provider`` from credential sub-keys."""
+    if key.startswith(PROVIDER + "."):
+        return "aws.credentials." + key[len(PROVIDER) + 1 :]
+    return key
+
+
+def is_secret_key(key: str) -> bool:
+    """True for keys whose values must never be shown."""
+    return any(word in key.lower().replace("-", "").replace("_", "") for word in SECRET_WORDS)
+
+
+def masked(props: Mapping[str, Any]) -> dict[str, Any]:
+    """A copy of ``props`` with secret values replaced by ``****``, for printing."""
+    return {k: (MASK if is_secret_key(k) else v) for k, v in props.items()}
+
+
+def botocore_settings(props: Mapping[str, str], client_properties: Iterable[tuple[str, str]]) -> dict[str, Any]:
+    """botocore ``Config`` arguments from the merged Flink keys and SDK v1 names without a Flink key."""
+    config: dict[str, Any] = {}
+    if "aws.http-client.read-timeout" in props:
+        config["read_timeout"] = float(props["aws.http-client.read-timeout"]) / 1000
+    if "aws.http-client.max-concurrency" in props:
+        config["max_pool_connections"] = int(float(props["aws.http-client.max-concurrency"]))
+    for key, value in client_properties:
+        legacy = LEGACY_KEYS.get(key)
+        if legacy is None or legacy.flink or not legacy.botocore:
+            continue
+        if legacy.botocore == "tcp_keepalive":
+            config["tcp_keepalive"] = value.strip().lower() == "true"
+        elif legacy.botocore == "total_max_attempts":
+            config["retries"] = {"total_max_attempts": int(float(value)) + 1, "mode": "standard"}
+        else:
+            config[legacy.botocore] = float(value) * legacy.botocore_scale
+    return config
