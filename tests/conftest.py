@@ -1,0 +1,48 @@
+"""Shared fixtures: one local Kinesis emulator per test session, on 127.0.0.1, started by the tests."""
+
+from __future__ import annotations
+
+import itertools
+import os
+from typing import Any, Callable, Iterator
+
+import pytest
+
+from pyflink_kinesis.local import LocalKinesis, create_stream
+
+_names = itertools.count()
+
+
+@pytest.fixture(scope="session")
+def kinesis() -> Iterator[LocalKinesis]:
+    """The embedded local Kinesis (kinesis-local), started once for the session."""
+    with LocalKinesis() as local:
+        yield local
+
+
+@pytest.fixture
+def client(kinesis: LocalKinesis) -> Any:
+    """A boto3 Kinesis client for the local emulator."""
+    return kinesis.client()
+
+
+@pytest.fixture
+def new_stream(kinesis: LocalKinesis, client: Any) -> Callable[..., str]:
+    """Create a fresh ACTIVE stream with a unique name: ``new_stream(shards=2)`` returns its name."""
+
+    def make(shards: int = 1, prefix: str = "test") -> str:
+        name = f"{prefix}-{os.getpid()}-{next(_names)}"
+        create_stream(client, name, shards)
+        return name
+
+    return make
+
+
+@pytest.fixture(autouse=True)
+def _no_real_aws(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests never reach real AWS: no ambient credentials or profiles leak in."""
+    for var in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE", "AWS_DEFAULT_PROFILE"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", os.devnull)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", os.devnull)
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
