@@ -152,9 +152,9 @@ def _client(args: argparse.Namespace) -> Any:
     from .region import AwsRegion
     from .spec import KinesisEgressBuilder
 
-    builder = KinesisEgressBuilder.for_identifier("cli/streams").with_aws_region(
-        AwsRegion.of_custom_endpoint(endpoint, args.region))
-    if args.endpoint is None:
+    region = AwsRegion.of_custom_endpoint(endpoint, args.region)
+    builder = KinesisEgressBuilder.for_identifier("cli/streams").with_aws_region(region)
+    if region.is_local:  # emulators accept any key; the default chain may have none
         builder.with_aws_credentials(AwsCredentials.basic("local", "local"))
     return builder.build().create_client()
 
@@ -277,6 +277,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except EmulatorError as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
+    except Exception as e:  # botocore's errors (no credentials, unreachable endpoint, API errors)
+        if type(e).__module__.startswith("botocore"):
+            print(f"error: {e}", file=sys.stderr)
+            return 1
+        raise
 
 
 if __name__ == "__main__":

@@ -66,6 +66,17 @@ def emulator_main() -> Path:
     return main
 
 
+def port_is_free(port: int) -> bool:
+    """True when nothing listens on ``port`` of 127.0.0.1."""
+    with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as node does: TIME_WAIT is no conflict
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
 def free_port() -> int:
     """A TCP port that is free on 127.0.0.1 now."""
     with socket.socket() as s:
@@ -151,6 +162,9 @@ class LocalKinesis:
         """Start the emulator and wait until it answers; raises EmulatorError with its log if it does not."""
         if self._process is not None:
             return self
+        for port in (self.port, self.tls_port):
+            if not port_is_free(port):
+                raise EmulatorError(f"port {port} on 127.0.0.1 is in use; stop what holds it or pick another port")
         main = emulator_main()
         node = shutil.which("node")
         if node is None:
