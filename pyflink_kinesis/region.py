@@ -56,9 +56,13 @@ def resolve_default_region() -> str:
     Raises:
         ConfigError: when no region is configured anywhere, saying how to set one.
     """
+    import os
+
     import botocore.session
 
-    region = botocore.session.get_session().get_config_variable("region")
+    # AWS_REGION is what the AWS SDKs (and so the Flink connector) read; botocore reads only
+    # AWS_DEFAULT_REGION and the profile, so check AWS_REGION first.
+    region = os.environ.get("AWS_REGION") or botocore.session.get_session().get_config_variable("region")
     if not region:
         raise ConfigError(
             "no AWS region is configured for the default provider chain; set AWS_REGION "
