@@ -38,7 +38,10 @@ def parse_date(text: object) -> datetime:
         offset = timezone.utc
     else:
         digits = tz[1:].replace(":", "").ljust(4, "0")
-        delta = timedelta(hours=int(digits[:2]), minutes=int(digits[2:]))
+        hours, minutes = int(digits[:2]), int(digits[2:])
+        if hours > 23 or minutes > 59:
+            raise ConfigError(f"'{text}' has an invalid time zone offset '{match['tz']}'; expected {DATE_FORMATS}")
+        delta = timedelta(hours=hours, minutes=minutes)
         offset = timezone(delta if tz[0] == "+" else -delta)
     try:
         naive = datetime.fromisoformat(f"{match['date']}T{clock}.{frac}")
