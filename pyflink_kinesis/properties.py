@@ -82,7 +82,8 @@ def check_client_property(key: object, value: Any, field: str = "client_properti
     if not isinstance(key, str) or not key:
         raise ConfigError(f"expected a property name, got {key!r}", field=field)
     if value is None or isinstance(value, (dict, list)):
-        raise ConfigError(f"expected a text or number value, got {value!r}", field=f"{field}.{key}")
+        shown = MASK if is_secret_key(key) else repr(value)
+        raise ConfigError(f"expected a text or number value, got {shown}", field=f"{field}.{key}")
     text = as_property_value(value)
     if key.startswith(PASSTHROUGH_PREFIXES):
         return key, text

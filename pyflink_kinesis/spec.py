@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import timezone
 from typing import Any, Callable, Iterable, Mapping, Optional
 
-from .credentials import AwsCredentials
+from .credentials import MASK, AwsCredentials
 from .errors import ConfigError
 from .position import KinesisIngressStartupPosition, parse_date
-from .properties import aws_properties, botocore_settings, check_client_property, sql_key
+from .properties import aws_properties, botocore_settings, check_client_property, is_secret_key, sql_key
 from .region import AwsRegion
 from .serde import DeserializerLike, SerializerLike, as_function
 
@@ -51,12 +51,22 @@ class Routing:
     targets: tuple[str, ...]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class _AwsSpec:
     id: str
     region: AwsRegion
     credentials: AwsCredentials
     client_properties: tuple[tuple[str, str], ...]
+
+    def __repr__(self) -> str:
+        # The dataclass repr, with secret client properties (aws.*.secretkey, ...) shown as ****.
+        parts = []
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if f.name == "client_properties":
+                value = tuple((k, MASK if is_secret_key(k) else v) for k, v in value)
+            parts.append(f"{f.name}={value!r}")
+        return f"{type(self).__name__}({', '.join(parts)})"
 
     def aws_properties(self) -> dict[str, str]:
         """The AWS client keys of the Flink connector (``aws.region``, ``aws.credentials.provider``, ...)."""
@@ -83,7 +93,7 @@ class _AwsSpec:
         return create_client(self.aws_properties(), self.botocore_config(), session)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class KinesisIngressSpec(_AwsSpec):
     """What to read from Kinesis and how. Build it with :class:`KinesisIngressBuilder` or load it from YAML.
 
@@ -132,7 +142,7 @@ class KinesisIngressSpec(_AwsSpec):
         return options
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class KinesisEgressSpec(_AwsSpec):
     """Where and how to write to Kinesis. Build it with :class:`KinesisEgressBuilder` or load it from YAML.
 
