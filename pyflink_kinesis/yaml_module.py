@@ -23,6 +23,7 @@ from .spec import (
     KinesisEgressSpec,
     KinesisIngressBuilder,
     KinesisIngressSpec,
+    check_identifier,
 )
 
 INGRESS_KINDS = {
@@ -46,6 +47,19 @@ CREDENTIAL_KEYS = {
     "web-identity": ({"roleArn", "webIdentityTokenFile"}, {"roleSessionName"}),
 }
 POSITION_KEYS = {"latest": set(), "earliest": set(), "date": {"date"}}
+CREDENTIAL_FIELDS = {
+    "access_key_id": "accessKeyId",
+    "secret_access_key": "secretAccessKey",
+    "profile_name": "profileName",
+    "profile_path": "profilePath",
+    "role_arn": "roleArn",
+    "role_session_name": "roleSessionName",
+    "external_id": "externalId",
+    "web_identity_token_file": "webIdentityTokenFile",
+    "source": "source",
+}
+# What else a 1.0-3.0 module's spec may hold besides Kinesis components (skipped, not errors).
+MODULE_SPEC_KEYS = {"ingresses", "egresses", "functions", "routers", "endpoints"}
 
 
 # --- YAML with line numbers ----------------------------------------------------------------------
@@ -154,11 +168,22 @@ class _At:
             )
         return name
 
-    def build(self, make: Callable[[], Any]) -> Any:
-        """Run an API constructor; its ConfigError is re-raised at this YAML location."""
+    def build(self, make: Callable[[], Any], fields: Optional[dict[str, str]] = None) -> Any:
+        """Run an API constructor; its ConfigError is re-raised at this YAML location.
+
+        Args:
+            make: The constructor call.
+            fields: API field names (``role_arn``) to YAML keys (``roleArn``) under this location,
+                so an error about one field points at its own line.
+        """
         try:
             return make()
         except ConfigError as e:
+            if e.file is not None:  # already located in the YAML (raised by a nested _At)
+                raise
+            key = (fields or {}).get(e.field or "")
+            if key is not None and isinstance(self.value, dict) and key in self.value:
+                raise self.child(key).fail(e.reason) from None
             raise self.fail(e.reason) from None
 
 
@@ -209,16 +234,22 @@ def parse_credentials(at: _At) -> AwsCredentials:
     if kind == "default":
         return AwsCredentials.from_default_provider_chain()
     if kind == "basic":
-        return at.build(lambda: AwsCredentials.basic(value("accessKeyId"), value("secretAccessKey")))  # type: ignore[arg-type]
+        return at.build(
+            lambda: AwsCredentials.basic(value("accessKeyId"), value("secretAccessKey")), CREDENTIAL_FIELDS  # type: ignore[arg-type]
+        )
     if kind == "profile":
-        return at.build(lambda: AwsCredentials.profile(value("profileName"), value("profilePath")))  # type: ignore[arg-type]
+        return at.build(
+            lambda: AwsCredentials.profile(value("profileName"), value("profilePath")), CREDENTIAL_FIELDS  # type: ignore[arg-type]
+        )
     if kind == "assume-role":
         source = parse_credentials(at.child("source")) if "source" in at.value else None
         return at.build(
-            lambda: AwsCredentials.assume_role(value("roleArn"), value("roleSessionName"), value("externalId"), source)  # type: ignore[arg-type]
+            lambda: AwsCredentials.assume_role(value("roleArn"), value("roleSessionName"), value("externalId"), source),  # type: ignore[arg-type]
+            CREDENTIAL_FIELDS,
         )
     return at.build(
-        lambda: AwsCredentials.web_identity(value("roleArn"), value("webIdentityTokenFile"), value("roleSessionName"))  # type: ignore[arg-type]
+        lambda: AwsCredentials.web_identity(value("roleArn"), value("webIdentityTokenFile"), value("roleSessionName")),  # type: ignore[arg-type]
+        CREDENTIAL_FIELDS,
     )
 
 
@@ -278,17 +309,26 @@ def parse_ingress(at: _At, identifier: str, kind: str) -> KinesisIngressSpec:
     streams = at.child("streams")
     if not streams.value:
         raise streams.fail("expected at least one stream")
+    seen: dict[str, int] = {}
+
+    def first_time(name: str, where: _At) -> None:
+        if name in seen:
+            raise where.fail(f"duplicate stream '{name}' (first at line {seen[name]})")
+        seen[name] = where.line
+
     for item in streams.items():
         if isinstance(item.value, str) and "deserializer" in at.value:
             item.build(lambda: builder.with_stream(item.value))
+            first_time(item.value, item)
             continue
         other = "typeUrl" if type_key == "valueType" else "valueType"
         if isinstance(item.value, dict) and other in item.value and type_key not in item.value:
             raise item.child(other).fail(f"format {kind} calls this key '{type_key}', not '{other}'")
         item.mapping({"stream", type_key, "targets"}, {"stream", type_key, "targets"}, " of a routed stream")
-        targets = [t.text() for t in item.child("targets").items()]
+        targets = [t.build(lambda: check_identifier(t.text())) for t in item.child("targets").items()]
         stream, type_url = item.child("stream").text(), item.child(type_key).text()
-        item.build(lambda: builder.with_routing(stream, type_url, targets))
+        item.build(lambda: builder.with_routing(stream, type_url, targets), {"stream": "stream"})
+        first_time(stream, item.child("stream"))
     return at.build(builder.build)
 
 
@@ -343,7 +383,7 @@ class _ModuleBuilder:
                 )
             self.ignored.append((kind, kind_at.line))
             return
-        identifier = id_at.text()
+        identifier = id_at.build(lambda: check_identifier(id_at.text()))
         target = self.ingresses if kind in INGRESS_KINDS else self.egresses
         if identifier in target:
             raise id_at.fail(f"duplicate id '{identifier}'")
@@ -356,9 +396,7 @@ class _ModuleBuilder:
         """Formats 1.0, 2.0 and 3.0: module.spec.ingresses[].ingress{meta{type,id}, spec}."""
         root.mapping({"version", "module"}, {"version", "module"}, " of a StateFun module")
         module = root.child("module").mapping({"meta", "spec"}, {"spec"})
-        spec = module.child("spec")
-        if not isinstance(spec.value, dict):
-            raise spec.fail(f"expected a mapping, got {_kind(spec.value)}")
+        spec = module.child("spec").mapping(MODULE_SPEC_KEYS, set(), " of a module spec")
         for plural, singular in (("ingresses", "ingress"), ("egresses", "egress")):
             if plural not in spec.value:
                 continue
