@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Iterable, Mapping, Optional
 
 from .credentials import MASK, AwsCredentials
-from .errors import ConfigError, ConfigWarning, did_you_mean
+from .errors import ConfigError, ConfigWarning, did_you_mean, user_stacklevel
 from .region import AwsRegion, resolve_default_region
 
 PASSTHROUGH_PREFIXES = ("aws.", "source.", "sink.")
@@ -100,7 +100,7 @@ def check_client_property(key: object, value: Any, field: str = "client_properti
             f"{field}.{key}: this AWS SDK v1 / KPL setting has no equivalent in the AWS SDK v2 Kinesis "
             "connector or botocore and is ignored",
             ConfigWarning,
-            stacklevel=3,
+            stacklevel=user_stacklevel(),
         )
         return key, text
     known = list(LEGACY_KEYS) + sorted(UNSUPPORTED_LEGACY_KEYS)

@@ -15,7 +15,7 @@ from typing import Any, Callable, Iterator, Optional, Union
 import yaml
 
 from .credentials import AwsCredentials
-from .errors import ConfigError, ConfigWarning, did_you_mean, one_of
+from .errors import ConfigError, ConfigWarning, did_you_mean, one_of, user_stacklevel
 from .position import KinesisIngressStartupPosition, parse_date
 from .region import AwsRegion
 from .spec import (
@@ -281,7 +281,7 @@ def parse_client_properties(at: _At, builder: Any) -> None:
             warnings.simplefilter("always")
             entry.build(lambda: builder.with_client_configuration_property(key, entry.value))
         for warning in caught:
-            warnings.warn(f"{entry.file}:{entry.line}: {warning.message}", ConfigWarning, stacklevel=2)
+            warnings.warn(f"{entry.file}:{entry.line}: {warning.message}", ConfigWarning, stacklevel=user_stacklevel())
 
 
 def _common(at: _At, builder: Any) -> None:
