@@ -68,6 +68,7 @@ def _role_session(c: AwsCredentials, region_name: str) -> Any:
         )
     else:
         sts_session = botocore.session.Session()
+        sts_session.set_config_variable("region", region_name)  # the regional STS endpoint, not aws-global
         fetcher = bc.AssumeRoleWithWebIdentityCredentialFetcher(
             client_creator=sts_session.create_client,
             web_identity_token_loader=bc.FileWebIdentityTokenLoader(c.web_identity_token_file),
