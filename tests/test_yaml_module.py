@@ -300,7 +300,8 @@ def test_unsupported_legacy_property_warns_with_location(tmp_path: Path) -> None
         """)
     with pytest.warns(ConfigWarning, match="ThreadingModel") as caught:
         load_module(path)
-    assert any(str(w.message).startswith(f"{path}:5: ") for w in caught)
+    assert [str(w.message).startswith(f"{path}:5: ") for w in caught] == [True]
+    assert caught[0].filename == __file__  # points at the caller of load_module
 
 
 def test_valid_module_gives_no_warning(tmp_path: Path) -> None:
