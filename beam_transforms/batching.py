@@ -1,0 +1,409 @@
+"""A thread-pooled, bounded, retrying PutRecords batcher (no Beam in here; :mod:`.write` wraps it).
+
+:class:`KinesisBatchWriter` takes :class:`~pyflink_kinesis.EgressRecord` objects one at a time, keeps one
+buffer per stream, and sends a buffer as one PutRecords call when it holds ``max_batch_records`` records or
+``max_batch_bytes`` bytes. Up to ``max_concurrent_requests`` calls run at once on a small thread pool (boto3
+clients are thread safe). Records buffered plus records in flight never exceed ``max_outstanding_records``:
+:meth:`KinesisBatchWriter.put` blocks until earlier records are resolved (backpressure). When it would block,
+it first sends the partial buffers, so the bound can be smaller than a batch.
+
+Each call's task retries on its own: only the entries that a partially failed PutRecords reports with a
+retryable ``ErrorCode``, or the whole call after throttling, a 5xx answer or a connection error, with
+exponential backoff and full jitter, bounded by :class:`~.retry.RetryPolicy`. Records that cannot be written
+either become :class:`KinesisFailedRecord` objects (dead-lettering) or make the next :meth:`put` /
+:meth:`flush` raise :class:`KinesisWriteError`.
+
+Ordering: batches to the same stream may be in flight at once and retried entries are resent after later
+ones, so records with the same partition key can land out of order (use ``max_concurrent_requests=1`` and
+no throttling if order matters).
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Callable, Deque, Dict, List, NamedTuple, Optional, Tuple
+
+from pyflink_kinesis.records import MAX_RECORD_BYTES, EgressRecord
+
+from .retry import RETRYABLE_ENTRY_ERRORS, RetryPolicy, call_error_code, is_retryable_call_error
+
+MAX_BATCH_RECORDS = 500  # PutRecords: at most 500 records per call
+MAX_BATCH_BYTES = 5 * 1024 * 1024  # PutRecords: at most 5 MiB per call, partition keys included
+# put()/flush() waits in slices of this many seconds, re-checking for errors in between.
+_WAIT_SLICE = 1.0
+
+
+class KinesisWriteResult(NamedTuple):
+    """Where one record was written.
+
+    Attributes:
+        stream: The stream it was written to.
+        partition_key: Its partition key.
+        explicit_hash_key: Its explicit hash key, or ``None``.
+        shard_id: The shard Kinesis put it in, e.g. ``"shardId-000000000001"``.
+        sequence_number: Its sequence number within that shard.
+        attempts: PutRecords calls it took (1 when it went through at once).
+    """
+
+    stream: str
+    partition_key: str
+    explicit_hash_key: Optional[str]
+    shard_id: str
+    sequence_number: str
+    attempts: int
+
+
+class KinesisFailedRecord(NamedTuple):
+    """A record that was not written (dead-letter output).
+
+    Attributes:
+        record: The record, as the serializer made it.
+        error_code: ``RecordTooLarge``, the PutRecords entry ``ErrorCode`` or the whole-call error code.
+        error_message: What went wrong, in words.
+        attempts: PutRecords calls made for it (0 for records rejected before sending).
+    """
+
+    record: EgressRecord
+    error_code: str
+    error_message: str
+    attempts: int
+
+
+class RecordTooLargeError(ValueError):
+    """A record is larger than Kinesis accepts (1 MiB of data plus partition key)."""
+
+    def __init__(self, record: EgressRecord, limit: int = MAX_RECORD_BYTES) -> None:
+        self.record = record
+        self.limit = limit
+        super().__init__(too_large_message(record, limit))
+
+
+def too_large_message(record: EgressRecord, limit: int = MAX_RECORD_BYTES) -> str:
+    """The error text for a record over ``limit`` bytes, naming its stream, partition key and size."""
+    key = record.partition_key if len(record.partition_key) <= 64 else record.partition_key[:61] + "..."
+    return (
+        f"record for stream '{record.stream}' with partition key '{key}' is {record.size} bytes "
+        f"(data {len(record.data)} + partition key), over the Kinesis limit of {limit} bytes per record"
+    )
+
+
+class KinesisWriteError(RuntimeError):
+    """Records could not be written to a stream, after retrying where retrying could help.
+
+    Attributes:
+        stream: The stream.
+        error_code: The last error code (entry ``ErrorCode`` or whole-call error).
+        error_message: The last error message.
+        records: How many records failed this way.
+        attempts: PutRecords calls made for them.
+    """
+
+    def __init__(self, stream: str, error_code: str, error_message: str, records: int, attempts: int,
+                 elapsed: float, retryable: bool) -> None:
+        self.stream = stream
+        self.error_code = error_code
+        self.error_message = error_message
+        self.records = records
+        self.attempts = attempts
+        why = "retries exhausted" if retryable else "not retryable"
+        super().__init__(
+            f"PutRecords to stream '{stream}' failed for {records} record(s) after {attempts} attempt(s) "
+            f"in {elapsed:.1f} s ({why}): {error_code}: {error_message}"
+        )
+
+
+class _Pending:
+    __slots__ = ("record", "entry", "size", "context")
+
+    def __init__(self, record: EgressRecord, size: int, context: Any) -> None:
+        self.record = record
+        self.size = size
+        self.context = context
+        entry = {"Data": record.data, "PartitionKey": record.partition_key}
+        if record.explicit_hash_key is not None:
+            entry["ExplicitHashKey"] = record.explicit_hash_key
+        self.entry = entry
+
+
+class WriterStats:
+    """Plain counters of a writer (read them from the thread that calls put/flush).
+
+    Attributes:
+        records_written: Records Kinesis accepted.
+        records_failed: Records given up on.
+        calls: PutRecords calls made.
+        call_retries: Whole calls repeated after a throttle, 5xx or connection error.
+        entry_retries: Entries resent after a partial failure.
+        high_water: The most records ever buffered plus in flight at once.
+    """
+
+    __slots__ = ("records_written", "records_failed", "calls", "call_retries", "entry_retries", "high_water")
+
+    def __init__(self) -> None:
+        self.records_written = 0
+        self.records_failed = 0
+        self.calls = 0
+        self.call_retries = 0
+        self.entry_retries = 0
+        self.high_water = 0
+
+    def as_dict(self) -> Dict[str, int]:
+        """The counters by name."""
+        return {name: getattr(self, name) for name in self.__slots__}
+
+
+class KinesisBatchWriter:
+    """Batches records per stream into PutRecords calls on a thread pool, with bounded memory and retries.
+
+    Args:
+        client: A boto3 Kinesis client (from ``KinesisEgressSpec.create_client()``); shared by the threads.
+        max_outstanding_records: Records buffered plus in flight at most; :meth:`put` blocks beyond it.
+        max_concurrent_requests: PutRecords calls in flight at once (the thread pool size).
+        retry_policy: Backoff and bounds of retries.
+        dead_letter: ``True``: records that cannot be written are kept for :meth:`drain` as
+            :class:`KinesisFailedRecord`; ``False``: they make :meth:`put`/:meth:`flush` raise.
+        max_batch_records: Records per call (1 to 500).
+        max_batch_bytes: Bytes (data plus partition keys) per call (up to 5 MiB).
+        sleep: The sleep function for backoff (tests may replace it).
+        rng: Random source for the jitter.
+    """
+
+    def __init__(
+        self,
+        client: Any,
+        *,
+        max_outstanding_records: int = 1000,
+        max_concurrent_requests: int = 4,
+        retry_policy: RetryPolicy = RetryPolicy(),
+        dead_letter: bool = False,
+        max_batch_records: int = MAX_BATCH_RECORDS,
+        max_batch_bytes: int = MAX_BATCH_BYTES,
+        sleep: Callable[[float], None] = time.sleep,
+        rng: Optional[random.Random] = None,
+    ) -> None:
+        if not 1 <= max_batch_records <= MAX_BATCH_RECORDS:
+            raise ValueError(f"max_batch_records must be 1 to {MAX_BATCH_RECORDS}, got {max_batch_records}")
+        if not MAX_RECORD_BYTES <= max_batch_bytes <= MAX_BATCH_BYTES:
+            raise ValueError(f"max_batch_bytes must be {MAX_RECORD_BYTES} to {MAX_BATCH_BYTES}, got {max_batch_bytes}")
+        if max_outstanding_records < 1:
+            raise ValueError(f"max_outstanding_records must be >= 1, got {max_outstanding_records}")
+        if max_concurrent_requests < 1:
+            raise ValueError(f"max_concurrent_requests must be >= 1, got {max_concurrent_requests}")
+        self._client = client
+        self._max_outstanding = max_outstanding_records
+        self._max_records = max_batch_records
+        self._max_bytes = max_batch_bytes
+        self._policy = retry_policy
+        self._dead_letter = dead_letter
+        self._sleep = sleep
+        self._rng = rng or random.Random()
+        self._cond = threading.Condition()
+        self._buffers: Dict[str, List[_Pending]] = {}
+        self._buffer_bytes: Dict[str, int] = {}
+        self._outstanding = 0
+        self._inflight = 0
+        self._error: Optional[BaseException] = None
+        self._written: Deque[Tuple[KinesisWriteResult, Any]] = deque()
+        self._failed: Deque[Tuple[KinesisFailedRecord, Any]] = deque()
+        self._executor = ThreadPoolExecutor(max_concurrent_requests, thread_name_prefix="kinesis-put-records")
+        # Longest a put()/flush() waits without any record being resolved before it gives up:
+        # every call is bounded by the retry budget plus the client's own timeouts.
+        self.stall_timeout = retry_policy.max_elapsed + 300.0
+        self.stats = WriterStats()
+
+    @property
+    def outstanding(self) -> int:
+        """Records buffered or in flight now."""
+        return self._outstanding
+
+    def put(self, record: EgressRecord, context: Any = None) -> None:
+        """Add a record; blocks while ``max_outstanding_records`` are buffered or in flight.
+
+        Args:
+            record: The record to write.
+            context: Anything; handed back with the record's result or failure (the DoFn passes the
+                element's timestamp and window).
+
+        Raises:
+            RecordTooLargeError: The record is over 1 MiB (data plus partition key).
+            KinesisWriteError: An earlier record failed for good (without dead-lettering).
+        """
+        size = record.size
+        if size > MAX_RECORD_BYTES:
+            raise RecordTooLargeError(record)
+        stream = record.stream
+        with self._cond:
+            if self._error is not None:
+                raise self._error
+            buffer = self._buffers.get(stream)
+            if buffer is None:
+                buffer = self._buffers[stream] = []
+                self._buffer_bytes[stream] = 0
+            elif self._buffer_bytes[stream] + size > self._max_bytes:
+                self._submit(stream)
+                buffer = self._buffers[stream]
+            if self._outstanding >= self._max_outstanding:
+                self._wait_locked(lambda: self._outstanding < self._max_outstanding, "capacity")
+                buffer = self._buffers[stream]
+            buffer.append(_Pending(record, size, context))
+            self._buffer_bytes[stream] += size
+            self._outstanding += 1
+            if self._outstanding > self.stats.high_water:
+                self.stats.high_water = self._outstanding
+            if len(buffer) >= self._max_records or self._buffer_bytes[stream] >= self._max_bytes:
+                self._submit(stream)
+
+    def flush(self) -> None:
+        """Send every buffer and wait until all records are written or failed.
+
+        Raises:
+            KinesisWriteError: Some record failed for good (without dead-lettering).
+        """
+        with self._cond:
+            self._wait_locked(lambda: self._inflight == 0 and self._outstanding == 0, "flush")
+            if self._error is not None:
+                raise self._error
+
+    def drain(self) -> Tuple[List[Tuple[KinesisWriteResult, Any]], List[Tuple[KinesisFailedRecord, Any]]]:
+        """Take the results and dead-lettered failures resolved so far, each with its ``context``."""
+        written: List[Tuple[KinesisWriteResult, Any]] = []
+        failed: List[Tuple[KinesisFailedRecord, Any]] = []
+        while self._written:
+            written.append(self._written.popleft())
+        while self._failed:
+            failed.append(self._failed.popleft())
+        return written, failed
+
+    def has_results(self) -> bool:
+        """True when :meth:`drain` would return something."""
+        return bool(self._written or self._failed)
+
+    def close(self, wait: bool = True) -> None:
+        """Stop the thread pool (buffered records that were not flushed are dropped)."""
+        self._executor.shutdown(wait=wait)
+
+    # -- internals; the *_locked methods run with self._cond held ------------------------------------
+
+    def _wait_locked(self, done: Callable[[], bool], what: str) -> None:
+        """Send partial buffers and wait until ``done()``, an error, or no progress for stall_timeout."""
+        last_progress = time.monotonic()
+        last_outstanding = self._outstanding
+        while not done():
+            if self._error is not None:
+                raise self._error
+            for stream in [s for s, b in self._buffers.items() if b]:
+                self._submit(stream)
+            if self._inflight == 0 and not done():  # nothing can free capacity: a bug, not a wait
+                raise RuntimeError(f"kinesis writer stuck waiting for {what} with nothing in flight")
+            self._cond.wait(_WAIT_SLICE)
+            if self._outstanding != last_outstanding:
+                last_outstanding, last_progress = self._outstanding, time.monotonic()
+            elif time.monotonic() - last_progress > self.stall_timeout:
+                raise TimeoutError(
+                    f"kinesis writer made no progress for {self.stall_timeout:.0f} s waiting for {what} "
+                    f"({self._outstanding} records outstanding, {self._inflight} calls in flight)"
+                )
+
+    def _submit(self, stream: str) -> None:
+        batch = self._buffers[stream]
+        if not batch:
+            return
+        self._buffers[stream] = []
+        self._buffer_bytes[stream] = 0
+        self._inflight += 1
+        try:
+            self._executor.submit(self._send, stream, batch)
+        except BaseException:
+            self._inflight -= 1
+            raise
+
+    def _send(self, stream: str, pending: List[_Pending]) -> None:
+        """One batch's life: call, keep what was written, retry what may succeed later, give up on the rest."""
+        policy, put_records = self._policy, self._client.put_records
+        start = time.monotonic()
+        attempt = 0
+        try:
+            while pending:
+                attempt += 1
+                with self._cond:
+                    self.stats.calls += 1
+                try:
+                    response = put_records(StreamName=stream, Records=[p.entry for p in pending])
+                except Exception as e:  # noqa: BLE001 - classified below
+                    retryable = is_retryable_call_error(e)
+                    delay = policy.next_delay(attempt, time.monotonic() - start, self._rng) if retryable else None
+                    if delay is None:
+                        self._give_up(stream, pending, call_error_code(e), str(e), attempt, start, retryable)
+                        return
+                    with self._cond:
+                        self.stats.call_retries += 1
+                    self._sleep(delay)
+                    continue
+                entries = response.get("Records") or []
+                if len(entries) != len(pending):
+                    raise RuntimeError(
+                        f"PutRecords to stream '{stream}' answered {len(entries)} entries for {len(pending)} records"
+                    )
+                retry: List[_Pending] = []
+                written: List[Tuple[KinesisWriteResult, Any]] = []
+                last_code = last_message = ""
+                # Per-entry ErrorCode decides (FailedRecordCount is only a summary of it).
+                for p, entry in zip(pending, entries):
+                    code = entry.get("ErrorCode")
+                    if not code:
+                        r = p.record
+                        written.append((KinesisWriteResult(stream, r.partition_key, r.explicit_hash_key,
+                                                           entry["ShardId"], entry["SequenceNumber"], attempt),
+                                        p.context))
+                    elif code in RETRYABLE_ENTRY_ERRORS:
+                        retry.append(p)
+                        last_code, last_message = code, entry.get("ErrorMessage", "")
+                    else:
+                        self._give_up(stream, [p], code, entry.get("ErrorMessage", ""), attempt, start, False)
+                self._resolve_written(written)
+                pending = retry
+                if pending:
+                    delay = policy.next_delay(attempt, time.monotonic() - start, self._rng)
+                    if delay is None:
+                        self._give_up(stream, pending, last_code, last_message, attempt, start, True)
+                        return
+                    with self._cond:
+                        self.stats.entry_retries += len(pending)
+                    self._sleep(delay)
+        except BaseException as e:  # a bug or an unexpected answer: never lose it silently
+            with self._cond:
+                if self._error is None:
+                    self._error = e
+                self._outstanding -= len(pending)
+                self._cond.notify_all()
+        finally:
+            with self._cond:
+                self._inflight -= 1
+                self._cond.notify_all()
+
+    def _resolve_written(self, written: List[Tuple[KinesisWriteResult, Any]]) -> None:
+        if not written:
+            return
+        self._written.extend(written)
+        with self._cond:
+            self.stats.records_written += len(written)
+            self._outstanding -= len(written)
+            self._cond.notify_all()
+
+    def _give_up(self, stream: str, pending: List[_Pending], code: str, message: str, attempts: int,
+                 start: float, retryable: bool) -> None:
+        with self._cond:
+            self.stats.records_failed += len(pending)
+            if self._dead_letter:
+                for p in pending:
+                    self._failed.append((KinesisFailedRecord(p.record, code, message, attempts), p.context))
+            elif self._error is None:
+                self._error = KinesisWriteError(
+                    stream, code, message, len(pending), attempts, time.monotonic() - start, retryable
+                )
+            self._outstanding -= len(pending)
+            self._cond.notify_all()

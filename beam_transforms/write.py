@@ -1,0 +1,357 @@
+"""WriteToKinesis: a pure-Python (boto3) Beam sink for Kinesis Data Streams, driven by a KinesisEgressSpec.
+
+Runs on any Beam runner, the Python DirectRunner included; no Java, no expansion service.
+
+Example::
+
+    spec = (KinesisEgressBuilder.for_identifier("example/out")
+            .with_aws_region(AwsRegion.of("eu-west-1"))
+            .with_serializer(lambda v: EgressRecord(v.encode(), "my-stream", v[:8]))
+            .build())
+    result = lines | WriteToKinesis(spec, dead_letter=True)
+    result.written   # PCollection[KinesisWriteResult]: stream, shard id, sequence number per record
+    result.failed    # PCollection[KinesisFailedRecord]: too large, or still failing after the retries
+
+The transform is two small DoFns (the style of ``apache_beam.io.gcp.pubsub``):
+
+1. ``_SerializeFn`` applies the spec's serializer. ``None`` skips the value and counts it
+   (counter ``kinesis/skipped_records``); an exception fails the bundle naming the value's position in the
+   bundle and its type; a record over 1 MiB (data plus partition key) fails naming its stream, partition
+   key and size, or goes to the dead-letter output.
+2. ``_WriteFn`` hands records to a :class:`~.batching.KinesisBatchWriter`: one buffer per stream, PutRecords
+   of up to 500 records / 5 MiB, ``max_concurrent_requests`` calls at once, at most the spec's
+   ``max_outstanding_records`` buffered plus in flight (``process`` blocks beyond that), retries with
+   exponential backoff and jitter. ``finish_bundle`` flushes and waits for every call, so a committed bundle
+   has all its records in Kinesis (or in the dead-letter output).
+
+Delivery is at least once: a bundle that fails is retried by the runner, and a whole call retried after a
+dropped connection may write records that had already been written. Records sharing a partition key may be
+written out of order (batches run concurrently and failed entries are resent later).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from typing import Any, Iterable, Iterator, NamedTuple, Optional, Union
+
+import apache_beam as beam
+from apache_beam.metrics import Metrics
+from apache_beam.pvalue import PCollection, TaggedOutput
+from apache_beam.utils.windowed_value import WindowedValue
+
+from pyflink_kinesis.errors import ConfigError, did_you_mean
+from pyflink_kinesis.records import MAX_RECORD_BYTES, EgressRecord
+from pyflink_kinesis.spec import KinesisEgressSpec
+
+from .batching import (
+    MAX_BATCH_BYTES,
+    MAX_BATCH_RECORDS,
+    KinesisBatchWriter,
+    KinesisFailedRecord,
+    KinesisWriteError,
+    KinesisWriteResult,
+    RecordTooLargeError,
+    too_large_message,
+)
+from .retry import RetryPolicy
+
+__all__ = [
+    "WriteToKinesis",
+    "WriteToKinesisResult",
+    "KinesisWriteResult",
+    "KinesisFailedRecord",
+    "KinesisWriteError",
+    "RecordTooLargeError",
+    "SerializationError",
+]
+
+METRICS_NAMESPACE = "kinesis"
+FAILED_TAG = "failed"
+
+
+class SerializationError(ValueError):
+    """The egress serializer raised, or returned something that is not an EgressRecord or None."""
+
+
+class WriteToKinesisResult(NamedTuple):
+    """What :class:`WriteToKinesis` returns.
+
+    Attributes:
+        written: One :class:`~.batching.KinesisWriteResult` per record Kinesis accepted (stream,
+            partition key, explicit hash key, shard id, sequence number, attempts), in the record's window.
+        failed: One :class:`~.batching.KinesisFailedRecord` per record that was not written. Only with
+            ``dead_letter=True``; otherwise such records fail the pipeline and this stays empty.
+    """
+
+    written: PCollection
+    failed: PCollection
+
+    @property
+    def dead_letter(self) -> PCollection:
+        """The same as :attr:`failed`."""
+        return self.failed
+
+
+def _describe(value: Any, limit: int = 80) -> str:
+    try:
+        text = repr(value)
+    except Exception:  # noqa: BLE001 - a broken __repr__ must not hide the real error
+        text = "<unprintable>"
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+class _SerializeFn(beam.DoFn):
+    """Value -> EgressRecord with the spec's serializer; counts skips, routes oversized records."""
+
+    def __init__(self, egress_id: str, serializer: Any, dead_letter: bool) -> None:
+        self._egress_id = egress_id
+        self._serializer = serializer
+        self._dead_letter = dead_letter
+        self._skipped = Metrics.counter(METRICS_NAMESPACE, "skipped_records")
+        self._too_large = Metrics.counter(METRICS_NAMESPACE, "too_large_records")
+        self._index = 0
+
+    def start_bundle(self) -> None:
+        self._index = 0
+
+    def process(self, value: Any) -> Iterator[Any]:
+        index = self._index
+        self._index += 1
+        if self._serializer is None:
+            record = value
+        else:
+            try:
+                record = self._serializer(value)
+            except Exception as e:
+                raise SerializationError(
+                    f"egress {self._egress_id}: the serializer failed on value #{index} of the bundle "
+                    f"(type {type(value).__module__}.{type(value).__qualname__}, {_describe(value)}): "
+                    f"{type(e).__name__}: {e}"
+                ) from e
+        if record is None:
+            self._skipped.inc()
+            return
+        if not isinstance(record, EgressRecord):
+            what = "the serializer returned" if self._serializer is not None else "the egress has no serializer and got"
+            raise SerializationError(
+                f"egress {self._egress_id}: {what} {type(record).__qualname__} for value #{index} of the bundle "
+                f"(type {type(value).__qualname__}); expected an EgressRecord or None"
+            )
+        if record.size > MAX_RECORD_BYTES:
+            self._too_large.inc()
+            if not self._dead_letter:
+                raise RecordTooLargeError(record)
+            yield TaggedOutput(
+                FAILED_TAG, KinesisFailedRecord(record, "RecordTooLarge", too_large_message(record), 0)
+            )
+            return
+        yield record
+
+
+def _client_for(spec: KinesisEgressSpec, max_concurrent_requests: int) -> Any:
+    """The spec's client, with botocore's own retries off (the writer retries) and a big enough pool.
+
+    Settings the user made explicitly (``MaxErrorRetry``, ``MaxConnections`` and their Flink keys) win.
+    """
+    keys = {k for k, _ in spec.client_properties}
+    extra = []
+    if "MaxErrorRetry" not in keys:
+        extra.append(("MaxErrorRetry", "0"))
+    if not keys & {"MaxConnections", "aws.http-client.max-concurrency"}:
+        extra.append(("MaxConnections", str(max(10, max_concurrent_requests))))
+    if extra:
+        spec = dataclasses.replace(spec, client_properties=tuple(spec.client_properties) + tuple(extra))
+    return spec.create_client()
+
+
+class _WriteFn(beam.DoFn):
+    """Sends EgressRecords through a KinesisBatchWriter; emits results (and dead letters) in their windows."""
+
+    def __init__(self, spec: KinesisEgressSpec, max_concurrent_requests: int, retry_policy: RetryPolicy,
+                 dead_letter: bool, max_batch_records: int, max_batch_bytes: int) -> None:
+        self._spec = spec
+        self._max_concurrent = max_concurrent_requests
+        self._policy = retry_policy
+        self._dead_letter = dead_letter
+        self._max_batch_records = max_batch_records
+        self._max_batch_bytes = max_batch_bytes
+        self._writer: Optional[KinesisBatchWriter] = None
+        self._client: Any = None
+        self._reported: dict = {}
+        self._written = Metrics.counter(METRICS_NAMESPACE, "written_records")
+        self._failed = Metrics.counter(METRICS_NAMESPACE, "failed_records")
+        self._calls = Metrics.counter(METRICS_NAMESPACE, "put_records_calls")
+        self._call_retries = Metrics.counter(METRICS_NAMESPACE, "retried_calls")
+        self._entry_retries = Metrics.counter(METRICS_NAMESPACE, "retried_records")
+        self._high_water = Metrics.distribution(METRICS_NAMESPACE, "outstanding_records_high_water")
+
+    def _new_writer(self) -> KinesisBatchWriter:
+        self._reported = {}
+        return KinesisBatchWriter(
+            self._client,
+            max_outstanding_records=self._spec.max_outstanding_records,
+            max_concurrent_requests=self._max_concurrent,
+            retry_policy=self._policy,
+            dead_letter=self._dead_letter,
+            max_batch_records=self._max_batch_records,
+            max_batch_bytes=self._max_batch_bytes,
+        )
+
+    def setup(self) -> None:
+        self._client = _client_for(self._spec, self._max_concurrent)
+        self._writer = self._new_writer()
+
+    def start_bundle(self) -> None:
+        writer = self._writer
+        if writer is None:
+            self.setup()
+        elif writer.outstanding:  # left over from a failed bundle: start clean
+            writer.close(wait=False)
+            self._writer = self._new_writer()
+        else:
+            self._reported = writer.stats.as_dict()  # earlier bundles were reported already
+
+    def process(self, record: EgressRecord, timestamp: Any = beam.DoFn.TimestampParam,
+                window: Any = beam.DoFn.WindowParam) -> Iterator[Any]:
+        writer = self._writer
+        assert writer is not None
+        writer.put(record, (timestamp, window))
+        if writer.has_results():
+            yield from self._drain()
+
+    def finish_bundle(self) -> Iterable[Any]:
+        writer = self._writer
+        assert writer is not None
+        try:
+            writer.flush()
+        finally:
+            self._report()
+        return list(self._drain())
+
+    def teardown(self) -> None:
+        if self._writer is not None:
+            self._writer.close(wait=False)
+            self._writer = None
+
+    def _drain(self) -> Iterator[Any]:
+        assert self._writer is not None
+        written, failed = self._writer.drain()
+        for result, (timestamp, window) in written:
+            yield WindowedValue(result, timestamp, (window,))
+        for failure, (timestamp, window) in failed:
+            yield TaggedOutput(FAILED_TAG, WindowedValue(failure, timestamp, (window,)))
+
+    def _report(self) -> None:
+        assert self._writer is not None
+        stats = self._writer.stats.as_dict()
+        before = self._reported
+        for name, counter in (("records_written", self._written), ("records_failed", self._failed),
+                              ("calls", self._calls), ("call_retries", self._call_retries),
+                              ("entry_retries", self._entry_retries)):
+            delta = stats[name] - before.get(name, 0)
+            if delta:
+                counter.inc(delta)
+        self._high_water.update(stats["high_water"])
+        self._reported = stats
+
+
+class WriteToKinesis(beam.PTransform):
+    """Write a PCollection to Kinesis Data Streams with the egress spec's serializer and client settings.
+
+    Returns a :class:`WriteToKinesisResult` with ``written`` (a :class:`~.batching.KinesisWriteResult` per
+    record: stream, shard id, sequence number) and ``failed`` (dead letters, see ``dead_letter``).
+
+    Beam metrics in namespace ``kinesis``: counters ``skipped_records``, ``too_large_records``,
+    ``written_records``, ``failed_records``, ``put_records_calls``, ``retried_calls``, ``retried_records``;
+    distribution ``outstanding_records_high_water`` (most records buffered plus in flight, per bundle).
+    """
+
+    def __init__(
+        self,
+        egress: Union[KinesisEgressSpec, str],
+        module: Any = None,
+        *,
+        max_concurrent_requests: int = 4,
+        dead_letter: bool = False,
+        max_attempts: int = 10,
+        initial_backoff: float = 0.1,
+        max_backoff: float = 5.0,
+        max_retry_time: float = 120.0,
+        max_batch_records: int = MAX_BATCH_RECORDS,
+        max_batch_bytes: int = MAX_BATCH_BYTES,
+        label: Optional[str] = None,
+    ) -> None:
+        """
+        Args:
+            egress: A :class:`~pyflink_kinesis.KinesisEgressSpec`, or an egress id ``"namespace/name"``
+                looked up in ``module``. Its serializer turns each value into an EgressRecord (``None``
+                skips the value); without one, the values must already be EgressRecords.
+            module: Where to look up an egress id: a loaded module (anything with an ``egresses`` dict,
+                e.g. from :func:`pyflink_kinesis.load_module`) or a path to a StateFun module YAML file.
+            max_concurrent_requests: PutRecords calls in flight at once per DoFn instance (thread pool size).
+            dead_letter: ``False`` (default): a record over 1 MiB, or still failing after the retries, fails
+                the pipeline with an error naming it. ``True``: it goes to the ``failed`` output instead.
+            max_attempts: PutRecords attempts per record, the first included.
+            initial_backoff: Upper bound in seconds of the first backoff sleep (full jitter, doubling).
+            max_backoff: Upper bound in seconds of any backoff sleep.
+            max_retry_time: Seconds after a batch's first attempt at which no retry is started any more.
+            max_batch_records: Records per PutRecords call, 1 to 500.
+            max_batch_bytes: Bytes (data plus partition keys) per PutRecords call, 1 MiB to 5 MiB.
+            label: The transform's label.
+        """
+        super().__init__(label)
+        self.spec = _resolve_spec(egress, module)
+        if isinstance(max_concurrent_requests, bool) or not isinstance(max_concurrent_requests, int) \
+                or max_concurrent_requests < 1:
+            raise ConfigError(f"expected a whole number >= 1, got {max_concurrent_requests!r}",
+                              field="max_concurrent_requests")
+        if not isinstance(max_batch_records, int) or not 1 <= max_batch_records <= MAX_BATCH_RECORDS:
+            raise ConfigError(f"expected 1 to {MAX_BATCH_RECORDS}, got {max_batch_records!r}", field="max_batch_records")
+        if not isinstance(max_batch_bytes, int) or not MAX_RECORD_BYTES <= max_batch_bytes <= MAX_BATCH_BYTES:
+            raise ConfigError(f"expected {MAX_RECORD_BYTES} to {MAX_BATCH_BYTES}, got {max_batch_bytes!r}",
+                              field="max_batch_bytes")
+        try:
+            self.retry_policy = RetryPolicy(max_attempts, initial_backoff, max_backoff, max_retry_time)
+        except ValueError as e:
+            raise ConfigError(str(e), field="retry") from None
+        self.max_concurrent_requests = max_concurrent_requests
+        self.dead_letter = dead_letter
+        self.max_batch_records = max_batch_records
+        self.max_batch_bytes = max_batch_bytes
+
+    def expand(self, pcoll: PCollection) -> WriteToKinesisResult:
+        spec = self.spec
+        records = pcoll | "Serialize" >> beam.ParDo(
+            _SerializeFn(spec.id, spec.serializer, self.dead_letter)
+        ).with_outputs(FAILED_TAG, main="records")
+        written = records.records | "PutRecords" >> beam.ParDo(
+            _WriteFn(spec, self.max_concurrent_requests, self.retry_policy, self.dead_letter,
+                     self.max_batch_records, self.max_batch_bytes)
+        ).with_outputs(FAILED_TAG, main="written")
+        failed = (records[FAILED_TAG], written[FAILED_TAG]) | "DeadLetters" >> beam.Flatten()
+        return WriteToKinesisResult(written.written, failed)
+
+
+def _resolve_spec(egress: Union[KinesisEgressSpec, str], module: Any) -> KinesisEgressSpec:
+    if isinstance(egress, KinesisEgressSpec):
+        return egress
+    if not isinstance(egress, str):
+        raise ConfigError(f"expected a KinesisEgressSpec or an egress id, got {type(egress).__name__}", field="egress")
+    if module is None:
+        raise ConfigError(f"egress id '{egress}' needs module= (a loaded module or a module YAML path)", field="egress")
+    if isinstance(module, (str, os.PathLike)):
+        from pyflink_kinesis import load_module
+
+        module = load_module(module)
+    egresses = getattr(module, "egresses", None)
+    if not isinstance(egresses, dict):
+        raise ConfigError(f"expected a module with an 'egresses' dict, got {type(module).__name__}", field="module")
+    spec = egresses.get(egress)
+    if spec is None:
+        known = ", ".join(sorted(egresses)) or "none"
+        raise ConfigError(f"no egress '{egress}' in the module{did_you_mean(egress, egresses)} (egresses: {known})",
+                          field="egress")
+    if not isinstance(spec, KinesisEgressSpec):
+        raise ConfigError(f"'{egress}' is a {type(spec).__name__}, not a Kinesis egress", field="egress")
+    return spec
