@@ -1,0 +1,253 @@
+"""A loopback HTTP proxy in front of the local Kinesis that injects the faults real Kinesis produces.
+
+No emulator throttles or partially fails PutRecords, so tests put this between boto3 and the emulator.
+It listens on 127.0.0.1 only, forwards every call to the emulator, and for a share of the PutRecords calls
+(chosen with a seeded random generator) does one of:
+
+- ``partial``: removes some entries from the request it forwards and answers them with an ``ErrorCode``
+  (``ProvisionedThroughputExceededException`` or ``InternalFailure``) and ``FailedRecordCount``: those
+  entries really were not written, as in Kinesis.
+- ``throttle`` / ``limit``: answers 400 ``ProvisionedThroughputExceededException`` / ``LimitExceededException``
+  for the whole call without forwarding it.
+- ``error500``: answers 500 ``InternalFailure`` without forwarding.
+- ``drop_before``: closes the connection without forwarding (nothing written, the client sees a
+  connection error).
+- ``drop_after``: forwards the call, then closes the connection instead of answering: the records were
+  written but the client cannot know, so its retry writes them again. The proxy counts these records in
+  :attr:`FaultProxy.dropped_after` so tests can allow exactly those duplicates.
+
+It also sleeps ``delay`` seconds before forwarding each PutRecords (a slow endpoint) and tracks how many
+entries are inside PutRecords calls at once (:attr:`FaultProxy.max_inflight_entries`).
+
+The server stops itself after ``max_lifetime`` seconds even if a test forgets to stop it.
+"""
+
+from __future__ import annotations
+
+import base64
+import http.client
+import json
+import random
+import socket
+import threading
+import time
+from collections import Counter
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Dict, List, Optional, Tuple
+
+PUT_RECORDS = "Kinesis_20131202.PutRecords"
+FAULTS = ("partial", "throttle", "limit", "error500", "drop_before", "drop_after")
+_HOP_HEADERS = {"host", "content-length", "connection", "keep-alive", "transfer-encoding", "proxy-connection"}
+
+
+class FaultProxy:
+    """Start with ``with FaultProxy(emulator_port, partial=0.2, ...) as proxy:`` and point clients at ``proxy.endpoint``.
+
+    Args:
+        upstream_port: The emulator's plain HTTP port on 127.0.0.1.
+        seed: Seed of the fault choices.
+        partial: Share of PutRecords calls that fail partially.
+        partial_entries: Share of a partially failed call's entries that fail (at least one).
+        throttle: Share answered 400 ProvisionedThroughputExceededException.
+        limit: Share answered 400 LimitExceededException.
+        error500: Share answered 500 InternalFailure.
+        drop_before: Share whose connection is closed before forwarding.
+        drop_after: Share forwarded, then their connection closed without an answer.
+        delay: Seconds to wait before forwarding each PutRecords.
+        max_lifetime: Seconds after which the proxy stops by itself.
+    """
+
+    def __init__(self, upstream_port: int, *, seed: int = 0, partial: float = 0.0, partial_entries: float = 0.3,
+                 throttle: float = 0.0, limit: float = 0.0, error500: float = 0.0, drop_before: float = 0.0,
+                 drop_after: float = 0.0, delay: float = 0.0, max_lifetime: float = 300.0) -> None:
+        self.upstream_port = upstream_port
+        self.rates = {"partial": partial, "throttle": throttle, "limit": limit, "error500": error500,
+                      "drop_before": drop_before, "drop_after": drop_after}
+        if sum(self.rates.values()) > 1.0:
+            raise ValueError("fault shares add up to more than 1")
+        self.partial_entries = partial_entries
+        self.delay = delay
+        self.max_lifetime = max_lifetime
+        self._rng = random.Random(seed)
+        self._lock = threading.Lock()
+        self.faults: Counter = Counter()  # fault kind -> calls
+        self.failed_entries = 0  # entries answered with an ErrorCode
+        self.put_records_calls = 0
+        self.dropped_after: Counter = Counter()  # record data -> times written without the client being told
+        self.inflight_entries = 0
+        self.max_inflight_entries = 0
+        self._server: Optional[ThreadingHTTPServer] = None
+        self._thread: Optional[threading.Thread] = None
+        self._timer: Optional[threading.Timer] = None
+        self._stopped = False
+
+    @property
+    def port(self) -> int:
+        assert self._server is not None, "the proxy is not started"
+        return self._server.server_address[1]
+
+    @property
+    def endpoint(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> "FaultProxy":
+        proxy = self
+
+        class Handler(_Handler):
+            owner = proxy
+
+        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        server.daemon_threads = True
+        self._server = server
+        self._thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1},
+                                        name="faultproxy", daemon=True)
+        self._thread.start()
+        self._timer = threading.Timer(self.max_lifetime, self.stop)
+        self._timer.daemon = True
+        self._timer.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving (idempotent; the lifetime timer calls it too)."""
+        with self._lock:
+            server = self._server
+            if self._stopped or server is None:
+                return
+            self._stopped = True
+        if self._timer is not None and threading.current_thread() is not self._timer:
+            self._timer.cancel()
+        server.shutdown()
+        server.server_close()
+
+    def __enter__(self) -> "FaultProxy":
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def choose(self) -> Optional[str]:
+        """The fault for the next PutRecords call, or None."""
+        with self._lock:
+            self.put_records_calls += 1
+            x = self._rng.random()
+            for kind in FAULTS:
+                x -= self.rates[kind]
+                if x < 0:
+                    self.faults[kind] += 1
+                    return kind
+            return None
+
+    def pick_failing(self, n: int) -> List[int]:
+        with self._lock:
+            chosen = [i for i in range(n) if self._rng.random() < self.partial_entries]
+            return chosen or [self._rng.randrange(n)]
+
+
+class _Handler(BaseHTTPRequestHandler):
+    owner: FaultProxy
+    protocol_version = "HTTP/1.1"
+    timeout = 15  # idle keep-alive connections end, so no handler thread lives forever
+
+    def log_message(self, format: str, *args: Any) -> None:  # quiet
+        pass
+
+    def do_GET(self) -> None:
+        self._relay(b"")
+
+    def do_POST(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        if self.headers.get("X-Amz-Target") != PUT_RECORDS:
+            self._relay(body)
+            return
+        proxy = self.owner
+        request = json.loads(body)
+        entries = request.get("Records", [])
+        with proxy._lock:
+            proxy.inflight_entries += len(entries)
+            proxy.max_inflight_entries = max(proxy.max_inflight_entries, proxy.inflight_entries)
+        try:
+            if proxy.delay:
+                time.sleep(proxy.delay)
+            self._put_records(request, entries, body)
+        finally:
+            with proxy._lock:
+                proxy.inflight_entries -= len(entries)
+
+    def _put_records(self, request: Dict[str, Any], entries: List[Dict[str, Any]], body: bytes) -> None:
+        proxy = self.owner
+        fault = proxy.choose()
+        stream = request.get("StreamName", "?")
+        if fault == "throttle":
+            self._error(400, "ProvisionedThroughputExceededException", f"Rate exceeded for stream {stream}")
+        elif fault == "limit":
+            self._error(400, "LimitExceededException", "Too many requests")
+        elif fault == "error500":
+            self._error(500, "InternalFailure", "injected internal failure")
+        elif fault == "drop_before":
+            self._drop()
+        elif fault == "drop_after":
+            status, _, answer = self._forward(body)
+            if status == 200:
+                with proxy._lock:
+                    for e in entries:
+                        proxy.dropped_after[base64.b64decode(e["Data"])] += 1
+            self._drop()
+        elif fault == "partial":
+            failing = set(proxy.pick_failing(len(entries)))
+            kept = [e for i, e in enumerate(entries) if i not in failing]
+            forwarded: List[Dict[str, Any]] = []
+            if kept:
+                status, headers, answer = self._forward(json.dumps(dict(request, Records=kept)).encode())
+                if status != 200:
+                    self._respond(status, headers, answer)
+                    return
+                forwarded = json.loads(answer)["Records"]
+            results, it = [], iter(forwarded)
+            for i in range(len(entries)):
+                if i in failing:
+                    code = "ProvisionedThroughputExceededException" if i % 2 == 0 else "InternalFailure"
+                    results.append({"ErrorCode": code, "ErrorMessage": f"injected {code} for stream {stream}"})
+                else:
+                    results.append(next(it))
+            with proxy._lock:
+                proxy.failed_entries += len(failing)
+            answer = json.dumps({"FailedRecordCount": len(failing), "Records": results}).encode()
+            self._respond(200, [("Content-Type", "application/x-amz-json-1.1")], answer)
+        else:
+            self._respond(*self._forward(body))
+
+    def _relay(self, body: bytes) -> None:
+        self._respond(*self._forward(body))
+
+    def _forward(self, body: bytes) -> Tuple[int, List[Tuple[str, str]], bytes]:
+        conn = http.client.HTTPConnection("127.0.0.1", self.owner.upstream_port, timeout=60)
+        try:
+            headers = {k: v for k, v in self.headers.items() if k.lower() not in _HOP_HEADERS}
+            headers["Content-Length"] = str(len(body))
+            conn.request(self.command, self.path, body=body if self.command != "GET" else None, headers=headers)
+            response = conn.getresponse()
+            answer = response.read()
+            kept = [(k, v) for k, v in response.getheaders() if k.lower() not in _HOP_HEADERS]
+            return response.status, kept, answer
+        finally:
+            conn.close()
+
+    def _respond(self, status: int, headers: List[Tuple[str, str]], body: bytes) -> None:
+        self.send_response(status)
+        for k, v in headers:
+            self.send_header(k, v)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def _error(self, status: int, code: str, message: str) -> None:
+        body = json.dumps({"__type": code, "message": message}).encode()
+        self._respond(status, [("Content-Type", "application/x-amz-json-1.1")], body)
+
+    def _drop(self) -> None:
+        self.close_connection = True
+        try:
+            self.connection.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
