@@ -1,0 +1,92 @@
+"""pyflink_kinesis needs neither PyFlink nor Beam: import it, build, load and translate specs with both blocked."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+
+SCRIPT = textwrap.dedent(
+    '''
+    import sys
+
+    BLOCKED = ("pyflink", "apache_beam")
+
+
+    class Block:
+        attempts = []
+
+        def find_spec(self, name, path=None, target=None):
+            if name.split(".")[0] in BLOCKED:
+                Block.attempts.append(name)
+                raise ImportError(f"{name} is blocked by the test")
+            return None
+
+
+    sys.meta_path.insert(0, Block())
+
+    for name in BLOCKED:  # the blocker really works
+        try:
+            __import__(name)
+        except ImportError:
+            pass
+        else:
+            raise SystemExit(f"{name} imported despite the blocker")
+    Block.attempts.clear()
+
+    import pyflink_kinesis
+    from pyflink_kinesis import (
+        AwsCredentials, AwsRegion, KinesisEgressBuilder, KinesisIngressBuilder,
+        KinesisIngressStartupPosition, load_module, masked,
+    )
+    import pyflink_kinesis.cli  # validate/explain must work without the engines too
+
+    ingress = (
+        KinesisIngressBuilder.for_identifier("ex/in")
+        .with_aws_region(AwsRegion.of_custom_endpoint("http://localhost:4568", "us-east-1"))
+        .with_aws_credentials(AwsCredentials.basic("AKIA", "SeCrEt-123"))
+        .with_stream("s")
+        .with_startup_position(KinesisIngressStartupPosition.from_earliest())
+        .with_client_configuration_property("SocketTimeout", 1000)
+        .build()
+    )
+    props = ingress.source_properties()
+    assert props["source.init.position"] == "TRIM_HORIZON", props
+    assert ingress.sql_options("arn:s")["connector"] == "kinesis"
+    assert ingress.botocore_config() == {"read_timeout": 1.0}
+    client = ingress.create_client()
+    assert client.meta.endpoint_url == "http://localhost:4568"
+
+    module = load_module(
+        "kind: io.statefun.kinesis.v1/egress\\n"
+        "spec:\\n"
+        "  id: ex/out\\n"
+        "  awsRegion: {type: specific, id: eu-west-1}\\n"
+        "  maxOutstandingRecords: 10\\n"
+    )
+    egress = module.egresses["ex/out"]
+    assert egress.sink_properties()["aws.region"] == "eu-west-1"
+    assert egress.sql_options("arn:s")["sink.requests.max-buffered"] == "10"
+    assert masked(props)["aws.credentials.provider.basic.secretkey"] == "****"
+
+    loaded = sorted(m for m in sys.modules if m.split(".")[0] in BLOCKED)
+    assert not loaded, loaded
+    print("isolated-ok", len(Block.attempts))
+    '''
+)
+
+
+def test_pyflink_kinesis_without_pyflink_and_beam(tmp_path: Path) -> None:
+    script = tmp_path / "isolated.py"
+    script.write_text(SCRIPT)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env.update(AWS_CONFIG_FILE=os.devnull, AWS_SHARED_CREDENTIALS_FILE=os.devnull, AWS_EC2_METADATA_DISABLED="true",
+               PYTHONPATH=str(REPO))
+    result = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, cwd=tmp_path, env=env,
+                            timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "isolated-ok" in result.stdout
