@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Optional
 
 from .errors import ConfigError
 
 MASK = "****"
+_SESSION_NAME = re.compile(r"^[\w+=,.@-]{2,64}$", re.ASCII)  # STS RoleSessionName
 
 
 class Secret:
@@ -127,7 +129,7 @@ class AwsCredentials:
         return cls(
             "assume-role",
             role_arn=role_arn,
-            role_session_name=_text("role_session_name", role_session_name),
+            role_session_name=_session_name(role_session_name),
             external_id=_text("external_id", external_id, optional=True),
             source=source or cls.from_default_provider_chain(),
         )
@@ -148,8 +150,20 @@ class AwsCredentials:
             "web-identity",
             role_arn=role_arn,
             web_identity_token_file=_text("web_identity_token_file", web_identity_token_file),
-            role_session_name=_text("role_session_name", role_session_name, optional=True),
+            role_session_name=_session_name(role_session_name, optional=True),
         )
+
+
+def _session_name(value: object, *, optional: bool = False) -> Optional[str]:
+    if _text("role_session_name", value, optional=optional) is None:
+        return None
+    if not _SESSION_NAME.match(str(value)):
+        raise ConfigError(
+            f"'{value}' is not a role session name; STS expects 2 to 64 characters from "
+            "a-z, A-Z, 0-9, '_', '+', '=', ',', '.', '@', '-'",
+            field="role_session_name",
+        )
+    return str(value)
 
 
 def _check_role_arn(role_arn: object) -> None:

@@ -121,7 +121,7 @@ def test_credentials_kinds() -> None:
     web = AwsCredentials.web_identity(ROLE, "/var/run/token")
     assert (web.kind, web.role_arn, web.web_identity_token_file, web.role_session_name) == (
         "web-identity", ROLE, "/var/run/token", None)
-    assert AwsCredentials.web_identity(ROLE, "/t", "s").role_session_name == "s"
+    assert AwsCredentials.web_identity(ROLE, "/t", "pod-1").role_session_name == "pod-1"
 
 
 @pytest.mark.parametrize(
@@ -135,7 +135,11 @@ def test_credentials_kinds() -> None:
         (lambda: AwsCredentials.assume_role("not-an-arn", "s"), "role_arn"),
         (lambda: AwsCredentials.assume_role("arn:aws:iam::1:user/bob", "s"), "role_arn"),
         (lambda: AwsCredentials.assume_role(ROLE, ""), "role_session_name"),
-        (lambda: AwsCredentials.assume_role(ROLE, "s", ""), "external_id"),
+        (lambda: AwsCredentials.assume_role(ROLE, "r"), "role_session_name"),  # STS wants 2 to 64 characters
+        (lambda: AwsCredentials.assume_role(ROLE, "s" * 65), "role_session_name"),
+        (lambda: AwsCredentials.assume_role(ROLE, "my session"), "role_session_name"),
+        (lambda: AwsCredentials.web_identity(ROLE, "/t", "bad/name"), "role_session_name"),
+        (lambda: AwsCredentials.assume_role(ROLE, "ss", ""), "external_id"),
         (lambda: AwsCredentials.web_identity(ROLE, ""), "web_identity_token_file"),
         (lambda: AwsCredentials.web_identity("arn:nope", "/t"), "role_arn"),
     ],
