@@ -58,11 +58,19 @@ def _role_session(c: AwsCredentials, region_name: str) -> Any:
     extra = {"RoleSessionName": c.role_session_name or "pyflink-kinesis"}
     if c.kind == "assume-role":
         source = create_session(c.source or AwsCredentials.from_default_provider_chain(), region_name)
+        source_credentials = source.get_credentials()
+        if source_credentials is None:  # botocore would fail later with an AttributeError
+            raise ConfigError(
+                f"no credentials to assume {c.role_arn} with: the default provider chain found none; set "
+                "AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or AWS_PROFILE, or give the source explicitly "
+                "(AwsCredentials.assume_role(..., source=...), 'source:' in YAML)",
+                field="awsCredentials.source",
+            )
         if c.external_id:
             extra["ExternalId"] = c.external_id
         fetcher: Any = bc.AssumeRoleCredentialFetcher(
             client_creator=source.client,
-            source_credentials=source.get_credentials(),
+            source_credentials=source_credentials,
             role_arn=c.role_arn,
             extra_args=extra,
         )

@@ -543,6 +543,26 @@ def test_assume_role_default_session_name_and_no_external_id(monkeypatch: pytest
     assert sts.created[0]["aws_access_key_id"] == "AKIABASEPROFILE"
 
 
+def test_assume_role_without_source_credentials_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    sts = StsStub(monkeypatch)
+    spec = egress(credentials=AwsCredentials.assume_role(ROLE, "reader"))  # default chain: nothing in this test env
+    with pytest.raises(ConfigError, match="no credentials to assume") as info:
+        spec.create_client()
+    assert info.value.field == "awsCredentials.source"
+    assert "AWS_ACCESS_KEY_ID" in str(info.value)
+    assert sts.created == []
+
+
+def test_assume_role_default_source_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIAFROMENVIRONMENT")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "SeCrEt-123")
+    sts = StsStub(monkeypatch)
+    sts.responses.append(("assume_role", StsStub.credentials("ASIAFROMENVROLEXX"), {"RoleArn": ROLE, "RoleSessionName": "rr"}))
+    frozen = egress(credentials=AwsCredentials.assume_role(ROLE, "rr")).create_client()._request_signer._credentials
+    assert frozen.get_frozen_credentials().access_key == "ASIAFROMENVROLEXX"
+    assert sts.created[0]["aws_access_key_id"] == "AKIAFROMENVIRONMENT"
+
+
 def test_web_identity_session_reads_token_file(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     token = tmp_path / "token"
     token.write_text("eyJ.token.sig")

@@ -361,14 +361,16 @@ def test_unknown_key_did_you_mean(tmp_path: Path) -> None:
          "document[0].spec.awsCredentials.secretAccessKey", "expected text"),
         ("  awsCredentials:\n    type: profile\n    profilePath: /x\n", 4, "document[0].spec.awsCredentials",
          "missing required key 'profileName'"),
-        ("  awsCredentials:\n    type: assume-role\n    roleArn: not-an-arn\n    roleSessionName: s\n", 6,
+        ("  awsCredentials:\n    type: assume-role\n    roleArn: not-an-arn\n    roleSessionName: reader\n", 6,
          "document[0].spec.awsCredentials.roleArn", "not a role ARN"),
         ("  awsCredentials:\n    type: assume-role\n    roleArn: " + ROLE + "\n", 4, "document[0].spec.awsCredentials",
          "missing required key 'roleSessionName'"),
-        ("  awsCredentials:\n    type: assume-role\n    roleArn: " + ROLE + "\n    roleSessionName: s\n    source:\n"
+        ("  awsCredentials:\n    type: assume-role\n    roleArn: " + ROLE + "\n    roleSessionName: my session\n", 7,
+         "document[0].spec.awsCredentials.roleSessionName", "not a role session name"),
+        ("  awsCredentials:\n    type: assume-role\n    roleArn: " + ROLE + "\n    roleSessionName: reader\n    source:\n"
          "      type: basic\n      accessKeyId: a\n", 8, "document[0].spec.awsCredentials.source",
          "missing required key 'secretAccessKey'"),
-        ("  awsCredentials:\n    type: assume-role\n    roleArn: " + ROLE + "\n    roleSessionName: s\n    source:\n"
+        ("  awsCredentials:\n    type: assume-role\n    roleArn: " + ROLE + "\n    roleSessionName: reader\n    source:\n"
          "      type: web-identity\n      roleArn: " + ROLE + "\n      webIdentityTokenFile: /t\n", 8,
          "document[0].spec.awsCredentials.source", "default, basic or profile"),
         ("  awsCredentials:\n    type: web-identity\n    roleArn: " + ROLE + "\n", 4, "document[0].spec.awsCredentials",
