@@ -471,7 +471,9 @@ def load_module(path_or_yaml_text: Union[str, "os.PathLike[str]"]) -> KinesisMod
 
 
 def _read(path_or_text: Union[str, "os.PathLike[str]"]) -> tuple[str, str]:
-    if isinstance(path_or_text, os.PathLike) or ("\n" not in path_or_text and path_or_text.endswith((".yaml", ".yml"))):
+    looks_like_path = "\n" not in path_or_text and ":" not in path_or_text if isinstance(path_or_text, str) else True
+    if isinstance(path_or_text, os.PathLike) or (looks_like_path and (
+            os.path.exists(path_or_text) or path_or_text.endswith((".yaml", ".yml")))):
         path = Path(path_or_text)
         try:
             return path.read_text(encoding="utf-8"), str(path)
