@@ -1,0 +1,181 @@
+"""KPL-aggregated records (written with aws_kinesis_agg) come out of ReadFromKinesis as their user records.
+
+Real kinesis-local streams; the aggregates are built by ``aws_kinesis_agg.aggregator.RecordAggregator``,
+the library's own producer side, so the reader is checked against the real format.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+import uuid
+from typing import Any, Callable, Dict, List, Optional, Tuple
+
+import pytest
+
+beam = pytest.importorskip("apache_beam")
+aggregator = pytest.importorskip("aws_kinesis_agg.aggregator")
+
+from apache_beam.io.watermark_estimators import ManualWatermarkEstimator  # noqa: E402
+from apache_beam.runners.sdf_utils import RestrictionTrackerView, ThreadsafeRestrictionTracker  # noqa: E402
+
+from beam_transforms.aggregation import MAGIC, deaggregate  # noqa: E402
+from beam_transforms.read import ReadFromKinesis, ReadSettings, _ReadStreamFn  # noqa: E402
+from beam_transforms.restriction import StreamShards  # noqa: E402
+from beam_transforms.shards import Backoff, list_shards  # noqa: E402
+from pyflink_kinesis import IngressRecord, KinesisIngressBuilder, KinesisIngressStartupPosition  # noqa: E402
+
+pytestmark = [pytest.mark.integration, pytest.mark.beam]
+
+_SINK: Dict[str, List[IngressRecord]] = {}
+
+
+class _Collect(beam.DoFn):
+    def __init__(self, key: str) -> None:
+        super().__init__()
+        self.key = key
+
+    def process(self, record: IngressRecord) -> None:
+        _SINK[self.key].append(record)
+
+
+def _spec(kinesis: Any, stream: str) -> Any:
+    return (
+        KinesisIngressBuilder.for_identifier("t/in")
+        .with_aws_region(kinesis.region)
+        .with_aws_credentials(kinesis.credentials)
+        .with_stream(stream)
+        .with_startup_position(KinesisIngressStartupPosition.from_earliest())
+        .build()
+    )
+
+
+def _read(spec: Any, **kwargs: Any) -> List[IngressRecord]:
+    key = uuid.uuid4().hex
+    _SINK[key] = []
+    with beam.Pipeline(runner="DirectRunner") as pipeline:
+        _ = pipeline | ReadFromKinesis(spec, **kwargs) | beam.ParDo(_Collect(key))
+    return _SINK.pop(key)
+
+
+UserRecords = List[Tuple[str, bytes]]
+
+
+def _aggregate(users: UserRecords) -> Tuple[str, Optional[str], bytes]:
+    agg = aggregator.RecordAggregator()
+    for key, data in users:
+        assert agg.add_user_record(key, data) is None  # all fit in one aggregate
+    return agg.clear_and_get().get_contents()
+
+
+def _write(client: Any, stream: str, entries: List[Any]) -> List[Tuple[str, Optional[UserRecords]]]:
+    """Write plain records ``(key, data)`` and aggregates ``[(key, data), ...]`` in one PutRecords.
+
+    Returns (sequence number, user records or None) per Kinesis record.
+    """
+    batch = []
+    for entry in entries:
+        if isinstance(entry, list):
+            key, hash_key, data = _aggregate(entry)
+            item = {"PartitionKey": key, "Data": data}
+            if hash_key:
+                item["ExplicitHashKey"] = hash_key
+        else:
+            item = {"PartitionKey": entry[0], "Data": entry[1]}
+        batch.append(item)
+    response = client.put_records(StreamName=stream, Records=batch)
+    assert response.get("FailedRecordCount", 0) == 0
+    return [(r["SequenceNumber"], e if isinstance(e, list) else None) for r, e in zip(response["Records"], entries)]
+
+
+def _expected(written: List[Tuple[str, Optional[UserRecords]]], entries: List[Any]) -> List[Tuple[str, bytes, str, Optional[int]]]:
+    out = []
+    for (sequence_number, users), entry in zip(written, entries):
+        if users is None:
+            out.append((entry[0], entry[1], sequence_number, None))
+        else:
+            out.extend((key, data, sequence_number, i) for i, (key, data) in enumerate(users))
+    return out
+
+
+def _as_tuples(records: List[IngressRecord]) -> List[Tuple[str, bytes, str, Optional[int]]]:
+    return [(r.partition_key, r.data, r.sequence_number, r.sub_sequence_number) for r in records]
+
+
+def _entries() -> List[Any]:
+    return [
+        [(f"user-{i}", f"first-{i}".encode()) for i in range(10)],
+        ("plain-key", b"plain payload"),
+        [(f"other-{i % 3}", bytes([0xFF, 0x00, i])) for i in range(5)],  # binary user records, repeated keys
+        ("fake", MAGIC + b"not an aggregate" + bytes(16)),  # magic bytes, wrong checksum: a plain record
+        [("single", b"alone")],
+    ]
+
+
+def test_aggregated_records_come_out_as_user_records_with_their_partition_keys(
+    kinesis: Any, client: Any, new_stream: Callable[..., str]
+) -> None:
+    stream = new_stream(shards=1)
+    entries = _entries()
+    written = _write(client, stream, entries)
+    out = _read(_spec(kinesis, stream), stop_when_caught_up=True)
+    assert _as_tuples(out) == _expected(written, entries)
+    assert len(out) == 10 + 1 + 5 + 1 + 1
+
+
+def test_max_records_can_stop_inside_an_aggregate(kinesis: Any, client: Any, new_stream: Callable[..., str]) -> None:
+    stream = new_stream(shards=1)
+    entries = _entries()
+    written = _write(client, stream, entries)
+    out = _read(_spec(kinesis, stream), max_records=4)
+    assert _as_tuples(out) == _expected(written, entries)[:4]
+
+
+@pytest.mark.parametrize("take", [4, 10, 11, 13])  # inside, at the end of, after, inside the next aggregate
+def test_resume_inside_an_aggregate_emits_the_next_user_record_once(
+    kinesis: Any, client: Any, new_stream: Callable[..., str], take: int
+) -> None:
+    stream = new_stream(shards=1)
+    entries = _entries()
+    expected = _expected(_write(client, stream, entries), entries)
+    spec = _spec(kinesis, stream)
+    settings = ReadSettings(stop_when_caught_up=True, poll_interval=0.05)
+    element = StreamShards(stream, tuple(list_shards(client, stream, Backoff())), time.time())
+
+    fn = _ReadStreamFn(spec, settings)
+    fn.setup()
+    tracker = ThreadsafeRestrictionTracker(fn.create_tracker(fn.initial_restriction(element)))
+    first: List[IngressRecord] = []
+    split = None
+    gen = fn.process(element, tracker=RestrictionTrackerView(tracker), watermark_estimator=ManualWatermarkEstimator(None))
+    for out in gen:
+        first.append(out.value)
+        if len(first) == take:
+            split = tracker.try_split(0)
+            break
+    assert list(gen) == [] and split is not None
+    _, residual = split
+    cursor = residual.shards[0]
+    last = expected[take - 1]
+    assert cursor.sequence_number == last[2]
+    inside = last[3] is not None and (take == len(expected) or expected[take][2] == last[2])
+    assert cursor.sub_sequence_number == (last[3] if inside else None)
+
+    fn2 = _ReadStreamFn(spec, settings)  # a fresh worker, no cached iterator
+    fn2.setup()
+    tracker2 = ThreadsafeRestrictionTracker(fn2.create_tracker(residual))
+    second = [o.value for o in fn2.process(element, tracker=RestrictionTrackerView(tracker2),
+                                           watermark_estimator=ManualWatermarkEstimator(None))]
+    tracker2.check_done()
+    assert _as_tuples(second)[:1] == expected[take : take + 1]
+    assert _as_tuples(first + second) == expected
+
+
+def test_deaggregate_rejects_corrupt_aggregates() -> None:
+    key, _, data = _aggregate([("a", b"1"), ("b", b"2")])
+    assert [(u.partition_key, u.data) for u in deaggregate(data)] == [("a", b"1"), ("b", b"2")]
+    flipped = data[:-17] + bytes([data[-17] ^ 1]) + data[-16:]
+    assert deaggregate(flipped) is None  # checksum mismatch: a plain record
+    body = b"\x1a\x05\x08\x07\x1a\x01x"  # a record whose partition key index points nowhere
+    assert deaggregate(MAGIC + body + hashlib.md5(body).digest()) is None
+    assert deaggregate(b"plain") is None
