@@ -511,3 +511,25 @@ def test_invalid_arguments_raise_config_errors_naming_the_field(kwargs: Dict[str
     with pytest.raises(ConfigError) as raised:
         ReadFromKinesis(spec, **kwargs)
     assert raised.value.field == field
+
+
+# ---------------------------------------------------------------- boundedness
+
+
+def _key_one(record: IngressRecord) -> Tuple[str, int]:
+    return record.partition_key, 1
+
+
+def test_bounded_modes_give_bounded_pcollections_that_group(kinesis: Any, client: Any,
+                                                            new_stream: Callable[..., str]) -> None:
+    stream = new_stream(shards=2)
+    put(client, stream, [(f"k{i % 3}", b"x") for i in range(30)])
+    spec = spec_for(kinesis, stream)
+    assert not (beam.Pipeline() | ReadFromKinesis(spec)).is_bounded  # no stop condition: unbounded
+    key = uuid.uuid4().hex
+    _SINK[key] = []
+    with beam.Pipeline(runner="DirectRunner") as pipeline:
+        records = pipeline | ReadFromKinesis(spec, stop_when_caught_up=True)
+        assert records.is_bounded
+        _ = records | beam.Map(_key_one) | beam.CombinePerKey(sum) | beam.ParDo(_Collect(key))
+    assert sorted(v for v, _ in _SINK.pop(key)) == [("k0", 10), ("k1", 10), ("k2", 10)]
