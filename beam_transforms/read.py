@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import logging
 import time
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple, Union
@@ -57,7 +58,16 @@ from .restriction import (
     StreamRestrictionTracker,
     StreamShards,
 )
-from .shards import EXPIRED_ITERATOR, Backoff, KinesisReadError, RateLimiter, child_shards, error_code, list_shards
+from .shards import (
+    EXPIRED_ITERATOR,
+    Backoff,
+    KinesisReadError,
+    RateLimiter,
+    child_shards,
+    error_code,
+    is_retryable,
+    list_shards,
+)
 
 _LOG = logging.getLogger(__name__)
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
@@ -82,6 +92,7 @@ class ReadSettings:
     checkpoint_interval: float = 10.0
     max_records_per_call: int = 10_000
     on_deserialize_error: str = "fail"
+    fetch_threads: int = 8
 
     @property
     def bounded(self) -> bool:
@@ -152,6 +163,7 @@ class _ReadStreamFn(beam.DoFn, RestrictionProvider):
         self._skipped = Metrics.counter(METRICS_NAMESPACE, "skipped_records")
         self._errors = Metrics.counter(METRICS_NAMESPACE, "deserialize_errors")
         self._client: Any = None
+        self._pool: Optional[ThreadPoolExecutor] = None
         self._backoff = Backoff()
         self._limiter = RateLimiter()
         self._states: Dict[Tuple[str, str], _ShardState] = {}
@@ -172,10 +184,16 @@ class _ReadStreamFn(beam.DoFn, RestrictionProvider):
 
     def setup(self) -> None:
         self._client = self._spec.create_client()
+        self._pool = ThreadPoolExecutor(self._settings.fetch_threads, thread_name_prefix="kinesis-get-records")
         self._backoff = Backoff()
         self._limiter = RateLimiter()
         self._states = {}
         self._last_discovery = {}
+
+    def teardown(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = None
 
     def process(
         self,
@@ -187,8 +205,9 @@ class _ReadStreamFn(beam.DoFn, RestrictionProvider):
 
     # The read loop.
     def _read(self, tracker: Any, watermark: Any) -> Iterator[Any]:
-        if self._client is None:
+        if self._client is None or self._pool is None:
             self.setup()
+        assert self._pool is not None
         settings = self._settings
         restriction: StreamRestriction = tracker.current_restriction()
         if restriction.complete:
@@ -202,73 +221,94 @@ class _ReadStreamFn(beam.DoFn, RestrictionProvider):
         begun = time.monotonic()
         self._last_discovery.setdefault(stream, time.monotonic())
 
-        while True:
-            if restriction.deadline is not None and time.time() >= restriction.deadline:
-                tracker.try_claim(StopClaim("max_read_time"))
-                return
-            if records_left is not None and records_left <= 0:
-                tracker.try_claim(StopClaim("max_records"))
-                return
-            if time.monotonic() - self._last_discovery[stream] >= settings.shard_discovery_interval:
-                self._last_discovery[stream] = time.monotonic()
-                new = tuple(s for s in list_shards(self._client, stream, self._backoff) if s.shard_id not in cursors)
-                if new:
-                    if not tracker.try_claim(NewShardsClaim(new)):
-                        return
-                    self._add(cursors, order, new)
-            ready = self._ready(cursors, order)
-            if not ready:
-                tracker.try_claim(StopClaim("every shard ended"))
-                return
-            self._advance_watermark(watermark, ready, marks)
-            if settings.stop_when_caught_up and all(self._state(stream, c).caught_up for c in ready):
-                tracker.try_claim(StopClaim("caught up"))
-                return
-            if all(read_empty.get(c.shard_id, False) for c in ready):
-                tracker.defer_remainder(Duration.of(settings.poll_interval))
-                return
-            if time.monotonic() - begun >= settings.checkpoint_interval:
-                tracker.defer_remainder()
-                return
-
-            cursor = min(ready, key=lambda c: self._limiter.ready_at((stream, c.shard_id)))
-            if restriction.deadline is not None:
-                # Do not sleep past the deadline waiting for the rate limit.
-                wait = self._limiter.ready_at((stream, cursor.shard_id)) - time.monotonic()
-                if wait > 0 and time.time() + wait >= restriction.deadline:
-                    time.sleep(max(0.0, restriction.deadline - time.time()))
-                    continue
-            self._limiter.acquire((stream, cursor.shard_id))
-            outcome: List[Any] = []
-            for out in self._read_shard(tracker, stream, cursor, cursors, marks, records_left, outcome):
-                yield out
-            status, count, response = outcome
-            if records_left is not None:
-                records_left -= count
-            if status == "stop":
-                return
-            if status == "end":
-                children = child_shards(response)
-                if not children:
-                    children = tuple(
-                        s for s in list_shards(self._client, stream, self._backoff) if cursor.shard_id in s.parents
-                    )
-                if not tracker.try_claim(ShardEndClaim(cursor.shard_id, children)):
+        # At most one GetRecords per shard is in flight (on the fetch threads); responses are
+        # claimed and emitted here, in this thread, in shard order.
+        pending: Dict[str, Future] = {}
+        try:
+            while True:
+                if restriction.deadline is not None and time.time() >= restriction.deadline:
+                    tracker.try_claim(StopClaim("max_read_time"))
                     return
-                cursors[cursor.shard_id] = replace(cursors[cursor.shard_id], finished=True)
-                self._add(cursors, order, children)
-                marks.pop(cursor.shard_id, None)
-                self._states.pop((stream, cursor.shard_id), None)
-                if not any(not c.finished for c in cursors.values()):
-                    return  # the tracker is done: every shard ended
-                continue
-            empty = count == 0 and not response.get("Records")
-            read_empty[cursor.shard_id] = empty
-            if empty:
-                self._limiter.defer((stream, cursor.shard_id), settings.poll_interval)
-                if response.get("MillisBehindLatest") == 0:
-                    idle_mark = int((time.time() - settings.idle_timeout) * 1e6)
-                    marks[cursor.shard_id] = max(marks.get(cursor.shard_id, idle_mark), idle_mark)
+                if records_left is not None and records_left <= 0:
+                    tracker.try_claim(StopClaim("max_records"))
+                    return
+                if time.monotonic() - self._last_discovery[stream] >= settings.shard_discovery_interval:
+                    self._last_discovery[stream] = time.monotonic()
+                    found = list_shards(self._client, stream, self._backoff)
+                    new = tuple(s for s in found if s.shard_id not in cursors)
+                    if new:
+                        if not tracker.try_claim(NewShardsClaim(new)):
+                            return
+                        self._add(cursors, order, new)
+                ready = self._ready(cursors, order)
+                if not ready:
+                    tracker.try_claim(StopClaim("every shard ended"))
+                    return
+                self._advance_watermark(watermark, ready, marks)
+                if settings.stop_when_caught_up and all(self._state(stream, c).caught_up for c in ready):
+                    tracker.try_claim(StopClaim("caught up"))
+                    return
+                if all(read_empty.get(c.shard_id, False) for c in ready):
+                    tracker.defer_remainder(Duration.of(settings.poll_interval))
+                    return
+                if time.monotonic() - begun >= settings.checkpoint_interval:
+                    tracker.defer_remainder()
+                    return
+
+                # Start a fetch on every ready shard the rate limit allows.
+                now = time.monotonic()
+                for c in ready:
+                    key = (stream, c.shard_id)
+                    if c.shard_id not in pending and len(pending) < settings.fetch_threads \
+                            and self._limiter.ready_at(key) <= now:
+                        pending[c.shard_id] = self._pool.submit(self._get_records, stream, c, self._state(stream, c))
+                waiting = [c for c in ready if c.shard_id not in pending]
+                timeout = min((self._limiter.ready_at((stream, c.shard_id)) for c in waiting), default=now + 1.0) - now
+                if restriction.deadline is not None:
+                    timeout = min(timeout, restriction.deadline - time.time())
+                timeout = max(0.0, timeout)
+                if not pending:
+                    time.sleep(timeout)
+                    continue
+                done, _ = wait(list(pending.values()), timeout=timeout, return_when=FIRST_COMPLETED)
+                shard_id = next((s for s in order if s in pending and pending[s] in done), None)
+                if shard_id is None:
+                    continue
+                response = pending.pop(shard_id).result()
+                cursor = cursors[shard_id]
+                outcome: List[Any] = []
+                for out in self._emit(tracker, stream, cursor, response, cursors, marks, records_left, outcome):
+                    yield out
+                status, count = outcome
+                if records_left is not None:
+                    records_left -= count
+                if status == "stop":
+                    return
+                if status == "end":
+                    children = child_shards(response)
+                    if not children:
+                        children = tuple(
+                            s for s in list_shards(self._client, stream, self._backoff) if shard_id in s.parents
+                        )
+                    if not tracker.try_claim(ShardEndClaim(shard_id, children)):
+                        return
+                    cursors[shard_id] = replace(cursors[shard_id], finished=True)
+                    self._add(cursors, order, children)
+                    marks.pop(shard_id, None)
+                    self._states.pop((stream, shard_id), None)
+                    if not any(not c.finished for c in cursors.values()):
+                        return  # the tracker is done: every shard ended
+                    continue
+                empty = not response.get("Records")
+                read_empty[shard_id] = empty
+                if empty:
+                    self._limiter.defer((stream, shard_id), settings.poll_interval)
+                    if response.get("MillisBehindLatest") == 0:
+                        idle_mark = int((time.time() - settings.idle_timeout) * 1e6)
+                        marks[shard_id] = max(marks.get(shard_id, idle_mark), idle_mark)
+        finally:
+            for future in pending.values():
+                future.cancel()  # a response fetched but not claimed is dropped: the cursor did not move
 
     @staticmethod
     def _add(cursors: Dict[str, ShardCursor], order: List[str], infos: Tuple[ShardInfo, ...]) -> None:
@@ -331,36 +371,52 @@ class _ReadStreamFn(beam.DoFn, RestrictionProvider):
         return response["ShardIterator"]
 
     def _get_records(self, stream: str, cursor: ShardCursor, state: _ShardState) -> Dict[str, Any]:
+        """One GetRecords answer for a shard (runs on a fetch thread).
+
+        Every attempt, retries included, waits for the shard's rate limit (5 calls per second);
+        throttling and transient errors back off exponentially with jitter; an expired iterator
+        is rebuilt from the cursor (AFTER_SEQUENCE_NUMBER of the last record emitted).
+        """
         what = f"GetRecords stream {stream} shard {cursor.shard_id}"
-        for _ in range(5):
+        key = (stream, cursor.shard_id)
+        attempt = expired = 0
+        while True:
             if state.iterator is None:
                 state.iterator = self._iterator(stream, cursor)
                 if state.iterator is None:
-                    return {"Records": []}  # gone: treated as ended (no NextShardIterator)
+                    return {"Records": []}  # the shard is gone: treated as ended (no NextShardIterator)
+            self._limiter.acquire(key)
             try:
-                return self._backoff.call(
-                    what, self._client.get_records, ShardIterator=state.iterator, Limit=self._settings.max_records_per_call
-                )
-            except Exception as e:  # noqa: BLE001
-                if error_code(e) != EXPIRED_ITERATOR:
+                return self._client.get_records(ShardIterator=state.iterator, Limit=self._settings.max_records_per_call)
+            except Exception as e:  # noqa: BLE001 - classified below
+                if error_code(e) == EXPIRED_ITERATOR:
+                    expired += 1
+                    if expired > 5:
+                        raise KinesisReadError(f"{what}: the shard iterator kept expiring") from e
+                    _LOG.info("%s: iterator expired; rebuilding it from the last position", what)
+                    state.iterator = None
+                    continue
+                if not is_retryable(e):
                     raise
-                _LOG.info("%s: iterator expired; rebuilding it from the last position", what)
-                state.iterator = None
-        raise KinesisReadError(f"{what}: the shard iterator kept expiring")
+                if attempt + 1 >= self._backoff.max_attempts:
+                    raise KinesisReadError(f"{what}: giving up after {attempt + 1} attempts: {e}") from e
+                delay = self._backoff.delay(attempt)
+                _LOG.info("%s: %s; retrying in %.2f s", what, error_code(e) or type(e).__name__, delay)
+                self._backoff.sleep(delay)
+                attempt += 1
 
-    def _read_shard(
+    def _emit(
         self,
         tracker: Any,
         stream: str,
         cursor: ShardCursor,
+        response: Dict[str, Any],
         cursors: Dict[str, ShardCursor],
         marks: Dict[str, int],
         records_left: Optional[int],
         outcome: List[Any],
     ) -> Iterator[Any]:
-        """Read one GetRecords batch of a shard; sets ``outcome`` to [status, records claimed, response]."""
-        state = self._state(stream, cursor)
-        response = self._get_records(stream, cursor, state)
+        """Claim and emit the records of one GetRecords answer; sets ``outcome`` to [status, records claimed]."""
         count = 0
         deserializer = self._spec.deserializer
         for record in response.get("Records") or ():
@@ -378,10 +434,10 @@ class _ReadStreamFn(beam.DoFn, RestrictionProvider):
                     continue  # emitted before this resume (inside an aggregate)
                 if records_left is not None and count >= records_left:
                     tracker.try_claim(StopClaim("max_records"))
-                    outcome[:] = ["stop", count, response]
+                    outcome[:] = ["stop", count]
                     return
                 if not tracker.try_claim(RecordClaim(cursor.shard_id, sequence_number, sub, last, micros)):
-                    outcome[:] = ["stop", count, response]
+                    outcome[:] = ["stop", count]
                     return
                 cursor = replace(
                     cursor,
@@ -429,7 +485,7 @@ class _ReadStreamFn(beam.DoFn, RestrictionProvider):
         millis = response.get("MillisBehindLatest")
         records = response.get("Records") or ()
         state.caught_up = millis == 0 and len(records) < self._settings.max_records_per_call
-        outcome[:] = ["end" if next_iterator is None else "ok", count, response]
+        outcome[:] = ["end" if next_iterator is None else "ok", count]
 
 
 class _ReadStreamUnboundedFn(_ReadStreamFn):
@@ -489,6 +545,8 @@ class ReadFromKinesis(beam.PTransform):
         max_records_per_call: The GetRecords ``Limit`` (1 to 10,000).
         on_deserialize_error: ``"fail"`` (default) raises an error naming the stream, shard and
             sequence number of the record; ``"skip"`` skips it and counts it in ``kinesis/deserialize_errors``.
+        fetch_threads: GetRecords calls in flight at once per stream (one per shard at most); records are
+            still claimed and emitted by one thread, in order within each shard.
     """
 
     def __init__(
@@ -505,6 +563,7 @@ class ReadFromKinesis(beam.PTransform):
         checkpoint_interval: float = 10.0,
         max_records_per_call: int = 10_000,
         on_deserialize_error: str = "fail",
+        fetch_threads: int = 8,
     ) -> None:
         super().__init__()
         self.spec = _resolve(ingress, module)
@@ -515,6 +574,7 @@ class ReadFromKinesis(beam.PTransform):
         _positive(shard_discovery_interval, "shard_discovery_interval")
         _positive(checkpoint_interval, "checkpoint_interval")
         _positive(max_records_per_call, "max_records_per_call", integer=True)
+        _positive(fetch_threads, "fetch_threads", integer=True)
         if max_records_per_call > 10_000:
             raise ConfigError(f"must be at most 10000 (the GetRecords limit), got {max_records_per_call}",
                               field="max_records_per_call")
@@ -532,6 +592,7 @@ class ReadFromKinesis(beam.PTransform):
             checkpoint_interval=float(checkpoint_interval),
             max_records_per_call=max_records_per_call,
             on_deserialize_error=on_deserialize_error,
+            fetch_threads=fetch_threads,
         )
 
     def expand(self, pbegin: beam.pvalue.PBegin) -> beam.PCollection:

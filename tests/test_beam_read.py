@@ -375,16 +375,20 @@ class _FaultyClient:
     FAULT INJECTION (not a mock of Kinesis: every successful call reaches the emulator):
     every 3rd GetRecords raises ProvisionedThroughputExceededException, every 5th raises
     ExpiredIteratorException, the first GetShardIterator per shard raises LimitExceededException,
-    and the first ListShards raises a 503 ServiceUnavailable.
+    and the first ListShards raises a 503 ServiceUnavailable. It also notes when each GetRecords
+    call (failed ones too) hit which shard, to check the per-shard rate limit.
     """
 
     injected: Dict[str, int] = {}
+    calls: Dict[str, List[float]] = {}
 
     def __init__(self, real: Any) -> None:
         self._real = real
         self._get_records = 0
         self._iterators: Dict[str, int] = {}
         self._list_shards = 0
+        self._shard_of: Dict[str, str] = {}
+        self._lock = threading.Lock()
 
     @staticmethod
     def _error(code: str, operation: str, status: int = 400) -> ClientError:
@@ -393,19 +397,32 @@ class _FaultyClient:
                             "ResponseMetadata": {"HTTPStatusCode": status}}, operation)
 
     def get_records(self, **kwargs: Any) -> Any:
-        self._get_records += 1
-        if self._get_records % 3 == 0:
+        with self._lock:
+            shard = self._shard_of[kwargs["ShardIterator"]]
+            _FaultyClient.calls.setdefault(shard, []).append(time.monotonic())
+            self._get_records += 1
+            n = self._get_records
+        if n % 3 == 0:
             raise self._error("ProvisionedThroughputExceededException", "GetRecords")
-        if self._get_records % 5 == 0:
+        if n % 5 == 0:
             raise self._error("ExpiredIteratorException", "GetRecords")
-        return self._real.get_records(**kwargs)
+        response = self._real.get_records(**kwargs)
+        if response.get("NextShardIterator"):
+            with self._lock:
+                self._shard_of[response["NextShardIterator"]] = shard
+        return response
 
     def get_shard_iterator(self, **kwargs: Any) -> Any:
         shard = kwargs["ShardId"]
-        self._iterators[shard] = self._iterators.get(shard, 0) + 1
-        if self._iterators[shard] == 1:
+        with self._lock:
+            self._iterators[shard] = self._iterators.get(shard, 0) + 1
+            first = self._iterators[shard] == 1
+        if first:
             raise self._error("LimitExceededException", "GetShardIterator")
-        return self._real.get_shard_iterator(**kwargs)
+        response = self._real.get_shard_iterator(**kwargs)
+        with self._lock:
+            self._shard_of[response["ShardIterator"]] = shard
+        return response
 
     def list_shards(self, **kwargs: Any) -> Any:
         self._list_shards += 1
@@ -423,6 +440,7 @@ def test_throttling_and_expired_iterators_are_recovered_exactly_once(
     monkeypatch.setattr(KinesisIngressSpec, "create_client",
                         lambda self, session=None: _FaultyClient(real_create_client(self, session)))
     _FaultyClient.injected.clear()
+    _FaultyClient.calls.clear()
     # Small batches force many GetRecords calls, so every fault fires several times.
     out, _ = run_read(spec_for(kinesis, stream), stop_when_caught_up=True, max_records_per_call=9, poll_interval=0.05)
     assert sorted((r.shard_id, r.sequence_number) for r, _ in out) == sorted(written)
@@ -430,6 +448,11 @@ def test_throttling_and_expired_iterators_are_recovered_exactly_once(
     assert _FaultyClient.injected.get("ExpiredIteratorException", 0) >= 2
     assert _FaultyClient.injected.get("LimitExceededException", 0) >= 2
     assert _FaultyClient.injected.get("ServiceUnavailable", 0) >= 1
+    # No shard saw more than 5 GetRecords calls per second, retries after throttling included.
+    assert len(_FaultyClient.calls) == 2
+    for times in _FaultyClient.calls.values():
+        gaps = [b - a for a, b in zip(times, times[1:])]
+        assert len(gaps) >= 10 and min(gaps) >= 0.195, gaps
 
 
 def test_backoff_gives_up_on_persistent_throttling_and_not_on_other_errors() -> None:
