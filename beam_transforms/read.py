@@ -5,8 +5,9 @@ Pipeline shape (``expand``)::
     Impulse -> ListShards (one element per stream of the spec, ListShards with pagination)
             -> [Reshuffle, with several streams] -> ReadStreamShards (a splittable DoFn)
 
-The splittable DoFn reads every shard of one stream, round robin, within 5 GetRecords
-calls per second per shard. Its restriction (:mod:`beam_transforms.restriction`) holds
+The splittable DoFn reads every shard of one stream: GetRecords calls run on a few fetch
+threads (one call in flight per shard, at most 5 per second per shard, retries included),
+while one thread claims and emits the records, in order within each shard. Its restriction (:mod:`beam_transforms.restriction`) holds
 a cursor per shard: the last sequence number emitted (and the sub-sequence number inside
 a KPL aggregate) or the startup position. It self-checkpoints with ``defer_remainder``
 when no shard has data (and every ``checkpoint_interval`` seconds), and a residual resumes
@@ -16,8 +17,13 @@ Resharding: a stream's shards share one restriction, so the reader finishes a cl
 parent (GetRecords returns no NextShardIterator) before it reads the children it names
 in ``ChildShards`` (a merged child waits for both parents), keeping per-partition-key
 order. Shards that appear later (SplitShard, MergeShards, UpdateShardCount) join through
-ChildShards and a periodic ListShards, without a restart. The cost: one stream is read
-by one worker at a time; parallelism is across streams.
+ChildShards and a periodic ListShards, without a restart. Children start at TRIM_HORIZON;
+shards listed at the start use the spec's startup position. The cost: one stream is read
+by one worker at a time (its fetch threads overlap the calls); parallelism across workers
+is per stream.
+
+On the DirectRunner (FnApiRunner) ``defer_remainder`` delays are ignored, so an unbounded
+read never ends there: use ``max_records``, ``max_read_time`` or ``stop_when_caught_up``.
 
 Watermark: per shard, the arrival time of the last record read; a shard that returns no
 records with ``MillisBehindLatest == 0`` advances to ``now - idle_timeout``. The element

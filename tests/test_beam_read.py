@@ -556,3 +556,20 @@ def test_bounded_modes_give_bounded_pcollections_that_group(kinesis: Any, client
         assert records.is_bounded
         _ = records | beam.Map(_key_one) | beam.CombinePerKey(sum) | beam.ParDo(_Collect(key))
     assert sorted(v for v, _ in _SINK.pop(key)) == [("k0", 10), ("k1", 10), ("k2", 10)]
+
+
+def test_a_spec_with_two_streams_reads_both(kinesis: Any, client: Any, new_stream: Callable[..., str]) -> None:
+    first, second = new_stream(shards=1), new_stream(shards=2)
+    put(client, first, [("k", f"a-{i}".encode()) for i in range(10)])
+    put(client, second, [(f"k{i}", f"b-{i}".encode()) for i in range(10)])
+    spec = (KinesisIngressBuilder.for_identifier("t/in").with_aws_region(kinesis.region)
+            .with_aws_credentials(kinesis.credentials).with_streams([first, second])
+            .with_startup_position(KinesisIngressStartupPosition.from_earliest()).build())
+    out, _ = run_read(spec, stop_when_caught_up=True, max_records=10)  # max_records counts per stream
+    assert sorted((r.stream, r.data) for r, _ in out) == sorted(
+        [(first, f"a-{i}".encode()) for i in range(10)] + [(second, f"b-{i}".encode()) for i in range(10)])
+
+
+def test_a_missing_stream_fails_naming_it(kinesis: Any) -> None:
+    with pytest.raises(Exception, match="stream no-such-stream does not exist"):
+        run_read(spec_for(kinesis, "no-such-stream"), stop_when_caught_up=True)
