@@ -7,11 +7,11 @@ Pipeline shape (``expand``)::
 
 The splittable DoFn reads every shard of one stream: GetRecords calls run on a few fetch
 threads (one call in flight per shard, at most 5 per second per shard, retries included),
-while one thread claims and emits the records, in order within each shard. Its restriction (:mod:`beam_transforms.restriction`) holds
-a cursor per shard: the last sequence number emitted (and the sub-sequence number inside
-a KPL aggregate) or the startup position. It self-checkpoints with ``defer_remainder``
-when no shard has data (and every ``checkpoint_interval`` seconds), and a residual resumes
-right after the last record emitted.
+while one thread claims and emits the records, in order within each shard. Its restriction
+(:mod:`beam_transforms.restriction`) holds a cursor per shard: the last sequence number
+emitted (and the sub-sequence number inside a KPL aggregate) or the startup position. It
+self-checkpoints with ``defer_remainder`` when no shard has data (and every
+``checkpoint_interval`` seconds), and a residual resumes right after the last record emitted.
 
 Resharding: a stream's shards share one restriction, so the reader finishes a closed
 parent (GetRecords returns no NextShardIterator) before it reads the children it names
@@ -37,7 +37,7 @@ import time
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
-from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple, Union
+from typing import Any, Dict, Iterator, List, Optional, Tuple, Union
 
 import apache_beam as beam
 from apache_beam.io.watermark_estimators import ManualWatermarkEstimator

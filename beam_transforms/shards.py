@@ -118,7 +118,9 @@ class RateLimiter:
         clock: A monotonic clock.
     """
 
-    def __init__(self, interval: float = 1.0 / GET_RECORDS_PER_SECOND, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, interval: float = 1.0 / GET_RECORDS_PER_SECOND, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self.interval = interval
         self.clock = clock
         self._next: Dict[Any, float] = {}

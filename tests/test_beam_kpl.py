@@ -88,7 +88,10 @@ def _write(client: Any, stream: str, entries: List[Any]) -> List[Tuple[str, Opti
     return [(r["SequenceNumber"], e if isinstance(e, list) else None) for r, e in zip(response["Records"], entries)]
 
 
-def _expected(written: List[Tuple[str, Optional[UserRecords]]], entries: List[Any]) -> List[Tuple[str, bytes, str, Optional[int]]]:
+Expected = List[Tuple[str, bytes, str, Optional[int]]]
+
+
+def _expected(written: List[Tuple[str, Optional[UserRecords]]], entries: List[Any]) -> Expected:
     out = []
     for (sequence_number, users), entry in zip(written, entries):
         if users is None:
@@ -147,7 +150,8 @@ def test_resume_inside_an_aggregate_emits_the_next_user_record_once(
     tracker = ThreadsafeRestrictionTracker(fn.create_tracker(fn.initial_restriction(element)))
     first: List[IngressRecord] = []
     split = None
-    gen = fn.process(element, tracker=RestrictionTrackerView(tracker), watermark_estimator=ManualWatermarkEstimator(None))
+    view = RestrictionTrackerView(tracker)
+    gen = fn.process(element, tracker=view, watermark_estimator=ManualWatermarkEstimator(None))
     for out in gen:
         first.append(out.value)
         if len(first) == take:

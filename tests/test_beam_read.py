@@ -37,6 +37,7 @@ from pyflink_kinesis import (  # noqa: E402
 )
 
 pytestmark = [pytest.mark.integration, pytest.mark.beam]
+NewStream = Callable[..., str]
 
 # ---------------------------------------------------------------- helpers
 
@@ -122,9 +123,10 @@ def drive(fn: _ReadStreamFn, element: StreamShards, restriction: Any, take: Opti
 # ---------------------------------------------------------------- payloads and metadata
 
 
-def test_binary_payloads_and_metadata_round_trip(kinesis: Any, client: Any, new_stream: Callable[..., str]) -> None:
+def test_binary_payloads_and_metadata_round_trip(kinesis: Any, client: Any, new_stream: NewStream) -> None:
     stream = new_stream(shards=2)
-    payloads = [b"\xff\xfe\xfd", b"\x00", b"\x80abc\xc3\x28", bytes(range(256)), b"x" * 100_000, "üñí".encode("utf-16")]
+    payloads = [b"\xff\xfe\xfd", b"\x00", b"\x80abc\xc3\x28", bytes(range(256)), b"x" * 100_000]
+    payloads.append("üñí".encode("utf-16"))
     payloads += [f"plain-{i}".encode() for i in range(20)]
     records = [(f"key-{i}", data) for i, data in enumerate(payloads)]
     before = datetime.now(timezone.utc) - timedelta(seconds=5)
@@ -153,14 +155,15 @@ def test_binary_payloads_and_metadata_round_trip(kinesis: Any, client: Any, new_
 # ---------------------------------------------------------------- startup positions
 
 
-def test_earliest_reads_records_written_before_the_start(kinesis: Any, client: Any, new_stream: Callable[..., str]) -> None:
+def test_earliest_reads_records_written_before_the_start(kinesis: Any, client: Any, new_stream: NewStream) -> None:
     stream = new_stream(shards=1)
     put(client, stream, [("k", f"old-{i}".encode()) for i in range(25)])
-    out, _ = run_read(spec_for(kinesis, stream, KinesisIngressStartupPosition.from_earliest()), stop_when_caught_up=True)
+    spec = spec_for(kinesis, stream, KinesisIngressStartupPosition.from_earliest())
+    out, _ = run_read(spec, stop_when_caught_up=True)
     assert [r.data for r, _ in out] == [f"old-{i}".encode() for i in range(25)]
 
 
-def test_latest_reads_only_records_written_after_the_start(kinesis: Any, client: Any, new_stream: Callable[..., str]) -> None:
+def test_latest_reads_only_records_written_after_the_start(kinesis: Any, client: Any, new_stream: NewStream) -> None:
     stream = new_stream(shards=2)
     put(client, stream, [(f"k{i}", f"old-{i}".encode()) for i in range(40)])
     written: List[int] = []
@@ -193,14 +196,15 @@ def test_latest_reads_only_records_written_after_the_start(kinesis: Any, client:
     assert read == list(range(read[0], written[-1] + 1))
 
 
-def test_date_starts_at_the_first_record_at_or_after_it(kinesis: Any, client: Any, new_stream: Callable[..., str]) -> None:
+def test_date_starts_at_the_first_record_at_or_after_it(kinesis: Any, client: Any, new_stream: NewStream) -> None:
     stream = new_stream(shards=2)
     put(client, stream, [(f"k{i}", f"before-{i}".encode()) for i in range(30)])
     time.sleep(0.3)
     date = datetime.now(timezone.utc)
     time.sleep(0.3)
     after = put(client, stream, [(f"k{i}", f"after-{i}".encode()) for i in range(30)])
-    out, _ = run_read(spec_for(kinesis, stream, KinesisIngressStartupPosition.from_date(date)), stop_when_caught_up=True)
+    spec = spec_for(kinesis, stream, KinesisIngressStartupPosition.from_date(date))
+    out, _ = run_read(spec, stop_when_caught_up=True)
     assert sorted((r.shard_id, r.sequence_number) for r, _ in out) == sorted(after)
     assert all(r.approximate_arrival_timestamp >= date for r, _ in out)
 
@@ -208,7 +212,7 @@ def test_date_starts_at_the_first_record_at_or_after_it(kinesis: Any, client: An
 # ---------------------------------------------------------------- bounded modes
 
 
-def test_max_records_stops_after_exactly_n_records(kinesis: Any, client: Any, new_stream: Callable[..., str]) -> None:
+def test_max_records_stops_after_exactly_n_records(kinesis: Any, client: Any, new_stream: NewStream) -> None:
     stream = new_stream(shards=1)
     put(client, stream, [("k", f"r-{i}".encode()) for i in range(30)])
     out, result = run_read(spec_for(kinesis, stream), max_records=12)
@@ -216,7 +220,7 @@ def test_max_records_stops_after_exactly_n_records(kinesis: Any, client: Any, ne
     assert counter(result, "records_read") == 12
 
 
-def test_max_read_time_ends_an_idle_read(kinesis: Any, new_stream: Callable[..., str]) -> None:
+def test_max_read_time_ends_an_idle_read(kinesis: Any, new_stream: NewStream) -> None:
     stream = new_stream(shards=2)
     started = time.monotonic()
     out, _ = run_read(spec_for(kinesis, stream), max_read_time=1.5, poll_interval=0.2)
@@ -232,7 +236,7 @@ def _element(client: Any, stream: str) -> StreamShards:
 
 
 def test_resume_from_a_checkpoint_emits_the_next_record_and_none_twice(
-    kinesis: Any, client: Any, new_stream: Callable[..., str]
+    kinesis: Any, client: Any, new_stream: NewStream
 ) -> None:
     stream = new_stream(shards=1)
     put(client, stream, [("k", f"r-{i}".encode()) for i in range(50)])
@@ -260,7 +264,7 @@ def test_resume_from_a_checkpoint_emits_the_next_record_and_none_twice(
     assert [r.data for r in first + second] == [f"r-{i}".encode() for i in range(50)]
 
 
-def test_resume_across_two_shards_reads_each_record_once(kinesis: Any, client: Any, new_stream: Callable[..., str]) -> None:
+def test_resume_across_two_shards_reads_each_record_once(kinesis: Any, client: Any, new_stream: NewStream) -> None:
     stream = new_stream(shards=2)
     written = put(client, stream, [(f"k{i}", f"r-{i}".encode()) for i in range(80)])
     spec = spec_for(kinesis, stream)
@@ -280,7 +284,7 @@ def test_resume_across_two_shards_reads_each_record_once(kinesis: Any, client: A
     assert sorted((r.shard_id, r.sequence_number) for r in seen) == sorted(written)
 
 
-def test_self_checkpoint_when_no_shard_has_data(kinesis: Any, client: Any, new_stream: Callable[..., str]) -> None:
+def test_self_checkpoint_when_no_shard_has_data(kinesis: Any, client: Any, new_stream: NewStream) -> None:
     stream = new_stream(shards=2)
     put(client, stream, [("k", b"only")])
     spec = spec_for(kinesis, stream)
@@ -302,7 +306,7 @@ def test_self_checkpoint_when_no_shard_has_data(kinesis: Any, client: Any, new_s
 # ---------------------------------------------------------------- watermark
 
 
-def test_watermark_follows_arrival_times_and_idle_shards(kinesis: Any, client: Any, new_stream: Callable[..., str]) -> None:
+def test_watermark_follows_arrival_times_and_idle_shards(kinesis: Any, client: Any, new_stream: NewStream) -> None:
     stream = new_stream(shards=2)
     # Everything goes to the first shard (explicit hash key 0); the second shard stays empty.
     put(client, stream, [("k", f"r-{i}".encode()) for i in range(10)], ExplicitHashKey="0")
@@ -340,7 +344,7 @@ def _fragile(record: IngressRecord) -> str:
     return record.data.decode()
 
 
-def test_deserializer_values_and_skipped_records(kinesis: Any, client: Any, new_stream: Callable[..., str]) -> None:
+def test_deserializer_values_and_skipped_records(kinesis: Any, client: Any, new_stream: NewStream) -> None:
     stream = new_stream(shards=1)
     put(client, stream, [("k", b) for b in (b"a", b"skip-1", b"b", b"skip-2", b"c")])
     out, result = run_read(spec_for(kinesis, stream, deserializer=_upper), stop_when_caught_up=True)
@@ -350,7 +354,7 @@ def test_deserializer_values_and_skipped_records(kinesis: Any, client: Any, new_
 
 
 def test_failing_deserializer_names_stream_shard_and_sequence_number(
-    kinesis: Any, client: Any, new_stream: Callable[..., str]
+    kinesis: Any, client: Any, new_stream: NewStream
 ) -> None:
     stream = new_stream(shards=1)
     (_, (shard, sequence_number), _) = put(client, stream, [("k", b"ok"), ("k", b"bad"), ("k", b"fine")])
@@ -432,7 +436,7 @@ class _FaultyClient:
 
 
 def test_throttling_and_expired_iterators_are_recovered_exactly_once(
-    kinesis: Any, client: Any, new_stream: Callable[..., str], monkeypatch: pytest.MonkeyPatch
+    kinesis: Any, client: Any, new_stream: NewStream, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     stream = new_stream(shards=2)
     written = put(client, stream, [(f"k{i}", f"r-{i}".encode()) for i in range(120)])
@@ -480,7 +484,7 @@ def test_backoff_gives_up_on_persistent_throttling_and_not_on_other_errors() -> 
 # ---------------------------------------------------------------- configuration
 
 
-def test_ingress_id_is_looked_up_in_a_loaded_module(kinesis: Any, client: Any, new_stream: Callable[..., str],
+def test_ingress_id_is_looked_up_in_a_loaded_module(kinesis: Any, client: Any, new_stream: NewStream,
                                                      tmp_path: Any) -> None:
     stream = new_stream(shards=1)
     put(client, stream, [("k", b"from-yaml")])
@@ -544,7 +548,7 @@ def _key_one(record: IngressRecord) -> Tuple[str, int]:
 
 
 def test_bounded_modes_give_bounded_pcollections_that_group(kinesis: Any, client: Any,
-                                                            new_stream: Callable[..., str]) -> None:
+                                                            new_stream: NewStream) -> None:
     stream = new_stream(shards=2)
     put(client, stream, [(f"k{i % 3}", b"x") for i in range(30)])
     spec = spec_for(kinesis, stream)
@@ -558,7 +562,7 @@ def test_bounded_modes_give_bounded_pcollections_that_group(kinesis: Any, client
     assert sorted(v for v, _ in _SINK.pop(key)) == [("k0", 10), ("k1", 10), ("k2", 10)]
 
 
-def test_a_spec_with_two_streams_reads_both(kinesis: Any, client: Any, new_stream: Callable[..., str]) -> None:
+def test_a_spec_with_two_streams_reads_both(kinesis: Any, client: Any, new_stream: NewStream) -> None:
     first, second = new_stream(shards=1), new_stream(shards=2)
     put(client, first, [("k", f"a-{i}".encode()) for i in range(10)])
     put(client, second, [(f"k{i}", f"b-{i}".encode()) for i in range(10)])
