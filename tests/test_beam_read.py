@@ -69,10 +69,16 @@ def spec_for(kinesis: Any, stream: str, position: Optional[KinesisIngressStartup
     return builder.build()
 
 
-def run_read(spec: KinesisIngressSpec, **kwargs: Any) -> Tuple[List[Tuple[Any, Timestamp]], Any]:
-    """Run ReadFromKinesis(spec, **kwargs) to completion; return [(value, timestamp)] and the result."""
-    key = uuid.uuid4().hex
-    _SINK[key] = []
+Collected = List[Tuple[Any, Timestamp]]
+
+
+def run_read(spec: KinesisIngressSpec, key: Optional[str] = None, **kwargs: Any) -> Tuple[Collected, Any]:
+    """Run ReadFromKinesis(spec, **kwargs) to completion; return [(value, timestamp)] and the result.
+
+    ``_SINK[key]`` fills while it runs (pass ``key`` to watch it from another thread).
+    """
+    key = key or uuid.uuid4().hex
+    _SINK.setdefault(key, [])
     pipeline = beam.Pipeline(runner="DirectRunner")
     _ = pipeline | ReadFromKinesis(spec, **kwargs) | beam.ParDo(_Collect(key))
     result = pipeline.run()
@@ -168,22 +174,32 @@ def test_latest_reads_only_records_written_after_the_start(kinesis: Any, client:
     put(client, stream, [(f"k{i}", f"old-{i}".encode()) for i in range(40)])
     written: List[int] = []
     stop = threading.Event()
+    key = uuid.uuid4().hex
+    sink = _SINK.setdefault(key, [])
 
-    def writer() -> None:  # writes new-0, new-1, ... for 3 s, while the pipeline starts and reads
+    def writer() -> None:
+        # Writes new-0, new-1, ... while the pipeline starts, until it has read new records for 1 s
+        # (so however slowly the pipeline starts, some records arrive after it listed the shards).
         writer_client = kinesis.client()
-        deadline = time.monotonic() + 3.0
         i = 0
-        while time.monotonic() < deadline and not stop.is_set():
+        first_seen: Optional[float] = None
+        give_up = time.monotonic() + 30
+        while not stop.is_set() and time.monotonic() < give_up:
             put(writer_client, stream, [(f"k{i}", f"new-{i}".encode())])
             written.append(i)
             i += 1
+            if sink and first_seen is None:
+                first_seen = time.monotonic()
+            if first_seen is not None and time.monotonic() - first_seen > 1.0:
+                return
             time.sleep(0.1)
 
     thread = threading.Thread(target=writer)
     thread.start()
     try:
-        out, _ = run_read(spec_for(kinesis, stream, KinesisIngressStartupPosition.from_latest()),
-                          max_read_time=5.0, poll_interval=0.2)
+        # The read lasts 6 s from the shard listing; the writer stops about 1.5 s after it.
+        out, _ = run_read(spec_for(kinesis, stream, KinesisIngressStartupPosition.from_latest()), key=key,
+                          max_read_time=6.0, poll_interval=0.2)
     finally:
         stop.set()
         thread.join()
@@ -577,3 +593,37 @@ def test_a_spec_with_two_streams_reads_both(kinesis: Any, client: Any, new_strea
 def test_a_missing_stream_fails_naming_it(kinesis: Any) -> None:
     with pytest.raises(Exception, match="stream no-such-stream does not exist"):
         run_read(spec_for(kinesis, "no-such-stream"), stop_when_caught_up=True)
+
+
+# ---------------------------------------------------------------- the tracker's contract
+
+
+def test_tracker_checkpoints_once_declines_other_splits_and_checks_claims() -> None:
+    from beam_transforms.restriction import (
+        RecordClaim, ShardCursor, StopClaim, StreamRestriction, StreamRestrictionTracker)
+
+    restriction = StreamRestriction("s", (ShardCursor("a"), ShardCursor("b")))
+    tracker = StreamRestrictionTracker(restriction)
+    with pytest.raises(ValueError, match="unfinished"):
+        tracker.check_done()  # returned without a checkpoint or stop: work would be lost
+    assert tracker.try_claim(RecordClaim("a", "100"))
+    with pytest.raises(ValueError, match="forward"):
+        tracker.try_claim(RecordClaim("a", "99"))
+    assert tracker.try_split(0.5) is None  # a stream's shards stay together
+    primary, residual = tracker.try_split(0)
+    assert primary.complete and primary.cursor("a").sequence_number == "100"
+    assert not residual.complete and residual.cursor("a").iterator_args() == {
+        "ShardIteratorType": "AFTER_SEQUENCE_NUMBER", "StartingSequenceNumber": "100"}
+    assert residual.cursor("b").iterator_args() == {"ShardIteratorType": "TRIM_HORIZON"}
+    assert not tracker.try_claim(RecordClaim("b", "5"))  # nothing after a checkpoint
+    assert tracker.try_split(0) is None
+    tracker.check_done()
+
+    bounded = StreamRestrictionTracker(StreamRestriction("s", (ShardCursor("a"),), records_left=1, bounded=True))
+    assert bounded.is_bounded()
+    assert bounded.try_claim(RecordClaim("a", "1"))
+    assert not bounded.try_claim(RecordClaim("a", "2"))  # max_records reached
+    bounded.check_done()
+    stopped = StreamRestrictionTracker(StreamRestriction("s", (ShardCursor("a"),), bounded=True))
+    assert stopped.try_claim(StopClaim("max_read_time")) and stopped.current_restriction().complete
+    stopped.check_done()
