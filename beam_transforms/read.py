@@ -313,8 +313,11 @@ class _ReadStreamFn(beam.DoFn, RestrictionProvider):
                         idle_mark = int((time.time() - settings.idle_timeout) * 1e6)
                         marks[shard_id] = max(marks.get(shard_id, idle_mark), idle_mark)
         finally:
-            for future in pending.values():
-                future.cancel()  # a response fetched but not claimed is dropped: the cursor did not move
+            # A response fetched but not claimed is dropped (the cursor did not move). A fetch still
+            # running keeps its own shard state: the next call starts that shard from a fresh one.
+            for shard_id, future in pending.items():
+                future.cancel()
+                self._states.pop((stream, shard_id), None)
 
     @staticmethod
     def _add(cursors: Dict[str, ShardCursor], order: List[str], infos: Tuple[ShardInfo, ...]) -> None:
