@@ -216,6 +216,11 @@ class KinesisBatchWriter:
         self.stats = WriterStats()
 
     @property
+    def error(self) -> Optional[BaseException]:
+        """The error that stopped the writer (without dead-lettering), or ``None``."""
+        return self._error
+
+    @property
     def outstanding(self) -> int:
         """Records buffered or in flight now."""
         return self._outstanding

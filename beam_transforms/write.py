@@ -206,7 +206,7 @@ class _WriteFn(beam.DoFn):
         writer = self._writer
         if writer is None:
             self.setup()
-        elif writer.outstanding:  # left over from a failed bundle: start clean
+        elif writer.outstanding or writer.error is not None:  # left over from a failed bundle: start clean
             writer.close(wait=False)
             self._writer = self._new_writer()
         else:
