@@ -25,37 +25,16 @@ from beam_transforms.restriction import StreamShards  # noqa: E402
 from beam_transforms.shards import Backoff, list_shards  # noqa: E402
 from pyflink_kinesis import IngressRecord, KinesisIngressBuilder, KinesisIngressStartupPosition  # noqa: E402
 
+from tests.beam_support import SINK, Collect, spec_for  # noqa: E402
+
 pytestmark = [pytest.mark.integration, pytest.mark.beam]
-
-_SINK: Dict[str, List[IngressRecord]] = {}
-
-
-class _Collect(beam.DoFn):
-    def __init__(self, key: str) -> None:
-        super().__init__()
-        self.key = key
-
-    def process(self, record: IngressRecord) -> None:
-        _SINK[self.key].append(record)
-
-
-def _spec(kinesis: Any, stream: str) -> Any:
-    return (
-        KinesisIngressBuilder.for_identifier("t/in")
-        .with_aws_region(kinesis.region)
-        .with_aws_credentials(kinesis.credentials)
-        .with_stream(stream)
-        .with_startup_position(KinesisIngressStartupPosition.from_earliest())
-        .build()
-    )
-
 
 def _read(spec: Any, **kwargs: Any) -> List[IngressRecord]:
     key = uuid.uuid4().hex
-    _SINK[key] = []
+    SINK[key] = []
     with beam.Pipeline(runner="DirectRunner") as pipeline:
-        _ = pipeline | ReadFromKinesis(spec, **kwargs) | beam.ParDo(_Collect(key))
-    return _SINK.pop(key)
+        _ = pipeline | ReadFromKinesis(spec, **kwargs) | beam.ParDo(Collect(key))
+    return SINK.pop(key)
 
 
 UserRecords = List[Tuple[str, bytes]]
@@ -121,7 +100,7 @@ def test_aggregated_records_come_out_as_user_records_with_their_partition_keys(
     stream = new_stream(shards=1)
     entries = _entries()
     written = _write(client, stream, entries)
-    out = _read(_spec(kinesis, stream), stop_when_caught_up=True)
+    out = _read(spec_for(kinesis, stream), stop_when_caught_up=True)
     assert _as_tuples(out) == _expected(written, entries)
     assert len(out) == 10 + 1 + 5 + 1 + 1
 
@@ -130,7 +109,7 @@ def test_max_records_can_stop_inside_an_aggregate(kinesis: Any, client: Any, new
     stream = new_stream(shards=1)
     entries = _entries()
     written = _write(client, stream, entries)
-    out = _read(_spec(kinesis, stream), max_records=4)
+    out = _read(spec_for(kinesis, stream), max_records=4)
     assert _as_tuples(out) == _expected(written, entries)[:4]
 
 
@@ -141,7 +120,7 @@ def test_resume_inside_an_aggregate_emits_the_next_user_record_once(
     stream = new_stream(shards=1)
     entries = _entries()
     expected = _expected(_write(client, stream, entries), entries)
-    spec = _spec(kinesis, stream)
+    spec = spec_for(kinesis, stream)
     settings = ReadSettings(stop_when_caught_up=True, poll_interval=0.05)
     element = StreamShards(stream, tuple(list_shards(client, stream, Backoff())), time.time())
 

@@ -36,38 +36,12 @@ from pyflink_kinesis import (  # noqa: E402
     load_module,
 )
 
+from tests.beam_support import SINK, Collect, spec_for  # noqa: E402
+
 pytestmark = [pytest.mark.integration, pytest.mark.beam]
 NewStream = Callable[..., str]
 
 # ---------------------------------------------------------------- helpers
-
-_SINK: Dict[str, List[Tuple[Any, Timestamp]]] = {}
-
-
-class _Collect(beam.DoFn):
-    """Appends (value, element timestamp) to _SINK[key], in the order the reader emits them."""
-
-    def __init__(self, key: str) -> None:
-        super().__init__()
-        self.key = key
-
-    def process(self, value: Any, timestamp: Any = beam.DoFn.TimestampParam) -> None:
-        _SINK[self.key].append((value, timestamp))
-
-
-def spec_for(kinesis: Any, stream: str, position: Optional[KinesisIngressStartupPosition] = None,
-             deserializer: Any = None) -> KinesisIngressSpec:
-    builder = (
-        KinesisIngressBuilder.for_identifier("t/in")
-        .with_aws_region(kinesis.region)
-        .with_aws_credentials(kinesis.credentials)
-        .with_stream(stream)
-        .with_startup_position(position or KinesisIngressStartupPosition.from_earliest())
-    )
-    if deserializer is not None:
-        builder = builder.with_deserializer(deserializer)
-    return builder.build()
-
 
 Collected = List[Tuple[Any, Timestamp]]
 
@@ -75,15 +49,15 @@ Collected = List[Tuple[Any, Timestamp]]
 def run_read(spec: KinesisIngressSpec, key: Optional[str] = None, **kwargs: Any) -> Tuple[Collected, Any]:
     """Run ReadFromKinesis(spec, **kwargs) to completion; return [(value, timestamp)] and the result.
 
-    ``_SINK[key]`` fills while it runs (pass ``key`` to watch it from another thread).
+    ``SINK[key]`` fills while it runs (pass ``key`` to watch it from another thread).
     """
     key = key or uuid.uuid4().hex
-    _SINK.setdefault(key, [])
+    SINK.setdefault(key, [])
     pipeline = beam.Pipeline(runner="DirectRunner")
-    _ = pipeline | ReadFromKinesis(spec, **kwargs) | beam.ParDo(_Collect(key))
+    _ = pipeline | ReadFromKinesis(spec, **kwargs) | beam.ParDo(Collect(key, timestamps=True))
     result = pipeline.run()
     result.wait_until_finish()
-    return _SINK.pop(key), result
+    return SINK.pop(key), result
 
 
 def counter(result: Any, name: str) -> int:
@@ -175,7 +149,7 @@ def test_latest_reads_only_records_written_after_the_start(kinesis: Any, client:
     written: List[int] = []
     stop = threading.Event()
     key = uuid.uuid4().hex
-    sink = _SINK.setdefault(key, [])
+    sink = SINK.setdefault(key, [])
 
     def writer() -> None:
         # Writes new-0, new-1, ... while the pipeline starts, until it has read new records for 1 s
@@ -527,10 +501,10 @@ def test_ingress_id_is_looked_up_in_a_loaded_module(kinesis: Any, client: Any, n
     )
     module = load_module(str(path))
     key = uuid.uuid4().hex
-    _SINK[key] = []
+    SINK[key] = []
     with beam.Pipeline(runner="DirectRunner") as pipeline:
-        _ = pipeline | ReadFromKinesis("example/in", module, stop_when_caught_up=True) | beam.ParDo(_Collect(key))
-    assert [r.data for r, _ in _SINK.pop(key)] == [b"from-yaml"]
+        _ = pipeline | ReadFromKinesis("example/in", module, stop_when_caught_up=True) | beam.ParDo(Collect(key, timestamps=True))
+    assert [r.data for r, _ in SINK.pop(key)] == [b"from-yaml"]
     with pytest.raises(ConfigError, match="example/nope"):
         ReadFromKinesis("example/nope", module)
     with pytest.raises(ConfigError, match="module"):
@@ -570,12 +544,12 @@ def test_bounded_modes_give_bounded_pcollections_that_group(kinesis: Any, client
     spec = spec_for(kinesis, stream)
     assert not (beam.Pipeline() | ReadFromKinesis(spec)).is_bounded  # no stop condition: unbounded
     key = uuid.uuid4().hex
-    _SINK[key] = []
+    SINK[key] = []
     with beam.Pipeline(runner="DirectRunner") as pipeline:
         records = pipeline | ReadFromKinesis(spec, stop_when_caught_up=True)
         assert records.is_bounded
-        _ = records | beam.Map(_key_one) | beam.CombinePerKey(sum) | beam.ParDo(_Collect(key))
-    assert sorted(v for v, _ in _SINK.pop(key)) == [("k0", 10), ("k1", 10), ("k2", 10)]
+        _ = records | beam.Map(_key_one) | beam.CombinePerKey(sum) | beam.ParDo(Collect(key, timestamps=True))
+    assert sorted(v for v, _ in SINK.pop(key)) == [("k0", 10), ("k1", 10), ("k2", 10)]
 
 
 def test_a_spec_with_two_streams_reads_both(kinesis: Any, client: Any, new_stream: NewStream) -> None:

@@ -26,30 +26,9 @@ from beam_transforms.restriction import (  # noqa: E402
 )
 from pyflink_kinesis import IngressRecord, KinesisIngressBuilder, KinesisIngressStartupPosition  # noqa: E402
 
+from tests.beam_support import SINK, Collect, spec_for  # noqa: E402
+
 pytestmark = [pytest.mark.integration, pytest.mark.beam]
-
-_SINK: Dict[str, List[IngressRecord]] = {}
-
-
-class _Collect(beam.DoFn):
-    def __init__(self, key: str) -> None:
-        super().__init__()
-        self.key = key
-
-    def process(self, record: IngressRecord) -> None:
-        _SINK[self.key].append(record)
-
-
-def _spec(kinesis: Any, stream: str) -> Any:
-    return (
-        KinesisIngressBuilder.for_identifier("t/in")
-        .with_aws_region(kinesis.region)
-        .with_aws_credentials(kinesis.credentials)
-        .with_stream(stream)
-        .with_startup_position(KinesisIngressStartupPosition.from_earliest())
-        .build()
-    )
-
 
 def _put(client: Any, stream: str, records: List[Tuple[str, bytes, Optional[str]]]) -> None:
     for i in range(0, len(records), 500):
@@ -73,7 +52,7 @@ def _read_while(spec: Any, background: Callable[[List[IngressRecord]], None], **
     """Run ReadFromKinesis(spec, **kwargs) while ``background(sink)`` runs in a thread; return the records read."""
     key = uuid.uuid4().hex
     sink: List[IngressRecord] = []
-    _SINK[key] = sink
+    SINK[key] = sink
     errors: List[BaseException] = []
 
     def run() -> None:
@@ -86,10 +65,10 @@ def _read_while(spec: Any, background: Callable[[List[IngressRecord]], None], **
     thread.start()
     try:
         with beam.Pipeline(runner="DirectRunner") as pipeline:
-            _ = pipeline | ReadFromKinesis(spec, **kwargs) | beam.ParDo(_Collect(key))
+            _ = pipeline | ReadFromKinesis(spec, **kwargs) | beam.ParDo(Collect(key))
     finally:
         thread.join()
-        _SINK.pop(key, None)
+        SINK.pop(key, None)
     assert not errors, errors
     return sink
 
@@ -134,7 +113,7 @@ def test_split_while_reading_reads_each_record_once_in_key_order(
 
     # Small batches keep the parent's backlog for seconds after the split, and frequent ListShards
     # calls find the children meanwhile: they must still wait for the parent's end.
-    out = _read_while(_spec(kinesis, stream), write_split_write, max_records=2000, max_read_time=120,
+    out = _read_while(spec_for(kinesis, stream), write_split_write, max_records=2000, max_read_time=120,
                       poll_interval=0.2, max_records_per_call=25, shard_discovery_interval=0.5)
     assert len(out) == 2000
     _check_exactly_once_in_key_order(out, counters)
@@ -178,7 +157,7 @@ def test_merge_while_reading_waits_for_both_parents(kinesis: Any, client: Any, n
                     ["StreamStatus"] == "ACTIVE")
         _put(writer, stream, records(200, keys) + records(3, few))
 
-    out = _read_while(_spec(kinesis, stream), write_merge_write, max_records=806, max_read_time=120,
+    out = _read_while(spec_for(kinesis, stream), write_merge_write, max_records=806, max_read_time=120,
                       poll_interval=0.2, max_records_per_call=20)
     _check_exactly_once_in_key_order(out, counters)
     child = {r.shard_id for r in out} - {first["ShardId"], second["ShardId"]}
