@@ -3,22 +3,21 @@
 Not a unit test. Run from the repository root::
 
     python benchmarks/beam_write.py [--records N] [--quick] [--size BYTES] [--shards N]
-                                    [--emulator kinesis-local|kinesalite] [--profile]
+                                    [--emulator kinesalite|kinesis-local] [--profile]
 
 Every method writes the same records (``--size`` bytes each, a unique prefix plus a fixed random blob,
 partition key ``pk-<i % 1000>``) to its own fresh stream with the same shard count on the same emulator,
 in the same run, so they see the same emulator state:
 
-- ``WriteToKinesis``: a whole DirectRunner pipeline ``Create(range(N)) | WriteToKinesis(spec)``, wall time
-  of ``run().wait_until_finish()`` (pipeline start-up included);
+- ``WriteToKinesis``: a whole DirectRunner pipeline ``Impulse | FlatMap(range(N)) | WriteToKinesis(spec)``,
+  wall time of ``run().wait_until_finish()`` (pipeline start-up included);
 - ``KinesisBatchWriter``: the writer under WriteToKinesis without Beam (where Beam's overhead goes);
 - ``put_records(500)``: one thread, sequential calls of 500 records, one boto3 client;
 - ``put_record``: one thread, one call per record, on ``min(N, --per-record-max)`` records (the rate is what
   counts; writing all N one by one would dominate the run).
 
-``--emulator kinesalite`` installs kinesalite 3.3.3 with npm into the pyflink-kinesis cache folder
-(as ``pyflink_kinesis.local`` installs kinesis-local) and runs it on 127.0.0.1; it writes about 35x faster
-than kinesis-local, so the client side is measured rather than the emulator.
+The default emulator is kinesalite (see ``harness.py``): it writes about 35x faster than kinesis-local, so
+the client side is measured rather than the emulator.
 
 Prints a markdown table with ratios and writes it to ``benchmarks/results/beam_write.md``. ``--profile``
 adds a cProfile of the WriteToKinesis run (top functions by cumulative and internal time).
@@ -27,132 +26,44 @@ adds a cProfile of the WriteToKinesis run (top functions by cumulative and inter
 from __future__ import annotations
 
 import argparse
-import cProfile
-import io
-import os
-import platform
-import pstats
-import shutil
-import signal
-import subprocess
 import sys
-import time
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Dict, List, Optional
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from pyflink_kinesis import AwsCredentials, AwsRegion, EgressRecord, KinesisEgressBuilder  # noqa: E402
-from pyflink_kinesis.local import LocalKinesis, cache_dir, create_stream, free_port  # noqa: E402
+import harness  # noqa: E402
+from harness import Method, Records, Serializer, Streams  # noqa: E402
 
-RESULTS = ROOT / "benchmarks" / "results" / "beam_write.md"
-KINESALITE_VERSION = "3.3.3"
+from pyflink_kinesis import KinesisEgressBuilder  # noqa: E402
 
-
-# --- emulators --------------------------------------------------------------------------------------
-
-
-class Kinesalite:
-    """kinesalite on 127.0.0.1, installed with npm into the cache folder on first use."""
-
-    def __init__(self) -> None:
-        self.port = free_port()
-        self._process: Optional[subprocess.Popen] = None
-
-    @property
-    def endpoint(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    @property
-    def region(self) -> AwsRegion:
-        return AwsRegion.of_custom_endpoint(self.endpoint, "us-east-1")
-
-    @property
-    def credentials(self) -> AwsCredentials:
-        return AwsCredentials.basic("local", "local")
-
-    def client(self) -> Any:
-        import boto3
-
-        return boto3.client("kinesis", endpoint_url=self.endpoint, region_name="us-east-1",
-                            aws_access_key_id="local", aws_secret_access_key="local")
-
-    @staticmethod
-    def install() -> Path:
-        target = cache_dir() / "benchmark-emulators" / f"kinesalite-{KINESALITE_VERSION}"
-        package = target / "node_modules" / "kinesalite"
-        if (package / "index.js").is_file():
-            return target
-        npm = shutil.which("npm")
-        if npm is None:
-            raise SystemExit("npm was not found on PATH; it is needed to install kinesalite")
-        target.mkdir(parents=True, exist_ok=True)
-        (target / "package.json").write_text('{"name": "pyflink-kinesis-bench", "private": true}\n')
-        result = subprocess.run([npm, "install", "--no-audit", "--no-fund", "--ignore-scripts", "--no-save",
-                                 f"kinesalite@{KINESALITE_VERSION}"], cwd=target, capture_output=True, text=True)
-        if result.returncode != 0 or not (package / "index.js").is_file():
-            raise SystemExit(f"npm install kinesalite@{KINESALITE_VERSION} failed:\n{result.stdout}{result.stderr}")
-        return target
-
-    def __enter__(self) -> "Kinesalite":
-        target = self.install()
-        script = (
-            "require('kinesalite')({createStreamMs: 0, deleteStreamMs: 0, updateStreamMs: 0, shardLimit: 200})"
-            f".listen({self.port}, '127.0.0.1', () => console.log('listening'))"
-        )
-        self._process = subprocess.Popen(["node", "-e", script], cwd=target, stdout=subprocess.PIPE,
-                                         stderr=subprocess.STDOUT, start_new_session=True)
-        assert self._process.stdout is not None
-        line = self._process.stdout.readline().decode(errors="replace")
-        if "listening" not in line:
-            self.__exit__()
-            raise SystemExit(f"kinesalite did not start: {line}")
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        process, self._process = self._process, None
-        if process is not None and process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
-            process.wait(timeout=10)
+RESULTS = harness.RESULTS / "beam_write.md"
+BEAM = "WriteToKinesis (Beam DirectRunner)"
+WRITER = "KinesisBatchWriter (no Beam)"
+RAW = "raw boto3 put_records(500) loop"
+PER_RECORD = "raw boto3 put_record loop"
 
 
 # --- the methods ------------------------------------------------------------------------------------
 
 
-class Records:
-    """The benchmark's records: index -> EgressRecord, cheap to make in any process."""
-
-    def __init__(self, size: int) -> None:
-        self.blob = os.urandom(max(0, size - 8))
-
-    def data(self, i: int) -> bytes:
-        return b"%08d" % i + self.blob
-
-    @staticmethod
-    def key(i: int) -> str:
-        return f"pk-{i % 1000}"
+def egress_spec(emulator: Any, serializer: Any = None, max_outstanding: int = 2000) -> Any:
+    builder = (KinesisEgressBuilder.for_identifier("bench/out").with_aws_region(emulator.region)
+               .with_aws_credentials(emulator.credentials).with_max_outstanding_records(max_outstanding))
+    if serializer is not None:
+        builder = builder.with_serializer(serializer)
+    return builder.build()
 
 
-class Serializer:
-    """Picklable serializer for the Beam run."""
-
-    def __init__(self, blob: bytes, stream: str) -> None:
-        self.blob = blob
-        self.stream = stream
-
-    def __call__(self, i: int) -> EgressRecord:
-        return EgressRecord(b"%08d" % i + self.blob, self.stream, f"pk-{i % 1000}")
-
-
-def run_beam(emulator: Any, stream: str, n: int, recs: Records, concurrency: int, max_outstanding: int) -> None:
+def run_beam(emulator: Any, stream: str, n: int, recs: Records, concurrency: int = 4,
+             max_outstanding: int = 2000) -> None:
+    """A whole DirectRunner pipeline writing records 0..n-1 to ``stream``."""
     import apache_beam as beam
 
     from beam_transforms.write import WriteToKinesis
 
-    spec = (KinesisEgressBuilder.for_identifier("bench/out").with_aws_region(emulator.region)
-            .with_aws_credentials(emulator.credentials).with_serializer(Serializer(recs.blob, stream))
-            .with_max_outstanding_records(max_outstanding).build())
+    spec = egress_spec(emulator, Serializer(recs.blob, stream), max_outstanding)
     pipeline = beam.Pipeline(runner="DirectRunner")
     _ = indices(pipeline, n) | WriteToKinesis(spec, max_concurrent_requests=concurrency)
     pipeline.run().wait_until_finish()
@@ -183,30 +94,29 @@ def _discard(_: Any) -> None:
     return None
 
 
-def run_writer(emulator: Any, stream: str, n: int, recs: Records, concurrency: int, max_outstanding: int) -> None:
+def run_writer(emulator: Any, stream: str, n: int, recs: Records, concurrency: int = 4,
+               max_outstanding: int = 2000, client: Any = None) -> Any:
+    """KinesisBatchWriter alone (as _WriteFn drives it); returns its stats."""
     from beam_transforms.batching import KinesisBatchWriter
     from beam_transforms.write import _client_for
 
-    spec = (KinesisEgressBuilder.for_identifier("bench/out").with_aws_region(emulator.region)
-            .with_aws_credentials(emulator.credentials).build())
-    writer = KinesisBatchWriter(_client_for(spec, concurrency), max_outstanding_records=max_outstanding,
-                                max_concurrent_requests=concurrency)
+    if client is None:
+        client = _client_for(egress_spec(emulator), concurrency)
+    writer = KinesisBatchWriter(client, max_outstanding_records=max_outstanding, max_concurrent_requests=concurrency)
     serialize = Serializer(recs.blob, stream)
-    for i in range(n):
-        writer.put(serialize(i))
-        if writer.has_results():
-            writer.drain()
-    writer.flush()
-    writer.close()
+    try:
+        for i in range(n):
+            writer.put(serialize(i))
+            if writer.has_results():
+                writer.drain()
+        writer.flush()
+    finally:
+        writer.close()
+    return writer.stats
 
 
 def run_put_records(emulator: Any, stream: str, n: int, recs: Records) -> None:
-    client = emulator.client()
-    for start in range(0, n, 500):
-        batch = [{"Data": recs.data(i), "PartitionKey": recs.key(i)} for i in range(start, min(n, start + 500))]
-        response = client.put_records(StreamName=stream, Records=batch)
-        if response.get("FailedRecordCount"):
-            raise RuntimeError("the emulator failed records; this benchmark does not retry")
+    harness.fill(emulator.client(), stream, recs, n)
 
 
 def run_put_record(emulator: Any, stream: str, n: int, recs: Records) -> None:
@@ -215,31 +125,82 @@ def run_put_record(emulator: Any, stream: str, n: int, recs: Records) -> None:
         client.put_record(StreamName=stream, Data=recs.data(i), PartitionKey=recs.key(i))
 
 
-def count_records(client: Any, stream: str) -> int:
-    total = 0
-    for shard in client.list_shards(StreamName=stream)["Shards"]:
-        it = client.get_shard_iterator(StreamName=stream, ShardId=shard["ShardId"],
-                                       ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
-        for _ in range(10_000):
-            page = client.get_records(ShardIterator=it, Limit=10000)
-            total += len(page["Records"])
-            it = page.get("NextShardIterator")
-            if not page["Records"] or not it:
-                break
-    return total
+# --- the benchmark ----------------------------------------------------------------------------------
 
 
-def timed(fn: Callable[[], None]) -> float:
-    start = time.perf_counter()
-    fn()
-    return time.perf_counter() - start
+@dataclass
+class WriteResult:
+    rows: List[Dict[str, Any]]
+    baseline: float
+    profile: str
+    settings: str
 
 
-# --- main -------------------------------------------------------------------------------------------
+def benchmark(emulator: Any, n: int, size: int = 100, shards: int = 8, repeat: int = 3, per_record_n: int = 2000,
+              concurrency: int = 4, max_outstanding: int = 2000, with_profile: bool = False) -> WriteResult:
+    """The four methods, same records, each on a fresh stream; best of ``repeat`` rotated rounds."""
+    recs = Records(size)
+    client = emulator.client()
+    streams = Streams(client, "write")
+    per_record_n = min(n, per_record_n)
+
+    # Warm-up (imports, first connections, the emulator's JIT) on a throwaway stream, not timed.
+    warm = streams.new(shards)
+    harness.fill(client, warm, recs, min(n, 2000))
+    run_beam(emulator, warm, min(n, 500), recs, concurrency, max_outstanding)
+
+    def fresh() -> str:
+        return streams.new(shards)
+
+    def check(count: int) -> Any:
+        def verify(stream: str, _: Any) -> None:
+            stored = harness.count_records(client, stream)
+            if stored < count:
+                raise SystemExit(f"only {stored} of {count} records arrived in {stream}")
+        return verify
+
+    methods = [
+        Method(BEAM, n, lambda s: run_beam(emulator, s, n, recs, concurrency, max_outstanding), fresh, check(n)),
+        Method(WRITER, n, lambda s: run_writer(emulator, s, n, recs, concurrency, max_outstanding), fresh, check(n)),
+        Method(RAW, n, lambda s: run_put_records(emulator, s, n, recs), fresh, check(n)),
+        Method(PER_RECORD, per_record_n, lambda s: run_put_record(emulator, s, per_record_n, recs), fresh,
+               check(per_record_n)),
+    ]
+    baseline = harness.timed(lambda: run_beam_baseline(n, recs, warm))
+    timings = harness.best_of(methods, repeat, harness.log)
+    raw, per = timings[RAW].rate, timings[PER_RECORD].rate
+    rows = []
+    for m in methods:
+        t = timings[m.label]
+        rows.append({"method": m.label, "records": t.records, "seconds": t.seconds, "rps": t.rate,
+                     "mbps": t.rate * recs.bytes_per_record() / 1e6, "vs_raw": t.rate / raw, "vs_per": t.rate / per})
+    text = ""
+    if with_profile:
+        stream = fresh()
+        text = harness.profile(lambda: run_beam(emulator, stream, n, recs, concurrency, max_outstanding))
+    settings = (f"{n} records of {size} bytes (+ partition key), {shards} shards per stream (a fresh stream per "
+                f"method and round), max_concurrent_requests={concurrency}, max_outstanding_records="
+                f"{max_outstanding}; the per-record loop wrote {per_record_n} records. Best of {repeat} round(s), "
+                "the order of the methods rotated each round.")
+    return WriteResult(rows, baseline, text, settings)
+
+
+def table(result: WriteResult) -> str:
+    return harness.markdown_table(
+        ["method", "records", "seconds", "records/s", "MB/s", "vs put_records(500)", "vs put_record"],
+        [[r["method"], r["records"], f"{r['seconds']:.2f}", f"{r['rps']:.0f}", f"{r['mbps']:.2f}",
+          f"{r['vs_raw']:.2f}x", f"{r['vs_per']:.1f}x"] for r in result.rows])
+
+
+def targets(result: WriteResult) -> str:
+    beam_row = result.rows[0]
+    return (f"Targets: WriteToKinesis >= 0.9x put_records(500): {'met' if beam_row['vs_raw'] >= 0.9 else 'NOT met'} "
+            f"({beam_row['vs_raw']:.2f}x); >= 20x put_record: {'met' if beam_row['vs_per'] >= 20 else 'NOT met'} "
+            f"({beam_row['vs_per']:.1f}x).")
 
 
 def main(argv: Optional[List[str]] = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--records", type=int, default=30_000, help="records per method (default 30000)")
     parser.add_argument("--quick", action="store_true", help="a short run: 3000 records, 300 per-record")
     parser.add_argument("--size", type=int, default=100, help="bytes of data per record (default 100)")
@@ -247,7 +208,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--concurrency", type=int, default=4, help="max_concurrent_requests (default 4)")
     parser.add_argument("--max-outstanding", type=int, default=2000, help="max_outstanding_records (default 2000)")
     parser.add_argument("--per-record-max", type=int, default=2000, help="records for the put_record loop")
-    parser.add_argument("--emulator", choices=("kinesis-local", "kinesalite"), default="kinesis-local")
+    parser.add_argument("--emulator", choices=harness.EMULATORS, default="kinesalite")
     parser.add_argument("--repeat", type=int, default=None,
                         help="rounds, each method once per round in rotated order; the best round counts "
                              "(default 3, 1 with --quick)")
@@ -256,106 +217,26 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--append", action="store_true", help="append to --output instead of replacing it")
     args = parser.parse_args(argv)
     n = 3000 if args.quick else args.records
-    if args.repeat is None:
-        args.repeat = 1 if args.quick else 3
-    per_record_n = min(n, 300 if args.quick else args.per_record_max)
-    recs = Records(args.size)
+    repeat = args.repeat or (1 if args.quick else 3)
+    per_record_n = 300 if args.quick else args.per_record_max
 
-    emulator: Any = LocalKinesis() if args.emulator == "kinesis-local" else Kinesalite()
-    rows: List[Dict[str, Any]] = []
-    profile_text = ""
-    with emulator:
-        client = emulator.client()
-        names = iter(range(100))
-
-        def fresh() -> str:
-            name = f"bench-{os.getpid()}-{next(names)}"
-            create_stream(client, name, args.shards)
-            return name
-
-        # Warm-up (imports, first connections, the emulator's JIT) on a throwaway stream, not timed.
-        warm = fresh()
-        run_put_records(emulator, warm, 5000, recs)
-        run_beam(emulator, warm, 500, recs, args.concurrency, args.max_outstanding)
-
-        methods = [
-            ("WriteToKinesis (Beam DirectRunner)", n,
-             lambda s: run_beam(emulator, s, n, recs, args.concurrency, args.max_outstanding)),
-            ("KinesisBatchWriter (no Beam)", n,
-             lambda s: run_writer(emulator, s, n, recs, args.concurrency, args.max_outstanding)),
-            ("raw boto3 put_records(500) loop", n, lambda s: run_put_records(emulator, s, n, recs)),
-            ("raw boto3 put_record loop", per_record_n, lambda s: run_put_record(emulator, s, per_record_n, recs)),
-        ]
-        baseline = timed(lambda: run_beam_baseline(n, recs, warm))
-        best: Dict[str, float] = {}
-        for rep in range(args.repeat):
-            # Rotate the order: the emulator speeds up as it warms and slows as it fills.
-            for label, count, fn in methods[rep % len(methods):] + methods[:rep % len(methods)]:
-                stream = fresh()
-                print(f"round {rep + 1}: {label}: {count} records ...", flush=True)
-                seconds = timed(lambda: fn(stream))
-                stored = count_records(client, stream)
-                if stored < count:
-                    raise SystemExit(f"{label}: only {stored} of {count} records arrived")
-                best[label] = min(seconds, best.get(label, seconds))
-        for label, count, _ in methods:
-            seconds = best[label]
-            rows.append({"method": label, "records": count, "seconds": seconds,
-                         "rps": count / seconds, "mbps": count * (args.size + 6) / seconds / 1e6})
-        if args.profile:
-            stream = fresh()
-            profiler = cProfile.Profile()
-            profiler.enable()
-            run_beam(emulator, stream, n, recs, args.concurrency, args.max_outstanding)
-            profiler.disable()
-            out = io.StringIO()
-            stats = pstats.Stats(profiler, stream=out)
-            stats.sort_stats("cumulative").print_stats(25)
-            stats.sort_stats("tottime").print_stats(20)
-            profile_text = out.getvalue()
-
-    raw = next(r for r in rows if "put_records(500)" in r["method"])
-    per = next(r for r in rows if "put_record loop" in r["method"])
-    lines = [
-        f"# WriteToKinesis write throughput ({args.emulator})",
-        "",
-        f"{n} records of {args.size} bytes (+ partition key), {args.shards} shards per stream (a fresh stream "
-        f"per method), max_concurrent_requests={args.concurrency}, max_outstanding_records={args.max_outstanding}; "
-        f"the per-record loop wrote {per_record_n} records. Best of {args.repeat} round(s), the order of the "
-        "methods rotated each round. "
-        f"Python {platform.python_version()}, {os.cpu_count()} CPUs, {time.strftime('%Y-%m-%d %H:%M')}.",
-        "",
-        "| method | records | seconds | records/s | MB/s | vs put_records(500) | vs put_record |",
-        "|---|---:|---:|---:|---:|---:|---:|",
-    ]
-    for r in rows:
-        lines.append(f"| {r['method']} | {r['records']} | {r['seconds']:.2f} | {r['rps']:.0f} | {r['mbps']:.2f} | "
-                     f"{r['rps'] / raw['rps']:.2f}x | {r['rps'] / per['rps']:.1f}x |")
-    beam_row = rows[0]
-    lines += [
-        "",
-        f"Targets: WriteToKinesis >= 0.9x put_records(500): "
-        f"{'met' if beam_row['rps'] >= 0.9 * raw['rps'] else 'NOT met'} ({beam_row['rps'] / raw['rps']:.2f}x); "
-        f">= 20x put_record: {'met' if beam_row['rps'] >= 20 * per['rps'] else 'NOT met'} "
-        f"({beam_row['rps'] / per['rps']:.1f}x).",
-        "",
+    with harness.open_emulator(args.emulator) as emulator:
+        result = benchmark(emulator, n, args.size, args.shards, repeat, per_record_n, args.concurrency,
+                           args.max_outstanding, args.profile)
+        about = harness.machine(emulator)
+    text = "\n".join([
+        f"# WriteToKinesis write throughput ({args.emulator})", "", result.settings + " " + about, "",
+        table(result), "", targets(result), "",
         "The WriteToKinesis time is a whole pipeline run (DirectRunner start-up included); MB/s counts data "
         "plus partition key. The same pipeline without Kinesis (Impulse, FlatMap of the indices, the serializer, "
-        f"a no-op Map) takes {baseline:.2f} s for {n} records: the DirectRunner's own share.",
-    ]
-    table = "\n".join(lines) + "\n"
-    print()
-    print(table)
-    output = Path(args.output)
-    output.parent.mkdir(parents=True, exist_ok=True)
-    text = table
-    if profile_text:
-        text += "\n## cProfile of the WriteToKinesis run\n\n```\n" + profile_text + "```\n"
-        print(profile_text)
-    if args.append and output.exists():
-        text = output.read_text() + "\n" + text
-    output.write_text(text)
-    print(f"written to {output}")
+        f"a no-op Map) takes {result.baseline:.2f} s for {n} records: the DirectRunner's own share.",
+    ]) + "\n"
+    print("\n" + text)
+    if result.profile:
+        text += "\n## cProfile of the WriteToKinesis run\n\n```\n" + result.profile + "```\n"
+        print(result.profile)
+    harness.write_report(Path(args.output), text, args.append)
+    print(f"written to {args.output}")
     return 0
 
 
