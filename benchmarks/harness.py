@@ -25,7 +25,6 @@ import os
 import platform
 import pstats
 import shutil
-import signal
 import subprocess
 import sys
 import time
@@ -37,8 +36,8 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from pyflink_kinesis import AwsCredentials, AwsRegion, EgressRecord  # noqa: E402
-from pyflink_kinesis.local import PACKAGE_DIR, LocalKinesis, cache_dir, create_stream, free_port  # noqa: E402
+from pyflink_kinesis import EgressRecord  # noqa: E402
+from pyflink_kinesis.local import PACKAGE_DIR, LocalKinesis, cache_dir, create_stream  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results"
 KINESALITE_VERSION = "3.3.3"
@@ -58,35 +57,14 @@ class KinesisLocal(LocalKinesis):
         return json.loads((PACKAGE_DIR / "package.json").read_text())["dependencies"]["kinesis-local"]
 
 
-class Kinesalite:
-    """kinesalite on 127.0.0.1, installed with npm into the cache folder on first use."""
+class Kinesalite(LocalKinesis):
+    """kinesalite on 127.0.0.1, installed with npm into the cache folder on first use.
+
+    It reuses LocalKinesis for everything but starting (ports, endpoint, region, credentials, client, stop).
+    """
 
     name = "kinesalite"
     version = KINESALITE_VERSION
-
-    def __init__(self) -> None:
-        self.port = free_port()
-        self._process: Optional[subprocess.Popen] = None
-
-    @property
-    def endpoint(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    @property
-    def region(self) -> AwsRegion:
-        return AwsRegion.of_custom_endpoint(self.endpoint, "us-east-1")
-
-    @property
-    def credentials(self) -> AwsCredentials:
-        return AwsCredentials.basic("local", "local")
-
-    def client(self, **config: Any) -> Any:
-        import boto3
-        from botocore.config import Config
-
-        return boto3.client("kinesis", endpoint_url=self.endpoint, region_name="us-east-1",
-                            aws_access_key_id="local", aws_secret_access_key="local",
-                            config=Config(**config) if config else None)
 
     @staticmethod
     def install() -> Path:
@@ -105,10 +83,13 @@ class Kinesalite:
             raise SystemExit(f"npm install kinesalite@{KINESALITE_VERSION} failed:\n{result.stdout}{result.stderr}")
         return target
 
-    def __enter__(self) -> "Kinesalite":
+    def start(self) -> "Kinesalite":
+        if self._process is not None:
+            return self
         target = self.install()
         script = (
-            "require('kinesalite')({createStreamMs: 0, deleteStreamMs: 0, updateStreamMs: 0, shardLimit: 200})"
+            "require('kinesalite')({createStreamMs: 0, deleteStreamMs: 0, updateStreamMs: 0, "
+            f"shardLimit: {self.shard_limit}}})"
             f".listen({self.port}, '127.0.0.1', () => console.log('listening'))"
         )
         self._process = subprocess.Popen(["node", "-e", script], cwd=target, stdout=subprocess.PIPE,
@@ -116,19 +97,9 @@ class Kinesalite:
         assert self._process.stdout is not None
         line = self._process.stdout.readline().decode(errors="replace")
         if "listening" not in line:
-            self.__exit__()
+            self.stop()
             raise SystemExit(f"kinesalite did not start: {line}")
         return self
-
-    def __exit__(self, *exc: object) -> None:
-        process, self._process = self._process, None
-        if process is not None and process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait(timeout=10)
 
 
 def open_emulator(name: str) -> Any:
