@@ -32,7 +32,7 @@ from beam_transforms.batching import (  # noqa: E402
 )
 from beam_transforms.retry import RetryPolicy  # noqa: E402
 from beam_transforms.write import WriteToKinesis, _client_for  # noqa: E402
-from faultproxy import FaultProxy  # noqa: E402
+from tests.faultproxy import FaultProxy  # noqa: E402
 from pyflink_kinesis import AwsCredentials, AwsRegion, ConfigError, EgressRecord, KinesisEgressBuilder  # noqa: E402
 from pyflink_kinesis.records import MAX_RECORD_BYTES  # noqa: E402
 
