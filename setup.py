@@ -25,7 +25,6 @@ setup(
     entry_points={"console_scripts": ["pyflink-kinesis=pyflink_kinesis.cli:main"]},
     classifiers=[
         "Programming Language :: Python :: 3",
-        "License :: OSI Approved :: Apache Software License",
         "Topic :: System :: Distributed Computing",
     ],
 )
