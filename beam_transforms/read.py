@@ -32,6 +32,7 @@ watermark is the minimum over the shards being read (a ManualWatermarkEstimator)
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
@@ -48,6 +49,7 @@ from apache_beam.utils.timestamp import Duration, Timestamp
 
 from pyflink_kinesis.errors import ConfigError
 from pyflink_kinesis.records import IngressRecord
+from pyflink_kinesis.routing import route
 from pyflink_kinesis.spec import KinesisIngressSpec
 
 from .aggregation import deaggregate
@@ -428,6 +430,7 @@ class _ReadStreamFn(beam.DoFn, RestrictionProvider):
         """Claim and emit the records of one GetRecords answer; sets ``outcome`` to [status, records claimed]."""
         count = 0
         deserializer = self._spec.deserializer
+        resuming = cursor.sequence_number is not None
         for record in response.get("Records") or ():
             sequence_number = record["SequenceNumber"]
             arrival = _utc(record["ApproximateArrivalTimestamp"])
@@ -439,8 +442,10 @@ class _ReadStreamFn(beam.DoFn, RestrictionProvider):
             else:
                 items = [(i, u.partition_key, u.data, i == len(users) - 1) for i, u in enumerate(users)]
             for sub, partition_key, payload, last in items:
-                if cursor.is_after(sequence_number, sub):
-                    continue  # emitted before this resume (inside an aggregate)
+                if resuming:  # the records of one answer only move forward: check until one is new
+                    if cursor.is_after(sequence_number, sub):
+                        continue  # emitted before this resume (inside an aggregate)
+                    resuming = False
                 if records_left is not None and count >= records_left:
                     tracker.try_claim(StopClaim("max_records"))
                     outcome[:] = ["stop", count]
@@ -448,12 +453,7 @@ class _ReadStreamFn(beam.DoFn, RestrictionProvider):
                 if not tracker.try_claim(RecordClaim(cursor.shard_id, sequence_number, sub, last, micros)):
                     outcome[:] = ["stop", count]
                     return
-                cursor = replace(
-                    cursor,
-                    sequence_number=sequence_number,
-                    sub_sequence_number=None if last else sub,
-                    last_arrival_micros=micros,
-                )
+                cursor = cursor.advanced(sequence_number, None if last else sub, micros)
                 cursors[cursor.shard_id] = cursor
                 marks[cursor.shard_id] = max(marks.get(cursor.shard_id, micros), micros)
                 count += 1
@@ -526,7 +526,10 @@ class ReadFromKinesis(beam.PTransform):
 
     Each element is the deserializer's value for a record (records it maps to ``None`` are
     skipped and counted in the ``kinesis/skipped_records`` counter), or the
-    :class:`~pyflink_kinesis.IngressRecord` itself when the spec has no deserializer. Elements are
+    :class:`~pyflink_kinesis.IngressRecord` itself when the spec has no deserializer. A StateFun
+    routable ingress (YAML streams with targets, no deserializer) emits one
+    :class:`~pyflink_kinesis.RoutableMessage` per target instead: id = partition key, payload = the
+    record's bytes tagged with the stream's type url. Elements are
     timestamped with the record's approximate arrival time. KPL-aggregated records are
     de-aggregated into their user records. ``kinesis/records_read`` counts records read.
 
@@ -609,7 +612,11 @@ class ReadFromKinesis(beam.PTransform):
         if len(self.spec.streams) > 1:
             shards = shards | "SpreadStreams" >> beam.Reshuffle()
         reader_class = _ReadStreamFn if self.settings.bounded else _ReadStreamUnboundedFn
-        return shards | "ReadStreamShards" >> beam.ParDo(reader_class(self.spec, self.settings))
+        records = shards | "ReadStreamShards" >> beam.ParDo(reader_class(self.spec, self.settings))
+        if self.spec.routing and self.spec.deserializer is None:
+            # A StateFun routable ingress: one RoutableMessage per target function of the record's stream.
+            return records | "Route" >> beam.FlatMap(functools.partial(route, self.spec))
+        return records
 
     def display_data(self) -> Dict[str, Any]:
         return {"ingress": self.spec.id, "streams": ", ".join(self.spec.streams),
