@@ -28,25 +28,23 @@ adds a cProfile of the ReadFromKinesis run.
 
 from __future__ import annotations
 
-import argparse
 import sys
 import time
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Dict, List, Optional
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+import harness
+from harness import Method, Records, Streams
 
-import harness  # noqa: E402
-from harness import Method, Records, Streams  # noqa: E402
-
-from pyflink_kinesis import KinesisIngressBuilder, KinesisIngressStartupPosition  # noqa: E402
-from beam_transforms.shards import GET_RECORDS_PER_SECOND  # noqa: E402
+from pyflink_kinesis import KinesisIngressBuilder, KinesisIngressStartupPosition
+from beam_transforms.shards import GET_RECORDS_PER_SECOND
 
 RESULTS = harness.RESULTS / "beam_read.md"
 BEAM = "ReadFromKinesis (Beam DirectRunner)"
 RAW = "raw boto3 get_records(10000) loop, 5/s/shard"
 RAW_FREE = "raw boto3 get_records(10000) loop, unthrottled"
+VS_RAW = "vs raw 5/s/shard"
+RATIOS = {VS_RAW: RAW, "vs raw unthrottled": RAW_FREE}
 
 
 def ingress_spec(emulator: Any, stream: str, position: Any = None, deserializer: Any = None) -> Any:
@@ -154,13 +152,7 @@ def benchmark(emulator: Any, n: int, size: int = 100, shards: int = 4, repeat: i
     harness.fill(client, tiny, recs, 10)
     fixed = min(harness.timed(lambda: run_beam_read(emulator, tiny, 1)) for _ in range(2))
     timings = harness.best_of(methods, repeat, harness.log)
-    raw = timings[RAW].rate
-    free = timings[RAW_FREE].rate
-    rows = []
-    for m in methods:
-        t = timings[m.label]
-        rows.append({"method": m.label, "records": n, "seconds": t.seconds, "rps": t.rate,
-                     "mbps": t.rate * recs.bytes_per_record() / 1e6, "vs_raw": t.rate / raw, "vs_free": t.rate / free})
+    rows = harness.throughput_rows(timings, recs.bytes_per_record(), RATIOS)
     text = harness.profile(lambda: run_beam_read(emulator, stream, n)) if with_profile else ""
     settings = (f"{n} records of {size} bytes on {shards} shards, one pre-filled stream read from TRIM_HORIZON by "
                 f"every method. Best of {repeat} round(s), the order of the methods rotated each round.")
@@ -168,14 +160,11 @@ def benchmark(emulator: Any, n: int, size: int = 100, shards: int = 4, repeat: i
 
 
 def table(result: ReadResult) -> str:
-    return harness.markdown_table(
-        ["method", "records", "seconds", "records/s", "MB/s", "vs raw 5/s/shard", "vs raw unthrottled"],
-        [[r["method"], r["records"], f"{r['seconds']:.2f}", f"{r['rps']:.0f}", f"{r['mbps']:.2f}",
-          f"{r['vs_raw']:.2f}x", f"{r['vs_free']:.2f}x"] for r in result.rows])
+    return harness.throughput_table(result.rows, list(RATIOS))
 
 
 def targets(result: ReadResult) -> str:
-    ratio = result.rows[0]["vs_raw"]
+    ratio = result.rows[0][VS_RAW]
     return (f"Target: ReadFromKinesis >= 0.9x the raw get_records loop at 5/s/shard: "
             f"{'met' if ratio >= 0.9 else 'NOT met'} ({ratio:.2f}x).")
 
@@ -183,38 +172,21 @@ def targets(result: ReadResult) -> str:
 def note(result: ReadResult) -> str:
     return ("The ReadFromKinesis time is a whole pipeline run (DirectRunner start-up included; the raw loops' "
             "client is made before timing); MB/s counts data plus partition key. A ReadFromKinesis pipeline "
-            f"reading one record of a stream of {result.shards} shards holding 10 takes {result.fixed:.2f} s (start-up, ListShards, two boto3 clients): without "
+            f"reading one record of a stream of {result.shards} shards holding 10 takes {result.fixed:.2f} s "
+            "(start-up, ListShards, two boto3 clients): without "
             f"it the reader runs at {result.steady_rate():.0f} records/s "
             f"({result.steady_rate() / result.rows[1]['rps']:.2f}x the raw loop at 5/s/shard).")
 
 
 def main(argv: Optional[List[str]] = None) -> int:
-    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
-    parser.add_argument("--records", type=int, default=100_000, help="records in the stream (default 100000)")
-    parser.add_argument("--quick", action="store_true", help="a short run: 20000 records, one round")
-    parser.add_argument("--size", type=int, default=100, help="bytes of data per record (default 100)")
-    parser.add_argument("--shards", type=int, default=4, help="shards (default 4)")
-    parser.add_argument("--emulator", choices=harness.EMULATORS, default="kinesalite")
-    parser.add_argument("--repeat", type=int, default=None, help="rounds (default 3, 1 with --quick)")
-    parser.add_argument("--profile", action="store_true", help="cProfile the ReadFromKinesis run")
-    parser.add_argument("--output", default=str(RESULTS), help="markdown file to write")
-    args = parser.parse_args(argv)
+    args = harness.cli(__doc__, "ReadFromKinesis", 100_000, 20_000, 4, RESULTS).parse_args(argv)
     n = 20_000 if args.quick else args.records
-    repeat = args.repeat or (1 if args.quick else 3)
     with harness.open_emulator(args.emulator) as emulator:
-        result = benchmark(emulator, n, args.size, args.shards, repeat, args.profile)
+        result = benchmark(emulator, n, args.size, args.shards, args.repeat or (1 if args.quick else 3), args.profile)
         about = harness.machine(emulator)
-    text = "\n".join([
-        f"# ReadFromKinesis read throughput ({args.emulator})", "", result.settings + " " + about, "",
-        table(result), "", targets(result), "",
-        note(result),
-    ]) + "\n"
-    print("\n" + text)
-    if result.profile:
-        text += "\n## cProfile of the ReadFromKinesis run\n\n```\n" + result.profile + "```\n"
-        print(result.profile)
-    harness.write_report(Path(args.output), text)
-    print(f"written to {args.output}")
+    harness.publish(f"ReadFromKinesis read throughput ({args.emulator})",
+                    [result.settings + " " + about, table(result), targets(result), note(result)],
+                    "ReadFromKinesis", result.profile, args.output, args.append)
     return 0
 
 

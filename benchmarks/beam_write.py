@@ -25,24 +25,22 @@ adds a cProfile of the WriteToKinesis run (top functions by cumulative and inter
 
 from __future__ import annotations
 
-import argparse
 import sys
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Dict, List, Optional
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+import harness
+from harness import Method, Records, Serializer, Streams
 
-import harness  # noqa: E402
-from harness import Method, Records, Serializer, Streams  # noqa: E402
-
-from pyflink_kinesis import KinesisEgressBuilder  # noqa: E402
+from pyflink_kinesis import KinesisEgressBuilder
 
 RESULTS = harness.RESULTS / "beam_write.md"
 BEAM = "WriteToKinesis (Beam DirectRunner)"
 WRITER = "KinesisBatchWriter (no Beam)"
 RAW = "raw boto3 put_records(500) loop"
 PER_RECORD = "raw boto3 put_record loop"
+VS_RAW, VS_PER = "vs put_records(500)", "vs put_record"
+RATIOS = {VS_RAW: RAW, VS_PER: PER_RECORD}
 
 
 # --- the methods ------------------------------------------------------------------------------------
@@ -168,12 +166,7 @@ def benchmark(emulator: Any, n: int, size: int = 100, shards: int = 8, repeat: i
     ]
     baseline = harness.timed(lambda: run_beam_baseline(n, recs, warm))
     timings = harness.best_of(methods, repeat, harness.log)
-    raw, per = timings[RAW].rate, timings[PER_RECORD].rate
-    rows = []
-    for m in methods:
-        t = timings[m.label]
-        rows.append({"method": m.label, "records": t.records, "seconds": t.seconds, "rps": t.rate,
-                     "mbps": t.rate * recs.bytes_per_record() / 1e6, "vs_raw": t.rate / raw, "vs_per": t.rate / per})
+    rows = harness.throughput_rows(timings, recs.bytes_per_record(), RATIOS)
     text = ""
     if with_profile:
         stream = fresh()
@@ -186,57 +179,37 @@ def benchmark(emulator: Any, n: int, size: int = 100, shards: int = 8, repeat: i
 
 
 def table(result: WriteResult) -> str:
-    return harness.markdown_table(
-        ["method", "records", "seconds", "records/s", "MB/s", "vs put_records(500)", "vs put_record"],
-        [[r["method"], r["records"], f"{r['seconds']:.2f}", f"{r['rps']:.0f}", f"{r['mbps']:.2f}",
-          f"{r['vs_raw']:.2f}x", f"{r['vs_per']:.1f}x"] for r in result.rows])
+    return harness.throughput_table(result.rows, list(RATIOS))
 
 
 def targets(result: WriteResult) -> str:
     beam_row = result.rows[0]
-    return (f"Targets: WriteToKinesis >= 0.9x put_records(500): {'met' if beam_row['vs_raw'] >= 0.9 else 'NOT met'} "
-            f"({beam_row['vs_raw']:.2f}x); >= 20x put_record: {'met' if beam_row['vs_per'] >= 20 else 'NOT met'} "
-            f"({beam_row['vs_per']:.1f}x).")
+    return (f"Targets: WriteToKinesis >= 0.9x put_records(500): {'met' if beam_row[VS_RAW] >= 0.9 else 'NOT met'} "
+            f"({beam_row[VS_RAW]:.2f}x); >= 20x put_record: {'met' if beam_row[VS_PER] >= 20 else 'NOT met'} "
+            f"({beam_row[VS_PER]:.1f}x).")
+
+
+def note(result: WriteResult, n: int) -> str:
+    return ("The WriteToKinesis time is a whole pipeline run (DirectRunner start-up included); MB/s counts data "
+            "plus partition key. The same pipeline without Kinesis (Impulse, FlatMap of the indices, the serializer, "
+            f"a no-op Map) takes {result.baseline:.2f} s for {n} records: the DirectRunner's own share.")
 
 
 def main(argv: Optional[List[str]] = None) -> int:
-    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
-    parser.add_argument("--records", type=int, default=30_000, help="records per method (default 30000)")
-    parser.add_argument("--quick", action="store_true", help="a short run: 3000 records, 300 per-record")
-    parser.add_argument("--size", type=int, default=100, help="bytes of data per record (default 100)")
-    parser.add_argument("--shards", type=int, default=8, help="shards per stream (default 8)")
+    parser = harness.cli(__doc__, "WriteToKinesis", 30_000, 3000, 8, RESULTS)
     parser.add_argument("--concurrency", type=int, default=4, help="max_concurrent_requests (default 4)")
     parser.add_argument("--max-outstanding", type=int, default=2000, help="max_outstanding_records (default 2000)")
     parser.add_argument("--per-record-max", type=int, default=2000, help="records for the put_record loop")
-    parser.add_argument("--emulator", choices=harness.EMULATORS, default="kinesalite")
-    parser.add_argument("--repeat", type=int, default=None,
-                        help="rounds, each method once per round in rotated order; the best round counts "
-                             "(default 3, 1 with --quick)")
-    parser.add_argument("--profile", action="store_true", help="cProfile the WriteToKinesis run")
-    parser.add_argument("--output", default=str(RESULTS), help="markdown file to write")
-    parser.add_argument("--append", action="store_true", help="append to --output instead of replacing it")
     args = parser.parse_args(argv)
     n = 3000 if args.quick else args.records
-    repeat = args.repeat or (1 if args.quick else 3)
     per_record_n = 300 if args.quick else args.per_record_max
-
     with harness.open_emulator(args.emulator) as emulator:
-        result = benchmark(emulator, n, args.size, args.shards, repeat, per_record_n, args.concurrency,
-                           args.max_outstanding, args.profile)
+        result = benchmark(emulator, n, args.size, args.shards, args.repeat or (1 if args.quick else 3), per_record_n,
+                           args.concurrency, args.max_outstanding, args.profile)
         about = harness.machine(emulator)
-    text = "\n".join([
-        f"# WriteToKinesis write throughput ({args.emulator})", "", result.settings + " " + about, "",
-        table(result), "", targets(result), "",
-        "The WriteToKinesis time is a whole pipeline run (DirectRunner start-up included); MB/s counts data "
-        "plus partition key. The same pipeline without Kinesis (Impulse, FlatMap of the indices, the serializer, "
-        f"a no-op Map) takes {result.baseline:.2f} s for {n} records: the DirectRunner's own share.",
-    ]) + "\n"
-    print("\n" + text)
-    if result.profile:
-        text += "\n## cProfile of the WriteToKinesis run\n\n```\n" + result.profile + "```\n"
-        print(result.profile)
-    harness.write_report(Path(args.output), text, args.append)
-    print(f"written to {args.output}")
+    harness.publish(f"WriteToKinesis write throughput ({args.emulator})",
+                    [result.settings + " " + about, table(result), targets(result), note(result, n)],
+                    "WriteToKinesis", result.profile, args.output, args.append)
     return 0
 
 

@@ -30,7 +30,10 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Sequence
+
+if TYPE_CHECKING:
+    import argparse
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
@@ -344,3 +347,56 @@ def write_report(path: Path, text: str, append: bool = False) -> None:
 
 def log(message: str) -> None:
     print(message, flush=True)
+
+
+def cli(doc: Optional[str], what: str, records: int, quick_records: int, shards: int, output: Path
+        ) -> "argparse.ArgumentParser":
+    """The options every throughput script takes (more may be added to the parser it returns)."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description=(doc or "").split("\n\n")[0])
+    parser.add_argument("--records", type=int, default=records, help=f"records per method (default {records})")
+    parser.add_argument("--quick", action="store_true", help=f"a short run: {quick_records} records, one round")
+    parser.add_argument("--size", type=int, default=100, help="bytes of data per record (default 100)")
+    parser.add_argument("--shards", type=int, default=shards, help=f"shards per stream (default {shards})")
+    parser.add_argument("--emulator", choices=EMULATORS, default="kinesalite")
+    parser.add_argument("--repeat", type=int, default=None,
+                        help="rounds, each method once per round in rotated order; the best round counts "
+                             "(default 3, 1 with --quick)")
+    parser.add_argument("--profile", action="store_true", help=f"cProfile the {what} run")
+    parser.add_argument("--output", default=str(output), help="markdown file to write")
+    parser.add_argument("--append", action="store_true", help="append to --output instead of replacing it")
+    return parser
+
+
+def publish(title: str, paragraphs: Sequence[str], profile_of: str, profile_text: str, output: str,
+            append: bool = False) -> None:
+    """Print the report, add the profile (if any), write it to ``output``."""
+    text = "\n\n".join([f"# {title}", *paragraphs]) + "\n"
+    print("\n" + text)
+    if profile_text:
+        text += f"\n## cProfile of the {profile_of} run\n\n```\n{profile_text}```\n"
+        print(profile_text)
+    write_report(Path(output), text, append)
+    print(f"written to {output}")
+
+
+def throughput_rows(timings: Dict[str, Timing], bytes_per_record: int, references: Dict[str, str]
+                    ) -> List[Dict[str, Any]]:
+    """A row per timing (method, records, seconds, rps, mbps) plus a ratio per ``references`` column
+    (column name -> label of the reference method)."""
+    rows = []
+    for label, t in timings.items():
+        row: Dict[str, Any] = {"method": label, "records": t.records, "seconds": t.seconds, "rps": t.rate,
+                               "mbps": t.rate * bytes_per_record / 1e6}
+        for column, reference in references.items():
+            row[column] = t.rate / timings[reference].rate
+        rows.append(row)
+    return rows
+
+
+def throughput_table(rows: Sequence[Dict[str, Any]], ratio_columns: Sequence[str]) -> str:
+    return markdown_table(
+        ["method", "records", "seconds", "records/s", "MB/s", *ratio_columns],
+        [[r["method"], r["records"], f"{r['seconds']:.2f}", f"{r['rps']:.0f}", f"{r['mbps']:.2f}",
+          *(f"{r[c]:.2f}x" for c in ratio_columns)] for r in rows])
