@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import cProfile
 import io
+import itertools
 import json
 import os
 import platform
@@ -117,14 +118,14 @@ def open_emulator(name: str) -> Any:
 class Streams:
     """Fresh streams with unique names on one emulator."""
 
+    _numbers = itertools.count(1)  # one sequence per process: two Streams objects never share a name
+
     def __init__(self, client: Any, prefix: str = "bench") -> None:
         self.client = client
         self.prefix = f"{prefix}-{os.getpid()}"
-        self._next = 0
 
     def new(self, shards: int) -> str:
-        self._next += 1
-        name = f"{self.prefix}-{self._next}"
+        name = f"{self.prefix}-{next(Streams._numbers)}"
         create_stream(self.client, name, shards)
         return name
 

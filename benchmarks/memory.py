@@ -46,8 +46,10 @@ def _status_kib(field: str) -> int:
 
 def child(endpoint: str, stream: str, mode: str, n: int, size: int, max_outstanding: int) -> Dict[str, Any]:
     """Runs in the child process: write, measure, return the numbers."""
-    import beam_write  # imports Beam and boto3 before measuring
-    import apache_beam  # noqa: F401
+    import apache_beam as beam  # imported before measuring, like boto3 (through beam_write)
+    import beam_write
+
+    assert beam.Pipeline is not None
     from pyflink_kinesis import AwsCredentials, AwsRegion
 
     target = SimpleNamespace(region=AwsRegion.of_custom_endpoint(endpoint, "us-east-1"),
@@ -114,7 +116,7 @@ def table(rows: Sequence[Dict[str, Any]]) -> str:
         ["writer", "input records", "input MB", "seconds", "peak RSS growth MB", "tracemalloc peak MB",
          "max_outstanding x size MB"],
         [[r["mode"], r["records"], f"{r['input_mb']:.1f}", f"{r['seconds']:.2f}", f"{r['rss_growth_mb']:.1f}",
-          f"{r['traced_peak_mb']:.1f}", f"{r['bound_mb']:.1f}"] for r in rows])
+          f"{r['traced_peak_mb']:.1f}", f"{r['bound_mb']:.2f}"] for r in rows])
 
 
 def main(argv: Optional[List[str]] = None) -> int:
