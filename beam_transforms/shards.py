@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import random
 import time
-from typing import Any, Callable, Dict, List, Optional, Tuple, TypeVar
+from typing import Any, Callable, Dict, List, Optional, Set, Tuple, TypeVar
 
 from .restriction import ShardInfo
 
@@ -141,8 +141,12 @@ class RateLimiter:
         self._next[key] = self.clock() + self.interval
 
 
-def list_shards(client: Any, stream: str, backoff: Backoff) -> List[ShardInfo]:
-    """Every shard of ``stream`` (open and closed, within retention), following ListShards pagination."""
+def list_shards(client: Any, stream: str, backoff: Backoff, closed: Optional[Set[str]] = None) -> List[ShardInfo]:
+    """Every shard of ``stream`` (open and closed, within retention), following ListShards pagination.
+
+    Args:
+        closed: If given, the ids of closed shards (those with an ``EndingSequenceNumber``) are added to it.
+    """
     out: List[ShardInfo] = []
     kwargs: Dict[str, Any] = {"StreamName": stream}
     while True:
@@ -157,6 +161,8 @@ def list_shards(client: Any, stream: str, backoff: Backoff) -> List[ShardInfo]:
                 p for p in (shard.get("ParentShardId"), shard.get("AdjacentParentShardId")) if p
             )
             out.append(ShardInfo(shard["ShardId"], parents))
+            if closed is not None and shard.get("SequenceNumberRange", {}).get("EndingSequenceNumber"):
+                closed.add(shard["ShardId"])
         token = response.get("NextToken")
         if not token:
             return out
