@@ -28,6 +28,15 @@ read never ends there: use ``max_records``, ``max_read_time`` or ``stop_when_cau
 Watermark: per shard, the arrival time of the last record read; a shard that returns no
 records with ``MillisBehindLatest == 0`` advances to ``now - idle_timeout``. The element
 watermark is the minimum over the shards being read (a ManualWatermarkEstimator).
+
+Enhanced fan-out (``consumer_name`` / ``consumer_arn``, :mod:`beam_transforms.efo`): a shard's
+pending future is then "its subscription buffered an event", and the event, adapted to a
+GetRecords answer, goes through the same claiming code. Subscribed shards have no polling delay:
+the reader waits on them up to ``checkpoint_interval`` before deferring. A subscription survives
+a checkpoint in the DoFn instance and serves the residual if it starts where the subscription
+stands. Shards switch to GetRecords (from the cursor) when ListShards shows them closed and their
+subscription is caught up (the emulator never sends the ``ChildShards`` event), or when another
+subscription keeps holding them (``ResourceInUseException`` after retries).
 """
 
 from __future__ import annotations
@@ -38,7 +47,7 @@ import time
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
-from typing import Any, Dict, Iterator, List, Optional, Tuple, Union
+from typing import Any, Dict, Iterator, List, Optional, Set, Tuple, Union
 
 import apache_beam as beam
 from apache_beam.io.watermark_estimators import ManualWatermarkEstimator
@@ -52,6 +61,7 @@ from pyflink_kinesis.records import IngressRecord
 from pyflink_kinesis.routing import route
 from pyflink_kinesis.spec import KinesisIngressSpec
 
+from . import efo
 from .aggregation import deaggregate
 from .restriction import (
     LATEST,
@@ -101,11 +111,24 @@ class ReadSettings:
     max_records_per_call: int = 10_000
     on_deserialize_error: str = "fail"
     fetch_threads: int = 8
+    consumer_name: Optional[str] = None
+    consumer_arn: Optional[str] = None
+    consumer_lifecycle: str = efo.SELF_MANAGED
 
     @property
     def bounded(self) -> bool:
         """True if any bounded mode is set."""
         return self.max_records is not None or self.max_read_time is not None or self.stop_when_caught_up
+
+    @property
+    def fan_out(self) -> bool:
+        """True when shards are read with enhanced fan-out (SubscribeToShard) rather than GetRecords."""
+        return self.consumer_name is not None or self.consumer_arn is not None
+
+    @property
+    def consumer_label(self) -> str:
+        """The consumer as errors name it."""
+        return repr(self.consumer_name) if self.consumer_name is not None else str(self.consumer_arn)
 
 
 def _micros(moment: datetime) -> int:
@@ -126,9 +149,10 @@ def _utc(moment: datetime) -> datetime:
 class _ListShardsFn(beam.DoFn):
     """Impulse -> one :class:`StreamShards` per stream of the spec, with every shard ListShards returns."""
 
-    def __init__(self, spec: KinesisIngressSpec) -> None:
+    def __init__(self, spec: KinesisIngressSpec, consumer: Optional[str] = None) -> None:
         super().__init__()
         self._spec = spec
+        self._consumer = consumer  # the enhanced fan-out consumer, named in the error for a missing stream
         self._client: Any = None
 
     def setup(self) -> None:
@@ -138,9 +162,34 @@ class _ListShardsFn(beam.DoFn):
         started_at = time.time()
         backoff = Backoff()
         for stream in self._spec.streams:
+            if self._consumer is not None:
+                efo.describe_stream_arn(self._client, stream, self._consumer, backoff)
             shards = list_shards(self._client, stream, backoff)
             _LOG.info("ingress %s: stream %s has %d shards", self._spec.id, stream, len(shards))
             yield StreamShards(stream, tuple(shards), started_at)
+
+
+_MAX_RESUBSCRIPTIONS = 10
+
+
+class _FanOut:
+    """What a DoFn instance keeps for enhanced fan-out (an optimisation, like :class:`_ShardState`).
+
+    Attributes:
+        consumers: The ACTIVE consumer of each stream.
+        subscriptions: Open subscriptions by (consumer, shard).
+        polling: (stream, shard) read with GetRecords instead: closed shards, and shards another
+            subscription kept holding.
+        closed: Per stream, the shards the last ListShards showed closed.
+        failures: Subscriptions in a row that ended without an event, per (stream, shard).
+    """
+
+    def __init__(self) -> None:
+        self.consumers: Dict[str, efo.StreamConsumer] = {}
+        self.subscriptions = efo.Subscriptions()
+        self.polling: Set[Tuple[str, str]] = set()
+        self.closed: Dict[str, Set[str]] = {}
+        self.failures: Dict[Tuple[str, str], int] = {}
 
 
 @dataclass
@@ -170,12 +219,18 @@ class _ReadStreamFn(beam.DoFn, RestrictionProvider):
         self._records_read = Metrics.counter(METRICS_NAMESPACE, "records_read")
         self._skipped = Metrics.counter(METRICS_NAMESPACE, "skipped_records")
         self._errors = Metrics.counter(METRICS_NAMESPACE, "deserialize_errors")
+        self._efo_events = Metrics.counter(METRICS_NAMESPACE, "efo_events")
+        self._efo_subscriptions = Metrics.counter(METRICS_NAMESPACE, "efo_subscriptions")
+        self._efo_resubscriptions = Metrics.counter(METRICS_NAMESPACE, "efo_resubscriptions")
+        self._efo_fallbacks = Metrics.counter(METRICS_NAMESPACE, "efo_fallbacks")
+        self._efo_closed_polled = Metrics.counter(METRICS_NAMESPACE, "efo_closed_shards_polled")
         self._client: Any = None
         self._pool: Optional[ThreadPoolExecutor] = None
         self._backoff = Backoff()
         self._limiter = RateLimiter()
         self._states: Dict[Tuple[str, str], _ShardState] = {}
         self._last_discovery: Dict[str, float] = {}
+        self._efo = _FanOut()
 
     # RestrictionProvider, delegated.
     def initial_restriction(self, element: StreamShards) -> StreamRestriction:
@@ -192,13 +247,17 @@ class _ReadStreamFn(beam.DoFn, RestrictionProvider):
 
     def setup(self) -> None:
         self._client = self._spec.create_client()
+        if self._settings.fan_out:
+            efo.tolerate_missing_initial_response(self._client)
         self._pool = ThreadPoolExecutor(self._settings.fetch_threads, thread_name_prefix="kinesis-get-records")
         self._backoff = Backoff()
         self._limiter = RateLimiter()
         self._states = {}
         self._last_discovery = {}
+        self._efo = _FanOut()
 
     def teardown(self) -> None:
+        self._efo.subscriptions.close_all()
         if self._pool is not None:
             self._pool.shutdown(wait=False, cancel_futures=True)
             self._pool = None
@@ -228,21 +287,31 @@ class _ReadStreamFn(beam.DoFn, RestrictionProvider):
         read_empty: Dict[str, bool] = {}  # shards read in this call -> was their last read empty
         begun = time.monotonic()
         self._last_discovery.setdefault(stream, time.monotonic())
+        fan_out = settings.fan_out
+        if fan_out:
+            self._efo.subscriptions.close_idle(max(60.0, 3 * settings.checkpoint_interval))
+            if stream not in self._efo.closed:  # learn which shards are closed now (see _efo_closed_shard)
+                self._last_discovery[stream] = float("-inf")
+        ended = False  # the restriction ended (a stop or every shard read): not a checkpoint
 
         # At most one GetRecords per shard is in flight (on the fetch threads); responses are
-        # claimed and emitted here, in this thread, in shard order.
+        # claimed and emitted here, in this thread, in shard order. Under enhanced fan-out a
+        # shard's pending future is its subscription's "an event is buffered".
         pending: Dict[str, Future] = {}
+        subscribed: Set[str] = set()  # shards of ``pending`` whose future is a subscription's
         try:
             while True:
                 if restriction.deadline is not None and time.time() >= restriction.deadline:
-                    tracker.try_claim(StopClaim("max_read_time"))
+                    ended = tracker.try_claim(StopClaim("max_read_time"))
                     return
                 if records_left is not None and records_left <= 0:
-                    tracker.try_claim(StopClaim("max_records"))
+                    ended = tracker.try_claim(StopClaim("max_records"))
                     return
                 if time.monotonic() - self._last_discovery[stream] >= settings.shard_discovery_interval:
                     self._last_discovery[stream] = time.monotonic()
-                    found = list_shards(self._client, stream, self._backoff)
+                    closed: Set[str] = set()
+                    found = list_shards(self._client, stream, self._backoff, closed)
+                    self._efo.closed[stream] = closed
                     new = tuple(s for s in found if s.shard_id not in cursors)
                     if new:
                         if not tracker.try_claim(NewShardsClaim(new)):
@@ -250,11 +319,11 @@ class _ReadStreamFn(beam.DoFn, RestrictionProvider):
                         self._add(cursors, order, new)
                 ready = self._ready(cursors, order)
                 if not ready:
-                    tracker.try_claim(StopClaim("every shard ended"))
+                    ended = tracker.try_claim(StopClaim("every shard ended"))
                     return
                 self._advance_watermark(watermark, ready, marks)
                 if settings.stop_when_caught_up and all(self._state(stream, c).caught_up for c in ready):
-                    tracker.try_claim(StopClaim("caught up"))
+                    ended = tracker.try_claim(StopClaim("caught up"))
                     return
                 if all(read_empty.get(c.shard_id, False) for c in ready):
                     tracker.defer_remainder(Duration.of(settings.poll_interval))
@@ -263,15 +332,21 @@ class _ReadStreamFn(beam.DoFn, RestrictionProvider):
                     tracker.defer_remainder()
                     return
 
-                # Start a fetch on every ready shard the rate limit allows.
+                # Start a fetch on every ready shard the rate limit allows (subscribed shards: wait for an event).
                 now = time.monotonic()
                 for c in ready:
                     key = (stream, c.shard_id)
-                    if c.shard_id not in pending and len(pending) < settings.fetch_threads \
+                    if c.shard_id in pending:
+                        continue
+                    if self._subscribes(stream, c.shard_id):
+                        pending[c.shard_id] = self._efo_ready(stream, c)
+                        subscribed.add(c.shard_id)
+                    elif len(pending) - len(subscribed) < settings.fetch_threads \
                             and self._limiter.ready_at(key) <= now:
                         pending[c.shard_id] = self._pool.submit(self._get_records, stream, c, self._state(stream, c))
                 waiting = [c for c in ready if c.shard_id not in pending]
                 timeout = min((self._limiter.ready_at((stream, c.shard_id)) for c in waiting), default=now + 1.0) - now
+                timeout = min(timeout, begun + settings.checkpoint_interval - now)
                 if restriction.deadline is not None:
                     timeout = min(timeout, restriction.deadline - time.time())
                 timeout = max(0.0, timeout)
@@ -282,7 +357,12 @@ class _ReadStreamFn(beam.DoFn, RestrictionProvider):
                 shard_id = next((s for s in order if s in pending and pending[s] in done), None)
                 if shard_id is None:
                     continue
-                response = pending.pop(shard_id).result()
+                future = pending.pop(shard_id)
+                from_subscription = shard_id in subscribed
+                subscribed.discard(shard_id)
+                response = self._efo_take(stream, cursors[shard_id]) if from_subscription else future.result()
+                if response is None:
+                    continue  # resubscribing, or the shard switched to GetRecords
                 cursor = cursors[shard_id]
                 outcome: List[Any] = []
                 for out in self._emit(tracker, stream, cursor, response, cursors, marks, records_left, outcome):
@@ -290,8 +370,11 @@ class _ReadStreamFn(beam.DoFn, RestrictionProvider):
                 status, count = outcome
                 if records_left is not None:
                     records_left -= count
-                if status == "stop":
+                if status in ("stop", "stopped"):
+                    ended = status == "stopped"
                     return
+                if from_subscription and status == "ok":
+                    self._efo_emitted(stream, cursors[shard_id])
                 if status == "end":
                     children = child_shards(response)
                     if not children:
@@ -304,22 +387,37 @@ class _ReadStreamFn(beam.DoFn, RestrictionProvider):
                     self._add(cursors, order, children)
                     marks.pop(shard_id, None)
                     self._states.pop((stream, shard_id), None)
+                    if fan_out:
+                        self._efo_shard_ended(stream, shard_id)
                     if not any(not c.finished for c in cursors.values()):
+                        ended = True
                         return  # the tracker is done: every shard ended
                     continue
                 empty = not response.get("Records")
+                if empty and response.get("MillisBehindLatest") == 0:
+                    idle_mark = int((time.time() - settings.idle_timeout) * 1e6)
+                    marks[shard_id] = max(marks.get(shard_id, idle_mark), idle_mark)
+                if from_subscription:
+                    if empty and response.get("MillisBehindLatest") == 0:
+                        self._efo_closed_shard(stream, shard_id)
+                    continue  # a subscription pushes events: no polling delay, no deferring on an empty one
                 read_empty[shard_id] = empty
                 if empty:
                     self._limiter.defer((stream, shard_id), settings.poll_interval)
-                    if response.get("MillisBehindLatest") == 0:
-                        idle_mark = int((time.time() - settings.idle_timeout) * 1e6)
-                        marks[shard_id] = max(marks.get(shard_id, idle_mark), idle_mark)
+        except BaseException as e:
+            if fan_out and not isinstance(e, GeneratorExit):
+                self._efo_release(stream, failed=e)
+            raise
         finally:
             # A response fetched but not claimed is dropped (the cursor did not move). A fetch still
             # running keeps its own shard state: the next call starts that shard from a fresh one.
+            # (A subscription keeps its buffered events: the next call continues on it if it starts there.)
             for shard_id, future in pending.items():
                 future.cancel()
-                self._states.pop((stream, shard_id), None)
+                if shard_id not in subscribed:
+                    self._states.pop((stream, shard_id), None)
+            if fan_out and ended:
+                self._efo_release(stream)
 
     @staticmethod
     def _add(cursors: Dict[str, ShardCursor], order: List[str], infos: Tuple[ShardInfo, ...]) -> None:
@@ -358,6 +456,113 @@ class _ReadStreamFn(beam.DoFn, RestrictionProvider):
         if current is None or low > current:
             watermark.set_watermark(low)
 
+    # Enhanced fan-out.
+    def _subscribes(self, stream: str, shard_id: str) -> bool:
+        """True if the shard is read by a subscription (fan-out, and it did not switch to GetRecords)."""
+        return self._settings.fan_out and (stream, shard_id) not in self._efo.polling
+
+    def _consumer(self, stream: str) -> efo.StreamConsumer:
+        consumer = self._efo.consumers.get(stream)
+        if consumer is None:
+            settings = self._settings
+            consumer = efo.resolve_consumer(self._client, stream, self._backoff, name=settings.consumer_name,
+                                            arn=settings.consumer_arn)
+            self._efo.consumers[stream] = consumer
+        return consumer
+
+    def _efo_ready(self, stream: str, cursor: ShardCursor) -> Future:
+        """The shard's subscription from the cursor on (reused or opened): a future done at its next event."""
+        consumer = self._consumer(stream)
+        subscription, opened = self._efo.subscriptions.get(self._client, consumer.arn, cursor)
+        if opened:
+            self._efo_subscriptions.inc()
+        return subscription.ready()
+
+    def _efo_take(self, stream: str, cursor: ShardCursor) -> Optional[Dict[str, Any]]:
+        """The shard's next event as a GetRecords answer; ``None`` when the subscription ended without one.
+
+        An ended subscription is replaced by a new one from the cursor (it lasted its 5 minutes, or met a
+        transient error; at most ``_MAX_RESUBSCRIPTIONS`` in a row without an event). One that never got
+        an event because another subscription held the shard (``ResourceInUseException`` after its
+        retries) switches the shard to GetRecords, from the cursor (``kinesis/efo_fallbacks``). Any
+        other error fails the read, naming the consumer and shard.
+        """
+        consumer = self._consumer(stream)
+        subscription = self._efo.subscriptions.current(consumer.arn, cursor.shard_id)
+        if subscription is None:
+            return None
+        event = subscription.peek()
+        if event is not None:
+            self._efo_events.inc()
+            self._efo.failures.pop((stream, cursor.shard_id), None)
+            return efo.as_response(event)
+        if not subscription.done:
+            return None
+        self._efo.subscriptions.close(consumer.arn, cursor.shard_id)
+        error = subscription.error
+        where = f"enhanced fan-out consumer {consumer.name!r} of stream {stream}, shard {cursor.shard_id}"
+        if error is not None and not subscription.events_received and error_code(error) == efo.IN_USE:
+            _LOG.warning("%s: another subscription holds the shard (%s); reading it with GetRecords instead",
+                         where, error)
+            self._efo_fallbacks.inc()
+            self._efo_switch_to_polling(stream, cursor.shard_id)
+            return None
+        if error is not None and not (subscription.events_received and
+                                      (efo.is_transient(error) or error_code(error) == efo.IN_USE)):
+            raise KinesisReadError(f"{where}: SubscribeToShard failed: {error}") from error
+        failures = self._efo.failures.get((stream, cursor.shard_id), 0) + 1
+        if failures > _MAX_RESUBSCRIPTIONS:
+            raise KinesisReadError(f"{where}: {failures - 1} subscriptions in a row ended without an event")
+        self._efo.failures[(stream, cursor.shard_id)] = failures
+        _LOG.info("%s: the subscription ended (%s); subscribing again from the last record read", where,
+                  error or "expired")
+        self._efo_resubscriptions.inc()
+        return None
+
+    def _efo_emitted(self, stream: str, cursor: ShardCursor) -> None:
+        """The subscription's first event was emitted completely: drop it; the subscription stands at ``cursor``."""
+        subscription = self._efo.subscriptions.current(self._consumer(stream).arn, cursor.shard_id)
+        if subscription is not None:
+            subscription.commit(cursor)
+
+    def _efo_shard_ended(self, stream: str, shard_id: str) -> None:
+        self._efo.subscriptions.close(self._consumer(stream).arn, shard_id)
+        self._efo.polling.discard((stream, shard_id))
+
+    def _efo_closed_shard(self, stream: str, shard_id: str) -> None:
+        """A subscribed shard sent an empty, caught-up event: if ListShards shows it closed, poll its end.
+
+        Kinesis ends a closed shard's subscription with an event naming its ``ChildShards``. The local
+        emulator never does: it sends empty events forever. A shard that ListShards (run every
+        ``shard_discovery_interval``) shows with an ``EndingSequenceNumber`` is therefore read from the
+        cursor to its end with GetRecords, whose answer at the end has no ``NextShardIterator``.
+        """
+        if shard_id in self._efo.closed.get(stream, ()):
+            _LOG.info("stream %s shard %s is closed: reading its end with GetRecords", stream, shard_id)
+            self._efo_closed_polled.inc()
+            self._efo_switch_to_polling(stream, shard_id)
+
+    def _efo_switch_to_polling(self, stream: str, shard_id: str) -> None:
+        self._efo.subscriptions.close(self._consumer(stream).arn, shard_id)
+        self._efo.polling.add((stream, shard_id))
+        self._states.pop((stream, shard_id), None)
+
+    def _efo_release(self, stream: str, failed: Optional[BaseException] = None) -> None:
+        """The read of ``stream`` ended (or failed): close its subscriptions; deregister a job-managed consumer."""
+        consumer = self._efo.consumers.get(stream)
+        if consumer is None:
+            return
+        self._efo.subscriptions.close(consumer.arn)
+        if self._settings.consumer_lifecycle != efo.JOB_MANAGED:
+            return
+        self._efo.consumers.pop(stream, None)
+        try:
+            efo.deregister_consumer(self._client, consumer, self._backoff)
+        except Exception as e:  # noqa: BLE001
+            if failed is None:
+                raise
+            _LOG.warning("could not deregister %s after the read failed: %s", consumer.arn, e)
+
     def _iterator(self, stream: str, cursor: ShardCursor) -> Optional[str]:
         """A shard iterator right after the cursor; ``None`` if the shard no longer exists."""
         args = cursor.iterator_args()
@@ -391,6 +596,8 @@ class _ReadStreamFn(beam.DoFn, RestrictionProvider):
         what = f"GetRecords stream {stream} shard {cursor.shard_id}"
         key = (stream, cursor.shard_id)
         attempt = expired = 0
+        if state.iterator == efo.SUBSCRIBED:
+            state.iterator = None  # the shard was read by a subscription before
         while True:
             if state.iterator is None:
                 state.iterator = self._iterator(stream, cursor)
@@ -427,7 +634,11 @@ class _ReadStreamFn(beam.DoFn, RestrictionProvider):
         records_left: Optional[int],
         outcome: List[Any],
     ) -> Iterator[Any]:
-        """Claim and emit the records of one GetRecords answer; sets ``outcome`` to [status, records claimed]."""
+        """Claim and emit the records of one GetRecords answer; sets ``outcome`` to [status, records claimed].
+
+        Status: ``"ok"``, ``"end"`` (the shard ended), ``"stopped"`` (``max_records`` ended the restriction)
+        or ``"stop"`` (a claim failed: the restriction was split off).
+        """
         count = 0
         deserializer = self._spec.deserializer
         resuming = cursor.sequence_number is not None
@@ -447,8 +658,8 @@ class _ReadStreamFn(beam.DoFn, RestrictionProvider):
                         continue  # emitted before this resume (inside an aggregate)
                     resuming = False
                 if records_left is not None and count >= records_left:
-                    tracker.try_claim(StopClaim("max_records"))
-                    outcome[:] = ["stop", count]
+                    stopped = tracker.try_claim(StopClaim("max_records"))
+                    outcome[:] = ["stopped" if stopped else "stop", count]
                     return
                 if not tracker.try_claim(RecordClaim(cursor.shard_id, sequence_number, sub, last, micros)):
                     outcome[:] = ["stop", count]
@@ -559,6 +770,15 @@ class ReadFromKinesis(beam.PTransform):
             sequence number of the record; ``"skip"`` skips it and counts it in ``kinesis/deserialize_errors``.
         fetch_threads: GetRecords calls in flight at once per stream (one per shard at most); records are
             still claimed and emitted by one thread, in order within each shard.
+        consumer_name: Read with enhanced fan-out: register this stream consumer on each stream (or reuse
+            it if it exists), wait until it is ACTIVE, and read every shard with SubscribeToShard instead
+            of GetRecords. Records, metadata, checkpoints, de-aggregation, the watermark, bounded modes and
+            resharding work as with GetRecords; see the README for what differs.
+        consumer_arn: Read with enhanced fan-out through this existing consumer (one-stream specs only;
+            never registered nor deregistered by the reader). Give either this or ``consumer_name``.
+        consumer_lifecycle: ``"self-managed"`` (default): the reader never deregisters the consumer.
+            ``"job-managed"`` (bounded reads with ``consumer_name`` only): the reader deregisters it when
+            the read of a stream ends, and after the read fails with an error.
     """
 
     def __init__(
@@ -576,6 +796,9 @@ class ReadFromKinesis(beam.PTransform):
         max_records_per_call: int = 10_000,
         on_deserialize_error: str = "fail",
         fetch_threads: int = 8,
+        consumer_name: Optional[str] = None,
+        consumer_arn: Optional[str] = None,
+        consumer_lifecycle: str = efo.SELF_MANAGED,
     ) -> None:
         super().__init__()
         self.spec = _resolve(ingress, module)
@@ -594,6 +817,8 @@ class ReadFromKinesis(beam.PTransform):
             raise ConfigError(f"expected 'fail' or 'skip', got {on_deserialize_error!r}", field="on_deserialize_error")
         if not isinstance(stop_when_caught_up, bool):
             raise ConfigError(f"expected True or False, got {stop_when_caught_up!r}", field="stop_when_caught_up")
+        bounded = max_records is not None or max_read_time is not None or stop_when_caught_up
+        _check_fan_out(consumer_name, consumer_arn, consumer_lifecycle, bounded, len(self.spec.streams))
         self.settings = ReadSettings(
             max_records=max_records,
             max_read_time=None if max_read_time is None else float(max_read_time),
@@ -605,10 +830,14 @@ class ReadFromKinesis(beam.PTransform):
             max_records_per_call=max_records_per_call,
             on_deserialize_error=on_deserialize_error,
             fetch_threads=fetch_threads,
+            consumer_name=consumer_name,
+            consumer_arn=consumer_arn,
+            consumer_lifecycle=consumer_lifecycle,
         )
 
     def expand(self, pbegin: beam.pvalue.PBegin) -> beam.PCollection:
-        shards = pbegin | "Impulse" >> beam.Impulse() | "ListShards" >> beam.ParDo(_ListShardsFn(self.spec))
+        consumer = self.settings.consumer_label if self.settings.fan_out else None
+        shards = pbegin | "Impulse" >> beam.Impulse() | "ListShards" >> beam.ParDo(_ListShardsFn(self.spec, consumer))
         if len(self.spec.streams) > 1:
             shards = shards | "SpreadStreams" >> beam.Reshuffle()
         reader_class = _ReadStreamFn if self.settings.bounded else _ReadStreamUnboundedFn
@@ -619,8 +848,30 @@ class ReadFromKinesis(beam.PTransform):
         return records
 
     def display_data(self) -> Dict[str, Any]:
-        return {"ingress": self.spec.id, "streams": ", ".join(self.spec.streams),
+        data = {"ingress": self.spec.id, "streams": ", ".join(self.spec.streams),
                 "startup_position": self.spec.startup_position.iterator_type}
+        if self.settings.fan_out:
+            data["consumer"] = self.settings.consumer_label
+            data["consumer_lifecycle"] = self.settings.consumer_lifecycle
+        return data
+
+
+def _check_fan_out(name: Any, arn: Any, lifecycle: Any, bounded: bool, streams: int) -> None:
+    if name is not None and (not isinstance(name, str) or not efo.CONSUMER_NAME.match(name)):
+        raise ConfigError(f"expected 1 to 128 letters, digits, '_', '.' or '-', got {name!r}", field="consumer_name")
+    if arn is not None:
+        if not isinstance(arn, str) or not arn.startswith("arn:") or "/consumer/" not in arn:
+            raise ConfigError(f"expected a stream consumer ARN (arn:...:stream/NAME/consumer/...), got {arn!r}",
+                              field="consumer_arn")
+        if name is not None:
+            raise ConfigError("give consumer_name or consumer_arn, not both", field="consumer_arn")
+        if streams != 1:
+            raise ConfigError(f"a consumer ARN belongs to one stream; the spec reads {streams}", field="consumer_arn")
+    if lifecycle not in efo.CONSUMER_LIFECYCLES:
+        raise ConfigError(f"expected 'self-managed' or 'job-managed', got {lifecycle!r}", field="consumer_lifecycle")
+    if lifecycle == efo.JOB_MANAGED and (name is None or not bounded):
+        raise ConfigError("'job-managed' deregisters the consumer when a bounded read ends: it needs consumer_name "
+                          "and max_records, max_read_time or stop_when_caught_up", field="consumer_lifecycle")
 
 
 def _resolve(ingress: Union[KinesisIngressSpec, str], module: Any) -> KinesisIngressSpec:
