@@ -504,7 +504,8 @@ def test_ingress_id_is_looked_up_in_a_loaded_module(kinesis: Any, client: Any, n
     SINK[key] = []
     with beam.Pipeline(runner="DirectRunner") as pipeline:
         _ = pipeline | ReadFromKinesis("example/in", module, stop_when_caught_up=True) | beam.ParDo(Collect(key, timestamps=True))
-    assert [r.data for r, _ in SINK.pop(key)] == [b"from-yaml"]
+    # A routed YAML stream: the message carries the record's bytes to its target.
+    assert [(m.target, m.payload) for m, _ in SINK.pop(key)] == [("example/f", b"from-yaml")]
     with pytest.raises(ConfigError, match="example/nope"):
         ReadFromKinesis("example/nope", module)
     with pytest.raises(ConfigError, match="module"):
