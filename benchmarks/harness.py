@@ -41,10 +41,11 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from pyflink_kinesis import EgressRecord  # noqa: E402
-from pyflink_kinesis.local import PACKAGE_DIR, LocalKinesis, cache_dir, create_stream  # noqa: E402
+from pyflink_kinesis.local import PACKAGE_DIR, LocalKinesis, create_stream, install_locked  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results"
-KINESALITE_VERSION = "3.3.3"
+KINESALITE_DIR = Path(__file__).with_name("kinesalite")
+KINESALITE_VERSION = json.loads((KINESALITE_DIR / "package.json").read_text())["dependencies"]["kinesalite"]
 EMULATORS = ("kinesalite", "kinesis-local")
 
 
@@ -72,20 +73,8 @@ class Kinesalite(LocalKinesis):
 
     @staticmethod
     def install() -> Path:
-        target = cache_dir() / "benchmark-emulators" / f"kinesalite-{KINESALITE_VERSION}"
-        package = target / "node_modules" / "kinesalite"
-        if (package / "index.js").is_file():
-            return target
-        npm = shutil.which("npm")
-        if npm is None:
-            raise SystemExit("npm was not found on PATH; it is needed to install kinesalite")
-        target.mkdir(parents=True, exist_ok=True)
-        (target / "package.json").write_text('{"name": "pyflink-kinesis-bench", "private": true}\n')
-        result = subprocess.run([npm, "install", "--no-audit", "--no-fund", "--ignore-scripts", "--no-save",
-                                 f"kinesalite@{KINESALITE_VERSION}"], cwd=target, capture_output=True, text=True)
-        if result.returncode != 0 or not (package / "index.js").is_file():
-            raise SystemExit(f"npm install kinesalite@{KINESALITE_VERSION} failed:\n{result.stdout}{result.stderr}")
-        return target
+        """The kinesalite folder, installed with ``npm ci`` from ``benchmarks/kinesalite``'s lockfile."""
+        return install_locked(KINESALITE_DIR, "kinesalite")
 
     def start(self) -> "Kinesalite":
         if self._process is not None:
@@ -96,7 +85,7 @@ class Kinesalite(LocalKinesis):
             f"shardLimit: {self.shard_limit}}})"
             f".listen({self.port}, '127.0.0.1', () => console.log('listening'))"
         )
-        self._process = subprocess.Popen(["node", "-e", script], cwd=target, stdout=subprocess.PIPE,
+        self._process = subprocess.Popen(["node", "-e", script], cwd=target.parent.parent, stdout=subprocess.PIPE,
                                          stderr=subprocess.STDOUT, start_new_session=True)
         assert self._process.stdout is not None
         line = self._process.stdout.readline().decode(errors="replace")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import signal
@@ -34,35 +35,41 @@ def cache_dir() -> Path:
     return Path(base)
 
 
+def install_locked(package_dir: Path, package: str) -> Path:
+    """Install the npm ``package`` pinned by ``package_dir``'s package.json and package-lock.json.
+
+    It goes with ``npm ci`` (exact versions, integrity-checked, no install scripts) into the cache
+    directory, once per lockfile; returns the installed package's folder.
+    """
+    lock = (package_dir / "package-lock.json").read_bytes()
+    target = cache_dir() / "emulator" / hashlib.sha256(lock).hexdigest()[:12]
+    installed = target / "node_modules" / package
+    if (installed / "package.json").is_file():
+        return installed
+    npm = shutil.which("npm")
+    if npm is None:
+        raise EmulatorError(f"npm was not found on PATH; install Node.js 20 with npm to install {package}")
+    target.mkdir(parents=True, exist_ok=True)
+    for name in ("package.json", "package-lock.json"):
+        shutil.copyfile(package_dir / name, target / name)
+    result = subprocess.run(
+        [npm, "ci", "--no-audit", "--no-fund", "--ignore-scripts"], cwd=target, capture_output=True, text=True
+    )
+    if result.returncode != 0 or not (installed / "package.json").is_file():
+        raise EmulatorError(f"npm ci of {package} failed in {target}:\n{result.stdout}{result.stderr}")
+    return installed
+
+
 def emulator_main() -> Path:
     """Path of the emulator's ``main.js``, installing the pinned version with ``npm ci`` on first use.
 
     ``$PYFLINK_KINESIS_EMULATOR`` may point to an installed ``kinesis-local`` folder instead.
     """
     override = os.environ.get("PYFLINK_KINESIS_EMULATOR")
-    if override:
-        main = Path(override) / "main.js"
-        if not main.is_file():
-            raise EmulatorError(f"PYFLINK_KINESIS_EMULATOR={override} has no main.js of {EMULATOR_PACKAGE}")
-        return main
-    lock = (PACKAGE_DIR / "package-lock.json").read_bytes()
-    import hashlib
-
-    target = cache_dir() / "emulator" / hashlib.sha256(lock).hexdigest()[:12]
-    main = target / "node_modules" / EMULATOR_PACKAGE / "main.js"
-    if main.is_file():
-        return main
-    npm = shutil.which("npm")
-    if npm is None:
-        raise EmulatorError("npm was not found on PATH; install Node.js 20 with npm to run the local Kinesis")
-    target.mkdir(parents=True, exist_ok=True)
-    for name in ("package.json", "package-lock.json"):
-        shutil.copyfile(PACKAGE_DIR / name, target / name)
-    result = subprocess.run(
-        [npm, "ci", "--no-audit", "--no-fund", "--ignore-scripts"], cwd=target, capture_output=True, text=True
-    )
-    if result.returncode != 0 or not main.is_file():
-        raise EmulatorError(f"npm ci of {EMULATOR_PACKAGE} failed in {target}:\n{result.stdout}{result.stderr}")
+    folder = Path(override) if override else install_locked(PACKAGE_DIR, EMULATOR_PACKAGE)
+    main = folder / "main.js"
+    if not main.is_file():
+        raise EmulatorError(f"{folder} has no main.js of {EMULATOR_PACKAGE}")
     return main
 
 
