@@ -17,7 +17,7 @@ from typing import Any, Optional, Sequence
 from .errors import ConfigError
 from .local import EmulatorError, LocalKinesis, cache_dir, create_stream
 from .properties import masked
-from .spec import KinesisEgressSpec, KinesisIngressSpec
+from .spec import KinesisIngressSpec
 from .yaml_module import load_module
 
 STATE_FILE = "local-kinesis.json"
