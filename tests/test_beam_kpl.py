@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import time
 import uuid
-from typing import Any, Callable, Dict, List, Optional, Tuple
+from typing import Any, Callable, List, Optional, Tuple
 
 import pytest
 
@@ -23,7 +23,7 @@ from beam_transforms.aggregation import MAGIC, deaggregate  # noqa: E402
 from beam_transforms.read import ReadFromKinesis, ReadSettings, _ReadStreamFn  # noqa: E402
 from beam_transforms.restriction import StreamShards  # noqa: E402
 from beam_transforms.shards import Backoff, list_shards  # noqa: E402
-from pyflink_kinesis import IngressRecord, KinesisIngressBuilder, KinesisIngressStartupPosition  # noqa: E402
+from pyflink_kinesis import IngressRecord  # noqa: E402
 
 from tests.beam_support import SINK, Collect, spec_for  # noqa: E402
 

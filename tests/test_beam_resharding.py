@@ -24,7 +24,7 @@ from beam_transforms.restriction import (  # noqa: E402
     StreamRestriction,
     StreamRestrictionTracker,
 )
-from pyflink_kinesis import IngressRecord, KinesisIngressBuilder, KinesisIngressStartupPosition  # noqa: E402
+from pyflink_kinesis import IngressRecord  # noqa: E402
 
 from tests.beam_support import SINK, Collect, spec_for  # noqa: E402
 

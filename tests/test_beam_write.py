@@ -9,8 +9,6 @@ backpressure/batch-size checks use a tiny fake client whose calls the test can h
 
 from __future__ import annotations
 
-import base64
-import os
 import random
 import threading
 import time
