@@ -146,6 +146,24 @@ def test_kpl_aggregates_and_checkpoints_resume_on_the_same_subscription_then_a_n
     assert counted[("get_records", "*")] == 0
 
 
+def test_an_idle_read_waits_on_its_subscription_and_keeps_it_across_self_checkpoints(
+    kinesis: Any, client: Any, new_stream: NewStream, counted: Counter
+) -> None:
+    stream = new_stream(shards=1)
+    fn = _ReadStreamFn(spec_for(kinesis, stream), ReadSettings(checkpoint_interval=2.0, consumer_name="idler"))
+    fn.setup()
+    element = StreamShards(stream, (ShardInfo(SHARD0),), time.time())
+    begun = time.monotonic()
+    outputs, _, deferred = drive(fn, element, fn.initial_restriction(element))
+    # No defer on the first empty event (GetRecords would defer after poll_interval): it waited its checkpoint_interval.
+    assert outputs == [] and deferred is not None and time.monotonic() - begun >= 2.0
+    put(client, stream, [("k", b"late")])
+    outputs, _, deferred = drive(fn, element, deferred[0])  # the residual of the self-checkpoint, same worker
+    fn.teardown()
+    assert [r.data for r in outputs] == [b"late"] and deferred is not None
+    assert counted[("subscribe_to_shard", SHARD0)] == 1  # one event stream served both calls
+
+
 def test_at_timestamp_start_and_the_idle_watermark(kinesis: Any, client: Any, new_stream: NewStream) -> None:
     stream = new_stream(shards=1)
     put(client, stream, [("old", b"before")])
