@@ -20,7 +20,7 @@ setup(
         "flink": ["apache-flink>=2.0,<2.4"],
         "beam": ["apache-beam>=2.54"],
         "agg": ["aws-kinesis-agg>=1.2"],
-        "dev": ["pytest>=8", "pytest-timeout>=2", "aws-kinesis-agg>=1.2"],
+        "dev": ["pytest>=8", "pytest-timeout>=2", "aws-kinesis-agg>=1.2", "mypy>=1.10"],
     },
     entry_points={"console_scripts": ["pyflink-kinesis=pyflink_kinesis.cli:main"]},
     classifiers=[

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+from types import FrameType
 from typing import Iterable, Optional
 
 
@@ -52,7 +53,8 @@ def user_stacklevel() -> int:
     import sys
 
     package = os.path.dirname(os.path.abspath(__file__))
-    frame, level = sys._getframe(1), 1  # level 1: the function calling warnings.warn
+    frame: Optional[FrameType] = sys._getframe(1)
+    level = 1  # the function calling warnings.warn
     while frame is not None and os.path.dirname(os.path.abspath(frame.f_code.co_filename)) == package:
         frame, level = frame.f_back, level + 1
     return level
