@@ -18,6 +18,7 @@ from .errors import ConfigError
 from .local import EmulatorError, LocalKinesis, cache_dir, create_stream
 from .properties import masked
 from .spec import KinesisIngressSpec
+from .table import create_table_sql
 from .yaml_module import load_module
 
 STATE_FILE = "local-kinesis.json"
@@ -58,6 +59,8 @@ def _explain_spec(spec: Any, stream_arn: str) -> dict[str, Any]:
             out["max_outstanding_records"] = spec.max_outstanding_records
             out["flink_sink_properties"] = masked(spec.sink_properties())
         out["sql_options"] = masked(spec.sql_options(stream_arn))
+        table = spec.id.replace("/", "_")
+        out["sql_create_table"] = create_table_sql(spec, table, [("data", "BYTES")], stream_arn, mask_secrets=True)
         out["boto3"] = {"credentials": repr(boto["credentials"]), "client": boto["client"]}
         return out
     except ConfigError as e:

@@ -133,6 +133,8 @@ def test_explain(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert ingress["boto3"]["client"]["endpoint_url"] == "http://localhost:4568"
     assert ingress["boto3"]["client"]["config"] == {"read_timeout": 9.999}
     assert "kind='basic'" in ingress["boto3"]["credentials"]
+    ddl = ingress["sql_create_table"]
+    assert ddl.startswith("CREATE TABLE `example_in` (") and "'aws.credentials.basic.secretkey' = '****'" in ddl
 
     egress = report["egresses"]["example/out"]
     assert egress["max_outstanding_records"] == 100
