@@ -1,12 +1,20 @@
-"""Flink SQL / Table API: the generated DDL and descriptors go through PyFlink's real SQL parser and catalog."""
+"""Flink SQL / Table API: the generated DDL and descriptors go through PyFlink's real SQL parser and catalog.
+
+PyFlink runs in a child process: its JVM gateway then ends with it, instead of outliving the tests.
+"""
 
 from __future__ import annotations
+
+import json
+import pickle
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
 
 import pytest
 
 pytest.importorskip("pyflink")
-
-from pyflink.table import DataTypes, EnvironmentSettings, Schema, TableEnvironment  # noqa: E402
 
 from pyflink_kinesis import (  # noqa: E402
     AwsCredentials,
@@ -15,15 +23,31 @@ from pyflink_kinesis import (  # noqa: E402
     KinesisIngressBuilder,
     KinesisIngressStartupPosition,
 )
-from pyflink_kinesis.table import create_table_sql, table_descriptor  # noqa: E402
+from pyflink_kinesis.table import create_table_sql  # noqa: E402
 
+ROOT = Path(__file__).resolve().parents[1]
 ARN = "arn:aws:kinesis:us-east-1:000000000000:stream/orders"
 SECRET = "SeCrEt'-123"
 
+# Registers each statement and descriptor in a TableEnvironment; prints SHOW CREATE TABLE of each, as JSON.
+CHILD = """
+import json, pickle, sys
+from pyflink.table import DataTypes, EnvironmentSettings, Schema, TableEnvironment
+from pyflink_kinesis.table import table_descriptor
 
-@pytest.fixture(scope="module")
-def table_env() -> TableEnvironment:
-    return TableEnvironment.create(EnvironmentSettings.in_streaming_mode())
+job = pickle.loads(sys.stdin.buffer.read())
+env = TableEnvironment.create(EnvironmentSettings.in_streaming_mode())
+for name, ddl in job["statements"]:
+    env.execute_sql(ddl)
+for name, spec in job["descriptors"]:
+    schema = Schema.new_builder().column("data", DataTypes.BYTES()).build()
+    env.create_temporary_table(name, table_descriptor(spec, schema, job["arn"], format="raw"))
+shown = {}
+for name in [n for n, _ in job["statements"]] + [n for n, _ in job["descriptors"]]:
+    with env.execute_sql("SHOW CREATE TABLE `" + name.replace("`", "``") + "`").collect() as rows:
+        shown[name] = "\\n".join(row[0] for row in rows)
+print(json.dumps(shown))
+"""
 
 
 def ingress():
@@ -38,40 +62,46 @@ def egress():
             .with_max_outstanding_records(2000).build())
 
 
-def show_create(table_env: TableEnvironment, table: str) -> str:
-    with table_env.execute_sql(f"SHOW CREATE TABLE `{table}`").collect() as rows:
-        return "\n".join(row[0] for row in rows)
+@pytest.fixture(scope="module")
+def shown() -> dict[str, Any]:
+    """SHOW CREATE TABLE of every table the tests define, from one PyFlink TableEnvironment."""
+    job = {
+        "arn": ARN,
+        "statements": [
+            ("orders `in`", create_table_sql(ingress(), "orders `in`", [("data", "BYTES")], ARN)),
+            ("alerts", create_table_sql(egress(), "alerts", "`key` STRING, `data` BYTES", ARN, partitioned_by=["key"])),
+        ],
+        "descriptors": [("described", ingress())],
+    }
+    result = subprocess.run([sys.executable, "-c", CHILD], input=pickle.dumps(job), capture_output=True,
+                            timeout=300, cwd=ROOT)
+    assert result.returncode == 0, result.stderr.decode(errors="replace")[-3000:]
+    return json.loads(result.stdout.decode().strip().splitlines()[-1])
 
 
-def test_ingress_ddl_registers_with_every_source_option(table_env: TableEnvironment) -> None:
-    spec = ingress()
-    ddl = create_table_sql(spec, "orders `in`", [("data", "BYTES")], ARN)
-    table_env.execute_sql(ddl)
-    shown = show_create(table_env, "orders ``in``")
-    for key, value in spec.sql_options(ARN).items():
-        assert f"'{key}' = '{value.replace(chr(39), chr(39) * 2)}'" in shown
-    assert "'source.init.position' = 'TRIM_HORIZON'" in shown
-    assert "'aws.credentials.basic.secretkey'" in shown  # SQL tables drop the word 'provider'
+def assert_options(shown_table: str, options: dict[str, str]) -> None:
+    for key, value in options.items():
+        assert f"'{key}' = '{value.replace(chr(39), chr(39) * 2)}'" in shown_table
 
 
-def test_egress_ddl_with_partition_columns(table_env: TableEnvironment) -> None:
-    ddl = create_table_sql(egress(), "alerts", "`key` STRING, `data` BYTES", ARN, partitioned_by=["key"])
-    table_env.execute_sql(ddl)
-    shown = show_create(table_env, "alerts")
-    assert "PARTITIONED BY (`key`)" in shown
-    assert "'sink.requests.max-buffered' = '2000'" in shown
-    assert "'aws.region' = 'eu-west-1'" in shown
+def test_ingress_ddl_registers_with_every_source_option(shown: dict[str, Any]) -> None:
+    table = shown["orders `in`"]
+    assert_options(table, ingress().sql_options(ARN))
+    assert "'source.init.position' = 'TRIM_HORIZON'" in table
+    assert "'aws.credentials.basic.secretkey'" in table  # SQL tables drop the word 'provider'
+
+
+def test_egress_ddl_with_partition_columns(shown: dict[str, Any]) -> None:
+    table = shown["alerts"]
+    assert "PARTITIONED BY (`key`)" in table
+    assert "'sink.requests.max-buffered' = '2000'" in table
+    assert "'aws.region' = 'eu-west-1'" in table
+
+
+def test_table_descriptor_carries_the_same_options(shown: dict[str, Any]) -> None:
+    assert_options(shown["described"], ingress().sql_options(ARN, "raw"))
 
 
 def test_masked_ddl_hides_the_secret() -> None:
     ddl = create_table_sql(ingress(), "t", [("data", "BYTES")], ARN, mask_secrets=True)
     assert "SeCrEt" not in ddl and "'****'" in ddl
-
-
-def test_table_descriptor_carries_the_same_options(table_env: TableEnvironment) -> None:
-    spec = ingress()
-    schema = Schema.new_builder().column("data", DataTypes.BYTES()).build()
-    table_env.create_temporary_table("described", table_descriptor(spec, schema, ARN, format="raw"))
-    shown = show_create(table_env, "described")
-    for key, value in spec.sql_options(ARN, "raw").items():
-        assert f"'{key}' = '{value.replace(chr(39), chr(39) * 2)}'" in shown
