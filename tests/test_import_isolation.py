@@ -1,4 +1,4 @@
-"""pyflink_kinesis needs neither PyFlink nor Beam: import it, build, load and translate specs with both blocked."""
+"""pyflink_kinesis and beam_transforms import without PyFlink and Beam: build, load and translate specs with both blocked."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ SCRIPT = textwrap.dedent(
         def find_spec(self, name, path=None, target=None):
             if name.split(".")[0] in BLOCKED:
                 Block.attempts.append(name)
-                raise ImportError(f"{name} is blocked by the test")
+                raise ModuleNotFoundError(f"No module named {name!r} (blocked by the test)", name=name)
             return None
 
 
@@ -72,6 +72,15 @@ SCRIPT = textwrap.dedent(
     assert egress.sink_properties()["aws.region"] == "eu-west-1"
     assert egress.sql_options("arn:s")["sink.requests.max-buffered"] == "10"
     assert masked(props)["aws.credentials.provider.basic.secretkey"] == "****"
+
+    import beam_transforms  # the package imports without Beam; its transforms say what to install
+    try:
+        beam_transforms.ReadFromKinesis
+    except ImportError as e:
+        assert "pip install 'pyflink-kinesis[beam]'" in str(e), e
+    else:
+        raise SystemExit("ReadFromKinesis loaded without Beam")
+    import pyflink_kinesis.table  # its PyFlink import is deferred to table_descriptor()
 
     loaded = sorted(m for m in sys.modules if m.split(".")[0] in BLOCKED)
     assert not loaded, loaded
