@@ -23,7 +23,8 @@ from apache_beam.io.watermark_estimators import ManualWatermarkEstimator  # noqa
 from botocore.exceptions import ClientError  # noqa: E402
 
 from beam_transforms import efo  # noqa: E402
-from beam_transforms.read import ReadFromKinesis, ReadSettings, _ReadStreamFn  # noqa: E402
+from beam_transforms.read import ReadFromKinesis  # noqa: E402
+from beam_transforms.reader import ReadSettings, _ReadStreamFn  # noqa: E402
 from beam_transforms.restriction import ShardCursor, ShardInfo, StreamShards  # noqa: E402
 from beam_transforms.shards import Backoff, KinesisReadError, list_shards  # noqa: E402
 from pyflink_kinesis import (  # noqa: E402

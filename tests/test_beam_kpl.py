@@ -20,7 +20,8 @@ from apache_beam.io.watermark_estimators import ManualWatermarkEstimator  # noqa
 from apache_beam.runners.sdf_utils import RestrictionTrackerView, ThreadsafeRestrictionTracker  # noqa: E402
 
 from beam_transforms.aggregation import MAGIC, deaggregate  # noqa: E402
-from beam_transforms.read import ReadFromKinesis, ReadSettings, _ReadStreamFn  # noqa: E402
+from beam_transforms.read import ReadFromKinesis  # noqa: E402
+from beam_transforms.reader import ReadSettings, _ReadStreamFn  # noqa: E402
 from beam_transforms.restriction import StreamShards  # noqa: E402
 from beam_transforms.shards import Backoff, list_shards  # noqa: E402
 from pyflink_kinesis import IngressRecord  # noqa: E402

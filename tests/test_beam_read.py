@@ -24,7 +24,8 @@ from apache_beam.runners.sdf_utils import RestrictionTrackerView, ThreadsafeRest
 from apache_beam.utils.timestamp import Timestamp  # noqa: E402
 from botocore.exceptions import ClientError  # noqa: E402
 
-from beam_transforms.read import ReadFromKinesis, ReadSettings, _ReadStreamFn  # noqa: E402
+from beam_transforms.read import ReadFromKinesis  # noqa: E402
+from beam_transforms.reader import ReadSettings, _ReadStreamFn  # noqa: E402
 from beam_transforms.restriction import StreamShards  # noqa: E402
 from beam_transforms.shards import Backoff, KinesisReadError, list_shards  # noqa: E402
 from pyflink_kinesis import (  # noqa: E402
