@@ -12,7 +12,8 @@ setup(
     python_requires=">=3.9",
     packages=find_packages(include=["pyflink_kinesis", "pyflink_kinesis.*", "beam_transforms", "beam_transforms.*"]),
     package_data={
-        "pyflink_kinesis": ["py.typed", "emulator/package.json", "emulator/package-lock.json", "emulator/loopback.js"],
+        "pyflink_kinesis": ["py.typed", "emulator/package.json", "emulator/package-lock.json", "emulator/loopback.js",
+                            "proto/*.proto"],
         "beam_transforms": ["py.typed"],
     },
     install_requires=["boto3>=1.28", "PyYAML>=5.4"],
@@ -20,6 +21,7 @@ setup(
         "flink": ["apache-flink>=2.0,<2.4"],
         "beam": ["apache-beam>=2.54"],
         "agg": ["aws-kinesis-agg>=1.2"],
+        "statefun": ["protobuf>=3.20"],
         "dev": ["pytest>=8", "pytest-timeout>=2", "aws-kinesis-agg>=1.2", "mypy>=1.10"],
     },
     entry_points={"console_scripts": ["pyflink-kinesis=pyflink_kinesis.cli:main"]},

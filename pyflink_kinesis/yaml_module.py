@@ -18,6 +18,7 @@ from .credentials import AwsCredentials
 from .errors import ConfigError, ConfigWarning, did_you_mean, one_of, user_stacklevel
 from .position import KinesisIngressStartupPosition, parse_date
 from .region import AwsRegion
+from .statefun import generic_egress_serializer
 from .spec import (
     KinesisEgressBuilder,
     KinesisEgressSpec,
@@ -343,6 +344,8 @@ def parse_egress(at: _At, identifier: str) -> KinesisEgressSpec:
     if "serializer" in at.value:
         serializer = at.child("serializer")
         serializer.build(lambda: builder.with_serializer(serializer.text()))
+    else:  # StateFun's generic egress: KinesisEgressRecord protobuf bytes (or EgressRecords)
+        builder.with_serializer(generic_egress_serializer)
     return at.build(builder.build)
 
 
