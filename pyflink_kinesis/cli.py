@@ -124,7 +124,8 @@ def cmd_local(args: argparse.Namespace) -> int:
         assert state is not None
         print(f"local Kinesis already running: {state['endpoint']} (pid {state['pid']})")
         return 0
-    local = LocalKinesis(port=args.port, tls_port=args.tls_port, persist_path=args.persist).start()
+    local = LocalKinesis(port=args.port, tls_port=args.tls_port, persist_path=args.persist,
+                         exit_with_parent=False).start()
     state = {**local.state(), "port": local.port, "tls_port": local.tls_port, "log": str(local.log_path)}
     _state_path().parent.mkdir(parents=True, exist_ok=True)
     _state_path().write_text(json.dumps(state))

@@ -107,6 +107,8 @@ class LocalKinesis:
         shard_limit: The most shards the emulator allows.
         startup_timeout: Seconds to wait until it answers.
         log_path: Where its output goes (default: a file in the cache directory).
+        exit_with_parent: End the emulator when this Python process ends, even if it is killed
+            (``pyflink-kinesis local up`` sets False to leave it running).
     """
 
     def __init__(
@@ -117,6 +119,7 @@ class LocalKinesis:
         shard_limit: int = 200,
         startup_timeout: float = 60.0,
         log_path: Optional[str] = None,
+        exit_with_parent: bool = True,
     ) -> None:
         self.port = port or free_port()
         self.tls_port = tls_port or free_port()
@@ -124,6 +127,7 @@ class LocalKinesis:
         self.shard_limit = shard_limit
         self.startup_timeout = startup_timeout
         self.log_path = Path(log_path) if log_path else cache_dir() / "logs" / f"kinesis-local-{self.port}.log"
+        self.exit_with_parent = exit_with_parent
         self._process: Optional[subprocess.Popen[bytes]] = None
 
     @property
@@ -157,6 +161,9 @@ class LocalKinesis:
             SHARD_LIMIT=str(self.shard_limit),
             AWS_REGION=LOCAL_REGION,
         )
+        env.pop("PYFLINK_KINESIS_PARENT_PID", None)
+        if self.exit_with_parent:
+            env["PYFLINK_KINESIS_PARENT_PID"] = str(os.getpid())
         for op in ("CREATE_STREAM", "DELETE_STREAM", "SPLIT_SHARD", "MERGE_SHARDS", "UPDATE_SHARD_COUNT",
                    "REGISTER_STREAM_CONSUMER", "DEREGISTER_STREAM_CONSUMER", "UPDATE_STREAM_MODE"):
             env[f"{op}_DURATION"] = "0ms"

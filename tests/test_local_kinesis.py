@@ -137,3 +137,31 @@ def test_local_kinesis_reports_why_it_failed(tmp_path: Path, kinesis: LocalKines
         clash.start()
     clash.stop()
     assert f"port {kinesis.port}" in str(excinfo.value) and "in use" in str(excinfo.value)
+
+
+def test_emulator_ends_when_its_python_process_is_killed(tmp_path: Path) -> None:
+    from pyflink_kinesis.local import emulator_main
+
+    script = (
+        "import sys, time\n"
+        "from pyflink_kinesis.local import LocalKinesis\n"
+        f"k = LocalKinesis(log_path={str(tmp_path / 'k.log')!r}).start()\n"
+        "print(k.pid, k.port, flush=True)\n"
+        "time.sleep(120)\n"
+    )
+    env = {**os.environ, "PYFLINK_KINESIS_EMULATOR": str(emulator_main().parent)}
+    owner = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True, env=env)
+    try:
+        emulator_pid, port = map(int, owner.stdout.readline().split())
+        assert listening_addresses(port) == {"0100007F"}
+    finally:
+        owner.kill()  # SIGKILL: no cleanup code runs in the owner
+        owner.wait(timeout=10)
+    import time
+
+    deadline = time.monotonic() + 15
+    while Path(f"/proc/{emulator_pid}").exists() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    state = Path(f"/proc/{emulator_pid}/stat").read_text().split()[2] if Path(f"/proc/{emulator_pid}").exists() else "gone"
+    assert state in ("gone", "Z"), f"the emulator outlived its owner (state {state})"
+    assert listening_addresses(port) == set()

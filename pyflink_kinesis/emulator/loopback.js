@@ -10,3 +10,12 @@ net.Server.prototype.listen = function (...args) {
   }
   return listen.apply(this, args);
 };
+
+// With PYFLINK_KINESIS_PARENT_PID set, exit once that process is gone, so a test run that is
+// killed does not leave the emulator behind. `pyflink-kinesis local up` leaves it unset.
+const parent = Number(process.env.PYFLINK_KINESIS_PARENT_PID || 0);
+if (parent > 0) {
+  setInterval(() => {
+    try { process.kill(parent, 0); } catch (e) { process.exit(0); }
+  }, 1000).unref();
+}
