@@ -14,6 +14,7 @@ import apache_beam as beam
 from pyflink_kinesis.errors import ConfigError
 from pyflink_kinesis.routing import route
 from pyflink_kinesis.spec import KinesisIngressSpec
+from pyflink_kinesis.yaml_module import resolve_spec
 
 from . import efo
 from .reader import (
@@ -57,7 +58,8 @@ class ReadFromKinesis(beam.PTransform):
     Args:
         ingress: A :class:`~pyflink_kinesis.KinesisIngressSpec`, or the ``"namespace/name"`` id of an
             ingress of ``module``.
-        module: A module from :func:`pyflink_kinesis.load_module`; needed when ``ingress`` is an id.
+        module: A module from :func:`pyflink_kinesis.load_module`, or a module YAML path; needed when
+            ``ingress`` is an id.
         max_records: Stop after this many records (user records of aggregates count one each, skipped
             ones too). Counted per stream: exact for a one-stream spec, up to ``max_records`` per stream otherwise.
         max_read_time: Stop reading after this many seconds, counted from when the shards were listed.
@@ -107,7 +109,7 @@ class ReadFromKinesis(beam.PTransform):
         consumer_lifecycle: str = efo.SELF_MANAGED,
     ) -> None:
         super().__init__()
-        self.spec = _resolve(ingress, module)
+        self.spec: KinesisIngressSpec = resolve_spec(ingress, module, "ingress")
         _positive(max_records, "max_records", integer=True)
         _positive(max_read_time, "max_read_time")
         _positive(idle_timeout, "idle_timeout", allow_zero=True)
@@ -178,25 +180,6 @@ def _check_fan_out(name: Any, arn: Any, lifecycle: Any, bounded: bool, streams: 
     if lifecycle == efo.JOB_MANAGED and (name is None or not bounded):
         raise ConfigError("'job-managed' deregisters the consumer when a bounded read ends: it needs consumer_name "
                           "and max_records, max_read_time or stop_when_caught_up", field="consumer_lifecycle")
-
-
-def _resolve(ingress: Union[KinesisIngressSpec, str], module: Any) -> KinesisIngressSpec:
-    if isinstance(ingress, KinesisIngressSpec):
-        return ingress
-    if isinstance(ingress, str):
-        if module is None:
-            raise ConfigError(
-                f"the ingress id {ingress!r} needs module=pyflink_kinesis.load_module(path) to look it up",
-                field="module",
-            )
-        ingresses = getattr(module, "ingresses", None)
-        if not isinstance(ingresses, dict):
-            raise ConfigError(f"expected a loaded module with .ingresses, got {type(module).__name__}", field="module")
-        if ingress not in ingresses:
-            known = ", ".join(sorted(ingresses)) or "none"
-            raise ConfigError(f"no ingress {ingress!r} in the module (ingresses: {known})", field="ingress")
-        return ingresses[ingress]
-    raise ConfigError(f"expected a KinesisIngressSpec or an ingress id, got {type(ingress).__name__}", field="ingress")
 
 
 __all__ = ["DeserializationError", "KinesisReadError", "ReadFromKinesis", "ReadSettings"]

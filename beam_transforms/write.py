@@ -32,7 +32,6 @@ written out of order (batches run concurrently and failed entries are resent lat
 from __future__ import annotations
 
 import dataclasses
-import os
 from typing import Any, Iterable, Iterator, NamedTuple, Optional, Union
 
 import apache_beam as beam
@@ -40,9 +39,10 @@ from apache_beam.metrics import Metrics
 from apache_beam.pvalue import PCollection, TaggedOutput
 from apache_beam.utils.windowed_value import WindowedValue
 
-from pyflink_kinesis.errors import ConfigError, did_you_mean
+from pyflink_kinesis.errors import ConfigError
 from pyflink_kinesis.records import MAX_RECORD_BYTES, EgressRecord
 from pyflink_kinesis.spec import KinesisEgressSpec
+from pyflink_kinesis.yaml_module import resolve_spec
 
 from .batching import (
     MAX_BATCH_BYTES,
@@ -301,7 +301,7 @@ class WriteToKinesis(beam.PTransform):
             label: The transform's label.
         """
         super().__init__(label)
-        self.spec = _resolve_spec(egress, module)
+        self.spec: KinesisEgressSpec = resolve_spec(egress, module, "egress")
         if isinstance(max_concurrent_requests, bool) or not isinstance(max_concurrent_requests, int) \
                 or max_concurrent_requests < 1:
             raise ConfigError(f"expected a whole number >= 1, got {max_concurrent_requests!r}",
@@ -331,27 +331,3 @@ class WriteToKinesis(beam.PTransform):
         ).with_outputs(FAILED_TAG, main="written")
         failed = (records[FAILED_TAG], written[FAILED_TAG]) | "DeadLetters" >> beam.Flatten()
         return WriteToKinesisResult(written.written, failed)
-
-
-def _resolve_spec(egress: Union[KinesisEgressSpec, str], module: Any) -> KinesisEgressSpec:
-    if isinstance(egress, KinesisEgressSpec):
-        return egress
-    if not isinstance(egress, str):
-        raise ConfigError(f"expected a KinesisEgressSpec or an egress id, got {type(egress).__name__}", field="egress")
-    if module is None:
-        raise ConfigError(f"egress id '{egress}' needs module= (a loaded module or a module YAML path)", field="egress")
-    if isinstance(module, (str, os.PathLike)):
-        from pyflink_kinesis import load_module
-
-        module = load_module(module)
-    egresses = getattr(module, "egresses", None)
-    if not isinstance(egresses, dict):
-        raise ConfigError(f"expected a module with an 'egresses' dict, got {type(module).__name__}", field="module")
-    spec = egresses.get(egress)
-    if spec is None:
-        known = ", ".join(sorted(egresses)) or "none"
-        raise ConfigError(f"no egress '{egress}' in the module{did_you_mean(egress, egresses)} (egresses: {known})",
-                          field="egress")
-    if not isinstance(spec, KinesisEgressSpec):
-        raise ConfigError(f"'{egress}' is a {type(spec).__name__}, not a Kinesis egress", field="egress")
-    return spec

@@ -473,6 +473,38 @@ def load_module(path_or_yaml_text: Union[str, "os.PathLike[str]"]) -> KinesisMod
     return module.build()
 
 
+def resolve_spec(spec_or_id: Any, module: Any, kind: str) -> Any:
+    """The spec an engine was given: a spec itself, or the id of an ingress/egress of ``module``.
+
+    Args:
+        spec_or_id: A :class:`KinesisIngressSpec` / :class:`KinesisEgressSpec`, or its ``"namespace/name"``.
+        module: A loaded module (anything with ``ingresses``/``egresses`` dicts) or a module YAML path;
+            needed only for an id.
+        kind: ``"ingress"`` or ``"egress"``.
+    """
+    spec_type = KinesisIngressSpec if kind == "ingress" else KinesisEgressSpec
+    plural = "ingresses" if kind == "ingress" else "egresses"
+    if isinstance(spec_or_id, spec_type):
+        return spec_or_id
+    if not isinstance(spec_or_id, str):
+        raise ConfigError(f"expected a {spec_type.__name__} or an {kind} id, got {type(spec_or_id).__name__}", field=kind)
+    if module is None:
+        raise ConfigError(f"{kind} id '{spec_or_id}' needs module= (a loaded module or a module YAML path)", field="module")
+    if isinstance(module, (str, os.PathLike)):
+        module = load_module(module)
+    specs = getattr(module, plural, None)
+    if not isinstance(specs, dict):
+        raise ConfigError(f"expected a module with an '{plural}' dict, got {type(module).__name__}", field="module")
+    spec = specs.get(spec_or_id)
+    if spec is None:
+        known = ", ".join(sorted(specs)) or "none"
+        raise ConfigError(f"no {kind} '{spec_or_id}' in the module{did_you_mean(spec_or_id, specs)} ({plural}: {known})",
+                          field=kind)
+    if not isinstance(spec, spec_type):
+        raise ConfigError(f"'{spec_or_id}' is a {type(spec).__name__}, not a Kinesis {kind}", field=kind)
+    return spec
+
+
 def _read(path_or_text: Union[str, "os.PathLike[str]"]) -> tuple[str, str]:
     looks_like_path = "\n" not in path_or_text and ":" not in path_or_text if isinstance(path_or_text, str) else True
     if isinstance(path_or_text, os.PathLike) or (looks_like_path and (
