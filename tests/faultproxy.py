@@ -22,7 +22,8 @@ entries are inside PutRecords calls at once (:attr:`FaultProxy.max_inflight_entr
 Reads and frozen endpoints: ``get_records_error500`` answers that share of GetRecords calls 500
 InternalFailure; :meth:`FaultProxy.freeze` makes every call hang without an answer (a stopped process or a
 network partition: connections are accepted, nothing comes back) until :meth:`FaultProxy.thaw`. Every
-call's arrival time and ``X-Amz-Target`` operation is kept in :attr:`FaultProxy.calls`.
+call's arrival time and ``X-Amz-Target`` operation is kept in :attr:`FaultProxy.calls`. :meth:`FaultProxy.down`
+closes every connection at once without forwarding (an endpoint that went away) until :meth:`FaultProxy.up`.
 
 The server stops itself after ``max_lifetime`` seconds even if a test forgets to stop it.
 """
@@ -77,6 +78,8 @@ class FaultProxy:
         self.calls: List[Tuple[float, str]] = []  # (time.monotonic(), operation) of every call
         self._thawed = threading.Event()
         self._thawed.set()
+        self._down = False
+        self.forwarding = 0  # calls being forwarded to the emulator now
         self.delay = delay
         self.max_lifetime = max_lifetime
         self._rng = random.Random(seed)
@@ -144,6 +147,15 @@ class FaultProxy:
         """Answer calls again; the calls that hung are never answered."""
         self._thawed.set()
 
+    def down(self) -> None:
+        """From now on, close every connection without forwarding (until :meth:`up`)."""
+        self._down = True
+
+    def up(self) -> None:
+        """Forward calls again."""
+        self._down = False
+        self.forwarding = 0  # calls being forwarded to the emulator now
+
     def operations(self, name: str) -> List[float]:
         """Arrival times of the calls of one operation, e.g. ``"GetRecords"``."""
         with self._lock:
@@ -185,6 +197,9 @@ class _Handler(BaseHTTPRequestHandler):
         target = self.headers.get("X-Amz-Target") or ""
         with proxy._lock:
             proxy.calls.append((time.monotonic(), target.rpartition(".")[2]))
+        if proxy._down:
+            self._drop()
+            return
         if not proxy._thawed.is_set():
             proxy._thawed.wait(proxy.max_lifetime)
             self._drop()  # a call that hung never gets an answer
@@ -259,6 +274,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _forward(self, body: bytes) -> Tuple[int, List[Tuple[str, str]], bytes]:
         conn = http.client.HTTPConnection("127.0.0.1", self.owner.upstream_port, timeout=60)
+        with self.owner._lock:
+            self.owner.forwarding += 1
         try:
             headers = {k: v for k, v in self.headers.items() if k.lower() not in _HOP_HEADERS}
             headers["Content-Length"] = str(len(body))
@@ -269,6 +286,8 @@ class _Handler(BaseHTTPRequestHandler):
             return response.status, kept, answer
         finally:
             conn.close()
+            with self.owner._lock:
+                self.owner.forwarding -= 1
 
     def _respond(self, status: int, headers: List[Tuple[str, str]], body: bytes) -> None:
         self.send_response(status)

@@ -131,11 +131,17 @@ def test_20000_records_written_and_read_across_a_60_s_outage_with_default_settin
     from pyflink_kinesis.local import LocalKinesis, create_stream
     from tests.beam_support import SINK, Collect
 
-    emulator = LocalKinesis(persist_path=str(tmp_path / "kinesis")).start()
+    # kinesis-local writes its streams to disk on a timer only: what it accepted since the last write is lost
+    # when it stops. So the clients reach it through a loopback proxy that goes down first (closes every
+    # connection: the outage begins), the emulator is stopped once it has written everything to disk, and
+    # both come back after the outage, the emulator on the same port with its streams.
+    persist = dict(persist_path=str(tmp_path / "kinesis"), persist_interval="5s", startup_timeout=300)
+    emulator = LocalKinesis(**persist).start()
+    proxy = FaultProxy(emulator.port, max_lifetime=1200).start()
     try:
         stream = "outage"
         create_stream(emulator.client(), stream, shards=16)  # kinesis-local writes faster to many small shards
-        region, credentials = emulator.region, emulator.credentials
+        region, credentials = AwsRegion.of_custom_endpoint(proxy.endpoint, "us-east-1"), emulator.credentials
         egress = (KinesisEgressBuilder.for_identifier("t/out").with_aws_region(region)
                   .with_aws_credentials(credentials)
                   .with_serializer(lambda i: EgressRecord(b"%d" % i, stream, f"k{i}")).build())
@@ -166,13 +172,20 @@ def test_20000_records_written_and_read_across_a_60_s_outage_with_default_settin
         while len(SINK[key]) < RECORDS // 4 and time.monotonic() < deadline and not failures:
             time.sleep(0.1)
         assert len(SINK[key]) >= RECORDS // 4 and not failures, failures
-        emulator.stop()  # SIGTERM; the emulator persists its streams to disk
+        proxy.down()
         stopped_at, read_before = time.monotonic(), len(SINK[key])
+        deadline = time.monotonic() + 120
+        while proxy.forwarding and time.monotonic() < deadline:  # calls forwarded before it went down
+            time.sleep(0.1)
+        assert proxy.forwarding == 0
+        _wait_until_persisted(tmp_path / "kinesis", after=time.time() + 0.5)
+        emulator.stop(timeout=120)
+        assert not emulator.healthy()
         while time.monotonic() - stopped_at < OUTAGE:  # the outage itself
             time.sleep(1)
         assert writer.is_alive() and reader.is_alive() and not failures, failures  # both waited it out
-        emulator = LocalKinesis(port=emulator.port, tls_port=emulator.tls_port,
-                                persist_path=str(tmp_path / "kinesis")).start()
+        emulator = LocalKinesis(port=emulator.port, tls_port=emulator.tls_port, **persist).start()
+        proxy.up()
         outage = time.monotonic() - stopped_at
         writer.join(timeout=300)
         assert not writer.is_alive() and not failures, failures
@@ -202,7 +215,22 @@ def test_20000_records_written_and_read_across_a_60_s_outage_with_default_settin
         assert stored_positions <= set(positions)
         assert {r.data for r in read} - {b"pad"} == {b"%d" % i for i in range(RECORDS)}
     finally:
+        proxy.stop()
         emulator.stop()
+
+
+def _wait_until_persisted(folder: Any, after: float) -> None:
+    """Wait until the emulator wrote its streams to ``folder`` after ``after`` (epoch seconds), and finished."""
+    deadline = time.monotonic() + 120
+    sizes: List[int] = []
+    while time.monotonic() < deadline:
+        files = list(folder.glob("*.json"))
+        if files and min(f.stat().st_mtime for f in files) > after:
+            sizes.append(sum(f.stat().st_size for f in files))
+            if len(sizes) >= 3 and sizes[-1] == sizes[-3] > 0:  # unchanged for a second
+                return
+        time.sleep(0.5)
+    raise AssertionError(f"the emulator did not write its streams to {folder} within 120 s")
 
 
 def _read_stream(client: Any, stream: str) -> List[dict]:
