@@ -27,7 +27,8 @@ ROUTED = "  streams:\n    - stream: s1\n      valueType: ex/T\n      targets: [e
 
 # (id, module text or bytes, line, field) - load_module(file) must raise ConfigError at file:line: field.
 YAML_CASES: List[Tuple[str, Any, Optional[int], str]] = [
-    ("spec_is_a_list", "kind: io.statefun.kinesis.v1/ingress\nspec:\n  - a\n  - b\n", 2, "document[0].spec"),
+    ("spec_is_a_list", "kind: io.statefun.kinesis.v1/ingress\nspec:\n  - id: ex/in\n  - streams: [s]\n", 2,
+     "document[0].spec"),
     ("spec_is_a_number", "kind: io.statefun.kinesis.v1/egress\nspec: 42\n", 2, "document[0].spec"),
     ("not_utf8", b"kind: io.statefun.kinesis.v1/egress\nspec:\n  id: ex/\xe9\n", 3, ""),
     ("routed_ingress_without_deserializer", HEAD_IN + "  streams:\n    - s1\n", 5, "document[0].spec.streams[0]"),
@@ -57,8 +58,13 @@ YAML_CASES: List[Tuple[str, Any, Optional[int], str]] = [
 ]
 
 
-@pytest.mark.parametrize("text, line, field", [c[1:] for c in YAML_CASES], ids=[c[0] for c in YAML_CASES])
-def test_yaml(tmp_path: Path, text: Any, line: Optional[int], field: str) -> None:
+# What some messages must also say.
+HINTS = {"routed_ingress_without_deserializer": "needs a 'deserializer:'", "not_utf8": "not UTF-8",
+         "spec_is_a_list": "expected a mapping", "spec_is_a_number": "expected a mapping"}
+
+
+@pytest.mark.parametrize("case, text, line, field", YAML_CASES, ids=[c[0] for c in YAML_CASES])
+def test_yaml(tmp_path: Path, case: str, text: Any, line: Optional[int], field: str) -> None:
     path = tmp_path / "module.yaml"
     path.write_bytes(text if isinstance(text, bytes) else text.encode("utf-8"))
     with pytest.raises(ConfigError) as caught:
@@ -68,6 +74,7 @@ def test_yaml(tmp_path: Path, text: Any, line: Optional[int], field: str) -> Non
     assert e.file == str(path) and str(e).startswith(f"{path}:")
     assert e.line == line
     assert (e.field or "") == field
+    assert HINTS.get(case, "") in e.reason
 
 
 def test_load_module_never_reads_a_path_as_yaml_text(tmp_path: Path) -> None:
