@@ -210,3 +210,14 @@ def test_cli(tmp_path: Path, capsys: Any, monkeypatch: pytest.MonkeyPatch, argv:
 
 def test_the_corpus_has_at_least_40_bad_inputs() -> None:
     assert len(YAML_CASES) + len(API_CASES) + len(CLI_CASES) >= 40
+
+
+def test_the_cli_process_prints_one_line_and_no_traceback(tmp_path: Path) -> None:
+    import os
+    import subprocess
+
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(Path(__file__).resolve().parents[1])] + sys.path)}
+    done = subprocess.run([sys.executable, "-m", "pyflink_kinesis", "streams", "put", "s", "--file",
+                           str(tmp_path / "missing"), *NO_SERVER], capture_output=True, text=True, timeout=120, env=env)
+    assert done.returncode == 1 and done.stdout == ""
+    assert done.stderr.count("\n") == 1 and done.stderr.startswith("error: --file: cannot read"), done.stderr
