@@ -9,7 +9,9 @@ it first sends the partial buffers, so the bound can be smaller than a batch.
 
 Each call's task retries on its own: only the entries that a partially failed PutRecords reports with a
 retryable ``ErrorCode``, or the whole call after throttling, a 5xx answer or a connection error, with
-exponential backoff and full jitter, bounded by :class:`~.retry.RetryPolicy`. Records that cannot be written
+exponential backoff and full jitter, bounded by :class:`~.retry.RetryPolicy`. A call refused as a whole for
+its content (one record breaking a rule the local checks missed) is split in halves until the refused records
+stand alone, so only they fail. Records that cannot be written
 either become :class:`KinesisFailedRecord` objects (dead-lettering) or make the next :meth:`put` /
 :meth:`flush` raise :class:`KinesisWriteError`.
 
@@ -25,11 +27,18 @@ import threading
 import time
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Callable, Deque, Dict, List, NamedTuple, Optional, Tuple
+from typing import Any, Callable, Deque, Dict, List, NamedTuple, Optional, Sequence, Tuple
 
 from pyflink_kinesis.records import MAX_RECORD_BYTES, EgressRecord
 
-from .retry import RETRYABLE_ENTRY_ERRORS, RetryPolicy, call_error_code, is_retryable_call_error
+from .retry import (
+    RETRYABLE_ENTRY_ERRORS,
+    Attempts,
+    RetryPolicy,
+    call_error_code,
+    is_rejected_call,
+    is_retryable_call_error,
+)
 
 MAX_BATCH_RECORDS = 500  # PutRecords: at most 500 records per call
 MAX_BATCH_BYTES = 5 * 1024 * 1024  # PutRecords: at most 5 MiB per call, partition keys included
@@ -100,18 +109,24 @@ class KinesisWriteError(RuntimeError):
         error_message: The last error message.
         records: How many records failed this way.
         attempts: PutRecords calls made for them.
+        partition_keys: The partition keys of the failed records.
     """
 
     def __init__(self, stream: str, error_code: str, error_message: str, records: int, attempts: int,
-                 elapsed: float, retryable: bool) -> None:
+                 elapsed: float, retryable: bool, partition_keys: Sequence[str] = ()) -> None:
         self.stream = stream
+        self.partition_keys = list(partition_keys)
         self.error_code = error_code
         self.error_message = error_message
         self.records = records
         self.attempts = attempts
         why = "retries exhausted" if retryable else "not retryable"
+        keys = ", ".join(repr(k if len(k) <= 40 else k[:37] + "...") for k in self.partition_keys[:3])
+        if len(self.partition_keys) > 3:
+            keys += ", ..."
         super().__init__(
-            f"PutRecords to stream '{stream}' failed for {records} record(s) after {attempts} attempt(s) "
+            f"PutRecords to stream '{stream}' failed for {records} record(s)"
+            f"{f' (partition key {keys})' if keys else ''} after {attempts} attempt(s) "
             f"in {elapsed:.1f} s ({why}): {error_code}: {error_message}"
         )
 
@@ -138,10 +153,12 @@ class WriterStats:
         calls: PutRecords calls made.
         call_retries: Whole calls repeated after a throttle, 5xx or connection error.
         entry_retries: Entries resent after a partial failure.
+        split_calls: Calls refused as a whole for their content, then split in halves.
         high_water: The most records ever buffered plus in flight at once.
     """
 
-    __slots__ = ("records_written", "records_failed", "calls", "call_retries", "entry_retries", "high_water")
+    __slots__ = ("records_written", "records_failed", "calls", "call_retries", "entry_retries", "split_calls",
+                 "high_water")
 
     def __init__(self) -> None:
         self.records_written = 0
@@ -149,6 +166,7 @@ class WriterStats:
         self.calls = 0
         self.call_retries = 0
         self.entry_retries = 0
+        self.split_calls = 0
         self.high_water = 0
 
     def as_dict(self) -> Dict[str, int]:
@@ -327,68 +345,92 @@ class KinesisBatchWriter:
             raise
 
     def _send(self, stream: str, pending: List[_Pending]) -> None:
-        """One batch's life: call, keep what was written, retry what may succeed later, give up on the rest."""
-        policy, put_records = self._policy, self._client.put_records
-        start = time.monotonic()
-        attempt = 0
+        """One batch's life on a pool thread: its calls, then the halves of a batch refused as a whole."""
+        batches = [pending]
+        current: List[List[_Pending]] = [[]]  # the records _send_batch has not resolved yet
         try:
-            while pending:
-                attempt += 1
-                with self._cond:
-                    self.stats.calls += 1
-                try:
-                    response = put_records(StreamName=stream, Records=[p.entry for p in pending])
-                except Exception as e:  # noqa: BLE001 - classified below
-                    retryable = is_retryable_call_error(e)
-                    delay = policy.next_delay(attempt, time.monotonic() - start, self._rng) if retryable else None
-                    if delay is None:
-                        self._give_up(stream, pending, call_error_code(e), str(e), attempt, start, retryable)
-                        return
-                    with self._cond:
-                        self.stats.call_retries += 1
-                    self._sleep(delay)
-                    continue
-                entries = response.get("Records") or []
-                if len(entries) != len(pending):
-                    raise RuntimeError(
-                        f"PutRecords to stream '{stream}' answered {len(entries)} entries for {len(pending)} records"
-                    )
-                retry: List[_Pending] = []
-                written: List[Tuple[KinesisWriteResult, Any]] = []
-                last_code = last_message = ""
-                # Per-entry ErrorCode decides (FailedRecordCount is only a summary of it).
-                for p, entry in zip(pending, entries):
-                    code = entry.get("ErrorCode")
-                    if not code:
-                        r = p.record
-                        written.append((KinesisWriteResult(stream, r.partition_key, r.explicit_hash_key,
-                                                           entry["ShardId"], entry["SequenceNumber"], attempt),
-                                        p.context))
-                    elif code in RETRYABLE_ENTRY_ERRORS:
-                        retry.append(p)
-                        last_code, last_message = code, entry.get("ErrorMessage", "")
-                    else:
-                        self._give_up(stream, [p], code, entry.get("ErrorMessage", ""), attempt, start, False)
-                self._resolve_written(written)
-                pending = retry
-                if pending:
-                    delay = policy.next_delay(attempt, time.monotonic() - start, self._rng)
-                    if delay is None:
-                        self._give_up(stream, pending, last_code, last_message, attempt, start, True)
-                        return
-                    with self._cond:
-                        self.stats.entry_retries += len(pending)
-                    self._sleep(delay)
+            while batches:
+                current[0] = batches.pop()
+                batches.extend(self._send_batch(stream, current))
         except BaseException as e:  # a bug or an unexpected answer: never lose it silently
             with self._cond:
                 if self._error is None:
                     self._error = e
-                self._outstanding -= len(pending)
+                self._outstanding -= sum(len(b) for b in batches) + len(current[0])
                 self._cond.notify_all()
         finally:
             with self._cond:
                 self._inflight -= 1
                 self._cond.notify_all()
+
+    def _send_batch(self, stream: str, current: List[List[_Pending]]) -> List[List[_Pending]]:
+        """Call, keep what was written, retry what may succeed later, give up on the rest.
+
+        A call the service refuses as a whole for its content (``InvalidArgumentException``: one record
+        breaks a rule the local checks do not know) is split in halves, returned to be sent on their own,
+        until the refused records stand alone: only they fail, named by stream and partition key.
+        """
+        pending = current[0]
+        attempts = Attempts(self._policy, f"PutRecords stream {stream}", self._sleep, self._rng)
+        put_records, calls = self._client.put_records, 0
+        while pending:
+            current[0] = pending
+            calls += 1
+            with self._cond:
+                self.stats.calls += 1
+            try:
+                response = put_records(StreamName=stream, Records=[p.entry for p in pending])
+            except Exception as e:  # noqa: BLE001 - classified below
+                if is_rejected_call(e) and len(pending) > 1:
+                    with self._cond:
+                        self.stats.split_calls += 1
+                    half = len(pending) // 2
+                    current[0] = []
+                    return [pending[half:], pending[:half]]  # popped from the end: the first half goes first
+                retryable = is_retryable_call_error(e)
+                delay = attempts.delay_after(e) if retryable else None
+                if delay is None:
+                    self._give_up(stream, pending, call_error_code(e), str(e), calls, attempts.elapsed, retryable)
+                    pending = []
+                    continue
+                with self._cond:
+                    self.stats.call_retries += 1
+                self._sleep(delay)
+                continue
+            entries = response.get("Records") or []
+            if len(entries) != len(pending):
+                raise RuntimeError(
+                    f"PutRecords to stream '{stream}' answered {len(entries)} entries for {len(pending)} records"
+                )
+            retry: List[_Pending] = []
+            written: List[Tuple[KinesisWriteResult, Any]] = []
+            last_code = last_message = ""
+            # Per-entry ErrorCode decides (FailedRecordCount is only a summary of it).
+            for p, entry in zip(pending, entries):
+                code = entry.get("ErrorCode")
+                if not code:
+                    r = p.record
+                    written.append((KinesisWriteResult(stream, r.partition_key, r.explicit_hash_key,
+                                                       entry["ShardId"], entry["SequenceNumber"], calls),
+                                    p.context))
+                elif code in RETRYABLE_ENTRY_ERRORS:
+                    retry.append(p)
+                    last_code, last_message = code, entry.get("ErrorMessage", "")
+                else:
+                    self._give_up(stream, [p], code, entry.get("ErrorMessage", ""), calls, attempts.elapsed, False)
+            self._resolve_written(written)
+            pending = current[0] = retry
+            if pending:
+                delay = attempts.delay_after(f"{len(pending)} entries failed with {last_code}")
+                if delay is None:
+                    self._give_up(stream, pending, last_code, last_message, calls, attempts.elapsed, True)
+                    pending = []
+                    continue
+                with self._cond:
+                    self.stats.entry_retries += len(pending)
+                self._sleep(delay)
+        current[0] = []
+        return []
 
     def _resolve_written(self, written: List[Tuple[KinesisWriteResult, Any]]) -> None:
         if not written:
@@ -400,15 +442,14 @@ class KinesisBatchWriter:
             self._cond.notify_all()
 
     def _give_up(self, stream: str, pending: List[_Pending], code: str, message: str, attempts: int,
-                 start: float, retryable: bool) -> None:
+                 elapsed: float, retryable: bool) -> None:
         with self._cond:
             self.stats.records_failed += len(pending)
             if self._dead_letter:
                 for p in pending:
                     self._failed.append((KinesisFailedRecord(p.record, code, message, attempts), p.context))
             elif self._error is None:
-                self._error = KinesisWriteError(
-                    stream, code, message, len(pending), attempts, time.monotonic() - start, retryable
-                )
+                self._error = KinesisWriteError(stream, code, message, len(pending), attempts, elapsed, retryable,
+                                                [p.record.partition_key for p in pending])
             self._outstanding -= len(pending)
             self._cond.notify_all()

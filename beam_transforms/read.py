@@ -25,6 +25,7 @@ from .reader import (
     _ReadStreamFn,
     _ReadStreamUnboundedFn,
 )
+from .retry import DEFAULT_MAX_RETRY_TIME
 from .shards import KinesisReadError
 
 
@@ -87,6 +88,9 @@ class ReadFromKinesis(beam.PTransform):
         consumer_lifecycle: ``"self-managed"`` (default): the reader never deregisters the consumer.
             ``"job-managed"`` (bounded reads with ``consumer_name`` only): the reader deregisters it when
             the read of a stream ends, and after the read fails with an error.
+        max_retry_time: Seconds a Kinesis call keeps being retried (throttling, 5xx, an endpoint that refuses
+            connections or does not answer) before the read fails naming the stream and shard; default 300.
+            A call that gets no answer is logged as a WARNING naming the stream and shard when it first fails.
     """
 
     def __init__(
@@ -107,6 +111,7 @@ class ReadFromKinesis(beam.PTransform):
         consumer_name: Optional[str] = None,
         consumer_arn: Optional[str] = None,
         consumer_lifecycle: str = efo.SELF_MANAGED,
+        max_retry_time: float = DEFAULT_MAX_RETRY_TIME,
     ) -> None:
         super().__init__()
         self.spec: KinesisIngressSpec = resolve_spec(ingress, module, "ingress")
@@ -118,6 +123,7 @@ class ReadFromKinesis(beam.PTransform):
         _positive(checkpoint_interval, "checkpoint_interval")
         _positive(max_records_per_call, "max_records_per_call", integer=True)
         _positive(fetch_threads, "fetch_threads", integer=True)
+        _positive(max_retry_time, "max_retry_time")
         if max_records_per_call > 10_000:
             raise ConfigError(f"must be at most 10000 (the GetRecords limit), got {max_records_per_call}",
                               field="max_records_per_call")
@@ -141,6 +147,7 @@ class ReadFromKinesis(beam.PTransform):
             consumer_name=consumer_name,
             consumer_arn=consumer_arn,
             consumer_lifecycle=consumer_lifecycle,
+            max_retry_time=float(max_retry_time),
         )
 
     def expand(self, pbegin: beam.pvalue.PBegin) -> beam.PCollection:

@@ -55,6 +55,7 @@ from apache_beam.transforms.core import RestrictionProvider
 from apache_beam.transforms.window import TimestampedValue
 from apache_beam.utils.timestamp import Duration, Timestamp
 
+from pyflink_kinesis.boto import transform_client
 from pyflink_kinesis.records import IngressRecord
 from pyflink_kinesis.spec import KinesisIngressSpec
 
@@ -73,6 +74,7 @@ from .restriction import (
     StreamRestrictionTracker,
     StreamShards,
 )
+from .retry import DEFAULT_MAX_RETRY_TIME
 from .shards import (
     EXPIRED_ITERATOR,
     Backoff,
@@ -80,8 +82,8 @@ from .shards import (
     RateLimiter,
     child_shards,
     error_code,
-    is_retryable,
     list_shards,
+    start_floor_micros,
 )
 
 _LOG = logging.getLogger(__name__)
@@ -111,6 +113,7 @@ class ReadSettings:
     consumer_name: Optional[str] = None
     consumer_arn: Optional[str] = None
     consumer_lifecycle: str = efo.SELF_MANAGED
+    max_retry_time: float = DEFAULT_MAX_RETRY_TIME
 
     @property
     def bounded(self) -> bool:
@@ -153,7 +156,7 @@ class _ListShardsFn(beam.DoFn):
         self._client: Any = None
 
     def setup(self) -> None:
-        self._client = self._spec.create_client()
+        self._client = transform_client(self._spec)
 
     def process(self, unused_impulse: Any) -> Iterator[StreamShards]:
         started_at = time.time()
@@ -223,7 +226,7 @@ class _ReadStreamFn(beam.DoFn, RestrictionProvider):
         self._efo_closed_polled = Metrics.counter(METRICS_NAMESPACE, "efo_closed_shards_polled")
         self._client: Any = None
         self._pool: Optional[ThreadPoolExecutor] = None
-        self._backoff = Backoff()
+        self._backoff = Backoff(max_elapsed=settings.max_retry_time)
         self._limiter = RateLimiter()
         self._states: Dict[Tuple[str, str], _ShardState] = {}
         self._last_discovery: Dict[str, float] = {}
@@ -243,11 +246,11 @@ class _ReadStreamFn(beam.DoFn, RestrictionProvider):
         return self._provider.truncate(element, restriction)
 
     def setup(self) -> None:
-        self._client = self._spec.create_client()
+        self._client = transform_client(self._spec, max(10, self._settings.fetch_threads + 2))
         if self._settings.fan_out:
             efo.tolerate_missing_initial_response(self._client)
         self._pool = ThreadPoolExecutor(self._settings.fetch_threads, thread_name_prefix="kinesis-get-records")
-        self._backoff = Backoff()
+        self._backoff = Backoff(max_elapsed=self._settings.max_retry_time)
         self._limiter = RateLimiter()
         self._states = {}
         self._last_discovery = {}
@@ -590,9 +593,9 @@ class _ReadStreamFn(beam.DoFn, RestrictionProvider):
         throttling and transient errors back off exponentially with jitter; an expired iterator
         is rebuilt from the cursor (AFTER_SEQUENCE_NUMBER of the last record emitted).
         """
-        what = f"GetRecords stream {stream} shard {cursor.shard_id}"
         key = (stream, cursor.shard_id)
-        attempt = expired = 0
+        attempts = self._backoff.attempts(f"GetRecords stream {stream} shard {cursor.shard_id}")
+        expired = 0
         if state.iterator == efo.SUBSCRIBED:
             state.iterator = None  # the shard was read by a subscription before
         while True:
@@ -607,18 +610,11 @@ class _ReadStreamFn(beam.DoFn, RestrictionProvider):
                 if error_code(e) == EXPIRED_ITERATOR:
                     expired += 1
                     if expired > 5:
-                        raise KinesisReadError(f"{what}: the shard iterator kept expiring") from e
-                    _LOG.info("%s: iterator expired; rebuilding it from the last position", what)
+                        raise KinesisReadError(f"{attempts.what}: the shard iterator kept expiring") from e
+                    _LOG.info("%s: iterator expired; rebuilding it from the last position", attempts.what)
                     state.iterator = None
                     continue
-                if not is_retryable(e):
-                    raise
-                if attempt + 1 >= self._backoff.max_attempts:
-                    raise KinesisReadError(f"{what}: giving up after {attempt + 1} attempts: {e}") from e
-                delay = self._backoff.delay(attempt)
-                _LOG.info("%s: %s; retrying in %.2f s", what, error_code(e) or type(e).__name__, delay)
-                self._backoff.sleep(delay)
-                attempt += 1
+                attempts.retry(e, KinesisReadError)
 
     def _emit(
         self,
@@ -639,10 +635,13 @@ class _ReadStreamFn(beam.DoFn, RestrictionProvider):
         count = 0
         deserializer = self._spec.deserializer
         resuming = cursor.sequence_number is not None
+        floor = start_floor_micros(cursor)
         for record in response.get("Records") or ():
             sequence_number = record["SequenceNumber"]
             arrival = _utc(record["ApproximateArrivalTimestamp"])
             micros = _micros(arrival)
+            if floor is not None and micros < floor:
+                continue  # arrived before an AT_TIMESTAMP start (see start_floor_micros)
             data = bytes(record["Data"])
             users = deaggregate(data)
             if users is None:

@@ -1,33 +1,16 @@
-"""Kinesis calls of the reader: listing shards, retries with backoff, and a per-shard rate limit."""
+"""Kinesis calls of the reader: listing shards, retries (:mod:`.retry`), and a per-shard rate limit."""
 
 from __future__ import annotations
 
-import logging
-import random
 import time
 from typing import Any, Callable, Dict, List, Optional, Set, Tuple, TypeVar
 
-from .restriction import ShardInfo
+from .restriction import AT_TIMESTAMP, ShardCursor, ShardInfo
+from .retry import DEFAULT_MAX_RETRY_TIME, Attempts, RetryPolicy, attempts_limit
+from .retry import is_retryable_call_error as is_retryable
 
-_LOG = logging.getLogger(__name__)
 T = TypeVar("T")
 
-# Error codes worth retrying: throttling and transient service errors.
-RETRYABLE_CODES = frozenset(
-    {
-        "ProvisionedThroughputExceededException",
-        "LimitExceededException",
-        "ThrottlingException",
-        "KMSThrottlingException",
-        "RequestLimitExceeded",
-        "InternalFailure",
-        "InternalServerError",
-        "ServiceUnavailable",
-        "ServiceUnavailableException",
-        "RequestTimeout",
-        "RequestTimeoutException",
-    }
-)
 EXPIRED_ITERATOR = "ExpiredIteratorException"
 GET_RECORDS_PER_SECOND = 5  # the Kinesis limit per shard
 
@@ -49,65 +32,52 @@ def error_code(error: BaseException) -> Optional[str]:
     return None
 
 
-def is_retryable(error: BaseException) -> bool:
-    """True for throttling, 5xx answers and connection errors."""
-    try:
-        from botocore.exceptions import ConnectionError as BotoConnectionError
-        from botocore.exceptions import HTTPClientError
-    except ImportError:  # pragma: no cover - boto3 is a dependency
-        return False
-    if isinstance(error, (BotoConnectionError, HTTPClientError)):
-        return True
-    code = error_code(error)
-    if code is None:
-        return False
-    return code in RETRYABLE_CODES or (code.isdigit() and int(code) >= 500)
-
-
 class Backoff:
-    """Exponential backoff with jitter: attempt n waits a random time in [d/2, d], d = min(cap, base * 2**n).
+    """The reader's calls under a :class:`~.retry.RetryPolicy` (the writer's policy too: one retry layer).
 
     Args:
         base: The first delay's upper bound, in seconds.
         cap: The largest delay, in seconds.
-        max_attempts: Attempts before giving up (the first call counts).
+        max_attempts: Attempts before giving up (the first call counts); ``None``: bounded by ``max_elapsed``.
         sleep: The sleep function (tests may pass a fake).
+        max_elapsed: Seconds after the first attempt at which a call gives up (``max_retry_time``).
     """
 
-    def __init__(
-        self, base: float = 0.1, cap: float = 5.0, max_attempts: int = 10, sleep: Callable[[float], None] = time.sleep
-    ) -> None:
-        self.base = base
-        self.cap = cap
-        self.max_attempts = max_attempts
+    def __init__(self, base: float = 0.1, cap: float = 5.0, max_attempts: Optional[int] = None,
+                 sleep: Callable[[float], None] = time.sleep, max_elapsed: float = DEFAULT_MAX_RETRY_TIME) -> None:
+        self.policy = RetryPolicy(max_attempts, base, cap, max_elapsed)
         self.sleep = sleep
+
+    @property
+    def max_attempts(self) -> int:
+        """Attempts per call at most (``sys.maxsize`` when bounded by time only)."""
+        return attempts_limit(self.policy)
 
     def delay(self, attempt: int) -> float:
         """The delay before retry number ``attempt`` (0-based)."""
-        ceiling = min(self.cap, self.base * (2**attempt))
-        return ceiling / 2 + random.uniform(0, ceiling / 2)
+        return self.policy.backoff(attempt + 1)
+
+    def attempts(self, what: str) -> Attempts:
+        """The attempts of one operation, e.g. ``"GetRecords stream s shard x"`` (named in logs and errors)."""
+        return Attempts(self.policy, what, self.sleep)
 
     def call(self, what: str, fn: Callable[..., T], **kwargs: Any) -> T:
         """Call ``fn(**kwargs)``, retrying retryable errors; other errors propagate unchanged.
 
         Args:
-            what: Describes the call for errors and logs, e.g. ``"GetRecords stream s shard x"``.
+            what: Describes the call for errors and logs, e.g. ``"ListShards stream s"``.
             fn: The boto3 client method.
             kwargs: Its arguments.
+
+        Raises:
+            KinesisReadError: The retries were spent.
         """
-        attempt = 0
+        attempts = self.attempts(what)
         while True:
             try:
                 return fn(**kwargs)
-            except Exception as e:  # noqa: BLE001 - filtered by is_retryable
-                if not is_retryable(e):
-                    raise
-                if attempt + 1 >= self.max_attempts:
-                    raise KinesisReadError(f"{what}: giving up after {attempt + 1} attempts: {e}") from e
-                wait = self.delay(attempt)
-                _LOG.info("%s: %s; retrying in %.2f s", what, error_code(e) or type(e).__name__, wait)
-                self.sleep(wait)
-                attempt += 1
+            except Exception as e:  # noqa: BLE001 - classified by Attempts.retry
+                attempts.retry(e, KinesisReadError)
 
 
 class RateLimiter:
@@ -169,6 +139,18 @@ def list_shards(client: Any, stream: str, backoff: Backoff, closed: Optional[Set
         kwargs = {"NextToken": token}
 
 
+def start_floor_micros(cursor: ShardCursor) -> Optional[int]:
+    """The start timestamp (microseconds) of a shard read ``AT_TIMESTAMP`` that has emitted nothing yet.
+
+    Records that arrived before it must not be emitted. The service (and kinesis-local) refuses a future
+    timestamp, so the reader starts at LATEST, where records that arrived before it follow; some emulators
+    accept a future timestamp and return older records.
+    """
+    if cursor.start_type != AT_TIMESTAMP or cursor.sequence_number is not None or cursor.start_timestamp is None:
+        return None
+    return int(round(cursor.start_timestamp * 1_000_000))
+
+
 def child_shards(response: Dict[str, Any]) -> Tuple[ShardInfo, ...]:
     """The ``ChildShards`` of a GetRecords answer at a shard's end."""
     return tuple(
@@ -180,9 +162,9 @@ __all__ = [
     "Backoff",
     "KinesisReadError",
     "RateLimiter",
-    "RETRYABLE_CODES",
     "child_shards",
     "error_code",
     "is_retryable",
     "list_shards",
+    "start_floor_micros",
 ]

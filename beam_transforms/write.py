@@ -31,7 +31,6 @@ written out of order (batches run concurrently and failed entries are resent lat
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any, Iterable, Iterator, NamedTuple, Optional, Union
 
 import apache_beam as beam
@@ -39,8 +38,9 @@ from apache_beam.metrics import Metrics
 from apache_beam.pvalue import PCollection, TaggedOutput
 from apache_beam.utils.windowed_value import WindowedValue
 
+from pyflink_kinesis.boto import transform_client
 from pyflink_kinesis.errors import ConfigError
-from pyflink_kinesis.records import MAX_RECORD_BYTES, EgressRecord
+from pyflink_kinesis.records import MAX_RECORD_BYTES, EgressRecord, InvalidRecordError
 from pyflink_kinesis.spec import KinesisEgressSpec
 from pyflink_kinesis.yaml_module import resolve_spec
 
@@ -54,7 +54,7 @@ from .batching import (
     RecordTooLargeError,
     too_large_message,
 )
-from .retry import RetryPolicy
+from .retry import DEFAULT_MAX_RETRY_TIME, RetryPolicy
 
 __all__ = [
     "WriteToKinesis",
@@ -110,6 +110,7 @@ class _SerializeFn(beam.DoFn):
         self._dead_letter = dead_letter
         self._skipped = Metrics.counter(METRICS_NAMESPACE, "skipped_records")
         self._too_large = Metrics.counter(METRICS_NAMESPACE, "too_large_records")
+        self._invalid = Metrics.counter(METRICS_NAMESPACE, "invalid_records")
         self._index = 0
 
     def start_bundle(self) -> None:
@@ -123,6 +124,15 @@ class _SerializeFn(beam.DoFn):
         else:
             try:
                 record = self._serializer(value)
+            except InvalidRecordError as e:  # a record Kinesis would refuse: only this one fails
+                self._invalid.inc()
+                if self._dead_letter:
+                    yield TaggedOutput(FAILED_TAG, KinesisFailedRecord(e.record, "InvalidRecord", str(e), 0))
+                    return
+                raise SerializationError(
+                    f"egress {self._egress_id}: the serializer made a record Kinesis would refuse from value "
+                    f"#{index} of the bundle: {e}"
+                ) from e
             except Exception as e:
                 raise SerializationError(
                     f"egress {self._egress_id}: the serializer failed on value #{index} of the bundle "
@@ -149,22 +159,6 @@ class _SerializeFn(beam.DoFn):
         yield record
 
 
-def _client_for(spec: KinesisEgressSpec, max_concurrent_requests: int) -> Any:
-    """The spec's client, with botocore's own retries off (the writer retries) and a big enough pool.
-
-    Settings the user made explicitly (``MaxErrorRetry``, ``MaxConnections`` and their Flink keys) win.
-    """
-    keys = {k for k, _ in spec.client_properties}
-    extra = []
-    if "MaxErrorRetry" not in keys:
-        extra.append(("MaxErrorRetry", "0"))
-    if not keys & {"MaxConnections", "aws.http-client.max-concurrency"}:
-        extra.append(("MaxConnections", str(max(10, max_concurrent_requests))))
-    if extra:
-        spec = dataclasses.replace(spec, client_properties=tuple(spec.client_properties) + tuple(extra))
-    return spec.create_client()
-
-
 class _WriteFn(beam.DoFn):
     """Sends EgressRecords through a KinesisBatchWriter; emits results (and dead letters) in their windows."""
 
@@ -184,6 +178,7 @@ class _WriteFn(beam.DoFn):
         self._calls = Metrics.counter(METRICS_NAMESPACE, "put_records_calls")
         self._call_retries = Metrics.counter(METRICS_NAMESPACE, "retried_calls")
         self._entry_retries = Metrics.counter(METRICS_NAMESPACE, "retried_records")
+        self._split_calls = Metrics.counter(METRICS_NAMESPACE, "split_calls")
         self._high_water = Metrics.distribution(METRICS_NAMESPACE, "outstanding_records_high_water")
 
     def _new_writer(self) -> KinesisBatchWriter:
@@ -199,7 +194,7 @@ class _WriteFn(beam.DoFn):
         )
 
     def setup(self) -> None:
-        self._client = _client_for(self._spec, self._max_concurrent)
+        self._client = transform_client(self._spec, max(10, self._max_concurrent))
         self._writer = self._new_writer()
 
     def start_bundle(self) -> None:
@@ -248,7 +243,7 @@ class _WriteFn(beam.DoFn):
         before = self._reported
         for name, counter in (("records_written", self._written), ("records_failed", self._failed),
                               ("calls", self._calls), ("call_retries", self._call_retries),
-                              ("entry_retries", self._entry_retries)):
+                              ("entry_retries", self._entry_retries), ("split_calls", self._split_calls)):
             delta = stats[name] - before.get(name, 0)
             if delta:
                 counter.inc(delta)
@@ -262,8 +257,8 @@ class WriteToKinesis(beam.PTransform):
     Returns a :class:`WriteToKinesisResult` with ``written`` (a :class:`~.batching.KinesisWriteResult` per
     record: stream, shard id, sequence number) and ``failed`` (dead letters, see ``dead_letter``).
 
-    Beam metrics in namespace ``kinesis``: counters ``skipped_records``, ``too_large_records``,
-    ``written_records``, ``failed_records``, ``put_records_calls``, ``retried_calls``, ``retried_records``;
+    Beam metrics in namespace ``kinesis``: counters ``skipped_records``, ``too_large_records``, ``invalid_records``,
+    ``written_records``, ``failed_records``, ``put_records_calls``, ``retried_calls``, ``retried_records``, ``split_calls``;
     distribution ``outstanding_records_high_water`` (most records buffered plus in flight, per bundle).
     """
 
@@ -274,10 +269,10 @@ class WriteToKinesis(beam.PTransform):
         *,
         max_concurrent_requests: int = 4,
         dead_letter: bool = False,
-        max_attempts: int = 10,
+        max_attempts: Optional[int] = None,
         initial_backoff: float = 0.1,
         max_backoff: float = 5.0,
-        max_retry_time: float = 120.0,
+        max_retry_time: float = DEFAULT_MAX_RETRY_TIME,
         max_batch_records: int = MAX_BATCH_RECORDS,
         max_batch_bytes: int = MAX_BATCH_BYTES,
         label: Optional[str] = None,
@@ -292,10 +287,13 @@ class WriteToKinesis(beam.PTransform):
             max_concurrent_requests: PutRecords calls in flight at once per DoFn instance (thread pool size).
             dead_letter: ``False`` (default): a record over 1 MiB, or still failing after the retries, fails
                 the pipeline with an error naming it. ``True``: it goes to the ``failed`` output instead.
-            max_attempts: PutRecords attempts per record, the first included.
+            max_attempts: PutRecords attempts per record, the first included; ``None`` (default): bounded by
+                ``max_retry_time`` only.
             initial_backoff: Upper bound in seconds of the first backoff sleep (full jitter, doubling).
             max_backoff: Upper bound in seconds of any backoff sleep.
-            max_retry_time: Seconds after a batch's first attempt at which no retry is started any more.
+            max_retry_time: Seconds after a batch's first attempt at which no retry is started any more
+                (default 300: an endpoint outage of a few minutes is survived; the first call that gets no
+                answer is logged as a WARNING naming the stream).
             max_batch_records: Records per PutRecords call, 1 to 500.
             max_batch_bytes: Bytes (data plus partition keys) per PutRecords call, 1 MiB to 5 MiB.
             label: The transform's label.
@@ -306,15 +304,19 @@ class WriteToKinesis(beam.PTransform):
                 or max_concurrent_requests < 1:
             raise ConfigError(f"expected a whole number >= 1, got {max_concurrent_requests!r}",
                               field="max_concurrent_requests")
-        if not isinstance(max_batch_records, int) or not 1 <= max_batch_records <= MAX_BATCH_RECORDS:
+        if not isinstance(dead_letter, bool):
+            raise ConfigError(f"expected True or False, got {dead_letter!r}", field="dead_letter")
+        if isinstance(max_batch_records, bool) or not isinstance(max_batch_records, int) \
+                or not 1 <= max_batch_records <= MAX_BATCH_RECORDS:
             raise ConfigError(f"expected 1 to {MAX_BATCH_RECORDS}, got {max_batch_records!r}", field="max_batch_records")
-        if not isinstance(max_batch_bytes, int) or not MAX_RECORD_BYTES <= max_batch_bytes <= MAX_BATCH_BYTES:
+        if isinstance(max_batch_bytes, bool) or not isinstance(max_batch_bytes, int) or not MAX_RECORD_BYTES <= max_batch_bytes <= MAX_BATCH_BYTES:
             raise ConfigError(f"expected {MAX_RECORD_BYTES} to {MAX_BATCH_BYTES}, got {max_batch_bytes!r}",
                               field="max_batch_bytes")
         try:
             self.retry_policy = RetryPolicy(max_attempts, initial_backoff, max_backoff, max_retry_time)
-        except ValueError as e:
-            raise ConfigError(str(e), field="retry") from None
+        except ValueError as e:  # "max_attempts must be ...": name the argument
+            name = str(e).split()[0]
+            raise ConfigError(str(e), field="max_retry_time" if name == "max_elapsed" else name) from None
         self.max_concurrent_requests = max_concurrent_requests
         self.dead_letter = dead_letter
         self.max_batch_records = max_batch_records

@@ -96,10 +96,10 @@ def run_writer(emulator: Any, stream: str, n: int, recs: Records, concurrency: i
                max_outstanding: int = 2000, client: Any = None) -> Any:
     """KinesisBatchWriter alone (as _WriteFn drives it); returns its stats."""
     from beam_transforms.batching import KinesisBatchWriter
-    from beam_transforms.write import _client_for
+    from pyflink_kinesis.boto import transform_client
 
     if client is None:
-        client = _client_for(egress_spec(emulator), concurrency)
+        client = transform_client(egress_spec(emulator), max(10, concurrency))
     writer = KinesisBatchWriter(client, max_outstanding_records=max_outstanding, max_concurrent_requests=concurrency)
     serialize = Serializer(recs.blob, stream)
     try:

@@ -27,6 +27,35 @@ def boto3_arguments(props: Mapping[str, str], config: Mapping[str, Any]) -> dict
     return {"credentials": credentials_from_properties(props), "client": client}
 
 
+# Timeouts of the Beam transforms' clients unless the spec sets them (milliseconds, as SDK v1 names take
+# them): a frozen endpoint is noticed within seconds, not botocore's 60 s.
+TRANSFORM_CONNECT_TIMEOUT_MS = 5000
+TRANSFORM_READ_TIMEOUT_MS = 20000
+
+
+def transform_client(spec: Any, pool: int = 10) -> Any:
+    """A boto3 Kinesis client of ``spec`` (an ingress or egress spec) for the Beam transforms.
+
+    One attempt per call (``MaxErrorRetry`` 0, i.e. botocore ``retries.total_max_attempts=1``, whatever the
+    spec says): the transforms retry themselves, bounded by their ``max_retry_time``, so botocore's retries
+    would only multiply theirs (and hide attempts from the GetRecords rate limit). Unless the spec sets them:
+    connect timeout :data:`TRANSFORM_CONNECT_TIMEOUT_MS`, read timeout :data:`TRANSFORM_READ_TIMEOUT_MS`,
+    and a connection pool of ``pool``.
+    """
+    import dataclasses
+
+    keys = {k for k, _ in spec.client_properties}
+    extra = [("MaxErrorRetry", "0")]
+    if not keys & {"ConnectionTimeout", "ConnectTimeout"}:
+        extra.append(("ConnectionTimeout", str(TRANSFORM_CONNECT_TIMEOUT_MS)))
+    if not keys & {"SocketTimeout", "RequestTimeout", "aws.http-client.read-timeout"}:
+        extra.append(("SocketTimeout", str(TRANSFORM_READ_TIMEOUT_MS)))
+    if not keys & {"MaxConnections", "aws.http-client.max-concurrency"}:
+        extra.append(("MaxConnections", str(pool)))
+    kept = tuple((k, v) for k, v in spec.client_properties if k != "MaxErrorRetry")
+    return dataclasses.replace(spec, client_properties=kept + tuple(extra)).create_client()
+
+
 def create_session(credentials: AwsCredentials, region_name: str) -> Any:
     """A boto3 Session for ``credentials`` (boto3's default chain for ``default``)."""
     import boto3

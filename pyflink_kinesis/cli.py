@@ -17,7 +17,8 @@ from typing import Any, Optional, Sequence
 from .errors import ConfigError
 from .local import EmulatorError, LocalKinesis, cache_dir, create_stream
 from .properties import masked
-from .spec import KinesisIngressSpec
+from .records import MAX_PARTITION_KEY_CHARS, partition_key_length
+from .spec import KinesisIngressSpec, check_stream
 from .table import create_table_sql
 from .yaml_module import load_module
 
@@ -41,9 +42,12 @@ def cmd_validate(args: argparse.Namespace) -> int:
         module = load_module(Path(args.file))
     for warning in caught:
         print(f"warning: {warning.message}", file=sys.stderr)
-    print(f"{args.file}: OK ({len(module.ingresses)} ingress(es), {len(module.egresses)} egress(es))")
     for kind, line in module.ignored:
         print(f"  line {line}: '{kind}' is not a Kinesis component; skipped")
+    if not module.ingresses and not module.egresses:
+        print(f"error: {args.file}: no Kinesis ingress or egress in the module", file=sys.stderr)
+        return 1
+    print(f"{args.file}: OK ({len(module.ingresses)} ingress(es), {len(module.egresses)} egress(es))")
     return 0
 
 
@@ -69,6 +73,8 @@ def _explain_spec(spec: Any, stream_arn: str) -> dict[str, Any]:
 
 def cmd_explain(args: argparse.Namespace) -> int:
     module = load_module(Path(args.file))
+    if not module.ingresses and not module.egresses:
+        raise ConfigError("no Kinesis ingress or egress in the module: nothing to explain", file=args.file)
     report: dict[str, Any] = {"ingresses": {}, "egresses": {}}
     for section, specs in (("ingresses", module.ingresses), ("egresses", module.egresses)):
         for identifier, spec in specs.items():
@@ -163,30 +169,60 @@ def _client(args: argparse.Namespace) -> Any:
     return builder.build().create_client()
 
 
+def _check_streams_arguments(args: argparse.Namespace) -> None:
+    """Every argument checked before any call, so a mistake is a one-line error naming it."""
+    if args.action != "list":
+        check_stream(args.stream, field="stream")
+    for name, value, least in (("--shards", args.shards, 1), ("--max", args.max, 1), ("--timeout", args.timeout, 0)):
+        if value < least or (least == 0 and value == 0):
+            raise ConfigError(f"expected a number {'above' if least == 0 else 'of at least'} {least}, got {value}",
+                              field=name)
+    if args.action == "put" and not 1 <= partition_key_length(args.partition_key) <= MAX_PARTITION_KEY_CHARS:
+        raise ConfigError(f"expected 1 to {MAX_PARTITION_KEY_CHARS} characters, got {args.partition_key!r}",
+                          field="--partition-key")
+
+
 def cmd_streams(args: argparse.Namespace) -> int:
+    _check_streams_arguments(args)
+    payloads = _payloads(args) if args.action == "put" else []
     client = _client(args)
     if args.action == "create":
         summary = create_stream(client, args.stream, args.shards)
         print(f"{summary['StreamName']}: {summary['StreamStatus']}, {summary['OpenShardCount']} shard(s), {summary['StreamARN']}")
     elif args.action == "list":
-        for name in client.list_streams()["StreamNames"]:
+        names = client.list_streams()["StreamNames"]
+        for name in names:
             print(name)
+        if not names:
+            print("no streams", file=sys.stderr)
     elif args.action == "put":
-        return _put(client, args)
+        return _put(client, args, payloads)
     else:
         return _tail(client, args)
     return 0
 
 
-def _put(client: Any, args: argparse.Namespace) -> int:
+def _payloads(args: argparse.Namespace) -> list[bytes]:
     if args.hex is not None:
-        payloads = [bytes.fromhex(args.hex)]
-    elif args.file is not None:
-        payloads = [Path(args.file).read_bytes()]
-    elif args.data is not None:
-        payloads = [args.data.encode("utf-8")]
-    else:
-        payloads = [line.rstrip(b"\n") for line in sys.stdin.buffer if line.strip()]
+        try:
+            return [bytes.fromhex(args.hex)]
+        except ValueError:
+            raise ConfigError(f"expected pairs of hex digits such as 'fffe00', got {args.hex!r}", field="--hex") from None
+    if args.file is not None:
+        try:
+            return [Path(args.file).read_bytes()]
+        except OSError as e:
+            raise ConfigError(f"cannot read {args.file!r}: {e.strerror}", field="--file") from None
+    if args.data is not None:
+        return [args.data.encode("utf-8")]
+    payloads = [line.rstrip(b"\n") for line in sys.stdin.buffer if line.strip()]
+    if not payloads:
+        raise ConfigError("no records to put: stdin had no lines; give --data, --hex, --file or lines on stdin",
+                          field="stdin")
+    return payloads
+
+
+def _put(client: Any, args: argparse.Namespace, payloads: list[bytes]) -> int:
     for payload in payloads:
         result = client.put_record(StreamName=args.stream, Data=payload, PartitionKey=args.partition_key)
         print(json.dumps({"shard_id": result["ShardId"], "sequence_number": result["SequenceNumber"], "bytes": len(payload)}))
@@ -283,7 +319,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return 1
     except Exception as e:  # botocore's errors (no credentials, unreachable endpoint, API errors)
         if type(e).__module__.startswith("botocore"):
-            print(f"error: {e}", file=sys.stderr)
+            print("error: " + " ".join(str(e).split()), file=sys.stderr)  # one line
             return 1
         raise
 

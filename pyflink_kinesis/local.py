@@ -104,6 +104,9 @@ class LocalKinesis:
         port: Plain HTTP port (0 picks a free one).
         tls_port: HTTPS port with the emulator's self-signed certificate (0 picks a free one).
         persist_path: A folder to persist streams in, so they survive a restart; ``None`` keeps them in memory.
+        persist_interval: How often the emulator writes its streams to ``persist_path`` (e.g. ``"100ms"``,
+            ``"5s"``); it also writes them when stopped. Each write serializes every stream: long intervals
+            spare the CPU when streams hold many records.
         shard_limit: The most shards the emulator allows.
         startup_timeout: Seconds to wait until it answers.
         log_path: Where its output goes (default: a file in the cache directory).
@@ -116,6 +119,7 @@ class LocalKinesis:
         port: int = 0,
         tls_port: int = 0,
         persist_path: Optional[str] = None,
+        persist_interval: str = "100ms",
         shard_limit: int = 200,
         startup_timeout: float = 60.0,
         log_path: Optional[str] = None,
@@ -124,6 +128,7 @@ class LocalKinesis:
         self.port = port or free_port()
         self.tls_port = tls_port or free_port()
         self.persist_path = persist_path
+        self.persist_interval = persist_interval
         self.shard_limit = shard_limit
         self.startup_timeout = startup_timeout
         self.log_path = Path(log_path) if log_path else cache_dir() / "logs" / f"kinesis-local-{self.port}.log"
@@ -169,7 +174,7 @@ class LocalKinesis:
             env[f"{op}_DURATION"] = "0ms"
         if self.persist_path:
             env.update(SHOULD_PERSIST_DATA="true", LOAD_DATA_IF_EXISTS="true",
-                       PERSIST_PATH=str(Path(self.persist_path).resolve()), PERSIST_INTERVAL="100ms")
+                       PERSIST_PATH=str(Path(self.persist_path).resolve()), PERSIST_INTERVAL=self.persist_interval)
         return env
 
     def start(self) -> "LocalKinesis":
@@ -211,14 +216,19 @@ class LocalKinesis:
         except OSError:
             return False
 
-    def stop(self) -> None:
-        """Stop the emulator (its persisted data, if any, stays)."""
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stop the emulator (its persisted data, if any, stays).
+
+        Args:
+            timeout: Seconds to wait for it to end after SIGTERM (it writes its streams first when it
+                persists them) before it is killed.
+        """
         process, self._process = self._process, None
         if process is None or process.poll() is not None:
             return
         os.killpg(process.pid, signal.SIGTERM)
         try:
-            process.wait(timeout=10)
+            process.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait(timeout=10)

@@ -54,7 +54,8 @@ def _aware(value: datetime) -> datetime:
     if value.tzinfo is None or value.utcoffset() is None:
         raise ConfigError(
             f"the date {value.isoformat()} has no time zone; pass an aware datetime, "
-            "e.g. datetime(2020, 2, 1, 4, 15, tzinfo=timezone.utc)"
+            "e.g. datetime(2020, 2, 1, 4, 15, tzinfo=timezone.utc)",
+            field="date",
         )
     return value
 

@@ -2,14 +2,41 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Optional
+from typing import Any, Optional
 
 from .errors import ConfigError
 
 MAX_RECORD_BYTES = 1024 * 1024  # the Kinesis limit on data plus partition key
 MAX_PARTITION_KEY_CHARS = 256
+# The service's rules (its API reference's patterns; kinesis-local enforces the same).
+STREAM_NAME = re.compile(r"[a-zA-Z0-9_.-]{1,128}")
+EXPLICIT_HASH_KEY = re.compile(r"0|[1-9][0-9]{0,38}")  # ASCII digits only, no leading zero
+MAX_HASH_KEY = 2**128 - 1
+
+
+def partition_key_length(key: str) -> int:
+    """The length Kinesis checks (1 to 256): UTF-16 code units, so a character beyond U+FFFF counts twice."""
+    return len(key.encode("utf-16-le", "surrogatepass")) // 2
+
+
+def _short(value: Any, limit: int = 60) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 4] + "...'"
+
+
+class InvalidRecordError(ConfigError):
+    """An EgressRecord that Kinesis would refuse (stream name, partition key or explicit hash key).
+
+    Attributes:
+        record: The refused record as it was given, unchecked, for a dead-letter output.
+    """
+
+    def __init__(self, message: str, field: str, record: "EgressRecord") -> None:
+        super().__init__(message, field=field)
+        self.record = record
 
 
 @dataclass(frozen=True)
@@ -77,25 +104,26 @@ class EgressRecord:
             object.__setattr__(self, "data", bytes(self.data))
         elif not isinstance(self.data, bytes):
             raise ConfigError(f"expected bytes, got {type(self.data).__name__}", field="EgressRecord.data")
-        if not isinstance(self.stream, str) or not self.stream:
-            raise ConfigError(f"expected a stream name, got {self.stream!r}", field="EgressRecord.stream")
-        if not isinstance(self.partition_key, str) or not 1 <= len(self.partition_key) <= MAX_PARTITION_KEY_CHARS:
-            raise ConfigError(
-                f"expected a partition key of 1 to {MAX_PARTITION_KEY_CHARS} characters, got {self.partition_key!r}",
-                field="EgressRecord.partition_key",
-            )
-        if self.explicit_hash_key is not None and not (
-            isinstance(self.explicit_hash_key, str) and self.explicit_hash_key.isdigit() and int(self.explicit_hash_key) < 2**128
-        ):
-            raise ConfigError(
-                f"expected a decimal number below 2**128, got {self.explicit_hash_key!r}",
-                field="EgressRecord.explicit_hash_key",
-            )
+        if not isinstance(self.stream, str) or not STREAM_NAME.fullmatch(self.stream):
+            self._refuse("stream", "expected a stream name of 1 to 128 characters from a-z, A-Z, 0-9, '_', '.', '-'")
+        length = partition_key_length(self.partition_key) if isinstance(self.partition_key, str) else None
+        if length is None or not 1 <= length <= MAX_PARTITION_KEY_CHARS:
+            self._refuse("partition_key", f"expected a partition key of 1 to {MAX_PARTITION_KEY_CHARS} characters "
+                          f"(UTF-16 code units, as Kinesis counts them), got {length}")
+        key = self.explicit_hash_key
+        if key is not None and not (isinstance(key, str) and EXPLICIT_HASH_KEY.fullmatch(key)
+                                    and int(key) <= MAX_HASH_KEY):
+            self._refuse("explicit_hash_key", "expected a decimal number of ASCII digits from 0 to 2**128-1 without "
+                          f"leading zeros, got {_short(key)}")
+
+    def _refuse(self, name: str, expected: str) -> None:
+        where = f"stream {_short(self.stream)}, partition key {_short(self.partition_key)}"
+        raise InvalidRecordError(f"{expected} (record for {where})", f"EgressRecord.{name}", self)
 
     @property
     def size(self) -> int:
         """Bytes this record counts against the 1 MiB record limit (data plus UTF-8 partition key)."""
-        return len(self.data) + len(self.partition_key.encode("utf-8"))
+        return len(self.data) + len(self.partition_key.encode("utf-8", "surrogatepass"))
 
     @staticmethod
     def new_builder() -> "EgressRecordBuilder":

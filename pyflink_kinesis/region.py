@@ -38,15 +38,15 @@ def check_endpoint(endpoint: object) -> str:
     """Return ``endpoint`` if it is an http(s) URL with a host, else raise ConfigError."""
     example = "expected a URL with a scheme and a host, such as 'https://localhost:4567'"
     if not isinstance(endpoint, str) or not endpoint:
-        raise ConfigError(f"{example}, got {endpoint!r}")
+        raise ConfigError(f"{example}, got {endpoint!r}", field="endpoint")
     parts = urlsplit(endpoint)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         hint = " (the scheme is missing)" if "://" not in endpoint else ""
-        raise ConfigError(f"'{endpoint}' is not an endpoint URL{hint}; {example}")
+        raise ConfigError(f"'{endpoint}' is not an endpoint URL{hint}; {example}", field="endpoint")
     try:
         parts.port
     except ValueError:
-        raise ConfigError(f"'{endpoint}' has an invalid port; {example}") from None
+        raise ConfigError(f"'{endpoint}' has an invalid port; {example}", field="endpoint") from None
     return endpoint.rstrip("/")
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import importlib
 import inspect
-from abc import ABC, abstractmethod
 from typing import Any, Callable, Generic, Optional, TypeVar, Union
 
 from .errors import ConfigError
@@ -13,20 +12,33 @@ from .records import EgressRecord, IngressRecord
 T = TypeVar("T")
 
 
-class KinesisIngressDeserializer(ABC, Generic[T]):
-    """Turns an :class:`IngressRecord` into a value; return ``None`` to skip the record (it is counted)."""
+# Not ABCs: an ABC subclass defined in a job's ``__main__`` carries ``_abc_data``, which Beam's default
+# pickler (dill) cannot pickle. A subclass missing the method is refused by :func:`as_function` instead.
+class KinesisIngressDeserializer(Generic[T]):
+    """Turns an :class:`IngressRecord` into a value; return ``None`` to skip the record (it is counted).
 
-    @abstractmethod
+    Subclass it and implement :meth:`deserialize` (subclasses defined in a job's ``__main__`` pickle with
+    dill, ``--save_main_session`` and cloudpickle).
+    """
+
     def deserialize(self, record: IngressRecord) -> Optional[T]:
         """Return the value for ``record``, or ``None`` to skip it."""
+        raise NotImplementedError(f"{type(self).__qualname__} must implement deserialize()")
 
 
-class KinesisEgressSerializer(ABC, Generic[T]):
-    """Turns a value into an :class:`EgressRecord`; return ``None`` to skip the value (it is counted)."""
+class KinesisEgressSerializer(Generic[T]):
+    """Turns a value into an :class:`EgressRecord`; return ``None`` to skip the value (it is counted).
 
-    @abstractmethod
+    Subclass it and implement :meth:`serialize` (subclasses defined in a job's ``__main__`` pickle with
+    dill, ``--save_main_session`` and cloudpickle).
+    """
+
     def serialize(self, value: T) -> Optional[EgressRecord]:
         """Return the record for ``value``, or ``None`` to skip it."""
+        raise NotImplementedError(f"{type(self).__qualname__} must implement serialize()")
+
+
+_BASES = (KinesisIngressDeserializer, KinesisEgressSerializer)
 
 
 DeserializerLike = Union[KinesisIngressDeserializer[Any], type, Callable[[IngressRecord], Any], str]
@@ -64,6 +76,8 @@ def as_function(obj: Any, method: str, field: str) -> Optional[Callable[[Any], A
         except TypeError as e:
             raise ConfigError(f"cannot instantiate {obj.__name__} with no arguments: {e}", field=field) from None
     bound = getattr(obj, method, None)
+    if isinstance(obj, _BASES) and any(getattr(type(obj), method, None) is getattr(b, method, None) for b in _BASES):
+        raise ConfigError(f"{type(obj).__qualname__} does not implement {method}()", field=field)
     if callable(bound):
         return bound
     if callable(obj):

@@ -11,11 +11,11 @@ from .credentials import MASK, AwsCredentials
 from .errors import ConfigError
 from .position import KinesisIngressStartupPosition, parse_date
 from .properties import aws_properties, botocore_settings, check_client_property, is_secret_key, sql_key
+from .records import STREAM_NAME
 from .region import AwsRegion
 from .serde import DeserializerLike, SerializerLike, as_function
 
 _ID = re.compile(r"^[^/\s]+/[^/\s]+$")
-_STREAM = re.compile(r"^[a-zA-Z0-9_.-]{1,128}$")
 DEFAULT_MAX_OUTSTANDING_RECORDS = 1000
 MAX_BATCH_RECORDS = 500  # PutRecords' limit
 FLINK_TIMESTAMP_FORMAT = "yyyy-MM-dd'T'HH:mm:ss.SSSXXX"
@@ -30,7 +30,7 @@ def check_identifier(identifier: object) -> str:
 
 def check_stream(stream: object, field: str = "stream") -> str:
     """Return ``stream`` if it is a valid Kinesis stream name (1-128 of ``a-zA-Z0-9_.-``)."""
-    if not isinstance(stream, str) or not _STREAM.match(stream):
+    if not isinstance(stream, str) or not STREAM_NAME.fullmatch(stream):
         raise ConfigError(
             f"expected a stream name of 1 to 128 characters from a-z, A-Z, 0-9, '_', '.', '-', got {stream!r}",
             field=field,

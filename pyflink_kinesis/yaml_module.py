@@ -322,6 +322,11 @@ def parse_ingress(at: _At, identifier: str, kind: str) -> KinesisIngressSpec:
             item.build(lambda: builder.with_stream(item.value))
             first_time(item.value, item)
             continue
+        if isinstance(item.value, str):
+            raise item.fail(
+                f"a stream given by name alone ('{item.value}') needs a 'deserializer:' in the ingress spec; "
+                f"otherwise write a routed stream: {{stream: {item.value}, {type_key}: ..., targets: [...]}}"
+            )
         other = "typeUrl" if type_key == "valueType" else "valueType"
         if isinstance(item.value, dict) and other in item.value and type_key not in item.value:
             raise item.child(other).fail(f"format {kind} calls this key '{type_key}', not '{other}'")
@@ -421,7 +426,10 @@ class _ModuleBuilder:
             self.ignored.append((kind.text(), kind.line))
             return
         doc.mapping({"kind", "spec"}, {"kind", "spec"}, " of a component")
-        spec = doc.child("spec").mapping(set(doc.child("spec").value or {}), {"id"}, " of a component")
+        spec_at = doc.child("spec")
+        if not isinstance(spec_at.value, dict):
+            raise spec_at.fail(f"expected a mapping of the component's settings (with 'id'), got {_kind(spec_at.value)}")
+        spec = spec_at.mapping(set(spec_at.value), {"id"}, " of a component")
         self.add(kind, spec.child("id"), spec)
 
     def build(self) -> KinesisModule:
@@ -432,7 +440,9 @@ def load_module(path_or_yaml_text: Union[str, "os.PathLike[str]"]) -> KinesisMod
     """Load the Kinesis ingresses and egresses of a StateFun module.
 
     Args:
-        path_or_yaml_text: A path to a YAML file, or the YAML text itself.
+        path_or_yaml_text: The YAML text itself, or a path to a YAML file. A ``str`` with a line break is
+            YAML text; any other ``str``, and any ``os.PathLike`` (``pathlib.Path``), is a file path.
+            Nothing is guessed from file existence, colons or extensions: a missing file is an error.
 
     Returns:
         A :class:`KinesisModule` with ``.ingresses`` and ``.egresses`` keyed by ``"namespace/name"``.
@@ -506,12 +516,23 @@ def resolve_spec(spec_or_id: Any, module: Any, kind: str) -> Any:
 
 
 def _read(path_or_text: Union[str, "os.PathLike[str]"]) -> tuple[str, str]:
-    looks_like_path = "\n" not in path_or_text and ":" not in path_or_text if isinstance(path_or_text, str) else True
-    if isinstance(path_or_text, os.PathLike) or (looks_like_path and (
-            os.path.exists(path_or_text) or path_or_text.endswith((".yaml", ".yml")))):
-        path = Path(path_or_text)
-        try:
-            return path.read_text(encoding="utf-8"), str(path)
-        except OSError as e:
-            raise ConfigError(f"cannot read the module file: {e.strerror}", file=str(path)) from None
-    return path_or_text, "<string>"
+    """The module's text and its source name; see :func:`load_module` for how a path is told from text."""
+    if isinstance(path_or_text, str) and "\n" in path_or_text:
+        return path_or_text, "<string>"
+    if not isinstance(path_or_text, (str, os.PathLike)):
+        raise ConfigError(f"expected a file path or YAML text, got {type(path_or_text).__name__}",
+                          field="path_or_yaml_text")
+    path = Path(path_or_text)
+    try:
+        data = path.read_bytes()
+    except OSError as e:
+        hint = ""
+        if isinstance(path_or_text, str):
+            hint = " (a str without a line break is a file path; YAML text has at least one line break)"
+        raise ConfigError(f"cannot read the module file: {e.strerror}{hint}", file=str(path)) from None
+    try:
+        return data.decode("utf-8"), str(path)
+    except UnicodeDecodeError as e:
+        line = data.count(b"\n", 0, e.start) + 1
+        raise ConfigError(f"not UTF-8 text: byte 0x{data[e.start]:02x} at offset {e.start} cannot be decoded; "
+                          "save the module as UTF-8", file=str(path), line=line) from None

@@ -19,6 +19,12 @@ It listens on 127.0.0.1 only, forwards every call to the emulator, and for a sha
 It also sleeps ``delay`` seconds before forwarding each PutRecords (a slow endpoint) and tracks how many
 entries are inside PutRecords calls at once (:attr:`FaultProxy.max_inflight_entries`).
 
+Reads and frozen endpoints: ``get_records_error500`` answers that share of GetRecords calls 500
+InternalFailure; :meth:`FaultProxy.freeze` makes every call hang without an answer (a stopped process or a
+network partition: connections are accepted, nothing comes back) until :meth:`FaultProxy.thaw`. Every
+call's arrival time and ``X-Amz-Target`` operation is kept in :attr:`FaultProxy.calls`. :meth:`FaultProxy.down`
+closes every connection at once without forwarding (an endpoint that went away) until :meth:`FaultProxy.up`.
+
 The server stops itself after ``max_lifetime`` seconds even if a test forgets to stop it.
 """
 
@@ -36,6 +42,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Dict, List, Optional, Tuple
 
 PUT_RECORDS = "Kinesis_20131202.PutRecords"
+GET_RECORDS = "Kinesis_20131202.GetRecords"
 FAULTS = ("partial", "throttle", "limit", "error500", "drop_before", "drop_after")
 _HOP_HEADERS = {"host", "content-length", "connection", "keep-alive", "transfer-encoding", "proxy-connection"}
 
@@ -59,13 +66,20 @@ class FaultProxy:
 
     def __init__(self, upstream_port: int, *, seed: int = 0, partial: float = 0.0, partial_entries: float = 0.3,
                  throttle: float = 0.0, limit: float = 0.0, error500: float = 0.0, drop_before: float = 0.0,
-                 drop_after: float = 0.0, delay: float = 0.0, max_lifetime: float = 300.0) -> None:
+                 drop_after: float = 0.0, delay: float = 0.0, max_lifetime: float = 300.0,
+                 get_records_error500: float = 0.0) -> None:
         self.upstream_port = upstream_port
         self.rates = {"partial": partial, "throttle": throttle, "limit": limit, "error500": error500,
                       "drop_before": drop_before, "drop_after": drop_after}
         if sum(self.rates.values()) > 1.0:
             raise ValueError("fault shares add up to more than 1")
         self.partial_entries = partial_entries
+        self.get_records_error500 = get_records_error500
+        self.calls: List[Tuple[float, str]] = []  # (time.monotonic(), operation) of every call
+        self._thawed = threading.Event()
+        self._thawed.set()
+        self._down = False
+        self.forwarding = 0  # calls being forwarded to the emulator now
         self.delay = delay
         self.max_lifetime = max_lifetime
         self._rng = random.Random(seed)
@@ -125,6 +139,28 @@ class FaultProxy:
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
+    def freeze(self) -> None:
+        """From now on, calls get no answer (until :meth:`thaw`): a frozen endpoint."""
+        self._thawed.clear()
+
+    def thaw(self) -> None:
+        """Answer calls again; the calls that hung are never answered."""
+        self._thawed.set()
+
+    def down(self) -> None:
+        """From now on, close every connection without forwarding (until :meth:`up`)."""
+        self._down = True
+
+    def up(self) -> None:
+        """Forward calls again."""
+        self._down = False
+        self.forwarding = 0  # calls being forwarded to the emulator now
+
+    def operations(self, name: str) -> List[float]:
+        """Arrival times of the calls of one operation, e.g. ``"GetRecords"``."""
+        with self._lock:
+            return [t for t, op in self.calls if op == name]
+
     def choose(self) -> Optional[str]:
         """The fault for the next PutRecords call, or None."""
         with self._lock:
@@ -157,10 +193,26 @@ class _Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
-        if self.headers.get("X-Amz-Target") != PUT_RECORDS:
+        proxy = self.owner
+        target = self.headers.get("X-Amz-Target") or ""
+        with proxy._lock:
+            proxy.calls.append((time.monotonic(), target.rpartition(".")[2]))
+        if proxy._down:
+            self._drop()
+            return
+        if not proxy._thawed.is_set():
+            proxy._thawed.wait(proxy.max_lifetime)
+            self._drop()  # a call that hung never gets an answer
+            return
+        if target == GET_RECORDS and proxy.get_records_error500:
+            with proxy._lock:
+                fail = proxy._rng.random() < proxy.get_records_error500
+            if fail:
+                self._error(500, "InternalFailure", "injected internal failure")
+                return
+        if target != PUT_RECORDS:
             self._relay(body)
             return
-        proxy = self.owner
         request = json.loads(body)
         entries = request.get("Records", [])
         with proxy._lock:
@@ -222,6 +274,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _forward(self, body: bytes) -> Tuple[int, List[Tuple[str, str]], bytes]:
         conn = http.client.HTTPConnection("127.0.0.1", self.owner.upstream_port, timeout=60)
+        with self.owner._lock:
+            self.owner.forwarding += 1
         try:
             headers = {k: v for k, v in self.headers.items() if k.lower() not in _HOP_HEADERS}
             headers["Content-Length"] = str(len(body))
@@ -232,6 +286,8 @@ class _Handler(BaseHTTPRequestHandler):
             return response.status, kept, answer
         finally:
             conn.close()
+            with self.owner._lock:
+                self.owner.forwarding -= 1
 
     def _respond(self, status: int, headers: List[Tuple[str, str]], body: bytes) -> None:
         self.send_response(status)

@@ -29,7 +29,8 @@ from beam_transforms.batching import (  # noqa: E402
     RecordTooLargeError,
 )
 from beam_transforms.retry import RetryPolicy  # noqa: E402
-from beam_transforms.write import WriteToKinesis, _client_for  # noqa: E402
+from beam_transforms.write import WriteToKinesis  # noqa: E402
+from pyflink_kinesis.boto import transform_client  # noqa: E402
 from tests.faultproxy import FaultProxy  # noqa: E402
 from pyflink_kinesis import AwsCredentials, AwsRegion, ConfigError, EgressRecord, KinesisEgressBuilder  # noqa: E402
 from pyflink_kinesis.records import MAX_RECORD_BYTES  # noqa: E402
@@ -385,7 +386,7 @@ def test_serializer_that_raises_fails_naming_the_value_index_and_type() -> None:
 
 def stubbed_client() -> Any:
     spec = egress(AwsRegion.of("us-east-1"), AwsCredentials.basic("x", "x"), None)
-    return _client_for(spec, 1)
+    return transform_client(spec, 1)
 
 
 def test_only_the_failed_entries_of_a_partial_failure_are_retried() -> None:
@@ -489,7 +490,7 @@ def test_batches_hold_at_most_500_records_and_5_mib_and_one_stream() -> None:
 
 def test_client_retries_are_left_to_the_writer_and_the_pool_fits_the_threads() -> None:
     spec = egress(AwsRegion.of("us-east-1"), AwsCredentials.basic("x", "x"), None)
-    config = _client_for(spec, 16).meta.config
+    config = transform_client(spec, 16).meta.config
     assert config.retries["total_max_attempts"] == 1 and config.max_pool_connections == 16
 
 

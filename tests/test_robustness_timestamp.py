@@ -1,0 +1,84 @@
+"""Issue 11, item 4: a read AT_TIMESTAMP never emits a record that arrived before the timestamp.
+
+kinesis-local 0.6.2 refuses a future timestamp as the service does ("Timestamp cannot be in the future");
+the reader then starts at LATEST, where records that arrived before the timestamp follow. (Other emulators
+accept it and return older records; the same check covers both.)
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from datetime import datetime, timezone
+from typing import Any, List
+
+import pytest
+
+pytest.importorskip("apache_beam")
+
+from beam_transforms.reader import ReadSettings, _ReadStreamFn  # noqa: E402
+from pyflink_kinesis import KinesisIngressSpec, KinesisIngressStartupPosition  # noqa: E402
+from tests.beam_support import spec_for  # noqa: E402
+from tests.test_beam_read import _element, drive, put  # noqa: E402
+
+pytestmark = [pytest.mark.integration, pytest.mark.beam]
+
+AHEAD = 4.0  # seconds between starting the read and its timestamp
+
+
+class _Observed:
+    """The real emulator client; notes GetShardIterator refusals and its first iterator (observation only)."""
+
+    def __init__(self, real: Any, answered: threading.Event, refused: List[str]) -> None:
+        self._real, self._answered, self._refused = real, answered, refused
+
+    def get_shard_iterator(self, **kwargs: Any) -> Any:
+        try:
+            answer = self._real.get_shard_iterator(**kwargs)
+        except Exception as e:
+            self._refused.append(str(e))
+            raise
+        self._answered.set()
+        return answer
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._real, name)
+
+
+def test_a_future_startup_date_emits_only_records_that_arrived_after_it(
+        kinesis: Any, client: Any, new_stream: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    answered, refused = threading.Event(), []
+    real = KinesisIngressSpec.create_client
+    monkeypatch.setattr(KinesisIngressSpec, "create_client",
+                        lambda self, session=None: _Observed(real(self, session), answered, refused))
+    stream = new_stream(shards=1)
+    put(client, stream, [(f"old-{i}", b"old") for i in range(6)])
+    startup = time.time() + AHEAD
+    spec = spec_for(kinesis, stream, KinesisIngressStartupPosition.from_date(
+        datetime.fromtimestamp(startup, timezone.utc)))
+    fn = _ReadStreamFn(spec, ReadSettings(max_records=6, max_read_time=90, poll_interval=0.1))
+    element = _element(client, stream)
+    outputs: List[Any] = []
+    failures: List[BaseException] = []
+
+    def read() -> None:  # process() calls as a runner makes them: each resumes the last one's residual
+        try:
+            restriction, deadline = fn.initial_restriction(element), time.monotonic() + 90
+            while restriction is not None and time.monotonic() < deadline:
+                out, _, deferred = drive(fn, element, restriction)
+                outputs.extend(out)
+                restriction = deferred[0] if deferred else None
+        except BaseException as e:  # noqa: BLE001 - reported below
+            failures.append(e)
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()  # its first GetShardIterator names a timestamp still in the future
+    assert answered.wait(30) and any("in the future" in r for r in refused), refused  # refused, then LATEST
+    put(client, stream, [(f"early-{i}", b"early") for i in range(6)])  # after the read began, before the date
+    while time.time() <= startup:  # bounded: AHEAD seconds
+        time.sleep(0.05)
+    put(client, stream, [(f"new-{i}", b"new") for i in range(6)])
+    reader.join(timeout=120)
+    assert not reader.is_alive() and not failures, failures
+    assert sorted(r.partition_key for r in outputs) == sorted(f"new-{i}" for i in range(6))
+    assert all(r.approximate_arrival_timestamp.timestamp() >= startup for r in outputs)
