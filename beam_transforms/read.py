@@ -8,9 +8,11 @@ watermark, enhanced fan-out) is in :mod:`beam_transforms.reader`.
 from __future__ import annotations
 
 import functools
+import os
 from typing import Any, Dict, Optional, Union
 
 import apache_beam as beam
+from apache_beam.options.pipeline_options import DirectOptions
 
 from pyflink_kinesis.records import IngressRecord, RoutableMessage
 from pyflink_kinesis.routing import route
@@ -18,6 +20,7 @@ from pyflink_kinesis.settings import ReadSettings, read_settings
 from pyflink_kinesis.spec import KinesisIngressSpec
 from pyflink_kinesis.yaml_module import resolve_spec
 
+from . import coders  # noqa: F401 - registers the IngressRecord coder
 from .reader import DeserializationError, _ListShardsFn, _ReadStreamFn, _ReadStreamUnboundedFn
 from .shards import KinesisReadError
 
@@ -130,7 +133,7 @@ class ReadFromKinesis(beam.PTransform):
         reader_class = _ReadStreamFn if self.settings.bounded else _ReadStreamUnboundedFn
         output = Any if self.spec.deserializer is not None else IngressRecord
         records = shards | "ReadStreamShards" >> beam.ParDo(
-            reader_class(self.spec, self.settings)).with_output_types(output)
+            reader_class(self.spec, self.settings, _direct_workers(pbegin.pipeline))).with_output_types(output)
         if self.spec.routing and self.spec.deserializer is None:
             # A StateFun routable ingress: one RoutableMessage per target function of the record's stream.
             return records | "Route" >> beam.FlatMap(functools.partial(route, self.spec)).with_output_types(
@@ -144,6 +147,14 @@ class ReadFromKinesis(beam.PTransform):
             data["consumer"] = self.settings.consumer_label
             data["consumer_lifecycle"] = self.settings.consumer_lifecycle
         return data
+
+
+def _direct_workers(pipeline: beam.Pipeline) -> Optional[int]:
+    """The DirectRunner's worker count (``direct_num_workers``, 0 meaning one per CPU); ``None`` on other runners."""
+    if type(pipeline.runner).__name__ not in ("DirectRunner", "SwitchingDirectRunner", "FnApiRunner"):
+        return None
+    workers = pipeline.options.view_as(DirectOptions).direct_num_workers
+    return workers if workers > 0 else (os.cpu_count() or 1)
 
 
 __all__ = ["DeserializationError", "KinesisReadError", "ReadFromKinesis", "ReadSettings"]

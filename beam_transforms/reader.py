@@ -16,6 +16,12 @@ sub-sequence number inside a KPL aggregate); the reader asks it where shards sta
 still owns. It self-checkpoints with ``defer_remainder`` when no shard has data (and every
 ``checkpoint_interval`` seconds), and a residual resumes right after the last record emitted.
 
+The DirectRunner: with one worker (its default) the stream stays in one restriction, whose fetch
+threads overlap the shards. With ``direct_num_workers=N`` the initial split deals the lineages
+over N restrictions, and a bounded read then waits in ``process()`` rather than deferring: Beam
+2.61's multi-worker DirectRunner drops self-checkpointed residuals (its ParallelBundleManager merges
+the workers' answers without their residual roots).
+
 Order. Within a restriction a closed parent is read to its end before its children (a merged child
 waits for both parents when the restriction owns both), so per-partition-key order holds there. Beam
 promises no order across bundles or workers: across restrictions (a merge whose parents were read
@@ -148,10 +154,18 @@ class _ShardState:
 class _ReadStreamFn(beam.DoFn, RestrictionProvider):
     """The splittable DoFn reading the shards of one restriction of a stream; it is its own RestrictionProvider."""
 
-    def __init__(self, spec: KinesisIngressSpec, settings: ReadSettings) -> None:
+    def __init__(self, spec: KinesisIngressSpec, settings: ReadSettings, max_splits: Optional[int] = None) -> None:
+        """
+        Args:
+            spec: The ingress spec.
+            settings: The read settings.
+            max_splits: The DirectRunner's worker count (``None`` on other runners): the initial split makes at
+                most this many restrictions, and a bounded read then never self-checkpoints (see the module).
+        """
         super().__init__()
         self._spec = spec
         self._settings = settings
+        self._wait_in_process = settings.bounded and max_splits is not None and max_splits > 1
         position = spec.startup_position
         self._provider = StreamRestrictionProvider(
             position.iterator_type,
@@ -160,6 +174,7 @@ class _ReadStreamFn(beam.DoFn, RestrictionProvider):
             max_read_time=settings.max_read_time,
             bounded=settings.bounded,
             splittable=settings.consumer_lifecycle != JOB_MANAGED,
+            max_splits=max_splits,
         )
         self._records_read = Metrics.counter(METRICS_NAMESPACE, "records_read")
         self._skipped = Metrics.counter(METRICS_NAMESPACE, "skipped_records")
@@ -200,8 +215,6 @@ class _ReadStreamFn(beam.DoFn, RestrictionProvider):
         self._fan_out = None
         if self._settings.fan_out:
             efo.tolerate_missing_initial_response(self._client)
-            self._fan_out = efo.FanOut(self._client, self._settings, self._backoff,
-                                       lambda name: self._efo_counters[name].inc())
 
     def teardown(self) -> None:
         if self._fan_out is not None:
@@ -232,6 +245,9 @@ class _ReadStreamFn(beam.DoFn, RestrictionProvider):
         read_empty: Dict[str, bool] = {}  # shards read in this call -> was their last read empty
         begun = time.monotonic()
         self._last_discovery.setdefault(stream, time.monotonic())
+        if settings.fan_out and self._fan_out is None:
+            self._fan_out = efo.FanOut(self._client, settings, self._backoff,
+                                       lambda name: self._efo_counters[name].inc())
         fan_out = self._fan_out
         if fan_out is not None and fan_out.begin(stream):
             self._last_discovery[stream] = float("-inf")  # learn which shards are closed now (FanOut.caught_up)
@@ -269,12 +285,15 @@ class _ReadStreamFn(beam.DoFn, RestrictionProvider):
                 if settings.stop_when_caught_up and all(self._state(stream, c).caught_up for c in ready):
                     ended = tracker.try_claim(StopClaim("caught up"))
                     return
-                if all(read_empty.get(c.shard_id, False) for c in ready):
-                    tracker.defer_remainder(Duration.of(settings.poll_interval))
-                    return
-                if time.monotonic() - begun >= settings.checkpoint_interval:
-                    tracker.defer_remainder()
-                    return
+                # On the DirectRunner with several workers a bounded read waits here instead of deferring:
+                # Beam 2.61 drops the self-checkpointed residuals there.
+                if not self._wait_in_process:
+                    if all(read_empty.get(c.shard_id, False) for c in ready):
+                        tracker.defer_remainder(Duration.of(settings.poll_interval))
+                        return
+                    if time.monotonic() - begun >= settings.checkpoint_interval:
+                        tracker.defer_remainder()
+                        return
 
                 # Start a fetch on every ready shard the rate limit allows (subscribed shards: wait for an event).
                 now = time.monotonic()
@@ -289,7 +308,8 @@ class _ReadStreamFn(beam.DoFn, RestrictionProvider):
                         pending[c.shard_id] = self._pool.submit(self._get_records, stream, c, self._state(stream, c))
                 waiting = [c for c in ready if c.shard_id not in pending]
                 timeout = min((self._limiter.ready_at((stream, c.shard_id)) for c in waiting), default=now + 1.0) - now
-                timeout = min(timeout, begun + settings.checkpoint_interval - now)
+                if not self._wait_in_process:
+                    timeout = min(timeout, begun + settings.checkpoint_interval - now)
                 if restriction.deadline is not None:
                     timeout = min(timeout, restriction.deadline - time.time())
                 timeout = max(0.0, timeout)
@@ -369,7 +389,8 @@ class _ReadStreamFn(beam.DoFn, RestrictionProvider):
         found = list_shards(self._client, stream, self._backoff, closed)
         if self._fan_out is not None:
             self._fan_out.listed(stream, closed)
-        new = tuple(s for s in found if restriction.cursor(s.shard_id) is None)
+        new = tuple(s for s in found if s.parents and restriction.cursor(s.parents[0]) is not None
+                    and restriction.cursor(s.shard_id) is None)
         if new:
             tracker.try_claim(NewShardsClaim(new))  # the tracker adopts those whose ParentShardId it owns
 

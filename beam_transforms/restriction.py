@@ -14,7 +14,8 @@ the reader asks it where each shard stands. Claims move it forward:
 
 Splitting. Shards are split in *lineages*: an unfinished shard stays in one restriction with its
 unfinished parents (a merged child with both of its parents), so a parent is read before its
-children wherever both are owned together. The initial split makes one restriction per lineage;
+children wherever both are owned together. The initial split makes one restriction per lineage (or deals them over
+``max_splits`` restrictions, the DirectRunner's worker count);
 a runner's ``try_split(f)`` with ``f > 0`` keeps about ``f`` of the lineages and hands the others,
 whole, to the residual (one lineage cannot be split); ``try_split(0)``, which ``defer_remainder``
 calls, is a checkpoint: the primary is complete at the last claim and the residual resumes right
@@ -385,6 +386,8 @@ class StreamRestrictionProvider(RestrictionProvider):
         bounded: Whether the read is bounded (then drain reads the restriction to its end, else drops it).
         splittable: Whether a stream's lineages may be read by several restrictions; ``False`` for
             ``max_records`` (one count per stream) and job-managed consumers (deregistered at the read's end).
+        max_splits: At most this many restrictions from the initial split (lineages dealt round-robin);
+            ``None``: one per lineage.
 
     ``LATEST`` is pinned to ``AT_TIMESTAMP`` of the listing instant, so that a checkpoint taken
     before the first record resumes without losing what arrived meanwhile.
@@ -398,6 +401,7 @@ class StreamRestrictionProvider(RestrictionProvider):
         max_read_time: Optional[float] = None,
         bounded: bool = False,
         splittable: bool = True,
+        max_splits: Optional[int] = None,
     ) -> None:
         if iterator_type not in START_TYPES:
             raise ValueError(f"expected one of {START_TYPES}, got {iterator_type!r}")
@@ -407,6 +411,7 @@ class StreamRestrictionProvider(RestrictionProvider):
         self.max_read_time = max_read_time
         self.bounded = bounded
         self.splittable = splittable and max_records is None
+        self.max_splits = max_splits
 
     def initial_restriction(self, element: StreamShards) -> StreamRestriction:
         """A cursor per listed shard, at the startup position."""
@@ -425,12 +430,14 @@ class StreamRestrictionProvider(RestrictionProvider):
         )
 
     def split(self, element: StreamShards, restriction: StreamRestriction) -> Iterator[StreamRestriction]:
-        """The initial split: one restriction per lineage (one in all when not splittable)."""
+        """The initial split: one restriction per lineage, or lineages dealt over ``max_splits`` restrictions."""
         if restriction.complete or not self.splittable:
             yield restriction
             return
-        for lineage in restriction.lineages():
-            yield replace(restriction, shards=lineage)
+        lineages = restriction.lineages()
+        parts = len(lineages) if self.max_splits is None else max(1, min(self.max_splits, len(lineages)))
+        for i in range(parts):
+            yield replace(restriction, shards=tuple(c for lineage in lineages[i::parts] for c in lineage))
 
     def create_tracker(self, restriction: StreamRestriction) -> StreamRestrictionTracker:
         """A :class:`StreamRestrictionTracker` for ``restriction``."""
