@@ -133,7 +133,7 @@ class ReadFromKinesis(beam.PTransform):
         reader_class = _ReadStreamFn if self.settings.bounded else _ReadStreamUnboundedFn
         output = Any if self.spec.deserializer is not None else IngressRecord
         records = shards | "ReadStreamShards" >> beam.ParDo(
-            reader_class(self.spec, self.settings, _direct_workers(pbegin.pipeline))).with_output_types(output)
+            reader_class(self.spec, self.settings, _initial_splits(pbegin.pipeline))).with_output_types(output)
         if self.spec.routing and self.spec.deserializer is None:
             # A StateFun routable ingress: one RoutableMessage per target function of the record's stream.
             return records | "Route" >> beam.FlatMap(functools.partial(route, self.spec)).with_output_types(
@@ -149,12 +149,21 @@ class ReadFromKinesis(beam.PTransform):
         return data
 
 
-def _direct_workers(pipeline: beam.Pipeline) -> Optional[int]:
-    """The DirectRunner's worker count (``direct_num_workers``, 0 meaning one per CPU); ``None`` on other runners."""
-    if type(pipeline.runner).__name__ not in ("DirectRunner", "SwitchingDirectRunner", "FnApiRunner"):
-        return None
-    workers = pipeline.options.view_as(DirectOptions).direct_num_workers
-    return workers if workers > 0 else (os.cpu_count() or 1)
+def _initial_splits(pipeline: beam.Pipeline) -> Optional[int]:
+    """How many restrictions the initial split makes, at most, on this pipeline's runner.
+
+    The DirectRunner: its worker count (``direct_num_workers``, 0 meaning one per CPU); it spreads initial
+    restrictions over its workers but never splits a running one. Prism: 1; it splits running restrictions
+    (``try_split(0.5)``) and runs the residuals on other threads, but runs initial restrictions one after
+    another. Other runners: ``None``, one restriction per shard lineage, for runners that spread them.
+    """
+    runner = type(pipeline.runner).__name__
+    if runner in ("DirectRunner", "SwitchingDirectRunner", "FnApiRunner"):
+        workers = pipeline.options.view_as(DirectOptions).direct_num_workers
+        return workers if workers > 0 else (os.cpu_count() or 1)
+    if runner == "PrismRunner":
+        return 1
+    return None
 
 
 __all__ = ["DeserializationError", "KinesisReadError", "ReadFromKinesis", "ReadSettings"]

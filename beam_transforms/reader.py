@@ -16,8 +16,11 @@ sub-sequence number inside a KPL aggregate); the reader asks it where shards sta
 still owns. It self-checkpoints with ``defer_remainder`` when no shard has data (and every
 ``checkpoint_interval`` seconds), and a residual resumes right after the last record emitted.
 
-The DirectRunner: with one worker (its default) the stream stays in one restriction, whose fetch
-threads overlap the shards. With ``direct_num_workers=N`` the initial split deals the lineages
+How many restrictions the initial split makes depends on the runner (``read._initial_splits``): one
+per lineage where runners spread initial restrictions; one on Prism, which splits a running
+restriction (``try_split(0.5)``) and reads the residuals on other threads. The DirectRunner never
+splits a running restriction: with one worker (its default) the stream stays in one restriction,
+whose fetch threads overlap the shards. With ``direct_num_workers=N`` the initial split deals the lineages
 over N restrictions, and a bounded read then waits in ``process()`` rather than deferring: Beam
 2.61's multi-worker DirectRunner drops self-checkpointed residuals (its ParallelBundleManager merges
 the workers' answers without their residual roots).
@@ -53,8 +56,9 @@ event", and the event, adapted to a GetRecords answer, goes through the same cla
 from __future__ import annotations
 
 import logging
+import threading
 import time
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, CancelledError, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Dict, Iterator, List, Optional, Set, Tuple
@@ -159,8 +163,8 @@ class _ReadStreamFn(beam.DoFn, RestrictionProvider):
         Args:
             spec: The ingress spec.
             settings: The read settings.
-            max_splits: The DirectRunner's worker count (``None`` on other runners): the initial split makes at
-                most this many restrictions, and a bounded read then never self-checkpoints (see the module).
+            max_splits: At most this many restrictions from the initial split (``None``: one per lineage; see
+                ``read._initial_splits``). Above 1 (the DirectRunner's workers) a bounded read never self-checkpoints.
         """
         super().__init__()
         self._spec = spec
@@ -183,6 +187,7 @@ class _ReadStreamFn(beam.DoFn, RestrictionProvider):
         self._efo_counters = {name: Metrics.counter(METRICS_NAMESPACE, name) for name in _EFO_COUNTERS}
         self._client: Any = None
         self._pool: Optional[ThreadPoolExecutor] = None
+        self._torn_down = threading.Event()  # teardown ran (a cancelled job), maybe while process() reads
         self._backoff = Backoff()
         self._limiter = RateLimiter()
         self._states: Dict[Tuple[str, str], _ShardState] = {}
@@ -208,6 +213,7 @@ class _ReadStreamFn(beam.DoFn, RestrictionProvider):
     def setup(self) -> None:
         self._client = self._spec.create_client()
         self._pool = ThreadPoolExecutor(self._settings.fetch_threads, thread_name_prefix="kinesis-get-records")
+        self._torn_down = threading.Event()
         self._backoff = Backoff()
         self._limiter = RateLimiter()
         self._states = {}
@@ -217,11 +223,13 @@ class _ReadStreamFn(beam.DoFn, RestrictionProvider):
             efo.tolerate_missing_initial_response(self._client)
 
     def teardown(self) -> None:
+        """Stop fetching. A runner cancelling a job may call this while ``process()`` still reads: that call
+        then checkpoints at its next step and returns, without an error."""
+        self._torn_down.set()
         if self._fan_out is not None:
             self._fan_out.close_all()
         if self._pool is not None:
             self._pool.shutdown(wait=False, cancel_futures=True)
-            self._pool = None
 
     def process(
         self,
@@ -233,9 +241,11 @@ class _ReadStreamFn(beam.DoFn, RestrictionProvider):
 
     # The read loop.
     def _read(self, tracker: Any, watermark: Any) -> Iterator[Any]:
-        if self._client is None or self._pool is None:
+        if self._client is None or self._pool is None or self._torn_down.is_set():
             self.setup()
-        assert self._pool is not None
+        torn_down = self._torn_down
+        pool = self._pool
+        assert pool is not None
         settings = self._settings
         restriction: StreamRestriction = tracker.current_restriction()
         if restriction.complete:
@@ -264,6 +274,9 @@ class _ReadStreamFn(beam.DoFn, RestrictionProvider):
                 # runner's split may have handed some to a residual).
                 restriction = tracker.current_restriction()
                 if restriction.complete:
+                    return
+                if torn_down.is_set():  # cancelled: give the rest back
+                    tracker.defer_remainder()
                     return
                 if restriction.deadline is not None and time.time() >= restriction.deadline:
                     ended = tracker.try_claim(StopClaim("max_read_time"))
@@ -304,8 +317,11 @@ class _ReadStreamFn(beam.DoFn, RestrictionProvider):
                         pending[c.shard_id] = fan_out.ready(stream, c)
                         subscribed.add(c.shard_id)
                     elif len(pending) - len(subscribed) < settings.fetch_threads \
-                            and self._limiter.ready_at((stream, c.shard_id)) <= now:
-                        pending[c.shard_id] = self._pool.submit(self._get_records, stream, c, self._state(stream, c))
+                            and self._limiter.ready_at((stream, c.shard_id)) <= now and not torn_down.is_set():
+                        try:
+                            pending[c.shard_id] = pool.submit(self._get_records, stream, c, self._state(stream, c))
+                        except RuntimeError:  # the pool was shut down by teardown meanwhile
+                            break
                 waiting = [c for c in ready if c.shard_id not in pending]
                 timeout = min((self._limiter.ready_at((stream, c.shard_id)) for c in waiting), default=now + 1.0) - now
                 if not self._wait_in_process:
@@ -330,7 +346,10 @@ class _ReadStreamFn(beam.DoFn, RestrictionProvider):
                     assert fan_out is not None
                     response = fan_out.take(stream, cursor)
                 else:
-                    response = future.result()
+                    try:
+                        response = future.result()
+                    except CancelledError:
+                        continue  # teardown cancelled it
                 if response is None:
                     continue  # resubscribing, or the shard switched to GetRecords
                 outcome: List[Any] = []
