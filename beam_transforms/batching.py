@@ -273,6 +273,13 @@ class KinesisBatchWriter:
             if self._error is not None:
                 raise self._error
 
+    def send_buffered(self) -> None:
+        """Send every partial buffer now, without waiting for it (a flush on time, from any thread)."""
+        with self._cond:
+            if self._error is None:
+                for stream in [s for s, b in self._buffers.items() if b]:
+                    self._submit(stream)
+
     def drain(self) -> Tuple[List[Tuple[KinesisWriteResult, Any]], List[Tuple[KinesisFailedRecord, Any]]]:
         """Take the results and dead-lettered failures resolved so far, each with its ``context``."""
         written: List[Tuple[KinesisWriteResult, Any]] = []
