@@ -333,10 +333,11 @@ class _ReadStreamFn(beam.DoFn, RestrictionProvider):
                     time.sleep(timeout)
                     continue
                 done, _ = wait(list(pending.values()), timeout=timeout, return_when=FIRST_COMPLETED)
-                shard_id = next((c.shard_id for c in ready if c.shard_id in pending and pending[c.shard_id] in done),
-                                None)
-                if shard_id is None:
+                done_shard = next((c.shard_id for c in ready if c.shard_id in pending and pending[c.shard_id] in done),
+                                  None)
+                if done_shard is None:
                     continue
+                shard_id = done_shard
                 future = pending.pop(shard_id)
                 from_subscription = shard_id in subscribed
                 subscribed.discard(shard_id)

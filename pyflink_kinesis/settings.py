@@ -336,11 +336,10 @@ def write_settings(spec: KinesisEgressSpec, engine: str = "beam", **overrides: A
     check_number(inflight, field, integer=True)
     flush, field = _pick(given, "flush_interval", props, "sink.flush-buffer.timeout", duration_seconds, 5.0)
     check_number(flush, field)
-    default_outstanding = spec.max_outstanding_records
-    if default_outstanding == DEFAULT_MAX_OUTSTANDING_RECORDS and "sink.requests.max-buffered" in props:
-        default_outstanding = None  # the builder's default: the property decides
-    outstanding, field = _pick(given, "max_outstanding_records", props if default_outstanding is None else {},
-                               "sink.requests.max-buffered", whole_number, default_outstanding)
+    # The builder's bound wins over the property unless it was left at its default.
+    property_decides = spec.max_outstanding_records == DEFAULT_MAX_OUTSTANDING_RECORDS
+    outstanding, field = _pick(given, "max_outstanding_records", props if property_decides else {},
+                               "sink.requests.max-buffered", whole_number, spec.max_outstanding_records)
     check_number(outstanding, field, integer=True)
     return WriteSettings(records, size, inflight, float(flush), outstanding)
 

@@ -124,3 +124,50 @@ def hash_keys_in(shard: Dict[str, Any], n: int) -> List[str]:
     """``n`` explicit hash keys spread inside a shard's hash key range."""
     low, high = int(shard["HashKeyRange"]["StartingHashKey"]), int(shard["HashKeyRange"]["EndingHashKey"])
     return [str(low + (high - low) * (i + 1) // (n + 1)) for i in range(n)]
+
+
+class Resharding:
+    """An 8-shard stream's keys pinned by hash key so that a split (shard 0) and a merge (shards 3 and 4) matter.
+
+    ``everything`` are the (partition key, explicit hash key) pairs to write; :meth:`run` splits and merges,
+    waiting for ACTIVE; :meth:`ordered_keys` are the keys whose order must hold within a restriction: the split
+    shard's (its children stay in its lineage), the merge's ``ParentShardId`` side's and the untouched shards'.
+    """
+
+    def __init__(self, client: Any, stream: str) -> None:
+        self.client = client
+        self.stream = stream
+        shards = client.list_shards(StreamName=stream)["Shards"]
+        self.to_split, self.merge_a, self.merge_b = shards[0], shards[3], shards[4]  # 3 and 4 are adjacent
+        self.split_keys = [(f"split-{i}", h) for i, h in enumerate(hash_keys_in(self.to_split, 6))]
+        self.parent_keys = [(f"merge-a-{i}", h) for i, h in enumerate(hash_keys_in(self.merge_a, 4))]
+        self.adjacent_keys = [(f"merge-b-{i}", h) for i, h in enumerate(hash_keys_in(self.merge_b, 4))]
+        self.other_keys = [(f"other-{i}-{k}", h) for i in (1, 2, 5, 6, 7)
+                           for k, h in enumerate(hash_keys_in(shards[i], 3))]
+        self.everything = self.split_keys + self.parent_keys + self.adjacent_keys + self.other_keys
+
+    def run(self) -> None:
+        """Split shard 0 in the middle, then merge shards 3 and 4."""
+        low = int(self.to_split["HashKeyRange"]["StartingHashKey"])
+        high = int(self.to_split["HashKeyRange"]["EndingHashKey"])
+        self.client.split_shard(StreamName=self.stream, ShardToSplit=self.to_split["ShardId"],
+                                NewStartingHashKey=str((low + high) // 2))
+        self._wait_active()
+        self.client.merge_shards(StreamName=self.stream, ShardToMerge=self.merge_a["ShardId"],
+                                 AdjacentShardToMerge=self.merge_b["ShardId"])
+        self._wait_active()
+
+    def merged_child(self) -> Dict[str, Any]:
+        """The shard the merge made (ListShards)."""
+        merged = [s for s in self.client.list_shards(StreamName=self.stream)["Shards"] if s.get("AdjacentParentShardId")]
+        assert len(merged) == 1, merged
+        return merged[0]
+
+    def ordered_keys(self) -> List[str]:
+        parent_side = self.parent_keys if self.merged_child()["ParentShardId"] == self.merge_a["ShardId"] \
+            else self.adjacent_keys
+        return [k for k, _ in self.split_keys + parent_side + self.other_keys]
+
+    def _wait_active(self) -> None:
+        wait_until(lambda: self.client.describe_stream_summary(StreamName=self.stream)["StreamDescriptionSummary"]
+                   ["StreamStatus"] == "ACTIVE", 60, "the stream to be ACTIVE")

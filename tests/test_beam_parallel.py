@@ -36,10 +36,10 @@ from tests.beam_support import spec_for  # noqa: E402
 from tests.parallel_support import (  # noqa: E402
     CollectToFiles,
     KeyedWriter,
+    Resharding,
     check_exactly_once,
     check_key_order,
     collected,
-    hash_keys_in,
     wait_until,
 )
 
@@ -171,15 +171,9 @@ def test_a_split_and_a_merge_while_four_workers_read(
     kinesis: Any, client: Any, new_stream: Callable[..., str]
 ) -> None:
     stream = new_stream(shards=8)
-    shards = client.list_shards(StreamName=stream)["Shards"]
-    to_split, merge_a, merge_b = shards[0], shards[3], shards[4]  # 3 and 4 have adjacent hash ranges
-    split_keys = [(f"split-{i}", h) for i, h in enumerate(hash_keys_in(to_split, 6))]
-    parent_keys = [(f"merge-a-{i}", h) for i, h in enumerate(hash_keys_in(merge_a, 4))]
-    adjacent_keys = [(f"merge-b-{i}", h) for i, h in enumerate(hash_keys_in(merge_b, 4))]
-    other_keys = [(f"other-{i}-{k}", h) for i in (1, 2, 5, 6, 7) for k, h in enumerate(hash_keys_in(shards[i], 3))]
-    everything = split_keys + parent_keys + adjacent_keys + other_keys
+    plan = Resharding(client, stream)
     writer = KeyedWriter(client, stream)
-    writer.put(everything, 900)
+    writer.put(plan.everything, 900)
     background_done = threading.Event()
     errors: List[BaseException] = []
 
@@ -189,17 +183,8 @@ def test_a_split_and_a_merge_while_four_workers_read(
         def reshard_and_write() -> None:
             try:
                 wait_until(lambda: len(collected(folder)) > 0, 120, "the first records read")
-                second = KeyedWriter(kinesis.client(), stream)
-                second.counters, second.written, second.rng = writer.counters, writer.written, writer.rng
-                low = int(to_split["HashKeyRange"]["StartingHashKey"])
-                high = int(to_split["HashKeyRange"]["EndingHashKey"])
-                second.client.split_shard(StreamName=stream, ShardToSplit=to_split["ShardId"],
-                                          NewStartingHashKey=str((low + high) // 2))
-                _wait_active(second.client, stream)
-                second.client.merge_shards(StreamName=stream, ShardToMerge=merge_a["ShardId"],
-                                           AdjacentShardToMerge=merge_b["ShardId"])
-                _wait_active(second.client, stream)
-                second.put(everything, 900)
+                plan.run()
+                writer.put(plan.everything, 900)
                 background_done.set()
             except BaseException as e:  # noqa: BLE001 - reported below
                 errors.append(e)
@@ -216,19 +201,12 @@ def test_a_split_and_a_merge_while_four_workers_read(
     assert background_done.is_set(), "the resharding and second batch did not finish within the read"
     check_exactly_once(lines, writer)
     listing = {s["ShardId"]: s for s in client.list_shards(StreamName=stream)["Shards"]}
-    merged = [s for s in listing.values() if s.get("AdjacentParentShardId")]
-    assert len(merged) == 1 and len(listing) == 11
+    assert len(listing) == 11
     read_shards = {line["shard"] for line in lines}
-    assert merged[0]["ShardId"] in read_shards
-    assert {s for s, v in listing.items() if v.get("ParentShardId") == to_split["ShardId"]} <= read_shards
+    assert plan.merged_child()["ShardId"] in read_shards
+    assert {s for s, v in listing.items() if v.get("ParentShardId") == plan.to_split["ShardId"]} <= read_shards
     assert len({line["pid"] for line in lines}) >= 2
     # Order per key holds within a restriction: a split parent and its children are one lineage, and
     # the merge's ParentShardId side reads the child after its parent. (The adjacent parent's keys are
     # ordered by event time only.)
-    parent_side = parent_keys if merged[0]["ParentShardId"] == merge_a["ShardId"] else adjacent_keys
-    check_key_order(lines, [k for k, _ in split_keys + parent_side + other_keys])
-
-
-def _wait_active(client: Any, stream: str) -> None:
-    wait_until(lambda: client.describe_stream_summary(StreamName=stream)["StreamDescriptionSummary"]
-               ["StreamStatus"] == "ACTIVE", 60, "the stream to be ACTIVE")
+    check_key_order(lines, plan.ordered_keys())

@@ -29,10 +29,10 @@ from tests.beam_support import spec_for  # noqa: E402
 from tests.parallel_support import (  # noqa: E402
     CollectToFiles,
     KeyedWriter,
+    Resharding,
     check_exactly_once,
     check_key_order,
     collected,
-    hash_keys_in,
     wait_until,
 )
 
@@ -110,15 +110,9 @@ def test_streaming_read_of_eight_shards_while_one_splits_and_two_merge_then_canc
 ) -> None:
     caplog.set_level(logging.INFO)
     stream = new_stream(shards=8)
-    shards = client.list_shards(StreamName=stream)["Shards"]
-    to_split, merge_a, merge_b = shards[0], shards[3], shards[4]
-    split_keys = [(f"split-{i}", h) for i, h in enumerate(hash_keys_in(to_split, 6))]
-    parent_keys = [(f"merge-a-{i}", h) for i, h in enumerate(hash_keys_in(merge_a, 4))]
-    adjacent_keys = [(f"merge-b-{i}", h) for i, h in enumerate(hash_keys_in(merge_b, 4))]
-    other_keys = [(f"other-{i}-{k}", h) for i in (1, 2, 5, 6, 7) for k, h in enumerate(hash_keys_in(shards[i], 3))]
-    everything = split_keys + parent_keys + adjacent_keys + other_keys
+    plan = Resharding(client, stream)
     writer = KeyedWriter(client, stream)
-    writer.put(everything, 1200)
+    writer.put(plan.everything, 1200)
 
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
@@ -129,14 +123,8 @@ def test_streaming_read_of_eight_shards_while_one_splits_and_two_merge_then_canc
         result = pipeline.run()
         try:
             wait_until(lambda: len(collected(folder)) > 0, 120, "the first records read")
-            low, high = int(to_split["HashKeyRange"]["StartingHashKey"]), int(to_split["HashKeyRange"]["EndingHashKey"])
-            client.split_shard(StreamName=stream, ShardToSplit=to_split["ShardId"],
-                               NewStartingHashKey=str((low + high) // 2))
-            _wait_active(client, stream)
-            client.merge_shards(StreamName=stream, ShardToMerge=merge_a["ShardId"],
-                                AdjacentShardToMerge=merge_b["ShardId"])
-            _wait_active(client, stream)
-            writer.put(everything, 1200)
+            plan.run()
+            writer.put(plan.everything, 1200)
             wait_until(lambda: len(collected(folder)) >= len(writer.written), 180, "every record read")
         finally:
             result.cancel()
@@ -152,11 +140,8 @@ def test_streaming_read_of_eight_shards_while_one_splits_and_two_merge_then_canc
     check_exactly_once(lines, writer)
     workers = {line["worker"] for line in lines}
     assert len(workers) >= 2, f"every record came from one bundle thread ({workers})"
-    listing = client.list_shards(StreamName=stream)["Shards"]
-    merged = [s for s in listing if s.get("AdjacentParentShardId")]
-    assert len(merged) == 1 and merged[0]["ShardId"] in {line["shard"] for line in lines}
-    parent_side = parent_keys if merged[0]["ParentShardId"] == merge_a["ShardId"] else adjacent_keys
-    check_key_order(lines, [k for k, _ in split_keys + parent_side + other_keys])
+    assert plan.merged_child()["ShardId"] in {line["shard"] for line in lines}
+    check_key_order(lines, plan.ordered_keys())
     # Cancelling while process() reads: the reader checkpoints and returns, nothing of ours logs an error.
     ours = [r for r in caplog.records if r.levelno >= logging.ERROR and
             any(word in _text(r) for word in ("beam_transforms", "pyflink_kinesis", "reader.py"))]
@@ -169,7 +154,3 @@ def _text(record: logging.LogRecord) -> str:
         text += logging.Formatter().formatException(record.exc_info)
     return text
 
-
-def _wait_active(client: Any, stream: str) -> None:
-    wait_until(lambda: client.describe_stream_summary(StreamName=stream)["StreamDescriptionSummary"]
-               ["StreamStatus"] == "ACTIVE", 60, "the stream to be ACTIVE")
