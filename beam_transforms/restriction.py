@@ -151,24 +151,22 @@ class StreamRestriction:
 
     def lineages(self) -> List[Tuple[ShardCursor, ...]]:
         """The shards grouped so that a shard and its owned parents are in one group, in discovery order."""
-        group: Dict[str, int] = {}
-        groups: List[List[ShardCursor]] = []
-        for c in self.shards:  # parents come before their children in discovery order
-            joined = sorted({group[p] for p in c.parents if p in group})
-            if not joined:
-                group[c.shard_id] = len(groups)
-                groups.append([c])
-                continue
-            target = joined[0]
-            for other in joined[1:]:  # a merge joins its parents' groups
-                for moved in groups[other]:
-                    group[moved.shard_id] = target
-                groups[target].extend(groups[other])
-                groups[other] = []
-            group[c.shard_id] = target
-            groups[target].append(c)
-        order = {c.shard_id: i for i, c in enumerate(self.shards)}
-        return [tuple(sorted(g, key=lambda c: order[c.shard_id])) for g in groups if g]
+        root = {c.shard_id: c.shard_id for c in self.shards}
+
+        def find(shard_id: str) -> str:
+            while root[shard_id] != shard_id:
+                root[shard_id] = root[root[shard_id]]
+                shard_id = root[shard_id]
+            return shard_id
+
+        for c in self.shards:  # a split joins a child to its parent, a merge both parents too
+            for parent in c.parents:
+                if parent in root:
+                    root[find(parent)] = find(c.shard_id)
+        groups: Dict[str, List[ShardCursor]] = {}
+        for c in self.shards:
+            groups.setdefault(find(c.shard_id), []).append(c)
+        return [tuple(g) for g in groups.values()]
 
 
 @dataclass(frozen=True)

@@ -290,7 +290,8 @@ def summary(data: Dict[str, Any], write: beam_write.WriteResult, read: beam_read
             f"The same {versus['rows'][0]['records']} records of {versus['size']} bytes on {versus['shards']} shards, "
             "one run each after a warm-up. async-kinesis 3.0.1 (its own virtual environment, its defaults, payload "
             "bytes as they are) times itself inside its process, start-up excluded; the Beam numbers are whole "
-            "DirectRunner pipelines, start-up included. Its producer limits itself to 1,000 records/s per shard "
+            "DirectRunner pipelines, start-up included, and without the start-up of the same pipeline on one "
+            "record (write) or an empty stream (read). Its producer limits itself to 1,000 records/s per shard "
             "(the service limit) and its consumer to 1 GetRecords per second per shard (ReadFromKinesis: 5).",
             "",
             vs_async_kinesis.table(versus),

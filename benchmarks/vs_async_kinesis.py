@@ -14,8 +14,9 @@ processor that sends the payload bytes as they are (no JSON):
   with 1, 2 and 4 worker processes (``direct_num_workers``, ``direct_running_mode='multi_processing'``).
 
 async-kinesis times itself inside its process (from creating the Producer/Consumer to the last record;
-interpreter start-up and imports excluded), the Beam numbers include the pipeline's start-up: the ratios
-favour async-kinesis. Its defaults limit a producer to 1,000 records/s per shard (the service limit) and a
+interpreter start-up and imports excluded), the Beam numbers include the pipeline's start-up. The targets
+compare both without start-up: the Beam pipeline's start-up is measured on one record (write) and on an
+empty stream (read) and taken off; the whole-pipeline ratios are reported beside them. Its defaults limit a producer to 1,000 records/s per shard (the service limit) and a
 consumer to 1 GetRecords call per second per shard; ReadFromKinesis allows 5 per second per shard.
 """
 
@@ -118,9 +119,18 @@ def benchmark(emulator: Any, n: int, shards: int, scaling_records: int, workers:
         rows.append({"what": "read", "method": method, "records": n, "seconds": seconds, "rps": n / seconds})
     if got != [n]:
         raise RuntimeError(f"ReadFromKinesis read {got} of {n} records")
+    # The Beam pipelines' start-up (what async-kinesis's own timing leaves out): the same pipelines on one
+    # record, and on an empty stream.
+    startup = {"write": harness.timed(lambda: beam_write.run_beam(emulator, streams.new(shards), 1, recs)),
+               "read": harness.timed(lambda: run_parallel_read(emulator, streams.new(shards), 1))}
+    for row in rows:
+        beam_side = not row["method"].startswith("async-kinesis")
+        row["startup_s"] = startup[row["what"]] if beam_side else 0.0
+        row["net_rps"] = row["records"] / max(row["seconds"] - row["startup_s"], 1e-3)
     for row in rows:
         peer = next(r for r in rows if r["what"] == row["what"] and r["method"].startswith("async-kinesis"))
         row["vs_async_kinesis"] = row["rps"] / peer["rps"]
+        row["net_vs_async_kinesis"] = row["net_rps"] / peer["net_rps"]
 
     scaled, empty = streams.new(8), streams.new(8)
     harness.log(f"  read scaling: filling {scaled} with {scaling_records} records on 8 shards ...")
@@ -144,9 +154,11 @@ def benchmark(emulator: Any, n: int, shards: int, scaling_records: int, workers:
 
 def table(data: Dict[str, Any]) -> str:
     return harness.markdown_table(
-        ["", "method", "records", "seconds", "records/s", "vs async-kinesis"],
+        ["", "method", "records", "seconds", "records/s", "vs async-kinesis", "Beam start-up s",
+         "records/s without start-up", "vs async-kinesis, both without start-up"],
         [[r["what"], r["method"], r["records"], f"{r['seconds']:.2f}", f"{r['rps']:.0f}",
-          f"{r['vs_async_kinesis']:.2f}x"] for r in data["rows"]])
+          f"{r['vs_async_kinesis']:.2f}x", f"{r['startup_s']:.2f}" if r["startup_s"] else "-",
+          f"{r['net_rps']:.0f}", f"{r['net_vs_async_kinesis']:.2f}x"] for r in data["rows"]])
 
 
 def scaling_table(data: Dict[str, Any]) -> str:
@@ -161,8 +173,9 @@ def targets(data: Dict[str, Any]) -> str:
     lines = []
     for what, method in (("write", "WriteToKinesis"), ("read", "ReadFromKinesis")):
         row = next(r for r in data["rows"] if r["what"] == what and r["method"].startswith(method))
-        verdict = "met" if row["vs_async_kinesis"] >= 1.0 else "NOT met"
-        lines.append(f"- {method} >= 1.0x async-kinesis: {row['vs_async_kinesis']:.2f}x ({verdict})")
+        verdict = "met" if row["net_vs_async_kinesis"] >= 1.0 else "NOT met"
+        lines.append(f"- {method} >= 1.0x async-kinesis (both without start-up): {row['net_vs_async_kinesis']:.2f}x "
+                     f"({verdict}); whole pipeline, start-up included: {row['vs_async_kinesis']:.2f}x")
     rates = [r["net_rps"] for r in data["scaling"]]
     peak = max(range(len(rates)), key=lambda i: rates[i])
     saturated = data["scaling"][peak]["workers"]

@@ -61,6 +61,10 @@ def test_the_initial_split_makes_one_restriction_per_lineage() -> None:
     # A split's children stay with their parent, a merge with both parents; unrelated shards go apart.
     assert [_ids(p) for p in parts] == [["p", "c1", "c2"], ["x", "y", "m"], ["z"]]
     assert provider.restriction_size(listing, parts[0]) == 3.0
+    # Lineages do not depend on the listing's order (a child listed before its parent stays with it).
+    backwards = StreamShards("s", tuple(reversed(listing.shards)), 0.0)
+    assert sorted(sorted(_ids(p)) for p in provider.split(backwards, provider.initial_restriction(backwards))) == [
+        ["c1", "c2", "p"], ["m", "x", "y"], ["z"]]
     # max_records counts per stream: such a read stays whole.
     whole = StreamRestrictionProvider("TRIM_HORIZON", max_records=10)
     assert [_ids(p) for p in whole.split(listing, whole.initial_restriction(listing))] == [
