@@ -5,10 +5,9 @@ Pipeline shape (``expand``)::
     Impulse -> ListShards (one element per stream of the spec, ListShards with pagination)
             -> [Reshuffle, with several streams] -> ReadStreamShards (a splittable DoFn)
 
-Each element (a stream and its shards) gets one restriction, split at once into one restriction
-per shard lineage (:mod:`beam_transforms.restriction`), which runners spread over their workers
-(the Python runners reshuffle the split restrictions; runner-initiated splits hand whole lineages
-to other workers later). One ``process()`` call reads the shards of one restriction: GetRecords
+Each element (a stream and its shards) gets one restriction, split at once into restrictions of
+whole shard lineages (:mod:`beam_transforms.restriction`; how many: below), which runners spread over
+their workers; runner-initiated splits hand whole lineages to other workers later. One ``process()`` call reads the shards of one restriction: GetRecords
 calls run on a few fetch threads (one call in flight per shard, at most 5 per second per shard,
 retries included), while one thread claims and emits the records, in order within each shard.
 The restriction tracker owns every shard's position (last sequence number emitted, and the

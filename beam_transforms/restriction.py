@@ -259,7 +259,9 @@ class StreamRestrictionTracker(RestrictionTracker):
             remaining = float(self._records_left)
         else:
             remaining = float(max(1, len(self._shards)))
-        return RestrictionProgress(completed=float(self._claimed), remaining=remaining)
+        # Never 0 of 0: the SDK divides by the sum when a runner asks for a split (NaN breaks Prism's splits).
+        completed = float(self._claimed) if self._claimed or remaining else 1.0
+        return RestrictionProgress(completed=completed, remaining=remaining)
 
     def try_claim(self, position: Claim) -> bool:
         """Claim a record, a shard end, new shards or a stop.

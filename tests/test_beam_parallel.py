@@ -88,6 +88,9 @@ def test_a_runner_split_hands_whole_lineages_to_the_residual_and_the_primary_goe
     assert tracker.try_split(0.5) is None
     # A checkpoint still works after a split.
     primary, residual = tracker.try_split(0)
+    progress = tracker.current_progress()  # done: never 0 of 0 (the SDK divides by the sum)
+    assert progress.remaining_work == 0 and progress.completed_work > 0
+    assert StreamRestrictionTracker(StreamRestriction("s", (), complete=True)).current_progress().completed_work > 0
     assert primary.complete and _ids(residual) == ["a"] and residual.cursor("a").sequence_number == "1"
     tracker.check_done()
 
