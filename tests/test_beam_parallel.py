@@ -74,11 +74,13 @@ def test_the_initial_split_makes_one_restriction_per_lineage() -> None:
 def test_a_runner_split_hands_whole_lineages_to_the_residual_and_the_primary_goes_on() -> None:
     restriction = StreamRestriction("s", tuple(ShardCursor(i) for i in ("a", "b", "c", "d")))
     tracker = StreamRestrictionTracker(restriction)
-    assert tracker.try_claim(RecordClaim("c", "10"))
+    assert tracker.try_claim(RecordClaim("c", "10", arrival_micros=1_700_000_000_000_000))
     primary, residual = tracker.try_split(0.5)
     assert _ids(primary) == ["a", "b"] and not primary.complete
     assert _ids(residual) == ["c", "d"] and not residual.complete
     assert residual.cursor("c").sequence_number == "10"  # the residual resumes right after the last claim
+    # The residual's watermark starts from its own shards' last arrival times, not the primary's.
+    assert residual.cursor("c").last_arrival_micros == 1_700_000_000_000_000
     # The primary goes on with its shards; claims of shards split off fail, without ending the primary.
     assert not tracker.try_claim(RecordClaim("c", "11"))
     assert tracker.try_claim(RecordClaim("a", "1"))
