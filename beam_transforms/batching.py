@@ -30,6 +30,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable, Deque, Dict, List, NamedTuple, Optional, Sequence, Tuple
 
 from pyflink_kinesis.records import MAX_RECORD_BYTES, EgressRecord
+from pyflink_kinesis.settings import MAX_BATCH_BYTES, MAX_BATCH_RECORDS
 
 from .retry import (
     RETRYABLE_ENTRY_ERRORS,
@@ -40,8 +41,6 @@ from .retry import (
     is_retryable_call_error,
 )
 
-MAX_BATCH_RECORDS = 500  # PutRecords: at most 500 records per call
-MAX_BATCH_BYTES = 5 * 1024 * 1024  # PutRecords: at most 5 MiB per call, partition keys included
 # put()/flush() waits in slices of this many seconds, re-checking for errors in between.
 _WAIT_SLICE = 1.0
 
@@ -290,6 +289,13 @@ class KinesisBatchWriter:
             self._wait_locked(lambda: self._inflight == 0 and self._outstanding == 0, "flush")
             if self._error is not None:
                 raise self._error
+
+    def send_buffered(self) -> None:
+        """Send every partial buffer now, without waiting for it (a flush on time, from any thread)."""
+        with self._cond:
+            if self._error is None:
+                for stream in [s for s, b in self._buffers.items() if b]:
+                    self._submit(stream)
 
     def drain(self) -> Tuple[List[Tuple[KinesisWriteResult, Any]], List[Tuple[KinesisFailedRecord, Any]]]:
         """Take the results and dead-lettered failures resolved so far, each with its ``context``."""

@@ -16,8 +16,12 @@ subscription of the consumer on the shard is still active: Kinesis, and the emul
 few seconds after the previous connection closed) and throttling; its outcome is kept for the reader
 to decide (resubscribe, fall back to GetRecords, or fail).
 
-Metrics cannot be incremented on these threads (Beam's metric container is per ``process()``
-thread): the reader counts what the subscriptions report.
+:class:`FanOut` is what the reader's splittable DoFn keeps for enhanced fan-out: the consumers,
+the subscriptions, and which shards are read with GetRecords instead. The reader asks it whether a
+shard is subscribed, for a future done at the shard's next event, and for that event.
+
+Metrics cannot be incremented on the subscription threads (Beam's metric container is per
+``process()`` thread): :class:`FanOut` counts, on the reader's thread, what the subscriptions report.
 """
 
 from __future__ import annotations
@@ -25,7 +29,6 @@ from __future__ import annotations
 import ipaddress
 import itertools
 import logging
-import re
 import socket
 import threading
 import time
@@ -35,15 +38,13 @@ from dataclasses import dataclass
 from typing import Any, Callable, Deque, Dict, List, Optional, Tuple
 from urllib.parse import urlsplit
 
+from pyflink_kinesis.settings import CONSUMER_LIFECYCLES, CONSUMER_NAME, JOB_MANAGED, SELF_MANAGED, ReadSettings
+
 from .restriction import AT_TIMESTAMP, LATEST, ShardCursor
 from .shards import Backoff, KinesisReadError, error_code, is_retryable
 
 _LOG = logging.getLogger(__name__)
 
-SELF_MANAGED = "self-managed"
-JOB_MANAGED = "job-managed"
-CONSUMER_LIFECYCLES = (SELF_MANAGED, JOB_MANAGED)
-CONSUMER_NAME = re.compile(r"^[a-zA-Z0-9_.-]{1,128}$")  # the RegisterStreamConsumer constraint
 IN_USE = "ResourceInUseException"
 NOT_FOUND = "ResourceNotFoundException"
 # The NextShardIterator of an event adapted as a GetRecords answer: "the shard goes on" (never sent to Kinesis).
@@ -487,8 +488,163 @@ class Subscriptions:
         self._by_key.clear()
 
 
+
+# ---------------------------------------------------------------- the reader's side
+
+MAX_RESUBSCRIPTIONS = 10  # subscriptions in a row that may end without an event before the read fails
+
+
+class FanOut:
+    """Enhanced fan-out for one reader DoFn instance; the restriction tracker still owns every position.
+
+    Args:
+        client: The reader's boto3 client.
+        settings: The read settings (consumer name or ARN, lifecycle, checkpoint interval).
+        backoff: Retries of the consumer calls.
+        count: ``count(name)`` increments the reader's counter ``name`` (``efo_events``, ``efo_subscriptions``,
+            ``efo_resubscriptions``, ``efo_fallbacks``, ``efo_closed_shards_polled``); called on the reader's thread.
+    """
+
+    def __init__(self, client: Any, settings: ReadSettings, backoff: Backoff, count: Callable[[str], None]) -> None:
+        self._client = client
+        self._settings = settings
+        self._backoff = backoff
+        self._count = count
+        self._consumers: Dict[str, StreamConsumer] = {}
+        self._subscriptions = Subscriptions()
+        self._polling: set = set()  # (stream, shard) read with GetRecords: closed, or held by another subscription
+        self._closed: Dict[str, set] = {}  # per stream, the shards the last ListShards showed closed
+        self._failures: Dict[Tuple[str, str], int] = {}  # subscriptions in a row that ended without an event
+
+    def begin(self, stream: str) -> bool:
+        """A ``process()`` call starts on ``stream``: close idle subscriptions; True if ListShards must run now."""
+        self._subscriptions.close_idle(max(60.0, 3 * self._settings.checkpoint_interval))
+        return stream not in self._closed
+
+    def listed(self, stream: str, closed: set) -> None:
+        """ListShards showed these shards of ``stream`` closed (see :meth:`caught_up`)."""
+        self._closed[stream] = closed
+
+    def subscribes(self, stream: str, shard_id: str) -> bool:
+        """True if the shard is read by a subscription (it did not switch to GetRecords)."""
+        return (stream, shard_id) not in self._polling
+
+    def ready(self, stream: str, cursor: ShardCursor) -> Future:
+        """The shard's subscription from the cursor on (reused or opened): a future done at its next event."""
+        subscription, opened = self._subscriptions.get(self._client, self._consumer(stream).arn, cursor)
+        if opened:
+            self._count("efo_subscriptions")
+        return subscription.ready()
+
+    def take(self, stream: str, cursor: ShardCursor) -> Optional[Dict[str, Any]]:
+        """The shard's next event as a GetRecords answer; ``None`` when the subscription ended without one.
+
+        An ended subscription is replaced by a new one from the cursor (it lasted its 5 minutes, or met a
+        transient error; at most :data:`MAX_RESUBSCRIPTIONS` in a row without an event). One that never got
+        an event because another subscription held the shard (``ResourceInUseException`` after its
+        retries) switches the shard to GetRecords, from the cursor (``efo_fallbacks``). Any other error
+        fails the read, naming the consumer and shard.
+        """
+        consumer = self._consumer(stream)
+        subscription = self._subscriptions.current(consumer.arn, cursor.shard_id)
+        if subscription is None:
+            return None
+        event = subscription.peek()
+        if event is not None:
+            self._count("efo_events")
+            self._failures.pop((stream, cursor.shard_id), None)
+            return as_response(event)
+        if not subscription.done:
+            return None
+        self._subscriptions.close(consumer.arn, cursor.shard_id)
+        error = subscription.error
+        where = f"enhanced fan-out consumer {consumer.name!r} of stream {stream}, shard {cursor.shard_id}"
+        if error is not None and not subscription.events_received and error_code(error) == IN_USE:
+            _LOG.warning("%s: another subscription holds the shard (%s); reading it with GetRecords instead",
+                         where, error)
+            self._count("efo_fallbacks")
+            self._switch_to_polling(stream, cursor.shard_id)
+            return None
+        if error is not None and not (subscription.events_received and
+                                      (is_transient(error) or error_code(error) == IN_USE)):
+            raise KinesisReadError(f"{where}: SubscribeToShard failed: {error}") from error
+        failures = self._failures.get((stream, cursor.shard_id), 0) + 1
+        if failures > MAX_RESUBSCRIPTIONS:
+            raise KinesisReadError(f"{where}: {failures - 1} subscriptions in a row ended without an event")
+        self._failures[(stream, cursor.shard_id)] = failures
+        _LOG.info("%s: the subscription ended (%s); subscribing again from the last record read", where,
+                  error or "expired")
+        self._count("efo_resubscriptions")
+        return None
+
+    def emitted(self, stream: str, cursor: ShardCursor) -> None:
+        """The subscription's first event was emitted completely: drop it; the subscription stands at ``cursor``."""
+        subscription = self._subscriptions.current(self._consumer(stream).arn, cursor.shard_id)
+        if subscription is not None:
+            subscription.commit(cursor)
+
+    def shard_ended(self, stream: str, shard_id: str) -> None:
+        """The shard was read to its end (or left the restriction): close its subscription."""
+        self._subscriptions.close(self._consumer(stream).arn, shard_id)
+        self._polling.discard((stream, shard_id))
+
+    def caught_up(self, stream: str, shard_id: str) -> bool:
+        """A subscribed shard sent an empty, caught-up event: if ListShards shows it closed, poll its end
+        (True then: the reader forgets what it knew of the shard's subscription).
+
+        Kinesis ends a closed shard's subscription with an event naming its ``ChildShards``. The local
+        emulator never does: it sends empty events forever. A shard that ListShards (run every
+        ``shard_discovery_interval``) shows with an ``EndingSequenceNumber`` is therefore read from the
+        cursor to its end with GetRecords, whose answer at the end has no ``NextShardIterator``.
+        """
+        if shard_id in self._closed.get(stream, ()):
+            _LOG.info("stream %s shard %s is closed: reading its end with GetRecords", stream, shard_id)
+            self._count("efo_closed_shards_polled")
+            self._switch_to_polling(stream, shard_id)
+            return True
+        return False
+
+    def release(self, stream: str, shard_ids: Any, failed: Optional[BaseException] = None) -> None:
+        """A restriction of ``stream`` ended (or failed): close its shards' subscriptions; deregister a
+        job-managed consumer (a job-managed read keeps each stream in one restriction)."""
+        consumer = self._consumers.get(stream)
+        if consumer is None:
+            return
+        for shard_id in shard_ids:
+            self._subscriptions.close(consumer.arn, shard_id)
+        if self._settings.consumer_lifecycle != JOB_MANAGED:
+            return
+        self._subscriptions.close(consumer.arn)
+        self._consumers.pop(stream, None)
+        try:
+            deregister_consumer(self._client, consumer, self._backoff)
+        except Exception as e:  # noqa: BLE001
+            if failed is None:
+                raise
+            _LOG.warning("could not deregister %s after the read failed: %s", consumer.arn, e)
+
+    def close_all(self) -> None:
+        """Close every subscription (teardown)."""
+        self._subscriptions.close_all()
+
+    def _consumer(self, stream: str) -> StreamConsumer:
+        consumer = self._consumers.get(stream)
+        if consumer is None:
+            settings = self._settings
+            consumer = resolve_consumer(self._client, stream, self._backoff, name=settings.consumer_name,
+                                        arn=settings.consumer_arn)
+            self._consumers[stream] = consumer
+        return consumer
+
+    def _switch_to_polling(self, stream: str, shard_id: str) -> None:
+        self._subscriptions.close(self._consumer(stream).arn, shard_id)
+        self._polling.add((stream, shard_id))
+
+
 __all__ = [
     "CONSUMER_LIFECYCLES",
+    "CONSUMER_NAME",
+    "FanOut",
     "JOB_MANAGED",
     "SELF_MANAGED",
     "StreamConsumer",

@@ -5,46 +5,61 @@ Pipeline shape (``expand``)::
     Impulse -> ListShards (one element per stream of the spec, ListShards with pagination)
             -> [Reshuffle, with several streams] -> ReadStreamShards (a splittable DoFn)
 
-The splittable DoFn reads every shard of one stream: GetRecords calls run on a few fetch
-threads (one call in flight per shard, at most 5 per second per shard, retries included),
-while one thread claims and emits the records, in order within each shard. Its restriction
-(:mod:`beam_transforms.restriction`) holds a cursor per shard: the last sequence number
-emitted (and the sub-sequence number inside a KPL aggregate) or the startup position. It
-self-checkpoints with ``defer_remainder`` when no shard has data (and every
+Each element (a stream and its shards) gets one restriction, split at once into restrictions of
+whole shard lineages (:mod:`beam_transforms.restriction`; how many: below), which runners spread over
+their workers; runner-initiated splits hand whole lineages to other workers later. One ``process()``
+call reads the shards of one restriction: GetRecords calls run on a few fetch threads (one call in
+flight per shard, at most 5 per second per shard, retries included), while one thread claims and
+emits the records, in order within each shard.
+The restriction tracker owns every shard's position (last sequence number emitted, and the
+sub-sequence number inside a KPL aggregate); the reader asks it where shards stand and which it
+still owns. It self-checkpoints with ``defer_remainder`` when no shard has data (and every
 ``checkpoint_interval`` seconds), and a residual resumes right after the last record emitted.
 
-Resharding: a stream's shards share one restriction, so the reader finishes a closed
-parent (GetRecords returns no NextShardIterator) before it reads the children it names
-in ``ChildShards`` (a merged child waits for both parents), keeping per-partition-key
-order. Shards that appear later (SplitShard, MergeShards, UpdateShardCount) join through
-ChildShards and a periodic ListShards, without a restart. Children start at TRIM_HORIZON;
-shards listed at the start use the spec's startup position. The cost: one stream is read
-by one worker at a time (its fetch threads overlap the calls); parallelism across workers
-is per stream.
+How many restrictions the initial split makes depends on the runner (``read._initial_splits``): one
+per lineage where runners spread initial restrictions; one on Prism, which splits a running
+restriction (``try_split(0.5)``) and reads the residuals on other threads. The DirectRunner never
+splits a running restriction: with one worker (its default) the stream stays in one restriction,
+whose fetch threads overlap the shards. With ``direct_num_workers=N`` the initial split deals the lineages
+over N restrictions, and a bounded read then waits in ``process()`` rather than deferring: Beam
+2.61's multi-worker DirectRunner drops self-checkpointed residuals (its ParallelBundleManager merges
+the workers' answers without their residual roots).
+
+Order. Within a restriction a closed parent is read to its end before its children (a merged child
+waits for both parents when the restriction owns both), so per-partition-key order holds there. Beam
+promises no order across bundles or workers: across restrictions (a merge whose parents were read
+by different restrictions) only event time orders records. Elements carry their arrival time as
+timestamp, and each restriction's watermark is the minimum over its shards, so the adjacent parent's
+unread tail holds the downstream watermark back until it is read. For comparison: KCL workers take
+shard leases in a DynamoDB table and start a child only after its parents' leases checkpointed
+SHARD_END; Flink's source enumerator assigns a child split only once all its parents are finished;
+Beam Java KinesisIO spreads shards over its source splits and starts successors in the reader that
+finished the parent. Here no coordinator exists between workers, so the merge rule (the
+``ParentShardId`` side adopts the child) keeps each record read exactly once, without a shared table.
+
+Children start at TRIM_HORIZON; shards listed at the start use the spec's startup position. Shards
+that appear later join through ``ChildShards`` at their parent's end and a periodic ListShards.
 
 On the DirectRunner (FnApiRunner) ``defer_remainder`` delays are ignored, so an unbounded
 read never ends there: use ``max_records``, ``max_read_time`` or ``stop_when_caught_up``.
 
 Watermark: per shard, the arrival time of the last record read; a shard that returns no
-records with ``MillisBehindLatest == 0`` advances to ``now - idle_timeout``. The element
-watermark is the minimum over the shards being read (a ManualWatermarkEstimator).
+records with ``MillisBehindLatest == 0`` advances to ``now - idle_timeout``. A restriction's
+watermark is the minimum over the shards it reads (a ManualWatermarkEstimator); a split's
+residual starts from the primary's.
 
-Enhanced fan-out (``consumer_name`` / ``consumer_arn``, :mod:`beam_transforms.efo`): a shard's
-pending future is then "its subscription buffered an event", and the event, adapted to a
-GetRecords answer, goes through the same claiming code. Subscribed shards have no polling delay:
-the reader waits on them up to ``checkpoint_interval`` before deferring. A subscription survives
-a checkpoint in the DoFn instance and serves the residual if it starts where the subscription
-stands. Shards switch to GetRecords (from the cursor) when ListShards shows them closed and their
-subscription is caught up (the emulator never sends the ``ChildShards`` event), or when another
-subscription keeps holding them (``ResourceInUseException`` after retries).
+Enhanced fan-out (``consumer_name`` / ``consumer_arn``): :class:`beam_transforms.efo.FanOut` keeps
+the consumers and subscriptions. A shard's pending future is then "its subscription buffered an
+event", and the event, adapted to a GetRecords answer, goes through the same claiming code.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 import time
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass, replace
+from concurrent.futures import FIRST_COMPLETED, CancelledError, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Dict, Iterator, List, Optional, Set, Tuple
 
@@ -57,6 +72,7 @@ from apache_beam.utils.timestamp import Duration, Timestamp
 
 from pyflink_kinesis.boto import transform_client
 from pyflink_kinesis.records import IngressRecord
+from pyflink_kinesis.settings import DEFAULT_MAX_RETRY_TIME, JOB_MANAGED, ReadSettings
 from pyflink_kinesis.spec import KinesisIngressSpec
 
 from . import efo
@@ -67,14 +83,12 @@ from .restriction import (
     RecordClaim,
     ShardCursor,
     ShardEndClaim,
-    ShardInfo,
     StopClaim,
     StreamRestriction,
     StreamRestrictionProvider,
     StreamRestrictionTracker,
     StreamShards,
 )
-from .retry import DEFAULT_MAX_RETRY_TIME
 from .shards import (
     EXPIRED_ITERATOR,
     Backoff,
@@ -88,56 +102,19 @@ from .shards import (
 
 _LOG = logging.getLogger(__name__)
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_ONE_MICRO = datetime(1970, 1, 1, 0, 0, 0, 1, tzinfo=timezone.utc) - _EPOCH
 METRICS_NAMESPACE = "kinesis"
-ON_DESERIALIZE_ERROR = ("fail", "skip")
+_EFO_COUNTERS = ("efo_events", "efo_subscriptions", "efo_resubscriptions", "efo_fallbacks", "efo_closed_shards_polled")
 
 
 class DeserializationError(RuntimeError):
     """The deserializer raised; the message names the stream, shard and sequence number of the record."""
 
 
-@dataclass(frozen=True)
-class ReadSettings:
-    """How :class:`ReadFromKinesis` reads; see its arguments for each field."""
-
-    max_records: Optional[int] = None
-    max_read_time: Optional[float] = None
-    stop_when_caught_up: bool = False
-    idle_timeout: float = 120.0
-    poll_interval: float = 1.0
-    shard_discovery_interval: float = 30.0
-    checkpoint_interval: float = 10.0
-    max_records_per_call: int = 10_000
-    on_deserialize_error: str = "fail"
-    fetch_threads: int = 8
-    consumer_name: Optional[str] = None
-    consumer_arn: Optional[str] = None
-    consumer_lifecycle: str = efo.SELF_MANAGED
-    max_retry_time: float = DEFAULT_MAX_RETRY_TIME
-
-    @property
-    def bounded(self) -> bool:
-        """True if any bounded mode is set."""
-        return self.max_records is not None or self.max_read_time is not None or self.stop_when_caught_up
-
-    @property
-    def fan_out(self) -> bool:
-        """True when shards are read with enhanced fan-out (SubscribeToShard) rather than GetRecords."""
-        return self.consumer_name is not None or self.consumer_arn is not None
-
-    @property
-    def consumer_label(self) -> str:
-        """The consumer as errors name it."""
-        return repr(self.consumer_name) if self.consumer_name is not None else str(self.consumer_arn)
-
-
 def _micros(moment: datetime) -> int:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=timezone.utc)
     return (moment - _EPOCH) // _ONE_MICRO
-
-
-_ONE_MICRO = datetime(1970, 1, 1, 0, 0, 0, 1, tzinfo=timezone.utc) - _EPOCH
 
 
 def _utc(moment: datetime) -> datetime:
@@ -149,10 +126,12 @@ def _utc(moment: datetime) -> datetime:
 class _ListShardsFn(beam.DoFn):
     """Impulse -> one :class:`StreamShards` per stream of the spec, with every shard ListShards returns."""
 
-    def __init__(self, spec: KinesisIngressSpec, consumer: Optional[str] = None) -> None:
+    def __init__(self, spec: KinesisIngressSpec, consumer: Optional[str] = None,
+                 max_retry_time: float = DEFAULT_MAX_RETRY_TIME) -> None:
         super().__init__()
         self._spec = spec
         self._consumer = consumer  # the enhanced fan-out consumer, named in the error for a missing stream
+        self._max_retry_time = max_retry_time
         self._client: Any = None
 
     def setup(self) -> None:
@@ -160,36 +139,13 @@ class _ListShardsFn(beam.DoFn):
 
     def process(self, unused_impulse: Any) -> Iterator[StreamShards]:
         started_at = time.time()
-        backoff = Backoff()
+        backoff = Backoff(max_elapsed=self._max_retry_time)
         for stream in self._spec.streams:
             if self._consumer is not None:
                 efo.describe_stream_arn(self._client, stream, self._consumer, backoff)
             shards = list_shards(self._client, stream, backoff)
             _LOG.info("ingress %s: stream %s has %d shards", self._spec.id, stream, len(shards))
             yield StreamShards(stream, tuple(shards), started_at)
-
-
-_MAX_RESUBSCRIPTIONS = 10
-
-
-class _FanOut:
-    """What a DoFn instance keeps for enhanced fan-out (an optimisation, like :class:`_ShardState`).
-
-    Attributes:
-        consumers: The ACTIVE consumer of each stream.
-        subscriptions: Open subscriptions by (consumer, shard).
-        polling: (stream, shard) read with GetRecords instead: closed shards, and shards another
-            subscription kept holding.
-        closed: Per stream, the shards the last ListShards showed closed.
-        failures: Subscriptions in a row that ended without an event, per (stream, shard).
-    """
-
-    def __init__(self) -> None:
-        self.consumers: Dict[str, efo.StreamConsumer] = {}
-        self.subscriptions = efo.Subscriptions()
-        self.polling: Set[Tuple[str, str]] = set()
-        self.closed: Dict[str, Set[str]] = {}
-        self.failures: Dict[Tuple[str, str], int] = {}
 
 
 @dataclass
@@ -202,12 +158,20 @@ class _ShardState:
 
 
 class _ReadStreamFn(beam.DoFn, RestrictionProvider):
-    """The splittable DoFn reading every shard of one stream; it is its own RestrictionProvider."""
+    """The splittable DoFn reading the shards of one restriction of a stream; it is its own RestrictionProvider."""
 
-    def __init__(self, spec: KinesisIngressSpec, settings: ReadSettings) -> None:
+    def __init__(self, spec: KinesisIngressSpec, settings: ReadSettings, max_splits: Optional[int] = None) -> None:
+        """
+        Args:
+            spec: The ingress spec.
+            settings: The read settings.
+            max_splits: At most this many restrictions from the initial split (``None``: one per lineage; see
+                ``read._initial_splits``). Above 1 (the DirectRunner's workers) a bounded read never self-checkpoints.
+        """
         super().__init__()
         self._spec = spec
         self._settings = settings
+        self._wait_in_process = settings.bounded and max_splits is not None and max_splits > 1
         position = spec.startup_position
         self._provider = StreamRestrictionProvider(
             position.iterator_type,
@@ -215,26 +179,31 @@ class _ReadStreamFn(beam.DoFn, RestrictionProvider):
             max_records=settings.max_records,
             max_read_time=settings.max_read_time,
             bounded=settings.bounded,
+            splittable=settings.consumer_lifecycle != JOB_MANAGED,
+            max_splits=max_splits,
         )
         self._records_read = Metrics.counter(METRICS_NAMESPACE, "records_read")
         self._skipped = Metrics.counter(METRICS_NAMESPACE, "skipped_records")
         self._errors = Metrics.counter(METRICS_NAMESPACE, "deserialize_errors")
-        self._efo_events = Metrics.counter(METRICS_NAMESPACE, "efo_events")
-        self._efo_subscriptions = Metrics.counter(METRICS_NAMESPACE, "efo_subscriptions")
-        self._efo_resubscriptions = Metrics.counter(METRICS_NAMESPACE, "efo_resubscriptions")
-        self._efo_fallbacks = Metrics.counter(METRICS_NAMESPACE, "efo_fallbacks")
-        self._efo_closed_polled = Metrics.counter(METRICS_NAMESPACE, "efo_closed_shards_polled")
+        self._discoveries = Metrics.counter(METRICS_NAMESPACE, "shard_discoveries")
+        self._efo_counters = {name: Metrics.counter(METRICS_NAMESPACE, name) for name in _EFO_COUNTERS}
         self._client: Any = None
         self._pool: Optional[ThreadPoolExecutor] = None
+        # Set when teardown ran (a cancelled job), maybe while process() reads; made in setup (cloudpickle
+        # cannot pickle an Event).
+        self._torn_down: Optional[threading.Event] = None
         self._backoff = Backoff(max_elapsed=settings.max_retry_time)
         self._limiter = RateLimiter()
         self._states: Dict[Tuple[str, str], _ShardState] = {}
         self._last_discovery: Dict[str, float] = {}
-        self._efo = _FanOut()
+        self._fan_out: Optional[efo.FanOut] = None
 
     # RestrictionProvider, delegated.
     def initial_restriction(self, element: StreamShards) -> StreamRestriction:
         return self._provider.initial_restriction(element)
+
+    def split(self, element: StreamShards, restriction: StreamRestriction) -> Iterator[StreamRestriction]:
+        return self._provider.split(element, restriction)
 
     def create_tracker(self, restriction: StreamRestriction) -> StreamRestrictionTracker:
         return self._provider.create_tracker(restriction)
@@ -247,20 +216,25 @@ class _ReadStreamFn(beam.DoFn, RestrictionProvider):
 
     def setup(self) -> None:
         self._client = transform_client(self._spec, max(10, self._settings.fetch_threads + 2))
-        if self._settings.fan_out:
-            efo.tolerate_missing_initial_response(self._client)
         self._pool = ThreadPoolExecutor(self._settings.fetch_threads, thread_name_prefix="kinesis-get-records")
+        self._torn_down = threading.Event()
         self._backoff = Backoff(max_elapsed=self._settings.max_retry_time)
         self._limiter = RateLimiter()
         self._states = {}
         self._last_discovery = {}
-        self._efo = _FanOut()
+        self._fan_out = None
+        if self._settings.fan_out:
+            efo.tolerate_missing_initial_response(self._client)
 
     def teardown(self) -> None:
-        self._efo.subscriptions.close_all()
+        """Stop fetching. A runner cancelling a job may call this while ``process()`` still reads: that call
+        then checkpoints at its next step and returns, without an error."""
+        if self._torn_down is not None:
+            self._torn_down.set()
+        if self._fan_out is not None:
+            self._fan_out.close_all()
         if self._pool is not None:
             self._pool.shutdown(wait=False, cancel_futures=True)
-            self._pool = None
 
     def process(
         self,
@@ -272,26 +246,27 @@ class _ReadStreamFn(beam.DoFn, RestrictionProvider):
 
     # The read loop.
     def _read(self, tracker: Any, watermark: Any) -> Iterator[Any]:
-        if self._client is None or self._pool is None:
+        if self._client is None or self._pool is None or self._torn_down is None or self._torn_down.is_set():
             self.setup()
-        assert self._pool is not None
+        torn_down = self._torn_down
+        assert torn_down is not None
+        pool = self._pool
+        assert pool is not None
         settings = self._settings
         restriction: StreamRestriction = tracker.current_restriction()
         if restriction.complete:
             return
         stream = restriction.stream
-        cursors: Dict[str, ShardCursor] = {c.shard_id: c for c in restriction.shards}
-        order: List[str] = [c.shard_id for c in restriction.shards]
-        records_left = restriction.records_left
         marks: Dict[str, int] = {c.shard_id: c.last_arrival_micros for c in restriction.shards if c.last_arrival_micros}
         read_empty: Dict[str, bool] = {}  # shards read in this call -> was their last read empty
         begun = time.monotonic()
         self._last_discovery.setdefault(stream, time.monotonic())
-        fan_out = settings.fan_out
-        if fan_out:
-            self._efo.subscriptions.close_idle(max(60.0, 3 * settings.checkpoint_interval))
-            if stream not in self._efo.closed:  # learn which shards are closed now (see _efo_closed_shard)
-                self._last_discovery[stream] = float("-inf")
+        if settings.fan_out and self._fan_out is None:
+            self._fan_out = efo.FanOut(self._client, settings, self._backoff,
+                                       lambda name: self._efo_counters[name].inc())
+        fan_out = self._fan_out
+        if fan_out is not None and fan_out.begin(stream):
+            self._last_discovery[stream] = float("-inf")  # learn which shards are closed now (FanOut.caught_up)
         ended = False  # the restriction ended (a stop or every shard read): not a checkpoint
 
         # At most one GetRecords per shard is in flight (on the fetch threads); responses are
@@ -301,52 +276,62 @@ class _ReadStreamFn(beam.DoFn, RestrictionProvider):
         subscribed: Set[str] = set()  # shards of ``pending`` whose future is a subscription's
         try:
             while True:
+                # The tracker owns the positions, and which shards this restriction still reads (a
+                # runner's split may have handed some to a residual).
+                restriction = tracker.current_restriction()
+                if restriction.complete:
+                    return
+                if torn_down.is_set():  # cancelled: give the rest back
+                    tracker.defer_remainder()
+                    return
                 if restriction.deadline is not None and time.time() >= restriction.deadline:
                     ended = tracker.try_claim(StopClaim("max_read_time"))
                     return
+                records_left = restriction.records_left
                 if records_left is not None and records_left <= 0:
                     ended = tracker.try_claim(StopClaim("max_records"))
                     return
                 if time.monotonic() - self._last_discovery[stream] >= settings.shard_discovery_interval:
-                    self._last_discovery[stream] = time.monotonic()
-                    closed: Set[str] = set()
-                    found = list_shards(self._client, stream, self._backoff, closed)
-                    self._efo.closed[stream] = closed
-                    new = tuple(s for s in found if s.shard_id not in cursors)
-                    if new:
-                        if not tracker.try_claim(NewShardsClaim(new)):
-                            return
-                        self._add(cursors, order, new)
-                ready = self._ready(cursors, order)
-                if not ready:
+                    self._discover(tracker, restriction)
+                    continue
+                ready = restriction.ready()
+                if not ready:  # every shard ended, or was handed to a residual
                     ended = tracker.try_claim(StopClaim("every shard ended"))
                     return
+                for shard_id in [s for s in pending if restriction.cursor(s) is None]:
+                    self._drop(stream, shard_id, pending, subscribed)  # split off to a residual
                 self._advance_watermark(watermark, ready, marks)
                 if settings.stop_when_caught_up and all(self._state(stream, c).caught_up for c in ready):
                     ended = tracker.try_claim(StopClaim("caught up"))
                     return
-                if all(read_empty.get(c.shard_id, False) for c in ready):
-                    tracker.defer_remainder(Duration.of(settings.poll_interval))
-                    return
-                if time.monotonic() - begun >= settings.checkpoint_interval:
-                    tracker.defer_remainder()
-                    return
+                # On the DirectRunner with several workers a bounded read waits here instead of deferring:
+                # Beam 2.61 drops the self-checkpointed residuals there.
+                if not self._wait_in_process:
+                    if all(read_empty.get(c.shard_id, False) for c in ready):
+                        tracker.defer_remainder(Duration.of(settings.poll_interval))
+                        return
+                    if time.monotonic() - begun >= settings.checkpoint_interval:
+                        tracker.defer_remainder()
+                        return
 
                 # Start a fetch on every ready shard the rate limit allows (subscribed shards: wait for an event).
                 now = time.monotonic()
                 for c in ready:
-                    key = (stream, c.shard_id)
                     if c.shard_id in pending:
                         continue
-                    if self._subscribes(stream, c.shard_id):
-                        pending[c.shard_id] = self._efo_ready(stream, c)
+                    if fan_out is not None and fan_out.subscribes(stream, c.shard_id):
+                        pending[c.shard_id] = fan_out.ready(stream, c)
                         subscribed.add(c.shard_id)
                     elif len(pending) - len(subscribed) < settings.fetch_threads \
-                            and self._limiter.ready_at(key) <= now:
-                        pending[c.shard_id] = self._pool.submit(self._get_records, stream, c, self._state(stream, c))
+                            and self._limiter.ready_at((stream, c.shard_id)) <= now and not torn_down.is_set():
+                        try:
+                            pending[c.shard_id] = pool.submit(self._get_records, stream, c, self._state(stream, c))
+                        except RuntimeError:  # the pool was shut down by teardown meanwhile
+                            break
                 waiting = [c for c in ready if c.shard_id not in pending]
                 timeout = min((self._limiter.ready_at((stream, c.shard_id)) for c in waiting), default=now + 1.0) - now
-                timeout = min(timeout, begun + settings.checkpoint_interval - now)
+                if not self._wait_in_process:
+                    timeout = min(timeout, begun + settings.checkpoint_interval - now)
                 if restriction.deadline is not None:
                     timeout = min(timeout, restriction.deadline - time.time())
                 timeout = max(0.0, timeout)
@@ -354,44 +339,44 @@ class _ReadStreamFn(beam.DoFn, RestrictionProvider):
                     time.sleep(timeout)
                     continue
                 done, _ = wait(list(pending.values()), timeout=timeout, return_when=FIRST_COMPLETED)
-                shard_id = next((s for s in order if s in pending and pending[s] in done), None)
-                if shard_id is None:
+                done_shard = next((c.shard_id for c in ready if c.shard_id in pending and pending[c.shard_id] in done),
+                                  None)
+                if done_shard is None:
                     continue
+                shard_id = done_shard
                 future = pending.pop(shard_id)
                 from_subscription = shard_id in subscribed
                 subscribed.discard(shard_id)
-                response = self._efo_take(stream, cursors[shard_id]) if from_subscription else future.result()
+                cursor = restriction.cursor(shard_id)
+                assert cursor is not None
+                if from_subscription:
+                    assert fan_out is not None
+                    response = fan_out.take(stream, cursor)
+                else:
+                    try:
+                        response = future.result()
+                    except CancelledError:
+                        continue  # teardown cancelled it
                 if response is None:
                     continue  # resubscribing, or the shard switched to GetRecords
-                cursor = cursors[shard_id]
                 outcome: List[Any] = []
-                for out in self._emit(tracker, stream, cursor, response, cursors, marks, records_left, outcome):
-                    yield out
-                status, count = outcome
-                if records_left is not None:
-                    records_left -= count
-                if status in ("stop", "stopped"):
-                    ended = status == "stopped"
+                yield from self._emit(tracker, stream, cursor, response, marks, records_left, outcome)
+                status, _ = outcome
+                if status == "stopped":
+                    ended = True
                     return
-                if from_subscription and status == "ok":
-                    self._efo_emitted(stream, cursors[shard_id])
-                if status == "end":
-                    children = child_shards(response)
-                    if not children:
-                        children = tuple(
-                            s for s in list_shards(self._client, stream, self._backoff) if shard_id in s.parents
-                        )
-                    if not tracker.try_claim(ShardEndClaim(shard_id, children)):
-                        return
-                    cursors[shard_id] = replace(cursors[shard_id], finished=True)
-                    self._add(cursors, order, children)
-                    marks.pop(shard_id, None)
+                if status == "stop":  # checkpointed (stop reading), or this shard split off (read the others)
                     self._states.pop((stream, shard_id), None)
-                    if fan_out:
-                        self._efo_shard_ended(stream, shard_id)
-                    if not any(not c.finished for c in cursors.values()):
-                        ended = True
-                        return  # the tracker is done: every shard ended
+                    continue
+                if from_subscription and status == "ok":
+                    assert fan_out is not None
+                    fan_out.emitted(stream, tracker.current_restriction().cursor(shard_id) or cursor)
+                if status == "end":
+                    self._shard_ended(tracker, stream, shard_id, response, marks)
+                    after = tracker.current_restriction()
+                    if after.complete and not after.shards:
+                        ended = True  # every shard ended (a checkpoint's primary keeps its shards)
+                        return
                     continue
                 empty = not response.get("Records")
                 if empty and response.get("MillisBehindLatest") == 0:
@@ -399,14 +384,16 @@ class _ReadStreamFn(beam.DoFn, RestrictionProvider):
                     marks[shard_id] = max(marks.get(shard_id, idle_mark), idle_mark)
                 if from_subscription:
                     if empty and response.get("MillisBehindLatest") == 0:
-                        self._efo_closed_shard(stream, shard_id)
+                        assert fan_out is not None
+                        if fan_out.caught_up(stream, shard_id):
+                            self._states.pop((stream, shard_id), None)
                     continue  # a subscription pushes events: no polling delay, no deferring on an empty one
                 read_empty[shard_id] = empty
                 if empty:
                     self._limiter.defer((stream, shard_id), settings.poll_interval)
         except BaseException as e:
-            if fan_out and not isinstance(e, GeneratorExit):
-                self._efo_release(stream, failed=e)
+            if fan_out is not None and not isinstance(e, GeneratorExit):
+                fan_out.release(stream, [c.shard_id for c in restriction.shards], failed=e)
             raise
         finally:
             # A response fetched but not claimed is dropped (the cursor did not move). A fetch still
@@ -416,26 +403,47 @@ class _ReadStreamFn(beam.DoFn, RestrictionProvider):
                 future.cancel()
                 if shard_id not in subscribed:
                     self._states.pop((stream, shard_id), None)
-            if fan_out and ended:
-                self._efo_release(stream)
+            if fan_out is not None and ended:
+                fan_out.release(stream, [c.shard_id for c in restriction.shards])
 
-    @staticmethod
-    def _add(cursors: Dict[str, ShardCursor], order: List[str], infos: Tuple[ShardInfo, ...]) -> None:
-        for info in infos:
-            if info.shard_id not in cursors:
-                cursors[info.shard_id] = ShardCursor(info.shard_id, tuple(info.parents))
-                order.append(info.shard_id)
+    def _discover(self, tracker: Any, restriction: StreamRestriction) -> None:
+        """ListShards: shards born of an owned shard join (from TRIM_HORIZON); EFO learns which shards closed."""
+        stream = restriction.stream
+        self._last_discovery[stream] = time.monotonic()
+        self._discoveries.inc()
+        closed: Set[str] = set()
+        found = list_shards(self._client, stream, self._backoff, closed)
+        if self._fan_out is not None:
+            self._fan_out.listed(stream, closed)
+        new = tuple(s for s in found if s.parents and restriction.cursor(s.parents[0]) is not None
+                    and restriction.cursor(s.shard_id) is None)
+        if new:
+            tracker.try_claim(NewShardsClaim(new))  # the tracker adopts those whose ParentShardId it owns
 
-    @staticmethod
-    def _ready(cursors: Dict[str, ShardCursor], order: List[str]) -> List[ShardCursor]:
-        out = []
-        for shard_id in order:
-            c = cursors[shard_id]
-            if c.finished:
-                continue
-            if all(p not in cursors or cursors[p].finished for p in c.parents):
-                out.append(c)
-        return out
+    def _shard_ended(self, tracker: Any, stream: str, shard_id: str, response: Dict[str, Any],
+                     marks: Dict[str, int]) -> None:
+        """A shard was read to its end: it leaves the restriction; the children it adopts join.
+
+        ``ChildShards`` names the children; ListShards is asked when it is missing, and for a merge,
+        to learn which parent Kinesis names ``ParentShardId`` (that side adopts the child).
+        """
+        children = child_shards(response)
+        if not children or any(len(c.parents) > 1 for c in children):
+            children = tuple(s for s in list_shards(self._client, stream, self._backoff) if shard_id in s.parents)
+        tracker.try_claim(ShardEndClaim(shard_id, children))
+        marks.pop(shard_id, None)
+        self._states.pop((stream, shard_id), None)
+        if self._fan_out is not None:
+            self._fan_out.shard_ended(stream, shard_id)
+
+    def _drop(self, stream: str, shard_id: str, pending: Dict[str, Future], subscribed: Set[str]) -> None:
+        """Stop reading a shard the restriction no longer owns (a split handed it to the residual)."""
+        pending.pop(shard_id).cancel()
+        self._states.pop((stream, shard_id), None)
+        if shard_id in subscribed:
+            subscribed.discard(shard_id)
+            assert self._fan_out is not None
+            self._fan_out.shard_ended(stream, shard_id)
 
     def _state(self, stream: str, cursor: ShardCursor) -> _ShardState:
         """The remembered state of a shard, reset unless it was left exactly at ``cursor``."""
@@ -455,113 +463,6 @@ class _ReadStreamFn(beam.DoFn, RestrictionProvider):
         current = watermark.current_watermark()
         if current is None or low > current:
             watermark.set_watermark(low)
-
-    # Enhanced fan-out.
-    def _subscribes(self, stream: str, shard_id: str) -> bool:
-        """True if the shard is read by a subscription (fan-out, and it did not switch to GetRecords)."""
-        return self._settings.fan_out and (stream, shard_id) not in self._efo.polling
-
-    def _consumer(self, stream: str) -> efo.StreamConsumer:
-        consumer = self._efo.consumers.get(stream)
-        if consumer is None:
-            settings = self._settings
-            consumer = efo.resolve_consumer(self._client, stream, self._backoff, name=settings.consumer_name,
-                                            arn=settings.consumer_arn)
-            self._efo.consumers[stream] = consumer
-        return consumer
-
-    def _efo_ready(self, stream: str, cursor: ShardCursor) -> Future:
-        """The shard's subscription from the cursor on (reused or opened): a future done at its next event."""
-        consumer = self._consumer(stream)
-        subscription, opened = self._efo.subscriptions.get(self._client, consumer.arn, cursor)
-        if opened:
-            self._efo_subscriptions.inc()
-        return subscription.ready()
-
-    def _efo_take(self, stream: str, cursor: ShardCursor) -> Optional[Dict[str, Any]]:
-        """The shard's next event as a GetRecords answer; ``None`` when the subscription ended without one.
-
-        An ended subscription is replaced by a new one from the cursor (it lasted its 5 minutes, or met a
-        transient error; at most ``_MAX_RESUBSCRIPTIONS`` in a row without an event). One that never got
-        an event because another subscription held the shard (``ResourceInUseException`` after its
-        retries) switches the shard to GetRecords, from the cursor (``kinesis/efo_fallbacks``). Any
-        other error fails the read, naming the consumer and shard.
-        """
-        consumer = self._consumer(stream)
-        subscription = self._efo.subscriptions.current(consumer.arn, cursor.shard_id)
-        if subscription is None:
-            return None
-        event = subscription.peek()
-        if event is not None:
-            self._efo_events.inc()
-            self._efo.failures.pop((stream, cursor.shard_id), None)
-            return efo.as_response(event)
-        if not subscription.done:
-            return None
-        self._efo.subscriptions.close(consumer.arn, cursor.shard_id)
-        error = subscription.error
-        where = f"enhanced fan-out consumer {consumer.name!r} of stream {stream}, shard {cursor.shard_id}"
-        if error is not None and not subscription.events_received and error_code(error) == efo.IN_USE:
-            _LOG.warning("%s: another subscription holds the shard (%s); reading it with GetRecords instead",
-                         where, error)
-            self._efo_fallbacks.inc()
-            self._efo_switch_to_polling(stream, cursor.shard_id)
-            return None
-        if error is not None and not (subscription.events_received and
-                                      (efo.is_transient(error) or error_code(error) == efo.IN_USE)):
-            raise KinesisReadError(f"{where}: SubscribeToShard failed: {error}") from error
-        failures = self._efo.failures.get((stream, cursor.shard_id), 0) + 1
-        if failures > _MAX_RESUBSCRIPTIONS:
-            raise KinesisReadError(f"{where}: {failures - 1} subscriptions in a row ended without an event")
-        self._efo.failures[(stream, cursor.shard_id)] = failures
-        _LOG.info("%s: the subscription ended (%s); subscribing again from the last record read", where,
-                  error or "expired")
-        self._efo_resubscriptions.inc()
-        return None
-
-    def _efo_emitted(self, stream: str, cursor: ShardCursor) -> None:
-        """The subscription's first event was emitted completely: drop it; the subscription stands at ``cursor``."""
-        subscription = self._efo.subscriptions.current(self._consumer(stream).arn, cursor.shard_id)
-        if subscription is not None:
-            subscription.commit(cursor)
-
-    def _efo_shard_ended(self, stream: str, shard_id: str) -> None:
-        self._efo.subscriptions.close(self._consumer(stream).arn, shard_id)
-        self._efo.polling.discard((stream, shard_id))
-
-    def _efo_closed_shard(self, stream: str, shard_id: str) -> None:
-        """A subscribed shard sent an empty, caught-up event: if ListShards shows it closed, poll its end.
-
-        Kinesis ends a closed shard's subscription with an event naming its ``ChildShards``. The local
-        emulator never does: it sends empty events forever. A shard that ListShards (run every
-        ``shard_discovery_interval``) shows with an ``EndingSequenceNumber`` is therefore read from the
-        cursor to its end with GetRecords, whose answer at the end has no ``NextShardIterator``.
-        """
-        if shard_id in self._efo.closed.get(stream, ()):
-            _LOG.info("stream %s shard %s is closed: reading its end with GetRecords", stream, shard_id)
-            self._efo_closed_polled.inc()
-            self._efo_switch_to_polling(stream, shard_id)
-
-    def _efo_switch_to_polling(self, stream: str, shard_id: str) -> None:
-        self._efo.subscriptions.close(self._consumer(stream).arn, shard_id)
-        self._efo.polling.add((stream, shard_id))
-        self._states.pop((stream, shard_id), None)
-
-    def _efo_release(self, stream: str, failed: Optional[BaseException] = None) -> None:
-        """The read of ``stream`` ended (or failed): close its subscriptions; deregister a job-managed consumer."""
-        consumer = self._efo.consumers.get(stream)
-        if consumer is None:
-            return
-        self._efo.subscriptions.close(consumer.arn)
-        if self._settings.consumer_lifecycle != efo.JOB_MANAGED:
-            return
-        self._efo.consumers.pop(stream, None)
-        try:
-            efo.deregister_consumer(self._client, consumer, self._backoff)
-        except Exception as e:  # noqa: BLE001
-            if failed is None:
-                raise
-            _LOG.warning("could not deregister %s after the read failed: %s", consumer.arn, e)
 
     def _iterator(self, stream: str, cursor: ShardCursor) -> Optional[str]:
         """A shard iterator right after the cursor; ``None`` if the shard no longer exists."""
@@ -622,7 +523,6 @@ class _ReadStreamFn(beam.DoFn, RestrictionProvider):
         stream: str,
         cursor: ShardCursor,
         response: Dict[str, Any],
-        cursors: Dict[str, ShardCursor],
         marks: Dict[str, int],
         records_left: Optional[int],
         outcome: List[Any],
@@ -630,7 +530,7 @@ class _ReadStreamFn(beam.DoFn, RestrictionProvider):
         """Claim and emit the records of one GetRecords answer; sets ``outcome`` to [status, records claimed].
 
         Status: ``"ok"``, ``"end"`` (the shard ended), ``"stopped"`` (``max_records`` ended the restriction)
-        or ``"stop"`` (a claim failed: the restriction was split off).
+        or ``"stop"`` (a claim failed: the restriction was checkpointed, or the shard split off to a residual).
         """
         count = 0
         deserializer = self._spec.deserializer
@@ -660,8 +560,7 @@ class _ReadStreamFn(beam.DoFn, RestrictionProvider):
                 if not tracker.try_claim(RecordClaim(cursor.shard_id, sequence_number, sub, last, micros)):
                     outcome[:] = ["stop", count]
                     return
-                cursor = cursor.advanced(sequence_number, None if last else sub, micros)
-                cursors[cursor.shard_id] = cursor
+                cursor = cursor.advanced(sequence_number, None if last else sub, micros)  # mirrors the claim
                 marks[cursor.shard_id] = max(marks.get(cursor.shard_id, micros), micros)
                 count += 1
                 self._records_read.inc()

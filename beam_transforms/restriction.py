@@ -1,27 +1,42 @@
-"""The restriction of the Kinesis reader's splittable DoFn: where each shard of a stream stands.
+"""The restriction of the Kinesis reader's splittable DoFn: the shards of a stream one worker reads.
 
-One restriction covers one stream. It holds a :class:`ShardCursor` per shard the
-reader knows: the shard's parents, where reading starts (the spec's startup
-position, ``TRIM_HORIZON`` for shards born later) and the last record emitted
-(sequence number, plus the sub-sequence number inside a KPL aggregate). Claims
-move it forward:
+A restriction covers some shards of one stream. It holds a :class:`ShardCursor` per unfinished
+shard it owns: the shard's parents, where reading starts (the spec's startup position,
+``TRIM_HORIZON`` for shards born later) and the last record emitted (sequence number, plus the
+sub-sequence number inside a KPL aggregate). The tracker is the only owner of these positions;
+the reader asks it where each shard stands. Claims move it forward:
 
 * :class:`RecordClaim`: a record (or a user record of an aggregate) is about to be emitted;
-* :class:`ShardEndClaim`: a closed shard was read to its end; its children join;
-* :class:`NewShardsClaim`: shards found by ListShards join;
+* :class:`ShardEndClaim`: a closed shard was read to its end; it leaves, and the children it
+  adopts join (see below);
+* :class:`NewShardsClaim`: shards found by ListShards join if they descend from an owned shard;
 * :class:`StopClaim`: a bounded read (``max_read_time``, ``stop_when_caught_up``) ends here.
 
-A checkpoint (``try_split(0)``, which ``defer_remainder`` calls) returns a primary
-that is complete at the last claim and a residual that resumes right after it.
-Keeping every shard of a stream in one restriction lets the reader finish a
-parent shard before its children (a merge's child waits for both parents)
-without any coordination between workers.
+Splitting. Shards are split in *lineages*: an unfinished shard stays in one restriction with its
+unfinished parents (a merged child with both of its parents), so a parent is read before its
+children wherever both are owned together. The initial split makes one restriction per lineage (or deals them over
+``max_splits`` restrictions, the DirectRunner's worker count);
+a runner's ``try_split(f)`` with ``f > 0`` keeps about ``f`` of the lineages and hands the others,
+whole, to the residual (one lineage cannot be split); ``try_split(0)``, which ``defer_remainder``
+calls, is a checkpoint: the primary is complete at the last claim and the residual resumes right
+after it. A read with ``max_records`` (one count for the stream) or a job-managed consumer
+(deregistered when the read ends) keeps a stream in one restriction, split only by checkpoints.
+
+Resharding across restrictions. A shard born of a split joins the restriction that owns its
+parent, when the parent ends. A shard born of a merge joins the restriction holding the parent
+Kinesis names ``ParentShardId``, once that parent is read to its end; the restriction holding the
+``AdjacentParentShardId`` ends that lineage there. So the child is read exactly once, and after
+both parents when one restriction owns both. When the parents sit in different restrictions the
+child may be read while the adjacent parent's tail is still being read elsewhere: per-key order
+then holds within each restriction, and across them only by event time (arrival timestamps, and a
+watermark that the unread adjacent parent holds back).
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, replace
-from typing import Any, Dict, Iterable, List, Optional, Tuple, Union
+from typing import Any, Dict, Iterable, Iterator, List, Optional, Tuple, Union
 
 from apache_beam.io.iobase import RestrictionProgress, RestrictionTracker
 from apache_beam.transforms.core import RestrictionProvider
@@ -53,13 +68,12 @@ class ShardCursor:
 
     Attributes:
         shard_id: The shard.
-        parents: Its parent shards; it is read once every known parent is finished.
+        parents: Its parent shards; it is read once no parent is owned by its restriction any more.
         start_type: ``TRIM_HORIZON``, ``LATEST`` or ``AT_TIMESTAMP``: where to start when nothing was emitted yet.
         start_timestamp: Seconds since the epoch for ``AT_TIMESTAMP``.
         sequence_number: The last record emitted from this shard, or ``None``.
         sub_sequence_number: The last user record emitted inside the aggregate at ``sequence_number``;
             ``None`` when that record was plain or its aggregate was emitted completely.
-        finished: The shard was closed and read to its end.
         last_arrival_micros: Arrival time of the last record emitted (microseconds since the epoch), for the watermark.
     """
 
@@ -69,7 +83,6 @@ class ShardCursor:
     start_timestamp: Optional[float] = None
     sequence_number: Optional[str] = None
     sub_sequence_number: Optional[int] = None
-    finished: bool = False
     last_arrival_micros: Optional[int] = None
 
     def iterator_args(self) -> Dict[str, Any]:
@@ -90,7 +103,7 @@ class ShardCursor:
         """This cursor moved to a record just emitted (``dataclasses.replace`` without its per-call cost:
         this runs once per record)."""
         return ShardCursor(self.shard_id, self.parents, self.start_type, self.start_timestamp, sequence_number,
-                           sub_sequence_number, self.finished, last_arrival_micros)
+                           sub_sequence_number, last_arrival_micros)
 
     def is_after(self, sequence_number: str, sub_sequence_number: Optional[int]) -> bool:
         """True if the record at this position was already emitted (is at or before the cursor)."""
@@ -106,11 +119,11 @@ class ShardCursor:
 
 @dataclass(frozen=True)
 class StreamRestriction:
-    """The work of reading one stream: a cursor per known shard, plus the limits of a bounded read.
+    """The work of reading some shards of one stream: a cursor per owned shard, plus the limits of a bounded read.
 
     Attributes:
         stream: The stream name.
-        shards: A cursor per shard, in discovery order.
+        shards: A cursor per unfinished shard this restriction owns, in discovery order.
         records_left: Records still to read for ``max_records`` (``None``: no limit).
         deadline: Epoch seconds at which a ``max_read_time`` read stops (``None``: no limit).
         bounded: Whether the read is bounded (any of ``max_records``, ``max_read_time``, ``stop_when_caught_up``).
@@ -125,25 +138,35 @@ class StreamRestriction:
     complete: bool = False
 
     def cursor(self, shard_id: str) -> Optional[ShardCursor]:
-        """The cursor of ``shard_id``, or ``None``."""
+        """The cursor of ``shard_id``, or ``None`` if this restriction does not own it."""
         for c in self.shards:
             if c.shard_id == shard_id:
                 return c
         return None
 
     def ready(self) -> List[ShardCursor]:
-        """Unfinished shards whose known parents are all finished: the shards to read now."""
-        finished = {c.shard_id for c in self.shards if c.finished}
-        known = {c.shard_id for c in self.shards}
-        return [
-            c
-            for c in self.shards
-            if not c.finished and all(p in finished or p not in known for p in c.parents)
-        ]
+        """Shards none of whose parents is still owned here (unfinished): the shards to read now."""
+        owned = {c.shard_id for c in self.shards}
+        return [c for c in self.shards if not any(p in owned for p in c.parents)]
 
-    def unfinished(self) -> List[ShardCursor]:
-        """Shards not yet read to their end."""
-        return [c for c in self.shards if not c.finished]
+    def lineages(self) -> List[Tuple[ShardCursor, ...]]:
+        """The shards grouped so that a shard and its owned parents are in one group, in discovery order."""
+        root = {c.shard_id: c.shard_id for c in self.shards}
+
+        def find(shard_id: str) -> str:
+            while root[shard_id] != shard_id:
+                root[shard_id] = root[root[shard_id]]
+                shard_id = root[shard_id]
+            return shard_id
+
+        for c in self.shards:  # a split joins a child to its parent, a merge both parents too
+            for parent in c.parents:
+                if parent in root:
+                    root[find(parent)] = find(c.shard_id)
+        groups: Dict[str, List[ShardCursor]] = {}
+        for c in self.shards:
+            groups.setdefault(find(c.shard_id), []).append(c)
+        return [tuple(g) for g in groups.values()]
 
 
 @dataclass(frozen=True)
@@ -167,7 +190,11 @@ class RecordClaim:
 
 @dataclass(frozen=True)
 class ShardEndClaim:
-    """A closed shard was read to its end; its children (from ChildShards or ListShards) join."""
+    """A closed shard was read to its end: it leaves the restriction, and the children it adopts join.
+
+    It adopts the children whose first parent (Kinesis' ``ParentShardId``) it is: both children of a
+    split, and the child of a merge only on the ``ParentShardId`` side.
+    """
 
     shard_id: str
     children: Tuple[ShardInfo, ...] = ()
@@ -175,7 +202,7 @@ class ShardEndClaim:
 
 @dataclass(frozen=True)
 class NewShardsClaim:
-    """Shards found by ListShards after the start; unknown ones join, read from TRIM_HORIZON."""
+    """Shards found by ListShards after the start; those whose ``ParentShardId`` is owned join, from TRIM_HORIZON."""
 
     shards: Tuple[ShardInfo, ...]
 
@@ -190,32 +217,34 @@ class StopClaim:
 Claim = Union[RecordClaim, ShardEndClaim, NewShardsClaim, StopClaim]
 
 
-def _add_shards(shards: List[ShardCursor], infos: Iterable[ShardInfo]) -> None:
-    known = {c.shard_id for c in shards}
-    for info in infos:
-        if info.shard_id not in known:
-            shards.append(ShardCursor(info.shard_id, tuple(info.parents), TRIM_HORIZON))
-            known.add(info.shard_id)
+def adopted(parent: str, children: Iterable[ShardInfo]) -> Tuple[ShardInfo, ...]:
+    """The children the owner of ``parent`` reads: those whose ``ParentShardId`` (first parent) it is."""
+    return tuple(c for c in children if c.parents and c.parents[0] == parent)
 
 
 class StreamRestrictionTracker(RestrictionTracker):
-    """Tracks a :class:`StreamRestriction`; see the module docstring for the claims it takes.
+    """Tracks a :class:`StreamRestriction`; see the module docstring for the claims it takes and its splits.
 
     Args:
         restriction: The restriction to read.
+        splittable: Whether runner-initiated splits above 0 may hand lineages to a residual.
     """
 
-    def __init__(self, restriction: StreamRestriction) -> None:
+    def __init__(self, restriction: StreamRestriction, splittable: bool = True) -> None:
         self._restriction = restriction
-        self._shards: List[ShardCursor] = list(restriction.shards)
+        self._splittable = splittable and restriction.records_left is None
+        self._shards: Dict[str, ShardCursor] = {c.shard_id: c for c in restriction.shards}
         self._records_left = restriction.records_left
         self._claimed = 0
         self._done = restriction.complete
         self._stop_reason = ""
 
-    def _snapshot(self, complete: bool) -> StreamRestriction:
+    def _snapshot(self, complete: bool, shards: Optional[Iterable[ShardCursor]] = None) -> StreamRestriction:
         return replace(
-            self._restriction, shards=tuple(self._shards), records_left=self._records_left, complete=complete
+            self._restriction,
+            shards=tuple(self._shards.values() if shards is None else shards),
+            records_left=self._records_left,
+            complete=complete,
         )
 
     def current_restriction(self) -> StreamRestriction:
@@ -223,24 +252,22 @@ class StreamRestrictionTracker(RestrictionTracker):
         return self._snapshot(self._done)
 
     def current_progress(self) -> RestrictionProgress:
-        """Records claimed, and (for ``max_records``) records left; unbounded reads report 1 unit left."""
+        """Records claimed, and what is left: records for ``max_records``, else the unfinished shards."""
         if self._done:
             remaining = 0.0
         elif self._records_left is not None:
             remaining = float(self._records_left)
         else:
-            remaining = 1.0
-        return RestrictionProgress(completed=float(self._claimed), remaining=remaining)
-
-    def _index(self, shard_id: str) -> int:
-        for i, c in enumerate(self._shards):
-            if c.shard_id == shard_id:
-                return i
-        raise ValueError(f"{self._restriction.stream}: shard {shard_id} is not part of the restriction")
+            remaining = float(max(1, len(self._shards)))
+        # Never 0 of 0: the SDK divides by the sum when a runner asks for a split (NaN breaks Prism's splits).
+        completed = float(self._claimed) if self._claimed or remaining else 1.0
+        return RestrictionProgress(completed=completed, remaining=remaining)
 
     def try_claim(self, position: Claim) -> bool:
-        """Claim a record, a shard end, new shards or a stop; ``False`` once the restriction is done.
+        """Claim a record, a shard end, new shards or a stop.
 
+        ``False`` once the restriction is done (stop reading), or for a record or end of a shard
+        that a split handed to the residual (stop reading that shard; the others go on).
         Records must be claimed in increasing (sequence number, sub-sequence number) order per shard.
         A record claim fails (and ends the restriction) when ``max_records`` records were claimed.
         """
@@ -251,10 +278,9 @@ class StreamRestrictionTracker(RestrictionTracker):
                 self._done = True
                 self._stop_reason = "max_records"
                 return False
-            i = self._index(position.shard_id)
-            cursor = self._shards[i]
-            if cursor.finished:
-                raise ValueError(f"shard {position.shard_id} is finished; cannot claim {position}")
+            cursor = self._shards.get(position.shard_id)
+            if cursor is None:
+                return False  # split off to the residual
             if cursor.is_after(position.sequence_number, position.sub_sequence_number):
                 raise ValueError(
                     f"claims must move forward: {position} is not after sequence number "
@@ -262,21 +288,21 @@ class StreamRestrictionTracker(RestrictionTracker):
                 )
             sub = None if position.last_in_aggregate else position.sub_sequence_number
             arrival = position.arrival_micros if position.arrival_micros is not None else cursor.last_arrival_micros
-            self._shards[i] = cursor.advanced(position.sequence_number, sub, arrival)
+            self._shards[position.shard_id] = cursor.advanced(position.sequence_number, sub, arrival)
             self._claimed += 1
             if self._records_left is not None:
                 self._records_left -= 1
             return True
         if isinstance(position, ShardEndClaim):
-            i = self._index(position.shard_id)
-            self._shards[i] = replace(self._shards[i], finished=True)
-            _add_shards(self._shards, position.children)
-            if not any(not c.finished for c in self._shards):
+            if self._shards.pop(position.shard_id, None) is None:
+                return False
+            self._add(adopted(position.shard_id, position.children))
+            if not self._shards:
                 self._done = True
                 self._stop_reason = "every shard ended"
             return True
         if isinstance(position, NewShardsClaim):
-            _add_shards(self._shards, position.shards)
+            self._add(s for s in position.shards if s.parents and s.parents[0] in self._shards)
             return True
         if isinstance(position, StopClaim):
             self._done = True
@@ -284,25 +310,42 @@ class StreamRestrictionTracker(RestrictionTracker):
             return True
         raise ValueError(f"unknown claim {position!r}")
 
-    def try_split(self, fraction_of_remainder: float) -> Optional[Tuple[StreamRestriction, StreamRestriction]]:
-        """Checkpoint (``fraction_of_remainder == 0``): primary = done up to the last claim, residual = the rest.
+    def _add(self, infos: Iterable[ShardInfo]) -> None:
+        for info in infos:
+            if info.shard_id not in self._shards:
+                self._shards[info.shard_id] = ShardCursor(info.shard_id, tuple(info.parents), TRIM_HORIZON)
 
-        Other fractions are declined: a stream's shards stay together (see the module docstring).
+    def try_split(self, fraction_of_remainder: float) -> Optional[Tuple[StreamRestriction, StreamRestriction]]:
+        """Split off work: a checkpoint at 0, whole lineages above 0.
+
+        ``0``: primary = done up to the last claim, residual = everything left. ``f > 0``: the primary
+        keeps about ``f`` of the lineages (at least one) and goes on; the residual takes the others
+        whole. Declined (``None``) for one lineage, for unsplittable reads and once done.
         """
-        if self._done or fraction_of_remainder != 0:
+        if self._done:
             return None
-        primary = self._snapshot(True)
-        residual = self._snapshot(False)
-        self._done = True
-        self._stop_reason = "checkpoint"
-        return primary, residual
+        if fraction_of_remainder == 0:
+            primary = self._snapshot(True)
+            residual = self._snapshot(False)
+            self._done = True
+            self._stop_reason = "checkpoint"
+            return primary, residual
+        if not self._splittable:
+            return None
+        lineages = self._snapshot(False).lineages()
+        if len(lineages) < 2:
+            return None
+        keep = min(len(lineages) - 1, max(1, math.ceil(fraction_of_remainder * len(lineages))))
+        handed = [c for lineage in lineages[keep:] for c in lineage]
+        for c in handed:
+            del self._shards[c.shard_id]
+        return self._snapshot(False), self._snapshot(False, handed)
 
     def check_done(self) -> bool:
         """Raise ValueError unless the read stopped, was checkpointed, or every shard ended."""
-        if not self._done:
-            open_shards = [c.shard_id for c in self._shards if not c.finished]
+        if not self._done and self._shards:
             raise ValueError(
-                f"stream {self._restriction.stream}: the read returned with shards {open_shards} "
+                f"stream {self._restriction.stream}: the read returned with shards {list(self._shards)} "
                 "unfinished and no checkpoint or stop"
             )
         return True
@@ -333,7 +376,7 @@ class StreamShards:
 
 
 class StreamRestrictionProvider(RestrictionProvider):
-    """Creates the initial :class:`StreamRestriction` of a stream from the spec's startup position.
+    """Creates the initial :class:`StreamRestriction` of a stream from the spec's startup position, and splits it.
 
     Args:
         iterator_type: The spec's startup iterator type: ``LATEST``, ``TRIM_HORIZON`` or ``AT_TIMESTAMP``.
@@ -341,6 +384,10 @@ class StreamRestrictionProvider(RestrictionProvider):
         max_records: Records to read per stream before stopping, or ``None``.
         max_read_time: Seconds to read before stopping, or ``None``.
         bounded: Whether the read is bounded (then drain reads the restriction to its end, else drops it).
+        splittable: Whether a stream's lineages may be read by several restrictions; ``False`` for
+            ``max_records`` (one count per stream) and job-managed consumers (deregistered at the read's end).
+        max_splits: At most this many restrictions from the initial split (lineages dealt round-robin);
+            ``None``: one per lineage.
 
     ``LATEST`` is pinned to ``AT_TIMESTAMP`` of the listing instant, so that a checkpoint taken
     before the first record resumes without losing what arrived meanwhile.
@@ -353,6 +400,8 @@ class StreamRestrictionProvider(RestrictionProvider):
         max_records: Optional[int] = None,
         max_read_time: Optional[float] = None,
         bounded: bool = False,
+        splittable: bool = True,
+        max_splits: Optional[int] = None,
     ) -> None:
         if iterator_type not in START_TYPES:
             raise ValueError(f"expected one of {START_TYPES}, got {iterator_type!r}")
@@ -361,6 +410,8 @@ class StreamRestrictionProvider(RestrictionProvider):
         self.max_records = max_records
         self.max_read_time = max_read_time
         self.bounded = bounded
+        self.splittable = splittable and max_records is None
+        self.max_splits = max_splits
 
     def initial_restriction(self, element: StreamShards) -> StreamRestriction:
         """A cursor per listed shard, at the startup position."""
@@ -378,9 +429,19 @@ class StreamRestrictionProvider(RestrictionProvider):
             complete=not shards,
         )
 
+    def split(self, element: StreamShards, restriction: StreamRestriction) -> Iterator[StreamRestriction]:
+        """The initial split: one restriction per lineage, or lineages dealt over ``max_splits`` restrictions."""
+        if restriction.complete or not self.splittable:
+            yield restriction
+            return
+        lineages = restriction.lineages()
+        parts = len(lineages) if self.max_splits is None else max(1, min(self.max_splits, len(lineages)))
+        for i in range(parts):
+            yield replace(restriction, shards=tuple(c for lineage in lineages[i::parts] for c in lineage))
+
     def create_tracker(self, restriction: StreamRestriction) -> StreamRestrictionTracker:
         """A :class:`StreamRestrictionTracker` for ``restriction``."""
-        return StreamRestrictionTracker(restriction)
+        return StreamRestrictionTracker(restriction, self.splittable)
 
     def restriction_size(self, element: StreamShards, restriction: StreamRestriction) -> float:
         """Records left for ``max_records`` reads, else the number of unfinished shards."""
@@ -388,7 +449,7 @@ class StreamRestrictionProvider(RestrictionProvider):
             return 0.0
         if restriction.records_left is not None:
             return float(restriction.records_left)
-        return float(len(restriction.unfinished()))
+        return float(len(restriction.shards))
 
     def truncate(self, element: StreamShards, restriction: StreamRestriction) -> Optional[StreamRestriction]:
         """On drain: bounded reads finish their restriction, unbounded reads stop (``None``)."""
@@ -413,4 +474,5 @@ __all__ = [
     "StreamRestrictionProvider",
     "StreamRestrictionTracker",
     "StreamShards",
+    "adopted",
 ]

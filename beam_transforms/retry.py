@@ -3,7 +3,7 @@
 Which errors are worth retrying, how long to wait between attempts (:class:`RetryPolicy`), and the
 attempts of one operation (:class:`Attempts`): it warns once, naming the operation (stream and shard),
 when the endpoint stops answering, and gives up after the policy's total time. The transforms' boto3
-clients make one attempt per call (:func:`pyflink_kinesis.boto.transform_config`), so botocore's own
+clients make one attempt per call (:func:`pyflink_kinesis.boto.transform_client`), so botocore's own
 retries never multiply these, and a rate limit applied per attempt sees every call.
 """
 
@@ -16,10 +16,9 @@ import time
 from dataclasses import dataclass
 from typing import Callable, Optional, Type, Union
 
-_LOG = logging.getLogger(__name__)
+from pyflink_kinesis.settings import DEFAULT_MAX_RETRY_TIME
 
-# Seconds an operation keeps retrying by default: an endpoint outage of a few minutes is survived.
-DEFAULT_MAX_RETRY_TIME = 300.0
+_LOG = logging.getLogger(__name__)
 
 # Whole-call error codes (the ``__type`` of a 4xx/5xx answer) that mean "try again later".
 RETRYABLE_CALL_ERRORS = frozenset(

@@ -21,8 +21,10 @@ The transform is two small DoFns (the style of ``apache_beam.io.gcp.pubsub``):
 2. ``_WriteFn`` hands records to a :class:`~.batching.KinesisBatchWriter`: one buffer per stream, PutRecords
    of up to 500 records / 5 MiB, ``max_concurrent_requests`` calls at once, at most the spec's
    ``max_outstanding_records`` buffered plus in flight (``process`` blocks beyond that), retries with
-   exponential backoff and jitter. ``finish_bundle`` flushes and waits for every call, so a committed bundle
-   has all its records in Kinesis (or in the dead-letter output).
+   exponential backoff and jitter. A thread sends the partial buffers every ``flush_interval`` seconds, so a
+   long bundle does not hold records back. ``finish_bundle`` flushes and waits for every call, so a committed
+   bundle has all its records in Kinesis (or in the dead-letter output). Batch sizes, requests in flight and
+   the flush interval come from the arguments or the spec's ``sink.*`` properties (:mod:`pyflink_kinesis.settings`).
 
 Delivery is at least once: a bundle that fails is retried by the runner, and a whole call retried after a
 dropped connection may write records that had already been written. Records sharing a partition key may be
@@ -31,6 +33,7 @@ written out of order (batches run concurrently and failed entries are resent lat
 
 from __future__ import annotations
 
+import threading
 from typing import Any, Iterable, Iterator, NamedTuple, Optional, Union
 
 import apache_beam as beam
@@ -39,14 +42,12 @@ from apache_beam.pvalue import PCollection, TaggedOutput
 from apache_beam.utils.windowed_value import WindowedValue
 
 from pyflink_kinesis.boto import transform_client
-from pyflink_kinesis.errors import ConfigError
 from pyflink_kinesis.records import MAX_RECORD_BYTES, EgressRecord, InvalidRecordError
+from pyflink_kinesis.settings import DEFAULT_MAX_RETRY_TIME, WriteSettings, write_settings
 from pyflink_kinesis.spec import KinesisEgressSpec
 from pyflink_kinesis.yaml_module import resolve_spec
 
 from .batching import (
-    MAX_BATCH_BYTES,
-    MAX_BATCH_RECORDS,
     KinesisBatchWriter,
     KinesisFailedRecord,
     KinesisWriteError,
@@ -54,7 +55,7 @@ from .batching import (
     RecordTooLargeError,
     too_large_message,
 )
-from .retry import DEFAULT_MAX_RETRY_TIME, RetryPolicy
+from .retry import RetryPolicy
 
 __all__ = [
     "WriteToKinesis",
@@ -163,13 +164,17 @@ class _WriteFn(beam.DoFn):
     """Sends EgressRecords through a KinesisBatchWriter; emits results (and dead letters) in their windows."""
 
     def __init__(self, spec: KinesisEgressSpec, max_concurrent_requests: int, retry_policy: RetryPolicy,
-                 dead_letter: bool, max_batch_records: int, max_batch_bytes: int) -> None:
+                 dead_letter: bool, max_batch_records: int, max_batch_bytes: int,
+                 max_outstanding_records: int, flush_interval: float) -> None:
         self._spec = spec
         self._max_concurrent = max_concurrent_requests
         self._policy = retry_policy
         self._dead_letter = dead_letter
         self._max_batch_records = max_batch_records
         self._max_batch_bytes = max_batch_bytes
+        self._max_outstanding = max_outstanding_records
+        self._flush_interval = flush_interval
+        self._stop_flushing: Optional[threading.Event] = None  # made in setup (cloudpickle cannot pickle an Event)
         self._writer: Optional[KinesisBatchWriter] = None
         self._client: Any = None
         self._reported: dict = {}
@@ -185,7 +190,7 @@ class _WriteFn(beam.DoFn):
         self._reported = {}
         return KinesisBatchWriter(
             self._client,
-            max_outstanding_records=self._spec.max_outstanding_records,
+            max_outstanding_records=self._max_outstanding,
             max_concurrent_requests=self._max_concurrent,
             retry_policy=self._policy,
             dead_letter=self._dead_letter,
@@ -196,6 +201,19 @@ class _WriteFn(beam.DoFn):
     def setup(self) -> None:
         self._client = transform_client(self._spec, max(10, self._max_concurrent))
         self._writer = self._new_writer()
+        self._stop_flushing = stop = threading.Event()
+        threading.Thread(target=self._flush_on_time, args=(stop,), name="kinesis-flush-on-time", daemon=True).start()
+
+    def _flush_on_time(self, stop: threading.Event) -> None:
+        """Every ``flush_interval`` seconds until ``stop`` is set, send what is buffered (a bundle may last long
+        on a streaming runner)."""
+        while not stop.wait(self._flush_interval):
+            writer = self._writer
+            if writer is not None:
+                try:
+                    writer.send_buffered()
+                except RuntimeError:  # the writer was closed meanwhile (teardown, or a failed bundle)
+                    pass
 
     def start_bundle(self) -> None:
         writer = self._writer
@@ -225,6 +243,8 @@ class _WriteFn(beam.DoFn):
         return list(self._drain())
 
     def teardown(self) -> None:
+        if self._stop_flushing is not None:
+            self._stop_flushing.set()
         if self._writer is not None:
             self._writer.close(wait=False)
             self._writer = None
@@ -267,14 +287,15 @@ class WriteToKinesis(beam.PTransform):
         egress: Union[KinesisEgressSpec, str],
         module: Any = None,
         *,
-        max_concurrent_requests: int = 4,
+        max_concurrent_requests: Optional[int] = None,
         dead_letter: bool = False,
         max_attempts: Optional[int] = None,
         initial_backoff: float = 0.1,
         max_backoff: float = 5.0,
         max_retry_time: float = DEFAULT_MAX_RETRY_TIME,
-        max_batch_records: int = MAX_BATCH_RECORDS,
-        max_batch_bytes: int = MAX_BATCH_BYTES,
+        max_batch_records: Optional[int] = None,
+        max_batch_bytes: Optional[int] = None,
+        flush_interval: Optional[float] = None,
         label: Optional[str] = None,
     ) -> None:
         """
@@ -285,6 +306,7 @@ class WriteToKinesis(beam.PTransform):
             module: Where to look up an egress id: a loaded module (anything with an ``egresses`` dict,
                 e.g. from :func:`pyflink_kinesis.load_module`) or a path to a StateFun module YAML file.
             max_concurrent_requests: PutRecords calls in flight at once per DoFn instance (thread pool size).
+                Default: the spec's ``sink.requests.max-inflight``, else 4.
             dead_letter: ``False`` (default): a record over 1 MiB, or still failing after the retries, fails
                 the pipeline with an error naming it. ``True``: it goes to the ``failed`` output instead.
             max_attempts: PutRecords attempts per record, the first included; ``None`` (default): bounded by
@@ -294,33 +316,32 @@ class WriteToKinesis(beam.PTransform):
             max_retry_time: Seconds after a batch's first attempt at which no retry is started any more
                 (default 300: an endpoint outage of a few minutes is survived; the first call that gets no
                 answer is logged as a WARNING naming the stream).
-            max_batch_records: Records per PutRecords call, 1 to 500.
-            max_batch_bytes: Bytes (data plus partition keys) per PutRecords call, 1 MiB to 5 MiB.
+            max_batch_records: Records per PutRecords call, 1 to 500. Default: the spec's ``sink.batch.max-size``,
+                else 500.
+            max_batch_bytes: Bytes (data plus partition keys) per PutRecords call, 1 MiB to 5 MiB. Default: the
+                spec's ``sink.flush-buffer.size``, else 5 MiB.
+            flush_interval: Seconds after which buffered records are sent even if no batch is full, so a long
+                bundle on a streaming runner does not hold them back. Default: the spec's
+                ``sink.flush-buffer.timeout`` (milliseconds), else 5 s.
             label: The transform's label.
+
+        The spec's ``sink.requests.max-buffered`` bounds the records buffered or in flight when the spec's
+        ``max_outstanding_records`` was left at its default. Properties Beam cannot honour give a
+        :class:`~pyflink_kinesis.errors.ConfigWarning` (see :mod:`pyflink_kinesis.settings`).
         """
         super().__init__(label)
         self.spec: KinesisEgressSpec = resolve_spec(egress, module, "egress")
-        if isinstance(max_concurrent_requests, bool) or not isinstance(max_concurrent_requests, int) \
-                or max_concurrent_requests < 1:
-            raise ConfigError(f"expected a whole number >= 1, got {max_concurrent_requests!r}",
-                              field="max_concurrent_requests")
-        if not isinstance(dead_letter, bool):
-            raise ConfigError(f"expected True or False, got {dead_letter!r}", field="dead_letter")
-        if isinstance(max_batch_records, bool) or not isinstance(max_batch_records, int) \
-                or not 1 <= max_batch_records <= MAX_BATCH_RECORDS:
-            raise ConfigError(f"expected 1 to {MAX_BATCH_RECORDS}, got {max_batch_records!r}", field="max_batch_records")
-        if isinstance(max_batch_bytes, bool) or not isinstance(max_batch_bytes, int) or not MAX_RECORD_BYTES <= max_batch_bytes <= MAX_BATCH_BYTES:
-            raise ConfigError(f"expected {MAX_RECORD_BYTES} to {MAX_BATCH_BYTES}, got {max_batch_bytes!r}",
-                              field="max_batch_bytes")
-        try:
-            self.retry_policy = RetryPolicy(max_attempts, initial_backoff, max_backoff, max_retry_time)
-        except ValueError as e:  # "max_attempts must be ...": name the argument
-            name = str(e).split()[0]
-            raise ConfigError(str(e), field="max_retry_time" if name == "max_elapsed" else name) from None
-        self.max_concurrent_requests = max_concurrent_requests
-        self.dead_letter = dead_letter
-        self.max_batch_records = max_batch_records
-        self.max_batch_bytes = max_batch_bytes
+        self.settings: WriteSettings = write_settings(
+            self.spec, "beam", max_batch_records=max_batch_records, max_batch_bytes=max_batch_bytes,
+            max_concurrent_requests=max_concurrent_requests, flush_interval=flush_interval, dead_letter=dead_letter,
+            max_attempts=max_attempts, initial_backoff=initial_backoff, max_backoff=max_backoff,
+            max_retry_time=max_retry_time)
+        s = self.settings
+        self.retry_policy = RetryPolicy(s.max_attempts, s.initial_backoff, s.max_backoff, s.max_retry_time)
+        self.max_concurrent_requests = s.max_concurrent_requests
+        self.dead_letter = s.dead_letter
+        self.max_batch_records = s.max_batch_records
+        self.max_batch_bytes = s.max_batch_bytes
 
     def expand(self, pcoll: PCollection) -> WriteToKinesisResult:
         spec = self.spec
@@ -329,7 +350,8 @@ class WriteToKinesis(beam.PTransform):
         ).with_outputs(FAILED_TAG, main="records")
         written = records.records | "PutRecords" >> beam.ParDo(
             _WriteFn(spec, self.max_concurrent_requests, self.retry_policy, self.dead_letter,
-                     self.max_batch_records, self.max_batch_bytes)
+                     self.max_batch_records, self.max_batch_bytes, self.settings.max_outstanding_records,
+                     self.settings.flush_interval)
         ).with_outputs(FAILED_TAG, main="written")
         failed = (records[FAILED_TAG], written[FAILED_TAG]) | "DeadLetters" >> beam.Flatten()
         return WriteToKinesisResult(written.written, failed)

@@ -18,7 +18,10 @@ Sections (each a module beside this one):
 - scaling: WriteToKinesis then ReadFromKinesis on the same fresh stream, for 1, 2, 4, 8 shards (100-byte
   records) and for 100 B, 10 KB and 1 MB records (few of the big ones);
 - latency (``latency.py``): put-to-output p50/p90/p99 at a fixed input rate;
-- memory (``memory.py``): peak memory of the writer behind a slow endpoint, for growing inputs.
+- memory (``memory.py``): peak memory of the writer behind a slow endpoint, for growing inputs;
+- vs async-kinesis (``vs_async_kinesis.py``, ``--quick``/``--full``): WriteToKinesis and ReadFromKinesis vs
+  async-kinesis's Producer and Consumer, and ReadFromKinesis on an 8-shard stream with 1, 2, 4 DirectRunner
+  worker processes.
 
 Every loop is bounded in count and time; all traffic stays on 127.0.0.1; the emulator and the child
 processes are stopped on exit. kinesalite is the default emulator for ``--quick``/``--full`` (about 35x
@@ -42,6 +45,7 @@ import beam_write
 import harness
 import latency
 import memory
+import vs_async_kinesis
 
 REQUIREMENTS = Path(__file__).resolve().parent / "requirements.txt"
 
@@ -64,17 +68,20 @@ class Mode:
     memory_sizes: Tuple[int, ...]
     memory_record_size: int
     memory_max_outstanding: int
+    vs_records: int  # 0: no async-kinesis comparison (smoke)
+    vs_shards: int
+    workers_records: int
 
 
 MODES = {
     "smoke": Mode("kinesis-local", 60, 20, 2, 120, 2, 1, (1, 2, 4, 8), 24, ((100, 24), (10_000, 6), (1_000_000, 2)),
-                  2, ((50, 1.0), (50, 0.2)), 1.5, (40, 120), 2000, 20),
+                  2, ((50, 1.0), (50, 0.2)), 1.5, (40, 120), 2000, 20, 0, 0, 0),
     "quick": Mode("kinesalite", 5000, 300, 8, 20_000, 4, 1, (1, 2, 4, 8), 5000,
                   ((100, 5000), (10_000, 500), (1_000_000, 5)), 4, ((200, 1.0), (200, 0.2), (10, 1.0)), 4.0,
-                  (1000, 8000), 2000, 200),
+                  (1000, 8000), 2000, 200, 30_000, 8, 100_000),
     "full": Mode("kinesalite", 100_000, 2000, 8, 300_000, 4, 3, (1, 2, 4, 8), 20_000,
                  ((100, 20_000), (10_000, 2000), (1_000_000, 20)), 4, ((200, 1.0), (200, 0.2), (10, 1.0), (10, 0.2)),
-                 10.0, (2000, 8000, 32000), 2000, 200),
+                 10.0, (2000, 8000, 32000), 2000, 200, 50_000, 8, 200_000),
 }
 
 
@@ -275,7 +282,34 @@ def summary(data: Dict[str, Any], write: beam_write.WriteResult, read: beam_read
                       f"({rows[0]['input_mb']:.1f} -> {rows[-1]['input_mb']:.1f} MB) took {more_rss:+.1f} MB of "
                       f"peak RSS growth and {more_traced:+.1f} MB of tracemalloc peak: "
                       + ("flat (within 5 MB of RSS noise)." if flat else "NOT flat."), ""]
-    lines += ["## Targets", "", beam_write.targets(write), beam_read.targets(read), ""]
+    versus = data.get("vs_async_kinesis")
+    if versus:
+        lines += [
+            "## vs async-kinesis",
+            "",
+            f"The same {versus['rows'][0]['records']} records of {versus['size']} bytes on {versus['shards']} shards, "
+            "one run each after a warm-up. async-kinesis 3.0.1 (its own virtual environment, its defaults, payload "
+            "bytes as they are) times itself inside its process, start-up excluded; the Beam numbers are whole "
+            "DirectRunner pipelines, start-up included, and without the start-up of the same pipeline on one "
+            "record (write) or an empty stream (read). Its producer limits itself to 1,000 records/s per shard "
+            "(the service limit) and its consumer to 1 GetRecords per second per shard (ReadFromKinesis: 5).",
+            "",
+            vs_async_kinesis.table(versus),
+            "",
+            "## Read scaling with workers (ReadFromKinesis, stop_when_caught_up, one 8-shard stream)",
+            "",
+            "DirectRunner with `direct_num_workers` worker processes (`multi_processing`; 1 = in process): the "
+            "initial split deals the 8 shard lineages over that many restrictions. The whole run includes "
+            "starting the worker processes; the same pipeline on an empty 8-shard stream measures that start-up, "
+            "and the rate after start-up is records / (whole run - start-up).",
+            "",
+            vs_async_kinesis.scaling_table(versus),
+            "",
+        ]
+    lines += ["## Targets", "", beam_write.targets(write), beam_read.targets(read)]
+    if versus:
+        lines += [vs_async_kinesis.targets(versus)]
+    lines += [""]
     if data.get("chart"):
         lines += [f"![benchmark chart]({data['chart']})", ""]
     return "\n".join(lines)
@@ -308,6 +342,10 @@ def main(argv: Optional[List[str]] = None) -> int:
         lat = [latency.measure(emulator, rate, mode.latency_seconds, 1, poll) for rate, poll in mode.latency]
         harness.log(f"[{name}] memory ...")
         mem = memory.measure(emulator, mode.memory_sizes, mode.memory_record_size, mode.memory_max_outstanding)
+        versus = None
+        if mode.vs_records:
+            harness.log(f"[{name}] vs async-kinesis, read scaling with workers ...")
+            versus = vs_async_kinesis.benchmark(emulator, mode.vs_records, mode.vs_shards, mode.workers_records)
         about = harness.machine(emulator)
         data: Dict[str, Any] = {
             "mode": name, "emulator": f"{emulator.name} {emulator.version}", "machine": about,
@@ -315,7 +353,7 @@ def main(argv: Optional[List[str]] = None) -> int:
             "write": {"settings": write.settings, "rows": write.rows, "baseline_s": write.baseline},
             "read": {"settings": read.settings, "rows": read.rows, "fixed_s": read.fixed,
                      "steady_rps": read.steady_rate()},
-            "scaling": scaled, "latency": lat, "memory": mem,
+            "scaling": scaled, "latency": lat, "memory": mem, "vs_async_kinesis": versus,
         }
     data["seconds"] = time.perf_counter() - started
     if plt is not None:

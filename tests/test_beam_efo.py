@@ -438,10 +438,12 @@ def test_fake_a_future_at_timestamp_start_subscribes_at_latest() -> None:
     # FAKE: Kinesis rejects an AT_TIMESTAMP in its future (the emulator accepts it).
     future = ClientError({"Error": {"Code": "InvalidArgumentException", "Message": "timestamp is in the future"}},
                          "SubscribeToShard")
-    fake = _FakeKinesis(["s"], {"s": [future, [_event([_record(1, b"a")])]]})
-    start = KinesisIngressStartupPosition.from_date(datetime.now(timezone.utc) + timedelta(hours=1))
-    outputs = _fake_read(fake, ["s"], start, stop_when_caught_up=True)
-    assert [r.data for r in outputs] == [b"a"]
+    date = datetime.now(timezone.utc) + timedelta(hours=1)
+    before = dict(_record(1, b"before"), ApproximateArrivalTimestamp=date - timedelta(minutes=1))
+    after = dict(_record(2, b"a"), ApproximateArrivalTimestamp=date + timedelta(seconds=1))
+    fake = _FakeKinesis(["s"], {"s": [future, [_event([before, after])]]})
+    outputs = _fake_read(fake, ["s"], KinesisIngressStartupPosition.from_date(date), stop_when_caught_up=True)
+    assert [r.data for r in outputs] == [b"a"]  # LATEST still emits nothing that arrived before the date
     assert [p["Type"] for _, p in fake.started] == ["AT_TIMESTAMP", "LATEST"]
 
 

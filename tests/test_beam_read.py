@@ -574,7 +574,7 @@ def test_a_missing_stream_fails_naming_it(kinesis: Any) -> None:
 # ---------------------------------------------------------------- the tracker's contract
 
 
-def test_tracker_checkpoints_once_declines_other_splits_and_checks_claims() -> None:
+def test_tracker_checkpoints_once_and_checks_claims() -> None:
     from beam_transforms.restriction import (
         RecordClaim, ShardCursor, StopClaim, StreamRestriction, StreamRestrictionTracker)
 
@@ -585,7 +585,6 @@ def test_tracker_checkpoints_once_declines_other_splits_and_checks_claims() -> N
     assert tracker.try_claim(RecordClaim("a", "100"))
     with pytest.raises(ValueError, match="forward"):
         tracker.try_claim(RecordClaim("a", "99"))
-    assert tracker.try_split(0.5) is None  # a stream's shards stay together
     primary, residual = tracker.try_split(0)
     assert primary.complete and primary.cursor("a").sequence_number == "100"
     assert not residual.complete and residual.cursor("a").iterator_args() == {

@@ -1,0 +1,393 @@
+"""How the Kinesis transforms read and write: decided once, from the spec and the transform's arguments.
+
+A spec carries the Flink connector's ``source.*`` / ``sink.*`` client properties, so one spec
+configures every engine. :func:`read_settings` and :func:`write_settings` turn a spec into the
+settings an engine runs with, in this order of precedence:
+
+1. an argument given to the transform (``ReadFromKinesis(..., poll_interval=0.5)``);
+2. the spec's property (``source.reader.empty-records-fetch-interval: 500 ms``);
+3. the transform's default.
+
+A ``source.*`` / ``sink.*`` property the engine cannot honour gives a :class:`ConfigWarning`
+naming the key and the engine, once per transform. Durations take Flink's forms: a number of
+milliseconds, or a number with a unit (``ms``, ``s``, ``min``, ``h``), e.g. ``"10 s"``.
+Importing this module does not import Beam or Flink.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import warnings
+from dataclasses import dataclass, fields
+from typing import Any, Callable, Dict, Mapping, Optional, Tuple
+
+from .errors import ConfigError, ConfigWarning, user_stacklevel
+from .records import MAX_RECORD_BYTES
+from .spec import DEFAULT_MAX_OUTSTANDING_RECORDS, MAX_BATCH_RECORDS, KinesisEgressSpec, KinesisIngressSpec
+
+ENGINES = ("beam", "flink")
+SELF_MANAGED = "self-managed"
+JOB_MANAGED = "job-managed"
+CONSUMER_LIFECYCLES = (SELF_MANAGED, JOB_MANAGED)
+CONSUMER_NAME = re.compile(r"^[a-zA-Z0-9_.-]{1,128}$")  # the RegisterStreamConsumer constraint
+ON_DESERIALIZE_ERROR = ("fail", "skip")
+MAX_GET_RECORDS = 10_000  # GetRecords' Limit
+MAX_BATCH_BYTES = 5 * 1024 * 1024  # PutRecords: bytes per call, partition keys included
+# Seconds a Kinesis call of the Beam transforms keeps being retried by default: an outage of a few minutes is survived.
+DEFAULT_MAX_RETRY_TIME = 300.0
+
+# The startup position keys are read into the spec's startup position by its builder (both engines).
+_STARTUP_KEYS = ("source.init.position", "source.init.timestamp", "source.init.timestamp.format")
+# Keys of the Flink connector that the Beam transforms honour (the Flink connector honours all of its own).
+BEAM_SOURCE_KEYS = _STARTUP_KEYS + (
+    "source.reader.type",
+    "source.efo.consumer.name",
+    "source.efo.lifecycle",
+    "source.shard.get-records.max-record-count",
+    "source.shard.discovery.interval",
+    "source.reader.empty-records-fetch-interval",
+)
+BEAM_SINK_KEYS = (
+    "sink.batch.max-size",
+    "sink.requests.max-inflight",
+    "sink.flush-buffer.timeout",
+    "sink.flush-buffer.size",
+    "sink.requests.max-buffered",
+)
+FLINK_SOURCE_KEYS = BEAM_SOURCE_KEYS + (
+    "source.efo.subscription.timeout",
+    "source.efo.consumer.registration.timeout",
+    "source.efo.consumer.deregistration.timeout",
+    "source.efo.describe.retry-strategy.attempts.max",
+)
+FLINK_SINK_KEYS = BEAM_SINK_KEYS + (
+    "sink.fail-on-error",
+    "sink.partitioner",
+    "sink.partitioner-field-delimiter",
+    "sink.request.max-record-size",
+)
+_HONOURED = {"beam": (BEAM_SOURCE_KEYS, BEAM_SINK_KEYS), "flink": (FLINK_SOURCE_KEYS, FLINK_SINK_KEYS)}
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|milli|millis|s|sec|secs|second|seconds|min|m|minute|minutes|h|hour|hours)?\s*$",
+                       re.IGNORECASE)
+_UNIT_SECONDS = {"ms": 0.001, "milli": 0.001, "millis": 0.001, "s": 1.0, "sec": 1.0, "secs": 1.0, "second": 1.0,
+                 "seconds": 1.0, "min": 60.0, "m": 60.0, "minute": 60.0, "minutes": 60.0, "h": 3600.0,
+                 "hour": 3600.0, "hours": 3600.0}
+
+
+# ---------------------------------------------------------------- shared helpers
+
+
+def check_engine(engine: str) -> str:
+    """Return ``engine`` if it is one of :data:`ENGINES`."""
+    if engine not in ENGINES:
+        raise ConfigError(f"expected one of {', '.join(ENGINES)}, got {engine!r}", field="engine")
+    return engine
+
+
+def warn_unhonoured(spec: Any, prefix: str, engine: str) -> None:
+    """Warn (ConfigWarning) about each ``prefix`` property of ``spec`` that ``engine`` cannot honour."""
+    source, sink = _HONOURED[check_engine(engine)]
+    honoured = source if prefix == "source." else sink
+    for key, _ in spec.client_properties:
+        if key.startswith(prefix) and key not in honoured:
+            warnings.warn(f"{spec.id}: client property '{key}' is not honoured by the {engine} engine; it is ignored",
+                          ConfigWarning, stacklevel=user_stacklevel())
+
+
+def duration_seconds(text: str, field: str) -> float:
+    """A Flink duration (``"250 ms"``, ``"10 s"``, ``"1 min"``, or plain milliseconds) in seconds."""
+    match = _DURATION.match(text)
+    if not match:
+        raise ConfigError(f"expected a duration such as '500 ms', '10 s' or a number of milliseconds, got '{text}'",
+                          field=field)
+    return float(match.group(1)) * _UNIT_SECONDS[(match.group(2) or "ms").lower()]
+
+
+def whole_number(text: str, field: str) -> int:
+    """A property's text as a whole number."""
+    try:
+        return int(text.strip())
+    except ValueError:
+        raise ConfigError(f"expected a whole number, got '{text}'", field=field) from None
+
+
+def check_number(value: Any, name: str, *, integer: bool = False, allow_zero: bool = False,
+                 low: Optional[float] = None, high: Optional[float] = None) -> Any:
+    """Return ``value`` if it is a number in range (``None`` passes); raises ConfigError naming ``name``."""
+    if value is None:
+        return None
+    kinds = (int,) if integer else (int, float)
+    if isinstance(value, bool) or not isinstance(value, kinds) or (isinstance(value, float) and math.isnan(value)):
+        raise ConfigError(f"expected a {'whole ' if integer else ''}number, got {value!r}", field=name)
+    if value < 0 or (value == 0 and not allow_zero):
+        raise ConfigError(f"must be {'at least' if allow_zero else 'greater than'} 0, got {value}", field=name)
+    if low is not None and value < low:
+        raise ConfigError(f"must be at least {low:g}, got {value}", field=name)
+    if high is not None and value > high:
+        raise ConfigError(f"must be at most {high:g}, got {value}", field=name)
+    return value
+
+
+def _pick(overrides: Mapping[str, Any], name: str, props: Mapping[str, str], key: str,
+          parse: Callable[[str, str], Any], default: Any) -> Tuple[Any, str]:
+    """The value of setting ``name`` and the field it came from: the override, the property, or the default."""
+    if overrides.get(name) is not None:
+        return overrides[name], name
+    if key in props:
+        field = f"client_properties.{key}"
+        return parse(props[key], field), field
+    return default, name
+
+
+def _start(spec: Any, prefix: str, engine: str, settings: Any, overrides: Mapping[str, Any]
+           ) -> Tuple[Dict[str, str], Dict[str, Any]]:
+    """Warn about the ``prefix`` properties ``engine`` cannot honour; the spec's properties and the overrides
+    given (not ``None``), each of them a field of the ``settings`` dataclass."""
+    warn_unhonoured(spec, prefix, engine)
+    given = {k: v for k, v in overrides.items() if v is not None}
+    unknown = sorted(set(given) - {f.name for f in fields(settings)})
+    if unknown:
+        raise ConfigError(f"unknown {settings.__name__} field(s) {unknown}", field=unknown[0])
+    return dict(spec.client_properties), given
+
+
+# ---------------------------------------------------------------- reading
+
+
+@dataclass(frozen=True)
+class ReadSettings:
+    """How a reader reads; see ``ReadFromKinesis``'s arguments for each field."""
+
+    max_records: Optional[int] = None
+    max_read_time: Optional[float] = None
+    stop_when_caught_up: bool = False
+    idle_timeout: float = 120.0
+    poll_interval: float = 1.0
+    shard_discovery_interval: float = 30.0
+    checkpoint_interval: float = 10.0
+    max_records_per_call: int = MAX_GET_RECORDS
+    on_deserialize_error: str = "fail"
+    fetch_threads: int = 8
+    consumer_name: Optional[str] = None
+    consumer_arn: Optional[str] = None
+    consumer_lifecycle: str = SELF_MANAGED
+    max_retry_time: float = DEFAULT_MAX_RETRY_TIME
+
+    @property
+    def bounded(self) -> bool:
+        """True if any bounded mode is set."""
+        return self.max_records is not None or self.max_read_time is not None or self.stop_when_caught_up
+
+    @property
+    def fan_out(self) -> bool:
+        """True when shards are read with enhanced fan-out (SubscribeToShard) rather than GetRecords."""
+        return self.consumer_name is not None or self.consumer_arn is not None
+
+    @property
+    def consumer_label(self) -> str:
+        """The consumer as errors name it."""
+        return repr(self.consumer_name) if self.consumer_name is not None else str(self.consumer_arn)
+
+
+_READ_DEFAULTS = ReadSettings()
+
+
+def read_settings(spec: KinesisIngressSpec, engine: str = "beam", **overrides: Any) -> ReadSettings:
+    """The settings a reader of ``spec`` runs with on ``engine``: overrides, then the spec's ``source.*`` keys.
+
+    Args:
+        spec: The ingress spec.
+        engine: ``"beam"`` or ``"flink"``: which engine's unhonoured keys to warn about.
+        overrides: ``ReadFromKinesis`` arguments (``None`` means not given); each wins over its property.
+
+    Raises:
+        ConfigError: A value is out of range, naming the argument or the client property.
+    """
+    props, given = _start(spec, "source.", engine, ReadSettings, overrides)
+    d = _READ_DEFAULTS
+    check_number(given.get("max_records"), "max_records", integer=True)
+    check_number(given.get("max_read_time"), "max_read_time")
+    check_number(given.get("idle_timeout"), "idle_timeout", allow_zero=True)
+    check_number(given.get("checkpoint_interval"), "checkpoint_interval")
+    check_number(given.get("fetch_threads"), "fetch_threads", integer=True)
+    check_number(given.get("max_retry_time"), "max_retry_time")
+    stop = given.get("stop_when_caught_up", False)
+    if not isinstance(stop, bool):
+        raise ConfigError(f"expected True or False, got {stop!r}", field="stop_when_caught_up")
+    on_error = given.get("on_deserialize_error", d.on_deserialize_error)
+    if on_error not in ON_DESERIALIZE_ERROR:
+        raise ConfigError(f"expected 'fail' or 'skip', got {on_error!r}", field="on_deserialize_error")
+
+    per_call, field = _pick(given, "max_records_per_call", props, "source.shard.get-records.max-record-count",
+                            whole_number, d.max_records_per_call)
+    check_number(per_call, field, integer=True, high=MAX_GET_RECORDS)
+    poll, field = _pick(given, "poll_interval", props, "source.reader.empty-records-fetch-interval",
+                        duration_seconds, d.poll_interval)
+    check_number(poll, field, allow_zero=True)
+    discovery, field = _pick(given, "shard_discovery_interval", props, "source.shard.discovery.interval",
+                             duration_seconds, d.shard_discovery_interval)
+    check_number(discovery, field)
+
+    bounded = "max_records" in given or "max_read_time" in given or stop
+    name, arn = given.get("consumer_name"), given.get("consumer_arn")
+    lifecycle = given.get("consumer_lifecycle")
+    if name is None and arn is None and props.get("source.reader.type", "POLLING").strip().upper() == "EFO":
+        name = props.get("source.efo.consumer.name")
+        if name is None:
+            raise ConfigError("source.reader.type EFO needs source.efo.consumer.name",
+                              field="client_properties.source.efo.consumer.name")
+        if lifecycle is None:
+            lifecycle = _spec_lifecycle(spec, props, bounded, engine)
+    elif props.get("source.reader.type", "POLLING").strip().upper() not in ("EFO", "POLLING"):
+        raise ConfigError(f"expected POLLING or EFO, got '{props['source.reader.type']}'",
+                          field="client_properties.source.reader.type")
+    lifecycle = lifecycle or SELF_MANAGED
+    _check_fan_out(name, arn, lifecycle, bounded, len(spec.streams))
+    return ReadSettings(
+        max_records=given.get("max_records"),
+        max_read_time=None if given.get("max_read_time") is None else float(given["max_read_time"]),
+        stop_when_caught_up=stop,
+        idle_timeout=float(given.get("idle_timeout", d.idle_timeout)),
+        poll_interval=float(poll),
+        shard_discovery_interval=float(discovery),
+        checkpoint_interval=float(given.get("checkpoint_interval", d.checkpoint_interval)),
+        max_records_per_call=per_call,
+        on_deserialize_error=on_error,
+        fetch_threads=given.get("fetch_threads", d.fetch_threads),
+        consumer_name=name,
+        consumer_arn=arn,
+        consumer_lifecycle=lifecycle,
+        max_retry_time=float(given.get("max_retry_time", d.max_retry_time)),
+    )
+
+
+def _spec_lifecycle(spec: Any, props: Mapping[str, str], bounded: bool, engine: str) -> str:
+    """``source.efo.lifecycle`` as a consumer lifecycle; JOB_MANAGED only where the engine can honour it."""
+    text = props.get("source.efo.lifecycle", "SELF_MANAGED").strip().upper().replace("-", "_")
+    if text not in ("SELF_MANAGED", "JOB_MANAGED"):
+        raise ConfigError(f"expected SELF_MANAGED or JOB_MANAGED, got '{props['source.efo.lifecycle']}'",
+                          field="client_properties.source.efo.lifecycle")
+    if text == "JOB_MANAGED" and not bounded:
+        warnings.warn(f"{spec.id}: client property 'source.efo.lifecycle' JOB_MANAGED is not honoured by the "
+                      f"{engine} engine for an unbounded read (nothing tells it the job ended); the consumer "
+                      "stays registered", ConfigWarning, stacklevel=user_stacklevel())
+        return SELF_MANAGED
+    return JOB_MANAGED if text == "JOB_MANAGED" else SELF_MANAGED
+
+
+def _check_fan_out(name: Any, arn: Any, lifecycle: Any, bounded: bool, streams: int) -> None:
+    if name is not None and (not isinstance(name, str) or not CONSUMER_NAME.match(name)):
+        raise ConfigError(f"expected 1 to 128 letters, digits, '_', '.' or '-', got {name!r}", field="consumer_name")
+    if arn is not None:
+        if not isinstance(arn, str) or not arn.startswith("arn:") or "/consumer/" not in arn:
+            raise ConfigError(f"expected a stream consumer ARN (arn:...:stream/NAME/consumer/...), got {arn!r}",
+                              field="consumer_arn")
+        if name is not None:
+            raise ConfigError("give consumer_name or consumer_arn, not both", field="consumer_arn")
+        if streams != 1:
+            raise ConfigError(f"a consumer ARN belongs to one stream; the spec reads {streams}", field="consumer_arn")
+    if lifecycle not in CONSUMER_LIFECYCLES:
+        raise ConfigError(f"expected 'self-managed' or 'job-managed', got {lifecycle!r}", field="consumer_lifecycle")
+    if lifecycle == JOB_MANAGED and (name is None or not bounded):
+        raise ConfigError("'job-managed' deregisters the consumer when a bounded read ends: it needs consumer_name "
+                          "and max_records, max_read_time or stop_when_caught_up", field="consumer_lifecycle")
+
+
+# ---------------------------------------------------------------- writing
+
+
+@dataclass(frozen=True)
+class WriteSettings:
+    """How a writer batches, sends and retries records; see ``WriteToKinesis``'s arguments for each field.
+
+    Attributes:
+        max_batch_records: Records per PutRecords call (``sink.batch.max-size``, default 500, at most 500).
+        max_batch_bytes: Bytes per call, partition keys included (``sink.flush-buffer.size``, default and most 5 MiB).
+        max_concurrent_requests: PutRecords calls in flight at once (``sink.requests.max-inflight``, default 4).
+        flush_interval: Seconds after which buffered records are sent even if no batch is full
+            (``sink.flush-buffer.timeout``, in milliseconds, default 5000).
+        max_outstanding_records: Records buffered plus in flight before the writer blocks (the spec's
+            ``max_outstanding_records``, or ``sink.requests.max-buffered``).
+        dead_letter: Records that cannot be written go to the ``failed`` output instead of failing the pipeline.
+        max_attempts: PutRecords attempts per record, the first included; ``None``: bounded by time only.
+        initial_backoff: Upper bound in seconds of the first backoff sleep.
+        max_backoff: Upper bound in seconds of any backoff sleep.
+        max_retry_time: Seconds after a batch's first attempt at which no retry is started any more.
+    """
+
+    max_batch_records: int = MAX_BATCH_RECORDS
+    max_batch_bytes: int = MAX_BATCH_BYTES
+    max_concurrent_requests: int = 4
+    flush_interval: float = 5.0
+    max_outstanding_records: int = DEFAULT_MAX_OUTSTANDING_RECORDS
+    dead_letter: bool = False
+    max_attempts: Optional[int] = None
+    initial_backoff: float = 0.1
+    max_backoff: float = 5.0
+    max_retry_time: float = DEFAULT_MAX_RETRY_TIME
+
+
+_WRITE_DEFAULTS = WriteSettings()
+
+
+def write_settings(spec: KinesisEgressSpec, engine: str = "beam", **overrides: Any) -> WriteSettings:
+    """The settings a writer of ``spec`` runs with on ``engine``: overrides, then the spec's ``sink.*`` keys.
+
+    Args:
+        spec: The egress spec.
+        engine: ``"beam"`` or ``"flink"``: which engine's unhonoured keys to warn about.
+        overrides: ``WriteToKinesis`` arguments named as the fields of :class:`WriteSettings` (``None``: not given).
+
+    Raises:
+        ConfigError: A value is out of range, naming the argument or the client property.
+    """
+    props, given = _start(spec, "sink.", engine, WriteSettings, overrides)
+    d = _WRITE_DEFAULTS
+    dead_letter = given.get("dead_letter", d.dead_letter)
+    if not isinstance(dead_letter, bool):
+        raise ConfigError(f"expected True or False, got {dead_letter!r}", field="dead_letter")
+    check_number(given.get("max_attempts"), "max_attempts", integer=True)
+    check_number(given.get("initial_backoff"), "initial_backoff", allow_zero=True)
+    check_number(given.get("max_backoff"), "max_backoff", allow_zero=True)
+    check_number(given.get("max_retry_time"), "max_retry_time")
+    records, field = _pick(given, "max_batch_records", props, "sink.batch.max-size", whole_number,
+                           d.max_batch_records)
+    check_number(records, field, integer=True, high=MAX_BATCH_RECORDS)
+    size, field = _pick(given, "max_batch_bytes", props, "sink.flush-buffer.size", whole_number, d.max_batch_bytes)
+    check_number(size, field, integer=True, low=MAX_RECORD_BYTES, high=MAX_BATCH_BYTES)
+    inflight, field = _pick(given, "max_concurrent_requests", props, "sink.requests.max-inflight", whole_number,
+                            d.max_concurrent_requests)
+    check_number(inflight, field, integer=True)
+    flush, field = _pick(given, "flush_interval", props, "sink.flush-buffer.timeout", duration_seconds,
+                         d.flush_interval)
+    check_number(flush, field)
+    # The builder's bound wins over the property unless it was left at its default.
+    property_decides = spec.max_outstanding_records == DEFAULT_MAX_OUTSTANDING_RECORDS
+    outstanding, field = _pick(given, "max_outstanding_records", props if property_decides else {},
+                               "sink.requests.max-buffered", whole_number, spec.max_outstanding_records)
+    check_number(outstanding, field, integer=True)
+    return WriteSettings(
+        max_batch_records=records,
+        max_batch_bytes=size,
+        max_concurrent_requests=inflight,
+        flush_interval=float(flush),
+        max_outstanding_records=outstanding,
+        dead_letter=dead_letter,
+        max_attempts=given.get("max_attempts"),
+        initial_backoff=float(given.get("initial_backoff", d.initial_backoff)),
+        max_backoff=float(given.get("max_backoff", d.max_backoff)),
+        max_retry_time=float(given.get("max_retry_time", d.max_retry_time)),
+    )
+
+
+__all__ = [
+    "DEFAULT_MAX_RETRY_TIME",
+    "ENGINES",
+    "ReadSettings",
+    "WriteSettings",
+    "duration_seconds",
+    "read_settings",
+    "warn_unhonoured",
+    "write_settings",
+]
