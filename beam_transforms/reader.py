@@ -535,7 +535,7 @@ class _ReadStreamFn(beam.DoFn, RestrictionProvider):
         count = 0
         deserializer = self._spec.deserializer
         resuming = cursor.sequence_number is not None
-        floor = start_floor_micros(cursor)
+        floor = start_floor_micros(self._spec.startup_position)
         for record in response.get("Records") or ():
             sequence_number = record["SequenceNumber"]
             arrival = _utc(record["ApproximateArrivalTimestamp"])

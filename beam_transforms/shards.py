@@ -5,7 +5,9 @@ from __future__ import annotations
 import time
 from typing import Any, Callable, Dict, List, Optional, Set, Tuple, TypeVar
 
-from .restriction import AT_TIMESTAMP, ShardCursor, ShardInfo
+from pyflink_kinesis.position import KinesisIngressStartupPosition
+
+from .restriction import AT_TIMESTAMP, ShardInfo
 from .retry import DEFAULT_MAX_RETRY_TIME, Attempts, RetryPolicy, attempts_limit
 from .retry import is_retryable_call_error as is_retryable
 
@@ -139,16 +141,17 @@ def list_shards(client: Any, stream: str, backoff: Backoff, closed: Optional[Set
         kwargs = {"NextToken": token}
 
 
-def start_floor_micros(cursor: ShardCursor) -> Optional[int]:
-    """The start timestamp (microseconds) of a shard read ``AT_TIMESTAMP`` that has emitted nothing yet.
+def start_floor_micros(position: KinesisIngressStartupPosition) -> Optional[int]:
+    """The start timestamp (microseconds) of an ``AT_TIMESTAMP`` read, ``None`` for other positions.
 
-    Records that arrived before it must not be emitted. The service (and kinesis-local) refuses a future
-    timestamp, so the reader starts at LATEST, where records that arrived before it follow; some emulators
-    accept a future timestamp and return older records.
+    No record that arrived before it is emitted, from any shard: the service refuses a future timestamp
+    (the reader then starts at LATEST, where records that arrived before it still follow), some emulators
+    accept one and return older records, and shards created by a split before that time start at
+    TRIM_HORIZON.
     """
-    if cursor.start_type != AT_TIMESTAMP or cursor.sequence_number is not None or cursor.start_timestamp is None:
+    if position.iterator_type != AT_TIMESTAMP or position.date is None:
         return None
-    return int(round(cursor.start_timestamp * 1_000_000))
+    return int(round(position.date.timestamp() * 1_000_000))
 
 
 def child_shards(response: Dict[str, Any]) -> Tuple[ShardInfo, ...]:

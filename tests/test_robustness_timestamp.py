@@ -45,8 +45,21 @@ class _Observed:
         return getattr(self._real, name)
 
 
+def _split(client: Any, stream: str) -> None:
+    """Split the stream's one shard in two and wait (bounded) until the stream is ACTIVE again."""
+    shard = client.list_shards(StreamName=stream)["Shards"][0]
+    middle = int(shard["HashKeyRange"]["EndingHashKey"]) // 2
+    client.split_shard(StreamName=stream, ShardToSplit=shard["ShardId"], NewStartingHashKey=str(middle))
+    deadline = time.monotonic() + 30
+    while client.describe_stream_summary(StreamName=stream)["StreamDescriptionSummary"]["StreamStatus"] != "ACTIVE":
+        assert time.monotonic() < deadline, "the split did not finish in 30 s"
+        time.sleep(0.05)
+
+
+@pytest.mark.parametrize("split_before_the_date", [False, True], ids=["one-shard", "children-of-a-split"])
 def test_a_future_startup_date_emits_only_records_that_arrived_after_it(
-        kinesis: Any, client: Any, new_stream: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+        kinesis: Any, client: Any, new_stream: Any, monkeypatch: pytest.MonkeyPatch, split_before_the_date: bool) -> None:
+    """Children of a split start at TRIM_HORIZON: the date still bounds what they emit."""
     answered, refused = threading.Event(), []
     real = KinesisIngressSpec.create_client
     monkeypatch.setattr(KinesisIngressSpec, "create_client",
@@ -74,6 +87,8 @@ def test_a_future_startup_date_emits_only_records_that_arrived_after_it(
     reader = threading.Thread(target=read, daemon=True)
     reader.start()  # its first GetShardIterator names a timestamp still in the future
     assert answered.wait(30) and any("in the future" in r for r in refused), refused  # refused, then LATEST
+    if split_before_the_date:
+        _split(client, stream)
     put(client, stream, [(f"early-{i}", b"early") for i in range(6)])  # after the read began, before the date
     while time.time() <= startup:  # bounded: AHEAD seconds
         time.sleep(0.05)
