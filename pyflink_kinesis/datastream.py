@@ -26,19 +26,18 @@ ENGINE = "PyFlink"
 DEFAULT_IDLE_TIMEOUT_SECONDS = 30
 ON_DESERIALIZE_ERROR = ("fail", "skip")
 
-# Connector keys this engine's connector does not honour, with why.
+# Connector keys this engine's connector does not honour, with why. They are left out, with a ConfigWarning.
 _UNSUPPORTED_KEYS = {
     "source.efo.consumer.name": "this connector reads with polling (GetRecords) only",
     "source.efo.lifecycle": "this connector reads with polling (GetRecords) only",
     "source.efo.subscription.timeout": "this connector reads with polling (GetRecords) only",
-    "sink.fail-on-error": "the sink retries failed entries and fails the job on fatal errors; it never drops records",
     "sink.partitioner": "the serializer's EgressRecord sets each record's partition key",
     "sink.partitioner-field-delimiter": "the serializer's EgressRecord sets each record's partition key",
 }
 
 
-def _warn_unsupported(spec: Any, properties: Mapping[str, str]) -> None:
-    """A ConfigWarning per key in the spec that the PyFlink connector cannot honour."""
+def _supported(spec: Any, properties: Mapping[str, str]) -> dict[str, str]:
+    """``properties`` without the keys the PyFlink connector cannot honour; a ConfigWarning names each."""
     reasons = {k: why for k, why in _UNSUPPORTED_KEYS.items() if k in properties}
     if properties.get("source.reader.type", "POLLING").upper() == "EFO":
         reasons["source.reader.type"] = "EFO (enhanced fan-out) is not supported: this connector reads with polling"
@@ -49,6 +48,7 @@ def _warn_unsupported(spec: Any, properties: Mapping[str, str]) -> None:
     for key, why in reasons.items():
         warnings.warn(f"{spec.id}: client property '{key}' is ignored by the {ENGINE} connector: {why}",
                       ConfigWarning, stacklevel=user_stacklevel())
+    return {k: v for k, v in properties.items() if k not in reasons}
 
 
 def _uid(kind: str, spec_id: str, name: Optional[str]) -> str:
@@ -95,8 +95,7 @@ def from_ingress(env: Any, ingress_spec: KinesisIngressSpec, *, watermark_strate
         raise ConfigError(f"expected a KinesisIngressSpec, got {type(ingress_spec).__name__}", field="ingress_spec")
     if on_deserialize_error not in ON_DESERIALIZE_ERROR:
         raise ConfigError(f"expected 'fail' or 'skip', got {on_deserialize_error!r}", field="on_deserialize_error")
-    properties = ingress_spec.source_properties()
-    _warn_unsupported(ingress_spec, properties)
+    properties = _supported(ingress_spec, ingress_spec.source_properties())
     add_connector_jar(env)
     j_source = call_java(
         lambda: connector_class("source.KinesisSource").create(java_map(properties), java_list(ingress_spec.streams)),
@@ -122,7 +121,8 @@ def to_egress(ds: Any, egress_spec: KinesisEgressSpec, *, name: Optional[str] = 
         ds: A ``pyflink.datastream.DataStream``; the connector jar is added to its environment.
         egress_spec: Where and how to write: region, credentials, serializer, ``max_outstanding_records``,
             ``sink.*`` client properties (``sink.batch.max-size``, ``sink.requests.max-inflight``,
-            ``sink.flush-buffer.size``, ``sink.flush-buffer.timeout``, ``sink.skip-oversized-records``).
+            ``sink.flush-buffer.size``, ``sink.flush-buffer.timeout``, ``sink.skip-oversized-records``,
+            ``sink.fail-on-error``).
         name: The sink's operator name (default ``Kinesis sink <id>``); also part of the operator uids, so
             writing to one spec twice in a job needs two names.
 
@@ -135,8 +135,7 @@ def to_egress(ds: Any, egress_spec: KinesisEgressSpec, *, name: Optional[str] = 
 
     if not isinstance(egress_spec, KinesisEgressSpec):
         raise ConfigError(f"expected a KinesisEgressSpec, got {type(egress_spec).__name__}", field="egress_spec")
-    properties = {**egress_spec.sink_properties(), **egress_spec.buffer_properties()}
-    _warn_unsupported(egress_spec, properties)
+    properties = _supported(egress_spec, {**egress_spec.sink_properties(), **egress_spec.buffer_properties()})
     add_connector_jar(ds.get_execution_environment())
     j_sink = call_java(lambda: connector_class("sink.KinesisSink").create(java_map(properties)),
                        f"egress {egress_spec.id}")
