@@ -85,6 +85,12 @@ public final class KinesisSourceConfig implements Serializable {
      * date-time in {@code format} (a {@link DateTimeFormatter} pattern; a time without an offset is UTC).
      */
     public static long parseTimestamp(String value, String format) {
+        DateTimeFormatter formatter;
+        try {
+            formatter = DateTimeFormatter.ofPattern(format, Locale.ROOT);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(INIT_TIMESTAMP_FORMAT + ": not a date-time pattern: '" + format + "'");
+        }
         String text = value.trim();
         try {
             double seconds = Double.parseDouble(text);
@@ -93,12 +99,6 @@ public final class KinesisSourceConfig implements Serializable {
             }
         } catch (NumberFormatException e) {
             // not epoch seconds: a formatted date-time
-        }
-        DateTimeFormatter formatter;
-        try {
-            formatter = DateTimeFormatter.ofPattern(format, Locale.ROOT);
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException(INIT_TIMESTAMP_FORMAT + ": not a date-time pattern: '" + format + "'");
         }
         try {
             TemporalAccessor parsed = formatter.parse(text);
