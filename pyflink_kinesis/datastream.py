@@ -51,6 +51,19 @@ def _supported(spec: Any, properties: Mapping[str, str]) -> dict[str, str]:
     return {k: v for k, v in properties.items() if k not in reasons}
 
 
+def source_configuration(ingress_spec: KinesisIngressSpec) -> dict[str, str]:
+    """The properties :func:`from_ingress` hands the connector's source: :meth:`source_properties`, less the
+    keys it cannot honour (each named in a :class:`ConfigWarning`). Secrets included: print :func:`masked`."""
+    return _supported(ingress_spec, ingress_spec.source_properties())
+
+
+def sink_configuration(egress_spec: KinesisEgressSpec) -> dict[str, str]:
+    """The properties :func:`to_egress` hands the connector's sink: :meth:`sink_properties` and
+    ``max_outstanding_records`` as ``sink.requests.max-buffered``, less the keys it cannot honour (each
+    named in a :class:`ConfigWarning`). Secrets included: print :func:`masked`."""
+    return _supported(egress_spec, {**egress_spec.sink_properties(), **egress_spec.buffer_properties()})
+
+
 def _uid(kind: str, spec_id: str, name: Optional[str]) -> str:
     # Stable across runs, so savepoints map operator state back; a name tells two uses of one spec apart.
     return f"kinesis-{kind}:{spec_id}" + (f":{name}" if name else "")
@@ -95,7 +108,7 @@ def from_ingress(env: Any, ingress_spec: KinesisIngressSpec, *, watermark_strate
         raise ConfigError(f"expected a KinesisIngressSpec, got {type(ingress_spec).__name__}", field="ingress_spec")
     if on_deserialize_error not in ON_DESERIALIZE_ERROR:
         raise ConfigError(f"expected 'fail' or 'skip', got {on_deserialize_error!r}", field="on_deserialize_error")
-    properties = _supported(ingress_spec, ingress_spec.source_properties())
+    properties = source_configuration(ingress_spec)
     add_connector_jar(env)
     j_source = call_java(
         lambda: connector_class("source.KinesisSource").create(java_map(properties), java_list(ingress_spec.streams)),
@@ -135,7 +148,7 @@ def to_egress(ds: Any, egress_spec: KinesisEgressSpec, *, name: Optional[str] = 
 
     if not isinstance(egress_spec, KinesisEgressSpec):
         raise ConfigError(f"expected a KinesisEgressSpec, got {type(egress_spec).__name__}", field="egress_spec")
-    properties = _supported(egress_spec, {**egress_spec.sink_properties(), **egress_spec.buffer_properties()})
+    properties = sink_configuration(egress_spec)
     add_connector_jar(ds.get_execution_environment())
     j_sink = call_java(lambda: connector_class("sink.KinesisSink").create(java_map(properties)),
                        f"egress {egress_spec.id}")
