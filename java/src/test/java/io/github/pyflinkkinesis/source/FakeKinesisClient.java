@@ -20,6 +20,7 @@ import software.amazon.awssdk.services.kinesis.model.GetRecordsResponse;
 import software.amazon.awssdk.services.kinesis.model.GetShardIteratorRequest;
 import software.amazon.awssdk.services.kinesis.model.GetShardIteratorResponse;
 import software.amazon.awssdk.services.kinesis.model.InternalFailureException;
+import software.amazon.awssdk.services.kinesis.model.InvalidArgumentException;
 import software.amazon.awssdk.services.kinesis.model.ListShardsRequest;
 import software.amazon.awssdk.services.kinesis.model.ListShardsResponse;
 import software.amazon.awssdk.services.kinesis.model.ProvisionedThroughputExceededException;
@@ -42,6 +43,7 @@ public final class FakeKinesisClient implements KinesisClient {
     public final List<GetRecordsRequest> getRecordsRequests = new ArrayList<>();
     public final Deque<RuntimeException> listShardsErrors = new ArrayDeque<>();
     public final Deque<RuntimeException> getRecordsErrors = new ArrayDeque<>();
+    public final Deque<RuntimeException> iteratorErrors = new ArrayDeque<>();
     public int pageSize = 1000;
     public boolean closed;
 
@@ -75,6 +77,13 @@ public final class FakeKinesisClient implements KinesisClient {
         return ResourceNotFoundException.builder().statusCode(400)
                 .awsErrorDetails(AwsErrorDetails.builder().errorCode("ResourceNotFoundException")
                         .errorMessage("Stream s not found").build()).build();
+    }
+
+    public static AwsServiceException timestampInTheFuture() {
+        return InvalidArgumentException.builder().statusCode(400)
+                .awsErrorDetails(AwsErrorDetails.builder().errorCode("InvalidArgumentException")
+                        .errorMessage("The timestampInMillis parameter cannot be greater than the currentTimestampInMillis.")
+                        .build()).build();
     }
 
     public static AwsServiceException expired() {
@@ -113,6 +122,9 @@ public final class FakeKinesisClient implements KinesisClient {
     @Override
     public GetShardIteratorResponse getShardIterator(GetShardIteratorRequest request) {
         iteratorRequests.add(request);
+        if (!iteratorErrors.isEmpty()) {
+            throw iteratorErrors.poll();
+        }
         List<Record> shardRecords = records.getOrDefault(request.shardId(), List.of());
         int index;
         switch (request.shardIteratorType()) {

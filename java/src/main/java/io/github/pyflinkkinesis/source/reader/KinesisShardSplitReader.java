@@ -29,6 +29,7 @@ import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.services.kinesis.KinesisClient;
 import software.amazon.awssdk.services.kinesis.model.GetRecordsRequest;
 import software.amazon.awssdk.services.kinesis.model.GetRecordsResponse;
+import software.amazon.awssdk.services.kinesis.model.InvalidArgumentException;
 import software.amazon.awssdk.services.kinesis.model.Record;
 
 /**
@@ -155,6 +156,13 @@ public final class KinesisShardSplitReader implements SplitReader<KinesisRecord,
     private void onError(ShardCursor cursor, SdkException error, long startedAt) throws IOException {
         KinesisErrors.Kind kind = KinesisErrors.classify(error);
         String where = "stream '" + cursor.split.streamName() + "' shard " + cursor.split.shardId();
+        if (error instanceof InvalidArgumentException && cursor.iterator == null && cursor.startsAtTimestamp()) {
+            // The service refuses AT_TIMESTAMP iterators for times past its own clock (e.g. LATEST pinned
+            // by a job manager whose clock runs ahead): wait until the time has come.
+            LOG.warn("Kinesis refused an AT_TIMESTAMP iterator for {}, trying again: {}", where,
+                    KinesisErrors.describe(error));
+            kind = KinesisErrors.Kind.THROTTLED;
+        }
         switch (kind) {
             case EXPIRED_ITERATOR:
                 LOG.info("Shard iterator of {} expired; rebuilding it from the last fetched record", where);
@@ -164,15 +172,15 @@ public final class KinesisShardSplitReader implements SplitReader<KinesisRecord,
             case TRANSIENT:
                 cursor.failures++;
                 if (kind == KinesisErrors.Kind.TRANSIENT && cursor.failures >= KinesisErrors.MAX_TRANSIENT_ATTEMPTS) {
-                    throw new IOException("Kinesis GetRecords failed " + cursor.failures + " times in a row for "
-                            + where + ": " + KinesisErrors.describe(error), error);
+                    throw new IOException("Reading Kinesis " + where + " failed " + cursor.failures + " times in a row: "
+                            + KinesisErrors.describe(error), error);
                 }
                 long backoff = KinesisErrors.backoffMillis(cursor.failures);
                 cursor.nextCallAtMillis = startedAt + Math.max(MIN_CALL_INTERVAL_MS, backoff);
                 LOG.debug("Kinesis call for {} failed ({}), retrying in {} ms", where, KinesisErrors.describe(error), backoff);
                 return;
             default:
-                throw new IOException("Kinesis GetRecords failed for " + where + ": " + KinesisErrors.describe(error), error);
+                throw new IOException("Reading Kinesis " + where + " failed: " + KinesisErrors.describe(error), error);
         }
     }
 

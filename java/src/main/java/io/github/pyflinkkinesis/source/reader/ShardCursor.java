@@ -62,6 +62,11 @@ final class ShardCursor {
         return request.build();
     }
 
+    /** True while the next iterator request is AT_TIMESTAMP (nothing fetched since the start). */
+    boolean startsAtTimestamp() {
+        return lastSequence == null && skipSequence == null && notBeforeMillis != null;
+    }
+
     /**
      * Whether a fetched record that arrived at {@code arrivalMillis} is to be emitted; the first one
      * at or after an AT_TIMESTAMP start lifts the time filter.

@@ -264,6 +264,30 @@ class KinesisShardSplitReaderTest {
     }
 
     @Test
+    void anAtTimestampIteratorRefusedAsInTheFutureIsAskedForAgain() throws IOException {
+        put("new", 3000);
+        for (int i = 0; i < 25; i++) {
+            kinesis.iteratorErrors.add(FakeKinesisClient.timestampInTheFuture());
+        }
+        KinesisShardSplit split = split(StartingPosition.atTimestamp(2000));
+        KinesisShardSplitReader reader = reader(split);
+        List<String> data = new ArrayList<>();
+        for (int i = 0; i < 100_000 && data.isEmpty(); i++) {
+            data.addAll(fetch(reader).data(split.splitId()));
+            now += 100;
+        }
+        assertEquals(List.of("new"), data);
+        assertEquals(26, kinesis.iteratorRequests.size());
+    }
+
+    @Test
+    void otherInvalidArgumentsFail() {
+        kinesis.iteratorErrors.add(FakeKinesisClient.timestampInTheFuture());
+        IOException error = assertThrows(IOException.class, () -> fetch(reader(split(StartingPosition.trimHorizon()))));
+        assertTrue(error.getMessage().contains("InvalidArgumentException"), error.getMessage());
+    }
+
+    @Test
     void anAggregateWithABadDigestIsAPlainRecord() throws Exception {
         byte[] broken = aggregate("x0");
         broken[broken.length - 1] ^= 1;
