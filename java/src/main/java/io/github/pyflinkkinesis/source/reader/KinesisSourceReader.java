@@ -35,11 +35,6 @@ public final class KinesisSourceReader
     }
 
     @Override
-    public void start() {
-        // Splits are pushed by the enumerator: nothing to request.
-    }
-
-    @Override
     public void addSplits(List<KinesisShardSplit> splits) {
         List<KinesisShardSplit> toRead = new ArrayList<>();
         List<KinesisShardSplit> finished = new ArrayList<>();

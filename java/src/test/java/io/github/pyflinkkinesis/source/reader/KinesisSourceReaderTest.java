@@ -109,7 +109,7 @@ class KinesisSourceReaderTest {
         newReader().addSplits(List.of(first, second));
         pollUntil(() -> output.emitted.size() == 2);
 
-        SplitRecordingOutput.Emitted row = output.emitted.stream()
+        RecordingSourceOutput.Emitted row = output.emitted.stream()
                 .filter(e -> SHARD.equals(e.row.getField(2))).findFirst().orElseThrow();
         assertEquals(first.splitId(), row.splitId, "collected through the split's own output");
         assertEquals(1_700_000_000_123L, row.timestamp);
@@ -119,7 +119,7 @@ class KinesisSourceReaderTest {
         assertEquals(sequence, row.row.getField(4));
         assertNull(row.row.getField(5));
         assertEquals(1_700_000_000_123L, row.row.getField(6));
-        SplitRecordingOutput.Emitted other = output.emitted.stream()
+        RecordingSourceOutput.Emitted other = output.emitted.stream()
                 .filter(e -> !SHARD.equals(e.row.getField(2))).findFirst().orElseThrow();
         assertEquals(second.splitId(), other.splitId);
     }
