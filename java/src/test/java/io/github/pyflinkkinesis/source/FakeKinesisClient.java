@@ -45,6 +45,8 @@ public final class FakeKinesisClient implements KinesisClient {
     public final Deque<RuntimeException> getRecordsErrors = new ArrayDeque<>();
     public final Deque<RuntimeException> iteratorErrors = new ArrayDeque<>();
     public int pageSize = 1000;
+    /** What GetRecords reports as millisBehindLatest once it returned the last record. */
+    public long millisBehindAtTip;
     public boolean closed;
 
     public static Shard shard(String id, String parent, String adjacentParent) {
@@ -156,7 +158,7 @@ public final class FakeKinesisClient implements KinesisClient {
         int end = Math.min(shardRecords.size(), index + request.limit());
         String next = closedShards.contains(shardId) && end >= shardRecords.size() ? null : shardId + "#" + end;
         return GetRecordsResponse.builder().records(shardRecords.subList(index, end)).nextShardIterator(next)
-                .millisBehindLatest(0L).build();
+                .millisBehindLatest(end < shardRecords.size() ? 1000L : millisBehindAtTip).build();
     }
 
     private static int indexOf(List<Record> shardRecords, String sequence) {

@@ -36,10 +36,10 @@ import software.amazon.awssdk.services.kinesis.model.Record;
  * Polls a reader's shards with GetRecords, one shard per {@link #fetch()}, round robin.
  *
  * <p>Each shard is called at most 5 times a second (every attempt counts), and no sooner than
- * {@code source.reader.empty-records-fetch-interval} after an empty answer. Throttling, 5xx answers
- * and connection errors wait with exponential backoff and jitter; an expired iterator is rebuilt
- * from the last fetched record; other errors fail, naming the stream and shard. A shard ends when
- * GetRecords returns no next iterator.
+ * {@code source.reader.empty-records-fetch-interval} after an empty answer at the tip of the shard.
+ * Throttling, 5xx answers and connection errors wait with exponential backoff and jitter; an expired
+ * iterator is rebuilt from the last fetched record; other errors fail, naming the stream and shard.
+ * A shard ends when GetRecords returns no next iterator.
  */
 public final class KinesisShardSplitReader implements SplitReader<KinesisRecord, KinesisShardSplit> {
     private static final Logger LOG = LoggerFactory.getLogger(KinesisShardSplitReader.class);
@@ -143,7 +143,9 @@ public final class KinesisShardSplitReader implements SplitReader<KinesisRecord,
         List<KinesisRecord> records = convert(cursor, response.records());
         batch.addAll(cursor.splitId, records);
         cursor.iterator = response.nextShardIterator();
-        if (response.records().isEmpty()) {
+        Long behind = response.millisBehindLatest();
+        if (response.records().isEmpty() && (behind == null || behind == 0)) {
+            // caught up: wait longer before asking again; an empty answer from behind the tip is just a gap
             cursor.nextCallAtMillis = startedAt + emptyFetchIntervalMs;
         }
         if (cursor.iterator == null) {

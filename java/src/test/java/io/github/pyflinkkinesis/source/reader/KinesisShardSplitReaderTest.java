@@ -169,6 +169,17 @@ class KinesisShardSplitReaderTest {
     }
 
     @Test
+    void emptyAnswersBehindTheTipAreFollowedUpQuickly() throws IOException {
+        kinesis.millisBehindAtTip = 5000;
+        KinesisShardSplitReader reader = reader(Map.of("source.reader.empty-records-fetch-interval", "1 s"),
+                split(StartingPosition.trimHorizon()));
+        fetch(reader);
+        now += 200;
+        fetch(reader);
+        assertEquals(2, kinesis.getRecordsRequests.size());
+    }
+
+    @Test
     void transientErrorsAreRetriedButNotForever() throws IOException {
         kinesis.getRecordsErrors.add(SdkClientException.create("Connection reset"));
         for (int i = 1; i < 20; i++) {
