@@ -86,7 +86,10 @@ public final class KinesisSource
 
     @Override
     public SourceReader<Row, KinesisShardSplit> createReader(SourceReaderContext readerContext) {
-        return new KinesisSourceReader(() -> new KinesisShardSplitReader(awsConfig.createSyncClient(), config), readerContext);
+        Set<String> names = new LinkedHashSet<>();
+        streams.forEach(stream -> names.add(KinesisShardSplit.streamName(stream)));
+        return new KinesisSourceReader(() -> new KinesisShardSplitReader(awsConfig.createSyncClient(), config),
+                readerContext, names);
     }
 
     @Override

@@ -13,7 +13,7 @@ import io.github.pyflinkkinesis.source.split.KinesisShardSplit;
  * The enumerator's checkpoint. Immutable.
  *
  * <ul>
- *   <li>{@code lastSeenShardIds}: per stream discovered so far, the highest shard id seen ("" for none);
+ *   <li>{@code lastSeenShardIds}: per stream name discovered so far, the highest shard id seen ("" for none);
  *       a stream in this map is past its fresh start;</li>
  *   <li>{@code unassigned}: shards not handed to a reader yet (waiting for a reader or for their parents);</li>
  *   <li>{@code assigned}: split id to the reader it went to (readers checkpoint their positions);</li>

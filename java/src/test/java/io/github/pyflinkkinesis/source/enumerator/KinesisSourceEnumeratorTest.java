@@ -232,6 +232,27 @@ class KinesisSourceEnumeratorTest {
     }
 
     @Test
+    void streamsRemovedFromTheSourceAreForgottenAndRenamingToAnArnKeepsTheState() throws Exception {
+        kinesis.shards.add(shard("shardId-0", null, null));
+        kinesis.shards.add(shard("shardId-1", null, null));
+        KinesisSourceEnumState restoredState = new KinesisSourceEnumState(
+                Map.of(STREAM, "shardId-0", "payments", "shardId-3"),
+                List.of(new KinesisShardSplit("payments", "shardId-3", List.of(), StartingPosition.trimHorizon())),
+                Map.of(KinesisShardSplit.splitId(STREAM, "shardId-0"), 0, "payments/shardId-2", 0), java.util.Set.of());
+        var context = context(1, 0);
+        KinesisSourceEnumerator enumerator = enumerator(context, restoredState, "LATEST",
+                List.of("arn:aws:kinesis:us-east-1:000000000000:stream/" + STREAM));
+        discover(enumerator);
+        assertEquals("shardId-0", kinesis.listShardsRequests.get(0).exclusiveStartShardId());
+        List<KinesisShardSplit> splits = context.getSplitAssignments().get(0).getAssignedSplits();
+        assertEquals(List.of("orders/shardId-1"), splits.stream().map(KinesisShardSplit::splitId).collect(Collectors.toList()));
+        assertEquals(StartingPosition.trimHorizon(), splits.get(0).startingPosition());
+        KinesisSourceEnumState state = enumerator.snapshotState(2);
+        assertEquals(java.util.Set.of(STREAM), state.lastSeenShardIds().keySet());
+        assertEquals(java.util.Set.of("orders/shardId-0", "orders/shardId-1"), state.assigned().keySet());
+    }
+
+    @Test
     void everyListShardsPageIsRead() throws Exception {
         for (int i = 0; i < 5; i++) {
             kinesis.shards.add(shard("shardId-" + i, null, null));

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.BooleanSupplier;
@@ -41,7 +42,7 @@ class KinesisSourceReaderTest {
         if (reader != null) {
             reader.close();
         }
-        reader = new KinesisSourceReader(() -> new KinesisShardSplitReader(kinesis, CONFIG), context);
+        reader = new KinesisSourceReader(() -> new KinesisShardSplitReader(kinesis, CONFIG), context, Set.of("orders"));
         reader.start();
         return reader;
     }
@@ -140,6 +141,14 @@ class KinesisSourceReaderTest {
         assertEquals(List.of(finished), reader.snapshotState(6), "checkpoint 4 did not hold it");
         reader.notifyCheckpointComplete(5);
         assertEquals(List.of(), reader.snapshotState(7));
+    }
+
+    @Test
+    void restoredShardsOfRemovedStreamsAreDropped() throws Exception {
+        KinesisShardSplit removed = new KinesisShardSplit("payments", SHARD, List.of(), StartingPosition.trimHorizon());
+        newReader().addSplits(List.of(removed));
+        assertEquals(List.of(), reader.snapshotState(1));
+        assertEquals(0, reader.getNumberOfCurrentlyAssignedSplits());
     }
 
     @Test
