@@ -88,7 +88,8 @@ public final class KinesisSource
     public SourceReader<Row, KinesisShardSplit> createReader(SourceReaderContext readerContext) {
         Set<String> names = new LinkedHashSet<>();
         streams.forEach(stream -> names.add(KinesisShardSplit.streamName(stream)));
-        return new KinesisSourceReader(() -> new KinesisShardSplitReader(awsConfig.createSyncClient(), config),
+        return new KinesisSourceReader(
+                () -> new KinesisShardSplitReader(awsConfig.createSyncClient(), config, readerContext.metricGroup()),
                 readerContext, names);
     }
 

@@ -17,6 +17,7 @@ import org.apache.flink.connector.base.source.reader.splitreader.SplitReader;
 import org.apache.flink.connector.base.source.reader.splitreader.SplitsAddition;
 import org.apache.flink.connector.base.source.reader.splitreader.SplitsChange;
 import org.apache.flink.connector.base.source.reader.splitreader.SplitsRemoval;
+import org.apache.flink.metrics.MetricGroup;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -50,6 +51,7 @@ public final class KinesisShardSplitReader implements SplitReader<KinesisRecord,
     private static final long MAX_IDLE_WAIT_MS = 500;
 
     private final KinesisClient client;
+    private final MetricGroup metrics;
     private final int maxRecordCount;
     private final long emptyFetchIntervalMs;
     private final LongSupplier clock;
@@ -60,12 +62,17 @@ public final class KinesisShardSplitReader implements SplitReader<KinesisRecord,
     private boolean wokenUp;
     private int nextIndex;
 
-    public KinesisShardSplitReader(KinesisClient client, KinesisSourceConfig config) {
-        this(client, config, System::currentTimeMillis);
+    /**
+     * @param metrics where each shard's {@code millisBehindLatest} gauge goes (in groups
+     *     {@code stream} and {@code shard})
+     */
+    public KinesisShardSplitReader(KinesisClient client, KinesisSourceConfig config, MetricGroup metrics) {
+        this(client, config, metrics, System::currentTimeMillis);
     }
 
-    KinesisShardSplitReader(KinesisClient client, KinesisSourceConfig config, LongSupplier clock) {
+    KinesisShardSplitReader(KinesisClient client, KinesisSourceConfig config, MetricGroup metrics, LongSupplier clock) {
         this.client = client;
+        this.metrics = metrics;
         this.maxRecordCount = config.maxRecordCount();
         this.emptyFetchIntervalMs = Math.max(MIN_CALL_INTERVAL_MS, config.emptyFetchInterval().toMillis());
         this.clock = clock;
@@ -144,6 +151,9 @@ public final class KinesisShardSplitReader implements SplitReader<KinesisRecord,
         batch.addAll(cursor.splitId, records);
         cursor.iterator = response.nextShardIterator();
         Long behind = response.millisBehindLatest();
+        if (behind != null) {
+            cursor.millisBehindLatest = behind;
+        }
         if (response.records().isEmpty() && (behind == null || behind == 0)) {
             // caught up: wait longer before asking again; an empty answer from behind the tip is just a gap
             cursor.nextCallAtMillis = startedAt + emptyFetchIntervalMs;
@@ -222,7 +232,10 @@ public final class KinesisShardSplitReader implements SplitReader<KinesisRecord,
                 if (split.isFinished()) {
                     finishedWithoutReading.add(split.splitId());
                 } else {
-                    cursors.put(split.splitId(), new ShardCursor(split));
+                    ShardCursor cursor = new ShardCursor(split);
+                    cursors.put(split.splitId(), cursor);
+                    metrics.addGroup("stream", split.streamName()).addGroup("shard", split.shardId())
+                            .gauge("millisBehindLatest", () -> cursor.millisBehindLatest);
                 }
             }
         } else if (splitsChanges instanceof SplitsRemoval) {

@@ -25,6 +25,8 @@ final class ShardCursor {
     private Long notBeforeMillis;
     long nextCallAtMillis;
     int failures;
+    /** What the last GetRecords answered; -1 before the first. Read by the metrics reporter. */
+    volatile long millisBehindLatest = -1;
 
     ShardCursor(KinesisShardSplit split) {
         this.split = split;

@@ -42,7 +42,7 @@ class KinesisSourceReaderTest {
         if (reader != null) {
             reader.close();
         }
-        reader = new KinesisSourceReader(() -> new KinesisShardSplitReader(kinesis, CONFIG), context, Set.of("orders"));
+        reader = new KinesisSourceReader(() -> new KinesisShardSplitReader(kinesis, CONFIG, context.metricGroup()), context, Set.of("orders"));
         reader.start();
         return reader;
     }
