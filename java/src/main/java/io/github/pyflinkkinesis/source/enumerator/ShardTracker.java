@@ -83,13 +83,18 @@ final class ShardTracker {
         }
     }
 
-    /** Takes back splits of a failed reader (with their positions) to hand out again. */
+    /**
+     * Takes back splits of a failed reader to hand out again from their positions. A shard it had
+     * reported finished is read again too: the failed reader's records since its last checkpoint are
+     * rolled back.
+     */
     void addBack(Collection<KinesisShardSplit> splits) {
         for (KinesisShardSplit split : splits) {
             if (split.isFinished()) {
                 markFinished(List.of(split.splitId()));
-            } else if (!finished.contains(split.splitId())) {
+            } else {
                 assigned.remove(split.splitId());
+                finished.remove(split.splitId());
                 unassigned.put(split.splitId(), split);
             }
         }

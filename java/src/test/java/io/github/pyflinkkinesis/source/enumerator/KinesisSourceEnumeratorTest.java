@@ -163,6 +163,25 @@ class KinesisSourceEnumeratorTest {
     }
 
     @Test
+    void aShardGivenBackAfterItsReaderReportedItFinishedIsReadAgainBeforeItsChildren() throws Exception {
+        kinesis.shards.add(shard("shardId-0", null, null));
+        kinesis.shards.add(shard("shardId-1", null, null));
+        kinesis.shards.add(shard("shardId-2", "shardId-0", "shardId-1"));
+        var context = context(2, 0, 1);
+        KinesisSourceEnumerator enumerator = enumerator(context);
+        discover(enumerator);
+        KinesisShardSplit zero = context.getSplitAssignments().get(0).getAssignedSplits().get(0);
+        finish(enumerator, 0, "shardId-0");
+        enumerator.addSplitsBack(List.of(zero), 0);
+        assertEquals(List.of("shardId-0", "shardId-0"), assigned(context, 0), "read again from its position");
+        finish(enumerator, 1, "shardId-1");
+        assertEquals(List.of("shardId-1"), assigned(context, 1), "the child waits for the re-read");
+        assertEquals(List.of("shardId-0", "shardId-0"), assigned(context, 0));
+        finish(enumerator, 0, "shardId-0");
+        assertEquals(List.of("shardId-0", "shardId-0", "shardId-2"), assigned(context, 0));
+    }
+
+    @Test
     void finishedParentsAreKeptInTheCheckpoint() throws Exception {
         kinesis.shards.add(shard("shardId-0", null, null));
         kinesis.shards.add(shard("shardId-1", null, null));
