@@ -5,6 +5,7 @@ import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 
 import io.github.pyflinkkinesis.source.split.KinesisShardSplit;
@@ -67,7 +68,7 @@ public final class KinesisSourceEnumState {
 
     @Override
     public int hashCode() {
-        return java.util.Objects.hash(lastSeenShardIds, unassigned, assigned, finished);
+        return Objects.hash(lastSeenShardIds, unassigned, assigned, finished);
     }
 
     @Override

@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.stream.Collectors;
 
 import org.apache.flink.connector.testutils.source.reader.TestingSplitEnumeratorContext;
@@ -241,7 +242,7 @@ class KinesisSourceEnumeratorTest {
         kinesis.shards.add(shard("shardId-0", null, null));
         kinesis.shards.add(shard("shardId-1", null, null));
         KinesisSourceEnumState restoredState = new KinesisSourceEnumState(Map.of(STREAM, "shardId-0"), List.of(),
-                Map.of(KinesisShardSplit.splitId(STREAM, "shardId-0"), 0), java.util.Set.of());
+                Map.of(KinesisShardSplit.splitId(STREAM, "shardId-0"), 0), Set.of());
         var context = context(1, 0);
         discover(enumerator(context, restoredState, "LATEST", List.of(STREAM)));
         List<KinesisShardSplit> splits = context.getSplitAssignments().get(0).getAssignedSplits();
@@ -257,7 +258,7 @@ class KinesisSourceEnumeratorTest {
         KinesisSourceEnumState restoredState = new KinesisSourceEnumState(
                 Map.of(STREAM, "shardId-0", "payments", "shardId-3"),
                 List.of(new KinesisShardSplit("payments", "shardId-3", List.of(), StartingPosition.trimHorizon())),
-                Map.of(KinesisShardSplit.splitId(STREAM, "shardId-0"), 0, "payments/shardId-2", 0), java.util.Set.of());
+                Map.of(KinesisShardSplit.splitId(STREAM, "shardId-0"), 0, "payments/shardId-2", 0), Set.of());
         var context = context(1, 0);
         KinesisSourceEnumerator enumerator = enumerator(context, restoredState, "LATEST",
                 List.of("arn:aws:kinesis:us-east-1:000000000000:stream/" + STREAM));
@@ -267,8 +268,8 @@ class KinesisSourceEnumeratorTest {
         assertEquals(List.of("orders/shardId-1"), splits.stream().map(KinesisShardSplit::splitId).collect(Collectors.toList()));
         assertEquals(StartingPosition.trimHorizon(), splits.get(0).startingPosition());
         KinesisSourceEnumState state = enumerator.snapshotState(2);
-        assertEquals(java.util.Set.of(STREAM), state.lastSeenShardIds().keySet());
-        assertEquals(java.util.Set.of("orders/shardId-0", "orders/shardId-1"), state.assigned().keySet());
+        assertEquals(Set.of(STREAM), state.lastSeenShardIds().keySet());
+        assertEquals(Set.of("orders/shardId-0", "orders/shardId-1"), state.assigned().keySet());
     }
 
     @Test
