@@ -102,12 +102,12 @@ def memory(emulator: Any, child: FlinkChild, sizes: Sequence[int], size: int, ma
     client = emulator.client()
     streams = harness.Streams(client, "flink-memory")
     rows = []
+    baseline = child.call(cmd="heap")  # the idle JVM, before the memory jobs
     with FaultProxy(emulator.port, delay=delay, max_lifetime=timeout * len(sizes)) as proxy:
         for n in sizes:
             out = streams.new(2)
             harness.log(f"  flink memory: {n} records of {size} bytes through a proxy delaying each PutRecords "
                         f"{delay * 1000:.0f} ms, max_outstanding_records={max_outstanding} ...")
-            baseline = child.call(cmd="heap")
             started = time.monotonic()
             child.start("sink_memory", {"endpoint": emulator.endpoint, "sink_endpoint": proxy.endpoint, "out": out,
                                         "count": n, "size": size, "max_outstanding": max_outstanding},
@@ -160,7 +160,7 @@ def verdicts(speed: Sequence[Dict[str, Any]], mem: Sequence[Dict[str, Any]]) -> 
         growth = max(r["heap_growth_mb"] for r in mem)
         bound = mem[0]["bound_mb"] + HEAP_CONSTANT_MB
         more_input = mem[-1]["input_mb"] - mem[0]["input_mb"]
-        more_heap = mem[-1]["heap_growth_mb"] - mem[0]["heap_growth_mb"]
+        more_heap = mem[-1]["peak_heap_mb"] - mem[0]["peak_heap_mb"]
         lines.append(
             f"- Sink memory: {more_input:.0f} MB more input ({mem[0]['input_mb']:.0f} -> {mem[-1]['input_mb']:.0f} MB) "
             f"took {more_heap:+.1f} MB of peak live heap; the most over the idle JVM was {growth:.1f} MB, against "

@@ -77,7 +77,9 @@ class FlinkChild:
 
     def start(self, job: str, args: Dict[str, Any], config: Optional[Dict[str, Any]] = None) -> str:
         """Submit ``job`` (a builder in tests/flink_jobs.py); returns its job id."""
-        conf = {"rest.port": self.rest_port, "restart-strategy.type": "none", **(config or {})}
+        # Metrics over REST are refreshed every 10 s by default; waits and rates want them fresh.
+        conf = {"rest.port": self.rest_port, "restart-strategy.type": "none",
+                "metrics.fetcher.update-interval": "200", **(config or {})}
         return str(self.call(job=job, args=args, config=conf, cmd="start")["job_id"])
 
     def close(self) -> None:
