@@ -232,8 +232,9 @@ def flink_section(data: Optional[Dict[str, Any]], mode: Mode) -> List[str]:
         "## PyFlink: the connector on a local MiniCluster",
         "",
         f"{mode.flink_records} records of 100 bytes on {mode.flink_shards} shards, copied by each job from "
-        f"TRIM_HORIZON to a fresh stream, parallelism 2, best of {mode.flink_repeat} (alternating). Rate between "
-        "the first and the last record the sink sent (its numRecordsSend metric over REST; start-up excluded); "
+        f"TRIM_HORIZON to a fresh stream, parallelism 2, best of {mode.flink_repeat} (alternating). Rate: records "
+        "over the time from the last poll of the sink's numRecordsSend metric (REST) that saw none sent to the "
+        "first that saw all (start-up excluded); "
         "each output stream then holds exactly the input's records. The Python workers run in PyFlink's default "
         "process mode.",
         "",
