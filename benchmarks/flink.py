@@ -34,6 +34,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence
 import harness
 
 sys.path.insert(0, str(harness.ROOT))
+import flink_jobs  # noqa: E402
 from tests.faultproxy import FaultProxy  # noqa: E402
 from tests.flink_support import FlinkChild  # noqa: E402
 
@@ -102,6 +103,27 @@ def throughput(emulator: Any, child: FlinkChild, n: int, shards: int, repeat: in
     return rows
 
 
+def functions_alone(n: int = 100_000) -> float:
+    """Records/s of this package's Python functions of the python_step job alone, in this process (no Flink, no
+    Kinesis): source row -> IngressRecord -> the job's deserializer -> its serializer -> sink row."""
+    from pyflink.common import Row
+
+    from pyflink_kinesis.flink_functions import SourceRowsToValues, ValuesToSinkRows
+    from tests.flink_support import Counters
+
+    args = {"endpoint": "http://127.0.0.1:1", "in": "in", "out": "out"}
+    deserialize = SourceRowsToValues(flink_jobs.ingress(args, flink_jobs.key_and_data), "fail")
+    serialize = ValuesToSinkRows(flink_jobs.egress(args, flink_jobs.to_out("out")))
+    deserialize.open(Counters())
+    serialize.open(Counters())
+    rows = [Row(b"x" * 100, "in", "shardId-000000000001", f"pk-{i % 1000}", "4968075394633619110415906302622933811"
+                "5775091855205597186", None, 1_767_323_045_123 + i) for i in range(n)]
+    started = time.perf_counter()
+    out = [r for row in rows for value in deserialize.flat_map(row) for r in serialize.flat_map(value)]
+    assert len(out) == n
+    return n / (time.perf_counter() - started)
+
+
 def memory(emulator: Any, child: FlinkChild, sizes: Sequence[int], size: int, max_outstanding: int,
            delay: float, timeout: float = 600.0) -> List[Dict[str, Any]]:
     """One bounded job per input size through one slow proxy; the JVM's peak live heap during each."""
@@ -157,6 +179,13 @@ def memory_table(rows: Sequence[Dict[str, Any]]) -> str:
           f"{r['bound_mb']:.2f}"] for r in rows])
 
 
+def cost_note(speed: Sequence[Dict[str, Any]], alone: float) -> str:
+    """Where the Python step's time goes: this package's functions alone vs the whole Python step."""
+    return (f"This package's Python functions of the python_step job alone (no Flink, one core): {alone:.0f} "
+            f"records/s, about {1e6 / alone:.0f} µs per record; the rest of the Python step's cost is PyFlink's "
+            "process-mode exchange with its Python workers and the CPU they take from the JVM and the emulator.")
+
+
 def verdicts(speed: Sequence[Dict[str, Any]], mem: Sequence[Dict[str, Any]]) -> List[str]:
     """One line per target: met or not, with the numbers."""
     ratio = speed[0]["vs_java_only"]
@@ -191,19 +220,21 @@ def main(argv: Optional[List[str]] = None) -> int:
             speed = throughput(emulator, child, args.records, args.shards, args.repeat)
             mem = memory(emulator, child, [int(s) for s in args.memory_sizes.split(",")], 2000, 200, 0.05)
         about = harness.machine(emulator)
+    alone = functions_alone()
     text = "\n\n".join([
         "# PyFlink benchmark", f"Machine: {about}",
         f"`python benchmarks/flink.py --records {args.records} --shards {args.shards} --repeat {args.repeat} "
         f"--memory-sizes {args.memory_sizes} --emulator {args.emulator}`, {time.perf_counter() - started:.0f} s. "
         + (__doc__ or "").split("\n\n")[1].replace("\n", " "),
-        "## Python step vs none", throughput_table(speed),
+        "## Python step vs none", throughput_table(speed), cost_note(speed, alone),
         "## Sink memory behind a slow endpoint (2000-byte records, max_outstanding_records=200, 50 ms per PutRecords)",
         memory_table(mem), "## Targets", "\n".join(verdicts(speed, mem))]) + "\n"
     print(text)
     if args.output:
         Path(args.output).write_text(text)
         Path(args.output).with_suffix(".json").write_text(
-            json.dumps({"machine": about, "throughput": speed, "memory": mem}, indent=1) + "\n")
+            json.dumps({"machine": about, "throughput": speed, "functions_alone_rps": alone, "memory": mem},
+                       indent=1) + "\n")
     return 0
 
 

@@ -51,11 +51,20 @@ def egress(args: Dict[str, Any], serializer: Any = None) -> KinesisEgressSpec:
     return builder.with_serializer(serializer).build() if serializer else builder.build()
 
 
+def key_and_data(record: Any) -> Any:
+    """The python_step job's deserializer."""
+    return record.partition_key, record.data
+
+
+def to_out(out: str) -> Any:
+    """The python_step job's serializer: the same key and data, to ``out``."""
+    return lambda v: EgressRecord(v[1], stream=out, partition_key=v[0])
+
+
 def python_step(env: Any, args: Dict[str, Any]) -> None:
     env.set_parallelism(args["parallelism"])
-    out = args["out"]
-    records = from_ingress(env, ingress(args, lambda r: (r.partition_key, r.data)))
-    to_egress(records, egress(args, lambda v: EgressRecord(v[1], stream=out, partition_key=v[0])))
+    records = from_ingress(env, ingress(args, key_and_data))
+    to_egress(records, egress(args, to_out(args["out"])))
 
 
 def java_only(env: Any, args: Dict[str, Any]) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import datetime, timezone
-from typing import Any, Dict, List
+from typing import Any, List
 
 import pytest
 
@@ -17,6 +17,7 @@ from pyflink_kinesis import EgressRecord, IngressRecord, RoutableMessage, load_m
 from pyflink_kinesis.flink_functions import SourceRowsToValues, ValuesToSinkRows  # noqa: E402
 from pyflink_kinesis.serde import DeserializationError, SerializationError  # noqa: E402
 from pyflink_kinesis.statefun import egress_record_to_bytes  # noqa: E402
+from tests.flink_support import Counters  # noqa: E402
 
 MODULE = """
 kind: io.statefun.kinesis.v1/ingress
@@ -34,30 +35,6 @@ spec:
   awsRegion: {type: specific, id: us-east-1}
 """
 ARRIVAL_MS = 1_767_323_045_123
-
-
-class Counters:
-    """Stands in for PyFlink's RuntimeContext: records the counters the function registers."""
-
-    def __init__(self) -> None:
-        self.values: Dict[str, int] = {}
-
-    def get_metrics_group(self) -> "Counters":
-        return self
-
-    def add_group(self, name: str) -> "Counters":
-        assert name == "kinesis"
-        return self
-
-    def counter(self, name: str) -> Any:
-        values = self.values
-        values[name] = 0
-
-        class Counter:
-            def inc(self, n: int = 1) -> None:
-                values[name] += n
-
-        return Counter()
 
 
 def row(data: bytes = b"\xff\x00", key: str = "user-1", sub: Any = None) -> Row:
