@@ -72,6 +72,7 @@ from apache_beam.utils.timestamp import Duration, Timestamp
 
 from pyflink_kinesis.boto import transform_client
 from pyflink_kinesis.records import IngressRecord
+from pyflink_kinesis.serde import DeserializationError, deserialization_error, record_location
 from pyflink_kinesis.settings import DEFAULT_MAX_RETRY_TIME, JOB_MANAGED, ReadSettings
 from pyflink_kinesis.spec import KinesisIngressSpec
 
@@ -105,10 +106,6 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 _ONE_MICRO = datetime(1970, 1, 1, 0, 0, 0, 1, tzinfo=timezone.utc) - _EPOCH
 METRICS_NAMESPACE = "kinesis"
 _EFO_COUNTERS = ("efo_events", "efo_subscriptions", "efo_resubscriptions", "efo_fallbacks", "efo_closed_shards_polled")
-
-
-class DeserializationError(RuntimeError):
-    """The deserializer raised; the message names the stream, shard and sequence number of the record."""
 
 
 def _micros(moment: datetime) -> int:
@@ -577,18 +574,12 @@ class _ReadStreamFn(beam.DoFn, RestrictionProvider):
                     try:
                         value = deserializer(value)
                     except Exception as e:  # noqa: BLE001 - user code
-                        where = f"stream {stream}, shard {cursor.shard_id}, sequence number {sequence_number}"
-                        if sub is not None:
-                            where += f", sub-sequence number {sub}"
                         if self._settings.on_deserialize_error == "skip":
                             self._errors.inc()
                             _LOG.warning("ingress %s: skipping a record that failed to deserialize (%s): %r",
-                                         self._spec.id, where, e)
+                                         self._spec.id, record_location(value), e)
                             continue
-                        raise DeserializationError(
-                            f"ingress {self._spec.id}: the deserializer failed on the record at {where}: "
-                            f"{type(e).__name__}: {e}"
-                        ) from e
+                        raise deserialization_error(self._spec.id, value, e) from e
                     if value is None:
                         self._skipped.inc()
                         continue
