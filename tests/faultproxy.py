@@ -19,6 +19,10 @@ It listens on 127.0.0.1 only, forwards every call to the emulator, and for a sha
 It also sleeps ``delay`` seconds before forwarding each PutRecords (a slow endpoint) and tracks how many
 entries are inside PutRecords calls at once (:attr:`FaultProxy.max_inflight_entries`).
 
+``read_operations`` (e.g. ``("GetRecords",)``) extends the faults to reads: those calls are delayed, answered
+with throttling or 500 errors, or have their connection dropped before or after forwarding, drawn from the
+same shares (``partial`` forwards them unchanged); :attr:`FaultProxy.read_faults` counts them.
+
 The server stops itself after ``max_lifetime`` seconds even if a test forgets to stop it.
 """
 
@@ -55,11 +59,13 @@ class FaultProxy:
         drop_after: Share forwarded, then their connection closed without an answer.
         delay: Seconds to wait before forwarding each PutRecords.
         max_lifetime: Seconds after which the proxy stops by itself.
+        read_operations: Other Kinesis operations (``"GetRecords"``, ...) that get the faults and the delay.
     """
 
     def __init__(self, upstream_port: int, *, seed: int = 0, partial: float = 0.0, partial_entries: float = 0.3,
                  throttle: float = 0.0, limit: float = 0.0, error500: float = 0.0, drop_before: float = 0.0,
-                 drop_after: float = 0.0, delay: float = 0.0, max_lifetime: float = 300.0) -> None:
+                 drop_after: float = 0.0, delay: float = 0.0, max_lifetime: float = 300.0,
+                 read_operations: Tuple[str, ...] = ()) -> None:
         self.upstream_port = upstream_port
         self.rates = {"partial": partial, "throttle": throttle, "limit": limit, "error500": error500,
                       "drop_before": drop_before, "drop_after": drop_after}
@@ -68,6 +74,8 @@ class FaultProxy:
         self.partial_entries = partial_entries
         self.delay = delay
         self.max_lifetime = max_lifetime
+        self.read_targets = {f"Kinesis_20131202.{op}" for op in read_operations}
+        self.read_faults: Counter = Counter()  # fault kind -> read calls
         self._rng = random.Random(seed)
         self._lock = threading.Lock()
         self.faults: Counter = Counter()  # fault kind -> calls
@@ -125,15 +133,16 @@ class FaultProxy:
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
-    def choose(self) -> Optional[str]:
-        """The fault for the next PutRecords call, or None."""
+    def choose(self, read: bool = False) -> Optional[str]:
+        """The fault for the next PutRecords call (or read call), or None."""
         with self._lock:
-            self.put_records_calls += 1
+            if not read:
+                self.put_records_calls += 1
             x = self._rng.random()
             for kind in FAULTS:
                 x -= self.rates[kind]
                 if x < 0:
-                    self.faults[kind] += 1
+                    (self.read_faults if read else self.faults)[kind] += 1
                     return kind
             return None
 
@@ -157,6 +166,9 @@ class _Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
+        if self.headers.get("X-Amz-Target") in self.owner.read_targets:
+            self._read(body)
+            return
         if self.headers.get("X-Amz-Target") != PUT_RECORDS:
             self._relay(body)
             return
@@ -216,6 +228,22 @@ class _Handler(BaseHTTPRequestHandler):
             self._respond(200, [("Content-Type", "application/x-amz-json-1.1")], answer)
         else:
             self._respond(*self._forward(body))
+
+    def _read(self, body: bytes) -> None:
+        if self.owner.delay:
+            time.sleep(self.owner.delay)
+        fault = self.owner.choose(read=True)
+        if fault in ("throttle", "limit"):
+            self._error(400, "ProvisionedThroughputExceededException", "Rate exceeded for shard")
+        elif fault == "error500":
+            self._error(500, "InternalFailure", "injected internal failure")
+        elif fault == "drop_before":
+            self._drop()
+        elif fault == "drop_after":
+            self._forward(body)
+            self._drop()
+        else:
+            self._relay(body)
 
     def _relay(self, body: bytes) -> None:
         self._respond(*self._forward(body))
