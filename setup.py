@@ -1,6 +1,30 @@
+import shutil
+import subprocess
 from pathlib import Path
 
 from setuptools import find_packages, setup
+from setuptools.command.build_py import build_py
+
+HERE = Path(__file__).resolve().parent
+JAR = HERE / "pyflink_kinesis" / "jars" / "pyflink-kinesis-connector.jar"
+
+
+class BuildPyWithConnectorJar(build_py):
+    """Builds the Flink connector jar from java/ with Maven when the package does not hold it yet."""
+
+    def run(self) -> None:
+        if not JAR.is_file():
+            if not (HERE / "java" / "pom.xml").is_file():
+                raise SystemExit(f"error: {JAR} is missing and there is no java/ folder to build it from")
+            if shutil.which("mvn") is None:
+                raise SystemExit("error: Maven (mvn) is required to build the Flink connector jar in java/")
+            print("building the Flink connector jar: mvn -q -B package -DskipTests in java/")
+            if subprocess.run(["mvn", "-q", "-B", "package", "-DskipTests"], cwd=HERE / "java").returncode != 0:
+                raise SystemExit("error: 'mvn -q -B package' in java/ failed (see above): the connector jar did not build")
+            JAR.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(HERE / "java" / "target" / JAR.name, JAR)
+        super().run()
+
 
 setup(
     name="pyflink-kinesis",
@@ -13,7 +37,7 @@ setup(
     packages=find_packages(include=["pyflink_kinesis", "pyflink_kinesis.*", "beam_transforms", "beam_transforms.*"]),
     package_data={
         "pyflink_kinesis": ["py.typed", "emulator/package.json", "emulator/package-lock.json", "emulator/loopback.js",
-                            "proto/*.proto"],
+                            "proto/*.proto", "jars/*.jar"],
         "beam_transforms": ["py.typed"],
     },
     install_requires=["boto3>=1.28", "PyYAML>=5.4"],
@@ -24,6 +48,7 @@ setup(
         "statefun": ["protobuf>=3.20"],
         "dev": ["pytest>=8", "pytest-timeout>=2", "aws-kinesis-agg>=1.2", "mypy>=1.10"],
     },
+    cmdclass={"build_py": BuildPyWithConnectorJar},
     entry_points={"console_scripts": ["pyflink-kinesis=pyflink_kinesis.cli:main"]},
     classifiers=[
         "Programming Language :: Python :: 3",

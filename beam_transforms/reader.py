@@ -56,6 +56,7 @@ from apache_beam.transforms.window import TimestampedValue
 from apache_beam.utils.timestamp import Duration, Timestamp
 
 from pyflink_kinesis.records import IngressRecord
+from pyflink_kinesis.serde import DeserializationError, deserialization_error, record_location
 from pyflink_kinesis.spec import KinesisIngressSpec
 
 from . import efo
@@ -88,10 +89,6 @@ _LOG = logging.getLogger(__name__)
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 METRICS_NAMESPACE = "kinesis"
 ON_DESERIALIZE_ERROR = ("fail", "skip")
-
-
-class DeserializationError(RuntimeError):
-    """The deserializer raised; the message names the stream, shard and sequence number of the record."""
 
 
 @dataclass(frozen=True)
@@ -679,18 +676,12 @@ class _ReadStreamFn(beam.DoFn, RestrictionProvider):
                     try:
                         value = deserializer(value)
                     except Exception as e:  # noqa: BLE001 - user code
-                        where = f"stream {stream}, shard {cursor.shard_id}, sequence number {sequence_number}"
-                        if sub is not None:
-                            where += f", sub-sequence number {sub}"
                         if self._settings.on_deserialize_error == "skip":
                             self._errors.inc()
                             _LOG.warning("ingress %s: skipping a record that failed to deserialize (%s): %r",
-                                         self._spec.id, where, e)
+                                         self._spec.id, record_location(value), e)
                             continue
-                        raise DeserializationError(
-                            f"ingress {self._spec.id}: the deserializer failed on the record at {where}: "
-                            f"{type(e).__name__}: {e}"
-                        ) from e
+                        raise deserialization_error(self._spec.id, value, e) from e
                     if value is None:
                         self._skipped.inc()
                         continue

@@ -41,6 +41,7 @@ from apache_beam.utils.windowed_value import WindowedValue
 
 from pyflink_kinesis.errors import ConfigError
 from pyflink_kinesis.records import MAX_RECORD_BYTES, EgressRecord
+from pyflink_kinesis.serde import SerializationError, to_egress_record
 from pyflink_kinesis.spec import KinesisEgressSpec
 from pyflink_kinesis.yaml_module import resolve_spec
 
@@ -70,10 +71,6 @@ METRICS_NAMESPACE = "kinesis"
 FAILED_TAG = "failed"
 
 
-class SerializationError(ValueError):
-    """The egress serializer raised, or returned something that is not an EgressRecord or None."""
-
-
 class WriteToKinesisResult(NamedTuple):
     """What :class:`WriteToKinesis` returns.
 
@@ -93,14 +90,6 @@ class WriteToKinesisResult(NamedTuple):
         return self.failed
 
 
-def _describe(value: Any, limit: int = 80) -> str:
-    try:
-        text = repr(value)
-    except Exception:  # noqa: BLE001 - a broken __repr__ must not hide the real error
-        text = "<unprintable>"
-    return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
 class _SerializeFn(beam.DoFn):
     """Value -> EgressRecord with the spec's serializer; counts skips, routes oversized records."""
 
@@ -118,26 +107,10 @@ class _SerializeFn(beam.DoFn):
     def process(self, value: Any) -> Iterator[Any]:
         index = self._index
         self._index += 1
-        if self._serializer is None:
-            record = value
-        else:
-            try:
-                record = self._serializer(value)
-            except Exception as e:
-                raise SerializationError(
-                    f"egress {self._egress_id}: the serializer failed on value #{index} of the bundle "
-                    f"(type {type(value).__module__}.{type(value).__qualname__}, {_describe(value)}): "
-                    f"{type(e).__name__}: {e}"
-                ) from e
+        record = to_egress_record(self._egress_id, self._serializer, value, f"value #{index} of the bundle")
         if record is None:
             self._skipped.inc()
             return
-        if not isinstance(record, EgressRecord):
-            what = "the serializer returned" if self._serializer is not None else "the egress has no serializer and got"
-            raise SerializationError(
-                f"egress {self._egress_id}: {what} {type(record).__qualname__} for value #{index} of the bundle "
-                f"(type {type(value).__qualname__}); expected an EgressRecord or None"
-            )
         if record.size > MAX_RECORD_BYTES:
             self._too_large.inc()
             if not self._dead_letter:

@@ -73,3 +73,70 @@ def as_function(obj: Any, method: str, field: str) -> Optional[Callable[[Any], A
         f"got {type(obj).__name__}",
         field=field,
     )
+
+
+class DeserializationError(RuntimeError):
+    """The deserializer raised; the message names the stream, shard and sequence number of the record."""
+
+
+class SerializationError(ValueError):
+    """The egress serializer raised, or returned something that is not an EgressRecord or None."""
+
+
+def record_location(record: IngressRecord) -> str:
+    """Where a record is: ``stream S, shard I, sequence number N`` (and its sub-sequence number in an aggregate)."""
+    where = f"stream {record.stream}, shard {record.shard_id}, sequence number {record.sequence_number}"
+    if record.sub_sequence_number is not None:
+        where += f", sub-sequence number {record.sub_sequence_number}"
+    return where
+
+
+def deserialization_error(ingress_id: str, record: IngressRecord, error: Exception) -> DeserializationError:
+    """The error for a deserializer that raised on ``record``, naming the ingress and where the record is."""
+    return DeserializationError(
+        f"ingress {ingress_id}: the deserializer failed on the record at {record_location(record)}: "
+        f"{type(error).__name__}: {error}"
+    )
+
+
+def _describe(value: Any, limit: int = 80) -> str:
+    try:
+        text = repr(value)
+    except Exception:  # noqa: BLE001 - a broken __repr__ must not hide the real error
+        text = "<unprintable>"
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def to_egress_record(egress_id: str, serializer: Optional[Callable[[Any], Any]], value: Any,
+                     where: str) -> Optional[EgressRecord]:
+    """Apply an egress's serializer to ``value``: an EgressRecord, or ``None`` to skip it.
+
+    Without a serializer the value must itself be an EgressRecord (or None).
+
+    Args:
+        egress_id: The egress, for errors.
+        serializer: The spec's serializer, or ``None``.
+        value: The value to write.
+        where: Which value this is, for errors (e.g. ``"value #3 of the bundle"``).
+
+    Raises:
+        SerializationError: the serializer raised or returned something else than an EgressRecord or None.
+    """
+    if serializer is None:
+        record = value
+    else:
+        try:
+            record = serializer(value)
+        except Exception as e:
+            raise SerializationError(
+                f"egress {egress_id}: the serializer failed on {where} "
+                f"(type {type(value).__module__}.{type(value).__qualname__}, {_describe(value)}): "
+                f"{type(e).__name__}: {e}"
+            ) from e
+    if record is not None and not isinstance(record, EgressRecord):
+        what = "the serializer returned" if serializer is not None else "the egress has no serializer and got"
+        raise SerializationError(
+            f"egress {egress_id}: {what} {type(record).__qualname__} for {where} "
+            f"(type {type(value).__qualname__}); expected an EgressRecord or None"
+        )
+    return record

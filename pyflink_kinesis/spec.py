@@ -174,11 +174,19 @@ class KinesisEgressSpec(_AwsSpec):
         """
         options = {"connector": "kinesis", "stream.arn": stream_arn, "format": format}
         options.update({sql_key(k): v for k, v in self.sink_properties().items()})
-        batch = int(options.get("sink.batch.max-size", MAX_BATCH_RECORDS))
-        batch = max(1, min(batch, self.max_outstanding_records - 1))
-        options["sink.batch.max-size"] = str(batch)
-        options["sink.requests.max-buffered"] = str(max(self.max_outstanding_records, batch + 1))
+        options.update(self.buffer_properties())
         return options
+
+    def buffer_properties(self) -> dict[str, str]:
+        """``sink.requests.max-buffered`` = ``max_outstanding_records``, and a ``sink.batch.max-size`` below it.
+
+        Flink's async sinks need a batch smaller than the buffer; a client property
+        ``sink.batch.max-size`` (or ``CollectionMaxCount``) is kept when it fits.
+        """
+        batch = int(self.sink_properties().get("sink.batch.max-size", MAX_BATCH_RECORDS))
+        batch = max(1, min(batch, self.max_outstanding_records - 1))
+        return {"sink.batch.max-size": str(batch),
+                "sink.requests.max-buffered": str(max(self.max_outstanding_records, batch + 1))}
 
 
 class _AwsBuilder:

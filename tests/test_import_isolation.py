@@ -81,6 +81,14 @@ SCRIPT = textwrap.dedent(
     else:
         raise SystemExit("ReadFromKinesis loaded without Beam")
     import pyflink_kinesis.table  # its PyFlink import is deferred to table_descriptor()
+    from pyflink_kinesis import datastream  # PyFlink is imported when from_ingress / to_egress run
+    assert datastream.sink_configuration(egress)["sink.requests.max-buffered"] == "10"
+    try:
+        datastream.from_ingress(None, ingress)
+    except ImportError as e:
+        assert "pyflink" in str(e), e
+    else:
+        raise SystemExit("from_ingress ran without PyFlink")
 
     loaded = sorted(m for m in sys.modules if m.split(".")[0] in BLOCKED)
     assert not loaded, loaded

@@ -1,0 +1,91 @@
+package io.github.pyflinkkinesis.sink;
+
+import java.io.Serializable;
+import java.util.Collection;
+import java.util.Collections;
+import java.util.Map;
+
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.api.connector.sink2.StatefulSinkWriter;
+import org.apache.flink.api.connector.sink2.WriterInitContext;
+import org.apache.flink.api.java.typeutils.RowTypeInfo;
+import org.apache.flink.connector.base.sink.AsyncSinkBase;
+import org.apache.flink.connector.base.sink.writer.BufferedRequestState;
+import org.apache.flink.core.io.SimpleVersionedSerializer;
+import org.apache.flink.types.Row;
+
+import io.github.pyflinkkinesis.aws.AwsClientConfig;
+import software.amazon.awssdk.services.kinesis.KinesisAsyncClient;
+
+/**
+ * A Kinesis Data Streams sink on Flink's {@link AsyncSinkBase}: each input Row names its stream,
+ * partition key, optional explicit hash key and data ({@link #INPUT_TYPE}).
+ *
+ * <p>At-least-once: on checkpoint, calls in flight are awaited and buffered records are kept in state.
+ * Build it with {@link #create(Map)} from the {@code aws.*} and {@code sink.*} keys.
+ */
+public final class KinesisSink extends AsyncSinkBase<Row, KinesisSinkEntry> {
+    private static final long serialVersionUID = 1L;
+
+    /** The input: stream, partition_key, explicit_hash_key (nullable), data. */
+    public static final RowTypeInfo INPUT_TYPE = new RowTypeInfo(
+            new TypeInformation<?>[] {Types.STRING, Types.STRING, Types.STRING, Types.PRIMITIVE_ARRAY(Types.BYTE)},
+            new String[] {"stream", "partition_key", "explicit_hash_key", "data"});
+
+    static final long INITIAL_BACKOFF_MS = 100;
+    static final long MAX_BACKOFF_MS = 5000;
+
+    /** Builds the Kinesis client on the task manager. */
+    interface ClientFactory extends Serializable {
+        KinesisAsyncClient create();
+    }
+
+    private final KinesisSinkConfig config;
+    private final ClientFactory clientFactory;
+    private final long initialBackoffMs;
+    private final long maxBackoffMs;
+
+    KinesisSink(KinesisSinkConfig config, ClientFactory clientFactory, long initialBackoffMs, long maxBackoffMs) {
+        super(new RowEntryConverter(), config.maxBatchSize(), config.maxInFlightRequests(),
+                config.maxBufferedRequests(), config.maxBatchSizeInBytes(), config.maxTimeInBufferMs(),
+                KinesisSinkEntry.MAX_RECORD_BYTES);
+        this.config = config;
+        this.clientFactory = clientFactory;
+        this.initialBackoffMs = initialBackoffMs;
+        this.maxBackoffMs = maxBackoffMs;
+    }
+
+    /**
+     * A sink configured by {@code properties}: the {@code aws.*} keys (region, endpoint, credentials, HTTP
+     * client) and the {@code sink.*} keys of {@link KinesisSinkConfig}.
+     *
+     * @throws IllegalArgumentException naming the key, if a value is invalid
+     */
+    public static KinesisSink create(Map<String, String> properties) {
+        KinesisSinkConfig config = KinesisSinkConfig.of(properties);
+        AwsClientConfig aws = AwsClientConfig.of(properties);
+        return new KinesisSink(config, aws::createAsyncClient, INITIAL_BACKOFF_MS, MAX_BACKOFF_MS);
+    }
+
+    public KinesisSinkConfig config() {
+        return config;
+    }
+
+    @Override
+    public StatefulSinkWriter<Row, BufferedRequestState<KinesisSinkEntry>> createWriter(WriterInitContext context) {
+        return restoreWriter(context, Collections.emptyList());
+    }
+
+    @Override
+    public StatefulSinkWriter<Row, BufferedRequestState<KinesisSinkEntry>> restoreWriter(
+            WriterInitContext context, Collection<BufferedRequestState<KinesisSinkEntry>> states) {
+        return new KinesisSinkWriter(context, config, clientFactory.create(),
+                new Backoff(initialBackoffMs, maxBackoffMs), states);
+    }
+
+    @Override
+    public SimpleVersionedSerializer<BufferedRequestState<KinesisSinkEntry>> getWriterStateSerializer() {
+        return new KinesisSinkStateSerializer();
+    }
+}

@@ -1,0 +1,174 @@
+package io.github.pyflinkkinesis.sink;
+
+import java.io.Serializable;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+import org.apache.flink.configuration.MemorySize;
+import org.apache.flink.util.TimeUtils;
+
+/**
+ * The sink's {@code sink.*} keys (the official connector's names), read and validated once.
+ * Errors are {@link IllegalArgumentException}s naming the key and what was expected.
+ */
+public final class KinesisSinkConfig implements Serializable {
+    private static final long serialVersionUID = 1L;
+
+    public static final String BATCH_MAX_SIZE = "sink.batch.max-size";
+    public static final String MAX_INFLIGHT = "sink.requests.max-inflight";
+    public static final String MAX_BUFFERED = "sink.requests.max-buffered";
+    public static final String FLUSH_SIZE = "sink.flush-buffer.size";
+    public static final String FLUSH_TIMEOUT = "sink.flush-buffer.timeout";
+    public static final String SKIP_OVERSIZED = "sink.skip-oversized-records";
+    public static final String FAIL_ON_ERROR = "sink.fail-on-error";
+    static final List<String> KEYS = Arrays.asList(
+            BATCH_MAX_SIZE, MAX_INFLIGHT, MAX_BUFFERED, FLUSH_SIZE, FLUSH_TIMEOUT, SKIP_OVERSIZED, FAIL_ON_ERROR);
+
+    /** PutRecords' limits per call. */
+    static final int MAX_BATCH_RECORDS = 500;
+    static final long MAX_BATCH_BYTES = 5L * 1024 * 1024;
+
+    private final int maxBatchSize;
+    private final int maxInFlightRequests;
+    private final int maxBufferedRequests;
+    private final long maxBatchSizeInBytes;
+    private final long maxTimeInBufferMs;
+    private final boolean skipOversizedRecords;
+    private final boolean failOnError;
+
+    private KinesisSinkConfig(Map<String, String> p) {
+        for (String key : p.keySet()) {
+            if (key.startsWith("sink.") && !KEYS.contains(key)) {
+                throw new IllegalArgumentException(key + ": not a key of this sink; expected one of " + KEYS
+                        + " (stream, partition key and hash key come from each record)");
+            }
+        }
+        maxInFlightRequests = intIn(p, MAX_INFLIGHT, 50, 1, Integer.MAX_VALUE);
+        maxBufferedRequests = intIn(p, MAX_BUFFERED, 10_000, 2, Integer.MAX_VALUE);
+        // Unset, the batch size fits under a small max-buffered (which must exceed it).
+        maxBatchSize = intIn(p, BATCH_MAX_SIZE, Math.min(MAX_BATCH_RECORDS, maxBufferedRequests - 1),
+                1, MAX_BATCH_RECORDS);
+        if (maxBufferedRequests <= maxBatchSize) {
+            throw new IllegalArgumentException(MAX_BUFFERED + ": expected more than " + BATCH_MAX_SIZE + " ("
+                    + maxBatchSize + "), got " + maxBufferedRequests);
+        }
+        maxBatchSizeInBytes = bytesIn(p, FLUSH_SIZE, MAX_BATCH_BYTES, KinesisSinkEntry.MAX_RECORD_BYTES,
+                MAX_BATCH_BYTES);
+        maxTimeInBufferMs = millisIn(p, FLUSH_TIMEOUT, 5000);
+        skipOversizedRecords = bool(p, SKIP_OVERSIZED);
+        failOnError = bool(p, FAIL_ON_ERROR);
+    }
+
+    /** Reads the {@code sink.*} keys of {@code properties}; other keys are ignored here. */
+    public static KinesisSinkConfig of(Map<String, String> properties) {
+        return new KinesisSinkConfig(Objects.requireNonNull(properties, "properties"));
+    }
+
+    private static int intIn(Map<String, String> p, String key, int dflt, int min, int max) {
+        String value = p.get(key);
+        if (value == null) {
+            return dflt;
+        }
+        try {
+            int n = Integer.parseInt(value.trim());
+            if (n >= min && n <= max) {
+                return n;
+            }
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        throw new IllegalArgumentException(key + ": expected a whole number from " + min
+                + (max == Integer.MAX_VALUE ? " up" : " to " + max) + ", got '" + value + "'");
+    }
+
+    private static long bytesIn(Map<String, String> p, String key, long dflt, long min, long max) {
+        String value = p.get(key);
+        if (value == null) {
+            return dflt;
+        }
+        try {
+            long n = MemorySize.parseBytes(value);
+            if (n >= min && n <= max) {
+                return n;
+            }
+        } catch (IllegalArgumentException e) {
+            // reported below
+        }
+        throw new IllegalArgumentException(key + ": expected a size from " + min + " to " + max
+                + " bytes (e.g. '5242880' or '5 mb'), got '" + value + "'");
+    }
+
+    private static long millisIn(Map<String, String> p, String key, long dflt) {
+        String value = p.get(key);
+        if (value == null) {
+            return dflt;
+        }
+        try {
+            Duration d = TimeUtils.parseDuration(value);
+            if (d.toMillis() > 0) {
+                return d.toMillis();
+            }
+        } catch (IllegalArgumentException | ArithmeticException e) {
+            // reported below
+        }
+        throw new IllegalArgumentException(key + ": expected a duration of at least 1 ms (milliseconds, or e.g. '5 s'),"
+                + " got '" + value + "'");
+    }
+
+    private static boolean bool(Map<String, String> p, String key) {
+        String value = p.get(key);
+        if (value == null || value.trim().equalsIgnoreCase("false")) {
+            return false;
+        }
+        if (value.trim().equalsIgnoreCase("true")) {
+            return true;
+        }
+        throw new IllegalArgumentException(key + ": expected true or false, got '" + value + "'");
+    }
+
+    /** Records per PutRecords call (at most 500). */
+    public int maxBatchSize() {
+        return maxBatchSize;
+    }
+
+    /** PutRecords calls in flight per writer. */
+    public int maxInFlightRequests() {
+        return maxInFlightRequests;
+    }
+
+    /** Records buffered or in flight per writer before it applies backpressure. */
+    public int maxBufferedRequests() {
+        return maxBufferedRequests;
+    }
+
+    /** Bytes per PutRecords call (at most 5 MiB); a buffer this full is flushed. */
+    public long maxBatchSizeInBytes() {
+        return maxBatchSizeInBytes;
+    }
+
+    /** The longest a record waits in the buffer before it is sent. */
+    public long maxTimeInBufferMs() {
+        return maxTimeInBufferMs;
+    }
+
+    /** True: records over 1 MiB are skipped and counted; false: they fail the job. */
+    public boolean skipOversizedRecords() {
+        return skipOversizedRecords;
+    }
+
+    /** True: any failed record fails the job instead of being retried. */
+    public boolean failOnError() {
+        return failOnError;
+    }
+
+    @Override
+    public String toString() {
+        return "KinesisSinkConfig{batch=" + maxBatchSize + ", inflight=" + maxInFlightRequests
+                + ", buffered=" + maxBufferedRequests + ", flushBytes=" + maxBatchSizeInBytes
+                + ", flushMs=" + maxTimeInBufferMs + ", skipOversized=" + skipOversizedRecords
+                + ", failOnError=" + failOnError + "}";
+    }
+}

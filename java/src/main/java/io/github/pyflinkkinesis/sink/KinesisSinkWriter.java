@@ -1,0 +1,243 @@
+package io.github.pyflinkkinesis.sink;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+import org.apache.flink.annotation.VisibleForTesting;
+import org.apache.flink.api.common.operators.MailboxExecutor;
+import org.apache.flink.api.connector.sink2.WriterInitContext;
+import org.apache.flink.connector.base.sink.writer.AsyncSinkWriter;
+import org.apache.flink.connector.base.sink.writer.BufferedRequestState;
+import org.apache.flink.connector.base.sink.writer.ResultHandler;
+import org.apache.flink.connector.base.sink.writer.config.AsyncSinkWriterConfiguration;
+import org.apache.flink.connector.base.sink.writer.strategy.AIMDScalingStrategy;
+import org.apache.flink.connector.base.sink.writer.strategy.CongestionControlRateLimitingStrategy;
+import org.apache.flink.metrics.Counter;
+import org.apache.flink.types.Row;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import software.amazon.awssdk.services.kinesis.KinesisAsyncClient;
+import software.amazon.awssdk.services.kinesis.model.PutRecordsRequest;
+import software.amazon.awssdk.services.kinesis.model.PutRecordsRequestEntry;
+import software.amazon.awssdk.services.kinesis.model.PutRecordsResponse;
+import software.amazon.awssdk.services.kinesis.model.PutRecordsResultEntry;
+
+/**
+ * Sends buffered records with PutRecords, one stream per call, several calls in flight.
+ *
+ * <p>What it adds to {@link AsyncSinkWriter}: per-stream batches ({@link PerStreamBuffer}); of a partial
+ * failure only the failed entries are retried; throttling, 5xx and network errors are retried after an
+ * exponential backoff (the call keeps its in-flight slot meanwhile, so a throttled endpoint is not
+ * hammered), other errors fail the job naming the stream; records buffered plus in flight stay within
+ * {@code sink.requests.max-buffered} (backpressure); oversized records fail the job or are skipped and
+ * counted in {@code numOversizedRecordsSkipped}.
+ */
+final class KinesisSinkWriter extends AsyncSinkWriter<Row, KinesisSinkEntry> {
+    private static final Logger LOG = LoggerFactory.getLogger(KinesisSinkWriter.class);
+    static final String OVERSIZED_METRIC = "numOversizedRecordsSkipped";
+
+    private final KinesisSinkConfig config;
+    private final KinesisAsyncClient client;
+    private final Backoff backoff;
+    private final PerStreamBuffer buffer;
+    private final MailboxExecutor mailbox;
+    private final Counter oversizedSkipped;
+    private final Counter sendErrors;
+    /** Records in calls not yet answered; touched by the mailbox thread only. */
+    private int inFlightRecords;
+
+    KinesisSinkWriter(WriterInitContext context, KinesisSinkConfig config, KinesisAsyncClient client,
+            Backoff backoff, Collection<BufferedRequestState<KinesisSinkEntry>> states) {
+        this(context, config, client, backoff, states, new PerStreamBuffer(config.maxBatchSizeInBytes()));
+    }
+
+    private KinesisSinkWriter(WriterInitContext context, KinesisSinkConfig config, KinesisAsyncClient client,
+            Backoff backoff, Collection<BufferedRequestState<KinesisSinkEntry>> states, PerStreamBuffer buffer) {
+        super(new RowEntryConverter(), context, writerConfiguration(config), states, buffer, buffer);
+        this.config = config;
+        this.client = client;
+        this.backoff = backoff;
+        this.buffer = buffer;
+        this.mailbox = context.getMailboxExecutor();
+        this.oversizedSkipped = context.metricGroup().counter(OVERSIZED_METRIC);
+        this.sendErrors = context.metricGroup().getNumRecordsSendErrorsCounter();
+    }
+
+    /**
+     * The base writer's rate limiter starts at one batch in flight and grows slowly; this one starts at
+     * {@code max-inflight} full batches, halves on failures and regains a batch per successful call.
+     */
+    private static AsyncSinkWriterConfiguration writerConfiguration(KinesisSinkConfig config) {
+        int batch = config.maxBatchSize();
+        int inflight = config.maxInFlightRequests();
+        int messages = (int) Math.min(Integer.MAX_VALUE, (long) batch * inflight);
+        return AsyncSinkWriterConfiguration.builder()
+                .setMaxBatchSize(batch)
+                .setMaxBatchSizeInBytes(config.maxBatchSizeInBytes())
+                .setMaxInFlightRequests(inflight)
+                .setMaxBufferedRequests(config.maxBufferedRequests())
+                .setMaxTimeInBufferMS(config.maxTimeInBufferMs())
+                .setMaxRecordSizeInBytes(KinesisSinkEntry.MAX_RECORD_BYTES)
+                .setRateLimitingStrategy(CongestionControlRateLimitingStrategy.builder()
+                        .setMaxInFlightRequests(inflight)
+                        .setInitialMaxInFlightMessages(messages)
+                        .setScalingStrategy(AIMDScalingStrategy.builder(messages).setIncreaseRate(batch).build())
+                        .build())
+                .build();
+    }
+
+    @Override
+    public void write(Row element, Context context) throws IOException, InterruptedException {
+        // The base writer bounds the buffer only; bound buffer + in flight, waiting for answers.
+        while (inFlightRecords > 0 && buffer.size() + inFlightRecords >= config.maxBufferedRequests()) {
+            mailbox.yield();
+        }
+        try {
+            super.write(element, context);
+        } catch (OversizedRecordException e) {
+            if (!config.skipOversizedRecords()) {
+                throw e;
+            }
+            oversizedSkipped.inc();
+            LOG.warn("Kinesis sink: skipped a record of {} bytes for stream '{}' with partition key '{}': over"
+                    + " Kinesis' limit of {} bytes ({}=true)", e.sizeInBytes(), e.stream(), e.partitionKey(),
+                    KinesisSinkEntry.MAX_RECORD_BYTES, KinesisSinkConfig.SKIP_OVERSIZED);
+        }
+    }
+
+    @Override
+    protected void submitRequestEntries(List<KinesisSinkEntry> entries, ResultHandler<KinesisSinkEntry> handler) {
+        String stream = entries.get(0).stream();
+        ResultHandler<KinesisSinkEntry> counted = new InFlightHandler(handler, entries.size());
+        inFlightRecords += entries.size();
+        List<PutRecordsRequestEntry> records = new ArrayList<>(entries.size());
+        for (KinesisSinkEntry entry : entries) {
+            records.add(entry.toRequestEntry());
+        }
+        PutRecordsRequest.Builder request = PutRecordsRequest.builder().records(records);
+        if (stream.startsWith("arn:")) {
+            request.streamARN(stream);
+        } else {
+            request.streamName(stream);
+        }
+        CompletableFuture<PutRecordsResponse> future;
+        try {
+            future = client.putRecords(request.build());
+        } catch (RuntimeException e) {
+            future = CompletableFuture.failedFuture(e);
+        }
+        future.whenComplete((response, error) -> {
+            try {
+                onAnswer(stream, entries, response, error, counted);
+            } catch (RuntimeException e) {
+                counted.completeExceptionally(e);
+            }
+        });
+    }
+
+    private void onAnswer(String stream, List<KinesisSinkEntry> entries, PutRecordsResponse response,
+            Throwable error, ResultHandler<KinesisSinkEntry> handler) {
+        if (error != null) {
+            if (config.failOnError() || !PutRecordsErrors.isRetryable(error)) {
+                handler.completeExceptionally(PutRecordsErrors.fatal(stream, error));
+                return;
+            }
+            sendErrors.inc(entries.size());
+            LOG.warn("Kinesis sink: PutRecords of {} records to stream '{}' failed, retrying: {}", entries.size(),
+                    stream, PutRecordsErrors.describe(PutRecordsErrors.unwrap(error)));
+            retryLater(entries, handler);
+            return;
+        }
+        List<PutRecordsResultEntry> results = response.records();
+        if (results.size() != entries.size()) {
+            handler.completeExceptionally(new KinesisSinkException("Kinesis sink: PutRecords to stream '" + stream
+                    + "' answered " + results.size() + " results for " + entries.size() + " records", null));
+            return;
+        }
+        List<KinesisSinkEntry> failed = new ArrayList<>();
+        for (int i = 0; i < results.size(); i++) {
+            String code = results.get(i).errorCode();
+            if (code == null) {
+                continue;
+            }
+            if (config.failOnError() || !PutRecordsErrors.isRetryableCode(code)) {
+                handler.completeExceptionally(new KinesisSinkException("Kinesis sink: cannot write a record with"
+                        + " partition key '" + entries.get(i).partitionKey() + "' to stream '" + stream + "': " + code
+                        + ": " + results.get(i).errorMessage()
+                        + (config.failOnError() ? " (" + KinesisSinkConfig.FAIL_ON_ERROR + " is true)" : ""), null));
+                return;
+            }
+            failed.add(entries.get(i));
+        }
+        if (failed.isEmpty()) {
+            backoff.reset();
+            handler.complete();
+            return;
+        }
+        sendErrors.inc(failed.size());
+        LOG.debug("Kinesis sink: {} of {} records to stream '{}' failed, retrying them", failed.size(),
+                entries.size(), stream);
+        retryLater(failed, handler);
+    }
+
+    /** Requeues {@code entries} after a backoff; the call stays in flight until then. */
+    private void retryLater(List<KinesisSinkEntry> entries, ResultHandler<KinesisSinkEntry> handler) {
+        long delay = backoff.nextDelayMillis();
+        CompletableFuture.delayedExecutor(delay, TimeUnit.MILLISECONDS, Runnable::run)
+                .execute(() -> handler.retryForEntries(entries));
+    }
+
+    /** Records buffered or in calls not yet answered. */
+    @VisibleForTesting
+    int outstandingRecords() {
+        return buffer.size() + inFlightRecords;
+    }
+
+    @Override
+    protected long getSizeInBytes(KinesisSinkEntry entry) {
+        return entry.sizeInBytes();
+    }
+
+    @Override
+    public void close() {
+        client.close();
+    }
+
+    /** Passes the answer on, then releases the call's records from the in-flight count (on the mailbox). */
+    private final class InFlightHandler implements ResultHandler<KinesisSinkEntry> {
+        private final ResultHandler<KinesisSinkEntry> delegate;
+        private final int records;
+
+        InFlightHandler(ResultHandler<KinesisSinkEntry> delegate, int records) {
+            this.delegate = delegate;
+            this.records = records;
+        }
+
+        @Override
+        public void complete() {
+            delegate.complete();
+            release();
+        }
+
+        @Override
+        public void completeExceptionally(Exception e) {
+            delegate.completeExceptionally(e);
+            release();
+        }
+
+        @Override
+        public void retryForEntries(List<KinesisSinkEntry> entries) {
+            delegate.retryForEntries(entries);
+            release();
+        }
+
+        private void release() {
+            mailbox.execute(() -> inFlightRecords -= records, "Kinesis sink: %d records answered", records);
+        }
+    }
+}

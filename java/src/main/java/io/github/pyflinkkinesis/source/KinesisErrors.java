@@ -1,0 +1,75 @@
+package io.github.pyflinkkinesis.source;
+
+import java.util.concurrent.ThreadLocalRandom;
+
+import software.amazon.awssdk.awscore.exception.AwsServiceException;
+import software.amazon.awssdk.core.exception.SdkClientException;
+import software.amazon.awssdk.services.kinesis.model.ExpiredIteratorException;
+import software.amazon.awssdk.services.kinesis.model.LimitExceededException;
+import software.amazon.awssdk.services.kinesis.model.ProvisionedThroughputExceededException;
+
+/** How the source reacts to a failed Kinesis call, and how long it waits before the next attempt. */
+public final class KinesisErrors {
+    /** What a failure means for the caller. */
+    public enum Kind {
+        /** Throttled: retry later, without limit. */
+        THROTTLED,
+        /** A 5xx answer or a connection problem: retry a bounded number of times. */
+        TRANSIENT,
+        /** The shard iterator expired: build a new one from the position. */
+        EXPIRED_ITERATOR,
+        /** Anything else (stream missing, access denied, bad argument): fail. */
+        FATAL
+    }
+
+    /** Consecutive transient failures of one call before the source gives up. */
+    public static final int MAX_TRANSIENT_ATTEMPTS = 20;
+
+    static final long BASE_DELAY_MS = 100;
+    static final long MAX_DELAY_MS = 10_000;
+
+    private KinesisErrors() {
+    }
+
+    public static Kind classify(Throwable error) {
+        if (error instanceof ExpiredIteratorException) {
+            return Kind.EXPIRED_ITERATOR;
+        }
+        if (error instanceof ProvisionedThroughputExceededException || error instanceof LimitExceededException) {
+            return Kind.THROTTLED;
+        }
+        if (error instanceof AwsServiceException) {
+            AwsServiceException service = (AwsServiceException) error;
+            if (service.isThrottlingException()) {
+                return Kind.THROTTLED;
+            }
+            return service.statusCode() >= 500 ? Kind.TRANSIENT : Kind.FATAL;
+        }
+        if (error instanceof SdkClientException) {
+            return Kind.TRANSIENT;
+        }
+        return Kind.FATAL;
+    }
+
+    /**
+     * The wait before attempt {@code attempt + 1} after {@code attempt} consecutive failures:
+     * exponential from 100 ms, capped at 10 s, with "equal jitter" (half fixed, half random).
+     */
+    public static long backoffMillis(int attempt) {
+        long ceiling = BASE_DELAY_MS << Math.min(Math.max(attempt - 1, 0), 20);
+        long delay = Math.min(MAX_DELAY_MS, ceiling);
+        return delay / 2 + ThreadLocalRandom.current().nextLong(delay / 2 + 1);
+    }
+
+    /** A short description of {@code error} for logs and messages, without request ids or payloads. */
+    public static String describe(Throwable error) {
+        if (error instanceof AwsServiceException) {
+            AwsServiceException service = (AwsServiceException) error;
+            String code = service.awsErrorDetails() == null ? null : service.awsErrorDetails().errorCode();
+            String message = service.awsErrorDetails() == null ? null : service.awsErrorDetails().errorMessage();
+            return (code == null ? error.getClass().getSimpleName() : code) + " (HTTP " + service.statusCode() + ")"
+                    + (message == null ? "" : ": " + message);
+        }
+        return error.getClass().getSimpleName() + ": " + error.getMessage();
+    }
+}

@@ -1,0 +1,123 @@
+package io.github.pyflinkkinesis.source;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.api.connector.source.Boundedness;
+import org.apache.flink.api.connector.source.Source;
+import org.apache.flink.api.connector.source.SourceReader;
+import org.apache.flink.api.connector.source.SourceReaderContext;
+import org.apache.flink.api.connector.source.SplitEnumerator;
+import org.apache.flink.api.connector.source.SplitEnumeratorContext;
+import org.apache.flink.api.java.typeutils.ResultTypeQueryable;
+import org.apache.flink.core.io.SimpleVersionedSerializer;
+import org.apache.flink.types.Row;
+
+import io.github.pyflinkkinesis.aws.AwsClientConfig;
+import io.github.pyflinkkinesis.source.enumerator.KinesisSourceEnumState;
+import io.github.pyflinkkinesis.source.enumerator.KinesisSourceEnumStateSerializer;
+import io.github.pyflinkkinesis.source.enumerator.KinesisSourceEnumerator;
+import io.github.pyflinkkinesis.source.reader.KinesisRecordEmitter;
+import io.github.pyflinkkinesis.source.reader.KinesisShardSplitReader;
+import io.github.pyflinkkinesis.source.reader.KinesisSourceReader;
+import io.github.pyflinkkinesis.source.split.KinesisShardSplit;
+import io.github.pyflinkkinesis.source.split.KinesisShardSplitSerializer;
+
+/**
+ * A Kinesis Data Streams source on Flink's FLIP-27 API: one split per shard, polled with
+ * GetRecords, KPL aggregates de-aggregated. Emits a {@link Row} with named fields {@code data}
+ * (bytes), {@code stream}, {@code shard_id}, {@code partition_key}, {@code sequence_number},
+ * {@code sub_sequence_number} (null unless from a KPL aggregate) and {@code arrival_time} (epoch
+ * ms, also the record's timestamp).
+ */
+public final class KinesisSource
+        implements Source<Row, KinesisShardSplit, KinesisSourceEnumState>, ResultTypeQueryable<Row> {
+    private static final long serialVersionUID = 1L;
+
+    private final List<String> streams;
+    private final KinesisSourceConfig config;
+    private final AwsClientConfig awsConfig;
+
+    private KinesisSource(List<String> streams, KinesisSourceConfig config, AwsClientConfig awsConfig) {
+        this.streams = streams;
+        this.config = config;
+        this.awsConfig = awsConfig;
+    }
+
+    /**
+     * A source reading {@code streams} (names or ARNs) with the {@code aws.*} and {@code source.*}
+     * keys of {@code properties}, validated now.
+     *
+     * @throws IllegalArgumentException naming the key or stream that is wrong
+     */
+    public static KinesisSource create(Map<String, String> properties, List<String> streams) {
+        Objects.requireNonNull(properties, "properties");
+        Objects.requireNonNull(streams, "streams");
+        Map<String, String> copy = new HashMap<>(properties);
+        KinesisSourceConfig config = KinesisSourceConfig.of(copy);
+        AwsClientConfig aws = AwsClientConfig.of(copy);
+        Set<String> names = new LinkedHashSet<>();
+        List<String> unique = new ArrayList<>();
+        for (String stream : streams) {
+            if (stream == null || stream.isBlank()) {
+                throw new IllegalArgumentException("streams: expected stream names or ARNs, got an empty one");
+            }
+            String name = KinesisShardSplit.streamName(stream.trim());
+            if (names.add(name)) {
+                unique.add(stream.trim());
+            }
+        }
+        if (unique.isEmpty()) {
+            throw new IllegalArgumentException("streams: expected at least one stream name or ARN");
+        }
+        return new KinesisSource(List.copyOf(unique), config, aws);
+    }
+
+    @Override
+    public Boundedness getBoundedness() {
+        return Boundedness.CONTINUOUS_UNBOUNDED;
+    }
+
+    @Override
+    public SourceReader<Row, KinesisShardSplit> createReader(SourceReaderContext readerContext) {
+        return new KinesisSourceReader(() -> new KinesisShardSplitReader(awsConfig.createSyncClient(), config), readerContext);
+    }
+
+    @Override
+    public SplitEnumerator<KinesisShardSplit, KinesisSourceEnumState> createEnumerator(
+            SplitEnumeratorContext<KinesisShardSplit> context) {
+        return restoreEnumerator(context, KinesisSourceEnumState.empty());
+    }
+
+    @Override
+    public SplitEnumerator<KinesisShardSplit, KinesisSourceEnumState> restoreEnumerator(
+            SplitEnumeratorContext<KinesisShardSplit> context, KinesisSourceEnumState state) {
+        return new KinesisSourceEnumerator(context, streams, config, awsConfig::createSyncClient, state);
+    }
+
+    @Override
+    public SimpleVersionedSerializer<KinesisShardSplit> getSplitSerializer() {
+        return new KinesisShardSplitSerializer();
+    }
+
+    @Override
+    public SimpleVersionedSerializer<KinesisSourceEnumState> getEnumeratorCheckpointSerializer() {
+        return new KinesisSourceEnumStateSerializer();
+    }
+
+    @Override
+    public TypeInformation<Row> getProducedType() {
+        return KinesisRecordEmitter.ROW_TYPE;
+    }
+
+    @Override
+    public String toString() {
+        return "KinesisSource{streams=" + streams + ", " + config + ", " + awsConfig + "}";
+    }
+}

@@ -1,0 +1,197 @@
+package io.github.pyflinkkinesis.source.enumerator;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.LongSupplier;
+import java.util.function.Supplier;
+
+import org.apache.flink.api.connector.source.SourceEvent;
+import org.apache.flink.api.connector.source.SplitEnumerator;
+import org.apache.flink.api.connector.source.SplitEnumeratorContext;
+import org.apache.flink.api.connector.source.SplitsAssignment;
+import org.apache.flink.util.FlinkRuntimeException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import io.github.pyflinkkinesis.source.KinesisErrors;
+import io.github.pyflinkkinesis.source.KinesisSourceConfig;
+import io.github.pyflinkkinesis.source.split.KinesisShardSplit;
+import io.github.pyflinkkinesis.source.split.StartingPosition;
+import software.amazon.awssdk.core.exception.SdkException;
+import software.amazon.awssdk.services.kinesis.KinesisClient;
+import software.amazon.awssdk.services.kinesis.model.Shard;
+
+/**
+ * Discovers the streams' shards every {@code source.shard.discovery.interval} and hands them to the
+ * readers: evenly, and a child only after all its parents were read to their end (readers say so
+ * with {@link ShardsFinishedEvent}).
+ *
+ * <p>A stream's first discovery uses the configured initial position (LATEST pinned as
+ * AT_TIMESTAMP of the discovery, so records written before the first read are kept); shards found
+ * later start at TRIM_HORIZON.
+ */
+public final class KinesisSourceEnumerator implements SplitEnumerator<KinesisShardSplit, KinesisSourceEnumState> {
+    private static final Logger LOG = LoggerFactory.getLogger(KinesisSourceEnumerator.class);
+
+    private final SplitEnumeratorContext<KinesisShardSplit> context;
+    private final List<String> streams;
+    private final KinesisSourceConfig config;
+    private final Supplier<KinesisClient> clientFactory;
+    private final LongSupplier clock;
+    private final ShardTracker tracker;
+    /** The tracker's last seen shard ids, published for discovery, which runs on another thread. */
+    private volatile Map<String, String> discoveryStart;
+    private KinesisClient client;
+
+    public KinesisSourceEnumerator(SplitEnumeratorContext<KinesisShardSplit> context, List<String> streams,
+                                   KinesisSourceConfig config, Supplier<KinesisClient> clientFactory,
+                                   KinesisSourceEnumState state) {
+        this(context, streams, config, clientFactory, state, System::currentTimeMillis);
+    }
+
+    KinesisSourceEnumerator(SplitEnumeratorContext<KinesisShardSplit> context, List<String> streams,
+                            KinesisSourceConfig config, Supplier<KinesisClient> clientFactory,
+                            KinesisSourceEnumState state, LongSupplier clock) {
+        this.context = context;
+        this.streams = List.copyOf(streams);
+        this.config = config;
+        this.clientFactory = clientFactory;
+        this.clock = clock;
+        this.tracker = new ShardTracker(state);
+        this.discoveryStart = tracker.lastSeenShardIds();
+    }
+
+    @Override
+    public void start() {
+        client = clientFactory.get();
+        long interval = config.discoveryInterval().toMillis();
+        context.callAsync(this::discover, this::onDiscovered, 0, interval);
+    }
+
+    /** What one ListShards round found for a stream, and when it started. */
+    static final class Listing {
+        final List<Shard> shards;
+        final long listedAtMillis;
+
+        Listing(List<Shard> shards, long listedAtMillis) {
+            this.shards = shards;
+            this.listedAtMillis = listedAtMillis;
+        }
+    }
+
+    /** Lists new shards of every stream; runs on a worker thread and touches no enumerator state. */
+    Map<String, Listing> discover() throws InterruptedException {
+        Map<String, String> start = discoveryStart;
+        ShardLister lister = new ShardLister(client);
+        Map<String, Listing> found = new LinkedHashMap<>();
+        for (String stream : streams) {
+            long listedAt = clock.getAsLong();
+            String last = start.get(stream);
+            try {
+                found.put(stream, new Listing(lister.list(stream, last == null || last.isEmpty() ? null : last), listedAt));
+            } catch (SdkException e) {
+                String name = KinesisShardSplit.streamName(stream);
+                if (KinesisErrors.classify(e) == KinesisErrors.Kind.FATAL) {
+                    throw new FlinkRuntimeException("Kinesis ListShards failed for stream '" + name + "': "
+                            + KinesisErrors.describe(e), e);
+                }
+                LOG.warn("Kinesis ListShards for stream '{}' failed, trying again at the next discovery: {}",
+                        name, KinesisErrors.describe(e));
+            }
+        }
+        return found;
+    }
+
+    /** Adds what {@link #discover} found and hands out what is ready; runs on the coordinator thread. */
+    void onDiscovered(Map<String, Listing> found, Throwable error) {
+        if (error != null) {
+            throw error instanceof FlinkRuntimeException
+                    ? (FlinkRuntimeException) error
+                    : new FlinkRuntimeException("Kinesis shard discovery failed", error);
+        }
+        for (Map.Entry<String, Listing> entry : found.entrySet()) {
+            String stream = entry.getKey();
+            StartingPosition position = tracker.isDiscovered(stream)
+                    ? StartingPosition.trimHorizon()
+                    : initialPosition(entry.getValue().listedAtMillis);
+            List<KinesisShardSplit> listed = new ArrayList<>();
+            for (Shard shard : entry.getValue().shards) {
+                listed.add(new KinesisShardSplit(stream, shard.shardId(), ShardLister.parentsOf(shard), position));
+            }
+            List<KinesisShardSplit> added = tracker.addShards(stream, listed);
+            if (!added.isEmpty()) {
+                LOG.info("Discovered {} new shard(s) of stream '{}': {}", added.size(),
+                        KinesisShardSplit.streamName(stream), added);
+            }
+        }
+        discoveryStart = tracker.lastSeenShardIds();
+        assignReadySplits();
+    }
+
+    private StartingPosition initialPosition(long listedAtMillis) {
+        switch (config.initialPosition()) {
+            case TRIM_HORIZON:
+                return StartingPosition.trimHorizon();
+            case AT_TIMESTAMP:
+                return StartingPosition.atTimestamp(config.initialTimestampMillis());
+            default:
+                return StartingPosition.atTimestamp(listedAtMillis);
+        }
+    }
+
+    private void assignReadySplits() {
+        Map<Integer, List<KinesisShardSplit>> assignment =
+                tracker.assign(context.currentParallelism(), context.registeredReaders().keySet());
+        if (!assignment.isEmpty()) {
+            LOG.info("Assigning shards to readers: {}", assignment);
+            context.assignSplits(new SplitsAssignment<>(assignment));
+        }
+    }
+
+    @Override
+    public void handleSplitRequest(int subtaskId, String requesterHostname) {
+        // Splits are pushed on discovery, registration and shard ends; readers never ask.
+    }
+
+    @Override
+    public void addSplitsBack(List<KinesisShardSplit> splits, int subtaskId) {
+        LOG.info("Reader {} gave back shards {}", subtaskId, splits);
+        tracker.addBack(splits);
+        assignReadySplits();
+    }
+
+    @Override
+    public void addReader(int subtaskId) {
+        assignReadySplits();
+    }
+
+    @Override
+    public void handleSourceEvent(int subtaskId, SourceEvent event) {
+        if (!(event instanceof ShardsFinishedEvent)) {
+            LOG.warn("Ignoring unexpected source event {} from reader {}", event, subtaskId);
+            return;
+        }
+        List<String> finished = ((ShardsFinishedEvent) event).splitIds();
+        tracker.markFinished(finished);
+        boolean childrenUnknown = finished.stream().anyMatch(id -> !tracker.hasKnownChild(id));
+        assignReadySplits();
+        if (childrenUnknown && client != null) {
+            // A closed shard's children usually exist already; look now rather than at the next interval.
+            context.callAsync(this::discover, this::onDiscovered);
+        }
+    }
+
+    @Override
+    public KinesisSourceEnumState snapshotState(long checkpointId) {
+        return tracker.snapshot();
+    }
+
+    @Override
+    public void close() {
+        if (client != null) {
+            client.close();
+        }
+    }
+}

@@ -1,0 +1,81 @@
+package io.github.pyflinkkinesis.source.enumerator;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import io.github.pyflinkkinesis.source.KinesisErrors;
+import software.amazon.awssdk.core.exception.SdkException;
+import software.amazon.awssdk.services.kinesis.KinesisClient;
+import software.amazon.awssdk.services.kinesis.model.ExpiredNextTokenException;
+import software.amazon.awssdk.services.kinesis.model.ListShardsRequest;
+import software.amazon.awssdk.services.kinesis.model.ListShardsResponse;
+import software.amazon.awssdk.services.kinesis.model.Shard;
+
+/** Lists a stream's shards with ListShards, page by page, retrying throttling and transient errors. */
+final class ShardLister {
+    private final KinesisClient client;
+
+    ShardLister(KinesisClient client) {
+        this.client = client;
+    }
+
+    /**
+     * The shards of {@code stream} (name or ARN) whose ids follow {@code exclusiveStartShardId}, or all
+     * of them when it is null.
+     *
+     * @throws SdkException the last error once retries are used up, or the first fatal one
+     */
+    List<Shard> list(String stream, String exclusiveStartShardId) throws InterruptedException {
+        int failures = 0;
+        while (true) {
+            try {
+                return listOnce(stream, exclusiveStartShardId);
+            } catch (ExpiredNextTokenException e) {
+                failures++;
+                if (failures >= KinesisErrors.MAX_TRANSIENT_ATTEMPTS) {
+                    throw e;
+                }
+            } catch (SdkException e) {
+                KinesisErrors.Kind kind = KinesisErrors.classify(e);
+                failures++;
+                if (kind == KinesisErrors.Kind.FATAL || failures >= KinesisErrors.MAX_TRANSIENT_ATTEMPTS) {
+                    throw e;
+                }
+                Thread.sleep(KinesisErrors.backoffMillis(failures));
+            }
+        }
+    }
+
+    private List<Shard> listOnce(String stream, String exclusiveStartShardId) {
+        List<Shard> shards = new ArrayList<>();
+        ListShardsRequest.Builder first = ListShardsRequest.builder();
+        if (stream.startsWith("arn:")) {
+            first.streamARN(stream);
+        } else {
+            first.streamName(stream);
+        }
+        if (exclusiveStartShardId != null) {
+            first.exclusiveStartShardId(exclusiveStartShardId);
+        }
+        ListShardsResponse page = client.listShards(first.build());
+        shards.addAll(page.shards());
+        while (page.nextToken() != null) {
+            // With a NextToken the request names neither the stream nor the start: the token does.
+            page = client.listShards(ListShardsRequest.builder().nextToken(page.nextToken()).build());
+            shards.addAll(page.shards());
+        }
+        return shards;
+    }
+
+    /** The shard's parents: the parent and, after a merge, the adjacent parent. */
+    static List<String> parentsOf(Shard shard) {
+        List<String> parents = new ArrayList<>(2);
+        if (shard.parentShardId() != null) {
+            parents.add(shard.parentShardId());
+        }
+        if (shard.adjacentParentShardId() != null) {
+            parents.add(shard.adjacentParentShardId());
+        }
+        return parents;
+    }
+}

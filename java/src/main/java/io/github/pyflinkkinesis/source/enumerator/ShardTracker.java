@@ -1,0 +1,168 @@
+package io.github.pyflinkkinesis.source.enumerator;
+
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+
+import io.github.pyflinkkinesis.source.split.KinesisShardSplit;
+
+/**
+ * The enumerator's bookkeeping, without I/O: which shards are known, handed out or finished, and
+ * which reader gets a shard next. Not thread-safe: the enumerator uses it from its coordinator thread.
+ *
+ * <p>A shard is handed out only when none of its parents is still unassigned or being read, so a
+ * key's records are read in order across splits and merges. A parent that is not known (trimmed
+ * from the stream before discovery) does not hold its child back.
+ */
+final class ShardTracker {
+    private final Map<String, String> lastSeenShardIds;
+    private final TreeMap<String, KinesisShardSplit> unassigned = new TreeMap<>();
+    private final Map<String, Integer> assigned;
+    private final Set<String> finished;
+
+    ShardTracker(KinesisSourceEnumState state) {
+        lastSeenShardIds = new LinkedHashMap<>(state.lastSeenShardIds());
+        state.unassigned().forEach(split -> unassigned.put(split.splitId(), split));
+        assigned = new LinkedHashMap<>(state.assigned());
+        finished = new LinkedHashSet<>(state.finished());
+    }
+
+    /** True once {@code stream} was listed: shards found later are new ones. */
+    boolean isDiscovered(String stream) {
+        return lastSeenShardIds.containsKey(stream);
+    }
+
+    /** The highest shard id listed for {@code stream}, or null. */
+    String lastSeenShardId(String stream) {
+        String id = lastSeenShardIds.get(stream);
+        return id == null || id.isEmpty() ? null : id;
+    }
+
+    Map<String, String> lastSeenShardIds() {
+        return new LinkedHashMap<>(lastSeenShardIds);
+    }
+
+    /** Adds the listed shards of {@code stream} that are not known yet and marks the stream discovered. */
+    List<KinesisShardSplit> addShards(String stream, List<KinesisShardSplit> listed) {
+        String last = lastSeenShardIds.getOrDefault(stream, "");
+        List<KinesisShardSplit> added = new ArrayList<>();
+        for (KinesisShardSplit split : listed) {
+            String id = split.splitId();
+            if (!unassigned.containsKey(id) && !assigned.containsKey(id) && !finished.contains(id)) {
+                unassigned.put(id, split);
+                added.add(split);
+            }
+            if (split.shardId().compareTo(last) > 0) {
+                last = split.shardId();
+            }
+        }
+        lastSeenShardIds.put(stream, last);
+        return added;
+    }
+
+    /** Records that these splits' shards were read to their end. */
+    void markFinished(Collection<String> splitIds) {
+        for (String id : splitIds) {
+            assigned.remove(id);
+            unassigned.remove(id);
+            finished.add(id);
+        }
+    }
+
+    /** Takes back splits of a failed reader (with their positions) to hand out again. */
+    void addBack(Collection<KinesisShardSplit> splits) {
+        for (KinesisShardSplit split : splits) {
+            if (split.isFinished()) {
+                markFinished(List.of(split.splitId()));
+            } else if (!finished.contains(split.splitId())) {
+                assigned.remove(split.splitId());
+                unassigned.put(split.splitId(), split);
+            }
+        }
+    }
+
+    /** True when some known shard names {@code splitId} as a parent. */
+    boolean hasKnownChild(String splitId) {
+        for (KinesisShardSplit split : unassigned.values()) {
+            if (split.parentSplitIds().contains(splitId)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * Hands out every shard whose parents are done, each to the reader with the fewest shards
+     * (lowest index on ties) among all {@code parallelism} readers. A shard meant for a reader that
+     * has not registered yet stays unassigned until it does, so late readers get their share.
+     *
+     * @return reader index to the splits it gets now
+     */
+    Map<Integer, List<KinesisShardSplit>> assign(int parallelism, Set<Integer> registeredReaders) {
+        Map<Integer, List<KinesisShardSplit>> assignment = new TreeMap<>();
+        if (parallelism <= 0) {
+            return assignment;
+        }
+        int[] load = new int[parallelism];
+        for (int owner : assigned.values()) {
+            if (owner < parallelism) {
+                load[owner]++;
+            }
+        }
+        List<KinesisShardSplit> ready = new ArrayList<>();
+        for (KinesisShardSplit split : unassigned.values()) {
+            if (parentsDone(split)) {
+                ready.add(split);
+            }
+        }
+        for (KinesisShardSplit split : ready) {
+            int owner = 0;
+            for (int reader = 1; reader < parallelism; reader++) {
+                if (load[reader] < load[owner]) {
+                    owner = reader;
+                }
+            }
+            load[owner]++;
+            if (registeredReaders.contains(owner)) {
+                unassigned.remove(split.splitId());
+                assigned.put(split.splitId(), owner);
+                assignment.computeIfAbsent(owner, k -> new ArrayList<>()).add(split);
+            }
+        }
+        forgetSettledFinished();
+        return assignment;
+    }
+
+    private boolean parentsDone(KinesisShardSplit split) {
+        for (String parent : split.parentSplitIds()) {
+            if (unassigned.containsKey(parent) || assigned.containsKey(parent)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    KinesisSourceEnumState snapshot() {
+        return new KinesisSourceEnumState(lastSeenShardIds, new ArrayList<>(unassigned.values()), assigned, finished);
+    }
+
+    /**
+     * Drops finished ids that no unassigned shard names as a parent: an unknown parent does not hold a
+     * child back either, and ListShards never returns them again (it lists after the last seen id).
+     */
+    private void forgetSettledFinished() {
+        Set<String> needed = new LinkedHashSet<>();
+        unassigned.values().forEach(split -> needed.addAll(split.parentSplitIds()));
+        for (Iterator<String> it = finished.iterator(); it.hasNext(); ) {
+            if (!needed.contains(it.next())) {
+                it.remove();
+            }
+        }
+    }
+}

@@ -1,0 +1,90 @@
+package io.github.pyflinkkinesis.source.reader;
+
+import java.time.Instant;
+
+import io.github.pyflinkkinesis.source.split.KinesisShardSplit;
+import io.github.pyflinkkinesis.source.split.StartingPosition;
+import software.amazon.awssdk.services.kinesis.model.GetShardIteratorRequest;
+import software.amazon.awssdk.services.kinesis.model.ShardIteratorType;
+
+/**
+ * The fetcher's view of one shard: its iterator, where to rebuild the iterator from, which records
+ * to drop on the way (already emitted sub-records, records before an AT_TIMESTAMP), and when it may
+ * be called next. Used by the fetcher thread only.
+ */
+final class ShardCursor {
+    final KinesisShardSplit split;
+    final String splitId;
+    String iterator;
+    /** Sequence number of the last record fetched; iterators are rebuilt after it. */
+    private String lastSequence;
+    /** Resume inside this aggregate: drop its sub-records up to {@link #skipThroughSub}. */
+    private String skipSequence;
+    private long skipThroughSub;
+    /** Drop records that arrived before this (epoch ms) until one arrives at or after it. */
+    private Long notBeforeMillis;
+    long nextCallAtMillis;
+    int failures;
+
+    ShardCursor(KinesisShardSplit split) {
+        this.split = split;
+        this.splitId = split.splitId();
+        StartingPosition position = split.startingPosition();
+        if (position.kind() == StartingPosition.Kind.AT_TIMESTAMP) {
+            notBeforeMillis = position.timestampMillis();
+        } else if (position.kind() == StartingPosition.Kind.AFTER_RECORD) {
+            if (position.subSequenceNumber() == null) {
+                lastSequence = position.sequenceNumber();
+            } else {
+                skipSequence = position.sequenceNumber();
+                skipThroughSub = position.subSequenceNumber();
+            }
+        }
+    }
+
+    /** The request for a fresh iterator at the current position. */
+    GetShardIteratorRequest iteratorRequest() {
+        GetShardIteratorRequest.Builder request = GetShardIteratorRequest.builder().shardId(split.shardId());
+        if (split.streamIsArn()) {
+            request.streamARN(split.stream());
+        } else {
+            request.streamName(split.stream());
+        }
+        if (lastSequence != null) {
+            request.shardIteratorType(ShardIteratorType.AFTER_SEQUENCE_NUMBER).startingSequenceNumber(lastSequence);
+        } else if (skipSequence != null) {
+            request.shardIteratorType(ShardIteratorType.AT_SEQUENCE_NUMBER).startingSequenceNumber(skipSequence);
+        } else if (notBeforeMillis != null) {
+            request.shardIteratorType(ShardIteratorType.AT_TIMESTAMP).timestamp(Instant.ofEpochMilli(notBeforeMillis));
+        } else {
+            request.shardIteratorType(ShardIteratorType.TRIM_HORIZON);
+        }
+        return request.build();
+    }
+
+    /**
+     * Whether a fetched record that arrived at {@code arrivalMillis} is to be emitted; the first one
+     * at or after an AT_TIMESTAMP start lifts the time filter.
+     */
+    boolean acceptArrival(long arrivalMillis) {
+        if (notBeforeMillis == null) {
+            return true;
+        }
+        if (arrivalMillis < notBeforeMillis) {
+            return false;
+        }
+        notBeforeMillis = null;
+        return true;
+    }
+
+    /** Whether sub-record {@code sub} of record {@code sequence} was emitted before a restart. */
+    boolean alreadyEmitted(String sequence, long sub) {
+        return sequence.equals(skipSequence) && sub <= skipThroughSub;
+    }
+
+    /** Notes that record {@code sequence} was fetched: later iterators start after it. */
+    void fetched(String sequence) {
+        lastSequence = sequence;
+        skipSequence = null;
+    }
+}

@@ -1,0 +1,104 @@
+package io.github.pyflinkkinesis.source.split;
+
+import java.util.List;
+import java.util.Objects;
+
+import org.apache.flink.api.connector.source.SourceSplit;
+
+/**
+ * One shard of one stream, with where to start reading it. Immutable.
+ *
+ * <p>{@code stream} is the stream as the user named it (name or ARN); requests address it that way.
+ */
+public final class KinesisShardSplit implements SourceSplit {
+    private final String stream;
+    private final String shardId;
+    private final List<String> parentShardIds;
+    private final StartingPosition startingPosition;
+
+    public KinesisShardSplit(String stream, String shardId, List<String> parentShardIds,
+                             StartingPosition startingPosition) {
+        this.stream = Objects.requireNonNull(stream, "stream");
+        this.shardId = Objects.requireNonNull(shardId, "shardId");
+        this.parentShardIds = List.copyOf(parentShardIds);
+        this.startingPosition = Objects.requireNonNull(startingPosition, "startingPosition");
+    }
+
+    /** The split id of a shard: stream name and shard id, unique within a source. */
+    public static String splitId(String stream, String shardId) {
+        return streamName(stream) + "/" + shardId;
+    }
+
+    /** The stream's name: {@code stream} itself, or the part after {@code stream/} of an ARN. */
+    public static String streamName(String stream) {
+        if (stream.startsWith("arn:")) {
+            int slash = stream.indexOf(":stream/");
+            if (slash >= 0) {
+                return stream.substring(slash + ":stream/".length());
+            }
+        }
+        return stream;
+    }
+
+    @Override
+    public String splitId() {
+        return splitId(stream, shardId);
+    }
+
+    public String stream() {
+        return stream;
+    }
+
+    public String streamName() {
+        return streamName(stream);
+    }
+
+    public boolean streamIsArn() {
+        return stream.startsWith("arn:");
+    }
+
+    public String shardId() {
+        return shardId;
+    }
+
+    public List<String> parentShardIds() {
+        return parentShardIds;
+    }
+
+    /** The split ids of this shard's parents. */
+    public List<String> parentSplitIds() {
+        return parentShardIds.stream().map(p -> splitId(stream, p)).collect(java.util.stream.Collectors.toList());
+    }
+
+    public StartingPosition startingPosition() {
+        return startingPosition;
+    }
+
+    public KinesisShardSplit withStartingPosition(StartingPosition position) {
+        return new KinesisShardSplit(stream, shardId, parentShardIds, position);
+    }
+
+    public boolean isFinished() {
+        return startingPosition.kind() == StartingPosition.Kind.SHARD_END;
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        if (!(o instanceof KinesisShardSplit)) {
+            return false;
+        }
+        KinesisShardSplit that = (KinesisShardSplit) o;
+        return stream.equals(that.stream) && shardId.equals(that.shardId)
+                && parentShardIds.equals(that.parentShardIds) && startingPosition.equals(that.startingPosition);
+    }
+
+    @Override
+    public int hashCode() {
+        return Objects.hash(stream, shardId, parentShardIds, startingPosition);
+    }
+
+    @Override
+    public String toString() {
+        return "KinesisShardSplit{" + splitId() + ", parents=" + parentShardIds + ", " + startingPosition + "}";
+    }
+}

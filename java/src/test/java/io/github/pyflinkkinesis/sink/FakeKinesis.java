@@ -1,0 +1,122 @@
+package io.github.pyflinkkinesis.sink;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Function;
+
+import software.amazon.awssdk.services.kinesis.KinesisAsyncClient;
+import software.amazon.awssdk.services.kinesis.model.PutRecordsRequest;
+import software.amazon.awssdk.services.kinesis.model.PutRecordsRequestEntry;
+import software.amazon.awssdk.services.kinesis.model.PutRecordsResponse;
+import software.amazon.awssdk.services.kinesis.model.PutRecordsResultEntry;
+
+/**
+ * A scripted KinesisAsyncClient (PutRecords only) that answers on its own thread, as the SDK does.
+ * Per call, {@link #failCall} may fail the whole call; per record, {@link #failRecord} may return an
+ * error code. Accepted records are kept in {@link #delivered}.
+ */
+final class FakeKinesis implements KinesisAsyncClient {
+    /** One PutRecords call as received. */
+    static final class Call {
+        final String stream;
+        final List<PutRecordsRequestEntry> records;
+        final long nanos = System.nanoTime();
+
+        Call(String stream, List<PutRecordsRequestEntry> records) {
+            this.stream = stream;
+            this.records = records;
+        }
+
+        long bytes() {
+            return records.stream()
+                    .mapToLong(r -> r.data().asByteArrayUnsafe().length + r.partitionKey().getBytes(StandardCharsets.UTF_8).length)
+                    .sum();
+        }
+    }
+
+    /** A record Kinesis accepted. */
+    static final class Delivered {
+        final String stream;
+        final PutRecordsRequestEntry record;
+
+        Delivered(String stream, PutRecordsRequestEntry record) {
+            this.stream = stream;
+            this.record = record;
+        }
+
+        String key() {
+            return stream + "|" + record.partitionKey() + "|" + record.explicitHashKey() + "|"
+                    + Arrays.toString(record.data().asByteArrayUnsafe());
+        }
+    }
+
+    final List<Call> calls = Collections.synchronizedList(new ArrayList<>());
+    final List<Delivered> delivered = Collections.synchronizedList(new ArrayList<>());
+    volatile Function<Call, Throwable> failCall = call -> null;
+    volatile Function<PutRecordsRequestEntry, String> failRecord = record -> null;
+    volatile long answerDelayMillis;
+    private final AtomicLong sequence = new AtomicLong();
+    private final ScheduledExecutorService answers = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "fake-kinesis");
+        t.setDaemon(true);
+        return t;
+    });
+
+    @Override
+    public CompletableFuture<PutRecordsResponse> putRecords(PutRecordsRequest request) {
+        Call call = new Call(request.streamName() != null ? request.streamName() : request.streamARN(),
+                request.records());
+        calls.add(call);
+        CompletableFuture<PutRecordsResponse> answer = new CompletableFuture<>();
+        answers.schedule(() -> {
+            try {
+                Throwable error = failCall.apply(call);
+                if (error != null) {
+                    answer.completeExceptionally(error);
+                    return;
+                }
+                List<PutRecordsResultEntry> results = new ArrayList<>();
+                int failed = 0;
+                for (PutRecordsRequestEntry record : call.records) {
+                    String code = failRecord.apply(record);
+                    if (code == null) {
+                        delivered.add(new Delivered(call.stream, record));
+                        results.add(PutRecordsResultEntry.builder().shardId("shardId-000000000000")
+                                .sequenceNumber(Long.toString(sequence.incrementAndGet())).build());
+                    } else {
+                        failed++;
+                        results.add(PutRecordsResultEntry.builder().errorCode(code).errorMessage("injected").build());
+                    }
+                }
+                answer.complete(PutRecordsResponse.builder().failedRecordCount(failed).records(results).build());
+            } catch (RuntimeException e) {
+                answer.completeExceptionally(e);
+            }
+        }, answerDelayMillis, TimeUnit.MILLISECONDS);
+        return answer;
+    }
+
+    int sentRecords() {
+        synchronized (calls) {
+            return calls.stream().mapToInt(c -> c.records.size()).sum();
+        }
+    }
+
+    @Override
+    public String serviceName() {
+        return "kinesis";
+    }
+
+    @Override
+    public void close() {
+        answers.shutdownNow();
+    }
+}

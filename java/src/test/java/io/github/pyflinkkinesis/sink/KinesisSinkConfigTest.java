@@ -1,0 +1,91 @@
+package io.github.pyflinkkinesis.sink;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.HashMap;
+import java.util.Map;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+class KinesisSinkConfigTest {
+    private static final Map<String, String> AWS = Map.of("aws.region", "us-east-1",
+            "aws.endpoint", "https://127.0.0.1:4567", "aws.credentials.provider.basic.accesskeyid", "x",
+            "aws.credentials.provider.basic.secretkey", "y");
+
+    @Test
+    void defaultsAreTheOfficialConnectors() {
+        KinesisSinkConfig config = KinesisSink.create(AWS).config();
+        assertEquals(500, config.maxBatchSize());
+        assertEquals(50, config.maxInFlightRequests());
+        assertEquals(10_000, config.maxBufferedRequests());
+        assertEquals(5L * 1024 * 1024, config.maxBatchSizeInBytes());
+        assertEquals(5000, config.maxTimeInBufferMs());
+        assertFalse(config.skipOversizedRecords());
+        assertFalse(config.failOnError());
+    }
+
+    @Test
+    void valuesAreParsed() {
+        KinesisSinkConfig config = KinesisSinkConfig.of(Map.of(
+                KinesisSinkConfig.BATCH_MAX_SIZE, "100", KinesisSinkConfig.MAX_INFLIGHT, "4",
+                KinesisSinkConfig.MAX_BUFFERED, "1000", KinesisSinkConfig.FLUSH_SIZE, "2 mb",
+                KinesisSinkConfig.FLUSH_TIMEOUT, "250 ms", KinesisSinkConfig.SKIP_OVERSIZED, "TRUE",
+                KinesisSinkConfig.FAIL_ON_ERROR, "true"));
+        assertEquals(100, config.maxBatchSize());
+        assertEquals(4, config.maxInFlightRequests());
+        assertEquals(1000, config.maxBufferedRequests());
+        assertEquals(2L * 1024 * 1024, config.maxBatchSizeInBytes());
+        assertEquals(250, config.maxTimeInBufferMs());
+        assertTrue(config.skipOversizedRecords());
+        assertTrue(config.failOnError());
+        assertEquals(5000, KinesisSinkConfig.of(Map.of(KinesisSinkConfig.FLUSH_TIMEOUT, "5000")).maxTimeInBufferMs());
+    }
+
+    @Test
+    void aSmallMaxBufferedLowersTheDefaultBatchSize() {
+        KinesisSinkConfig config = KinesisSinkConfig.of(Map.of(KinesisSinkConfig.MAX_BUFFERED, "100"));
+        assertEquals(99, config.maxBatchSize());
+    }
+
+    @ParameterizedTest
+    @CsvSource(delimiter = ';', value = {
+        "sink.batch.max-size; 501; from 1 to 500",
+        "sink.batch.max-size; 0; from 1 to 500",
+        "sink.batch.max-size; ten; from 1 to 500",
+        "sink.requests.max-inflight; 0; from 1 up",
+        "sink.requests.max-buffered; 1; from 2 up",
+        "sink.flush-buffer.size; 6 mb; from 1048576 to 5242880 bytes",
+        "sink.flush-buffer.size; 1000; from 1048576 to 5242880 bytes",
+        "sink.flush-buffer.timeout; 0; at least 1 ms",
+        "sink.flush-buffer.timeout; soon; at least 1 ms",
+        "sink.skip-oversized-records; yes; true or false",
+        "sink.fail-on-error; 1; true or false",
+        "sink.partitioner; random; not a key of this sink",
+    })
+    void badValuesNameTheKey(String key, String value, String expected) {
+        Map<String, String> properties = new HashMap<>(AWS);
+        properties.put(key, value);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> KinesisSink.create(properties));
+        assertTrue(e.getMessage().startsWith(key + ": "), e.getMessage());
+        assertTrue(e.getMessage().contains(expected), e.getMessage());
+    }
+
+    @Test
+    void maxBufferedMustExceedAnExplicitBatchSize() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> KinesisSinkConfig.of(Map.of(
+                KinesisSinkConfig.MAX_BUFFERED, "500", KinesisSinkConfig.BATCH_MAX_SIZE, "500")));
+        assertEquals("sink.requests.max-buffered: expected more than sink.batch.max-size (500), got 500", e.getMessage());
+    }
+
+    @Test
+    void awsKeysAreValidatedToo() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> KinesisSink.create(Map.of(KinesisSinkConfig.BATCH_MAX_SIZE, "10")));
+        assertTrue(e.getMessage().contains("aws.region"), e.getMessage());
+    }
+}

@@ -1,0 +1,78 @@
+package io.github.pyflinkkinesis.source;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.time.Duration;
+import java.util.Map;
+
+import org.junit.jupiter.api.Test;
+
+class KinesisSourceConfigTest {
+    private static final long T = 1_700_000_000_123L; // 2023-11-14T22:13:20.123Z
+
+    private static void assertRejected(String key, Map<String, String> properties) {
+        IllegalArgumentException error =
+                assertThrows(IllegalArgumentException.class, () -> KinesisSourceConfig.of(properties));
+        assertTrue(error.getMessage().startsWith(key), error.getMessage());
+    }
+
+    @Test
+    void defaultsAreTheOfficialConnectorsOnes() {
+        KinesisSourceConfig config = KinesisSourceConfig.of(Map.of());
+        assertEquals(KinesisSourceConfig.InitialPosition.LATEST, config.initialPosition());
+        assertEquals(Duration.ofSeconds(10), config.discoveryInterval());
+        assertEquals(10_000, config.maxRecordCount());
+        assertEquals(Duration.ofMillis(250), config.emptyFetchInterval());
+    }
+
+    @Test
+    void timestampsParseInTheDefaultFormat() {
+        String format = KinesisSourceConfig.DEFAULT_TIMESTAMP_FORMAT;
+        assertEquals(T, KinesisSourceConfig.parseTimestamp("2023-11-14T22:13:20.123Z", format));
+        assertEquals(T, KinesisSourceConfig.parseTimestamp("2023-11-14T23:13:20.123+01:00", format));
+    }
+
+    @Test
+    void timestampsParseAsEpochSeconds() {
+        assertEquals(T, KinesisSourceConfig.parseTimestamp("1700000000.123", KinesisSourceConfig.DEFAULT_TIMESTAMP_FORMAT));
+        assertEquals(1_700_000_000_000L, KinesisSourceConfig.parseTimestamp("1700000000", "yyyy"));
+    }
+
+    @Test
+    void timestampsWithoutAnOffsetAreUtc() {
+        assertEquals(1_700_000_000_000L, KinesisSourceConfig.parseTimestamp("2023-11-14 22:13:20", "yyyy-MM-dd HH:mm:ss"));
+    }
+
+    @Test
+    void atTimestampReadsTheTimestampAndFormatKeys() {
+        KinesisSourceConfig config = KinesisSourceConfig.of(Map.of("source.init.position", "at_timestamp",
+                "source.init.timestamp", "14.11.2023 22:13:20", "source.init.timestamp.format", "dd.MM.yyyy HH:mm:ss"));
+        assertEquals(KinesisSourceConfig.InitialPosition.AT_TIMESTAMP, config.initialPosition());
+        assertEquals(1_700_000_000_000L, config.initialTimestampMillis());
+    }
+
+    @Test
+    void badValuesAreRejectedNamingTheKey() {
+        assertRejected("source.init.position", Map.of("source.init.position", "EARLIEST"));
+        assertRejected("source.init.timestamp", Map.of("source.init.position", "AT_TIMESTAMP"));
+        assertRejected("source.init.timestamp", Map.of("source.init.position", "AT_TIMESTAMP",
+                "source.init.timestamp", "yesterday"));
+        assertRejected("source.init.timestamp.format", Map.of("source.init.position", "AT_TIMESTAMP",
+                "source.init.timestamp", "2023", "source.init.timestamp.format", "yyyy-{{"));
+        assertRejected("source.shard.discovery.interval", Map.of("source.shard.discovery.interval", "often"));
+        assertRejected("source.shard.discovery.interval", Map.of("source.shard.discovery.interval", "0 s"));
+        assertRejected("source.shard.get-records.max-record-count", Map.of("source.shard.get-records.max-record-count", "10001"));
+        assertRejected("source.reader.empty-records-fetch-interval", Map.of("source.reader.empty-records-fetch-interval", "-1 s"));
+    }
+
+    @Test
+    void durationsUseFlinksSyntax() {
+        KinesisSourceConfig config = KinesisSourceConfig.of(Map.of("source.shard.discovery.interval", "1 min",
+                "source.reader.empty-records-fetch-interval", "50 ms", "source.shard.get-records.max-record-count", "500"));
+        assertEquals(Duration.ofMinutes(1), config.discoveryInterval());
+        assertEquals(Duration.ofMillis(50), config.emptyFetchInterval());
+        assertEquals(500, config.maxRecordCount());
+    }
+}

@@ -1,0 +1,285 @@
+package io.github.pyflinkkinesis.source.enumerator;
+
+import static io.github.pyflinkkinesis.source.FakeKinesisClient.shard;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
+
+import org.apache.flink.connector.testutils.source.reader.TestingSplitEnumeratorContext;
+import org.apache.flink.util.FlinkRuntimeException;
+import org.junit.jupiter.api.Test;
+
+import io.github.pyflinkkinesis.source.FakeKinesisClient;
+import io.github.pyflinkkinesis.source.KinesisSourceConfig;
+import io.github.pyflinkkinesis.source.split.KinesisShardSplit;
+import io.github.pyflinkkinesis.source.split.StartingPosition;
+import software.amazon.awssdk.services.kinesis.model.ListShardsRequest;
+
+class KinesisSourceEnumeratorTest {
+    private static final String STREAM = "orders";
+    private static final long NOW = 1_700_000_000_000L;
+
+    private final FakeKinesisClient kinesis = new FakeKinesisClient();
+
+    private KinesisSourceEnumerator enumerator(TestingSplitEnumeratorContext<KinesisShardSplit> context,
+                                               KinesisSourceEnumState state, String position, List<String> streams) {
+        KinesisSourceConfig config = KinesisSourceConfig.of(Map.of(
+                "source.init.position", position, "source.init.timestamp", "1600000000.5"));
+        KinesisSourceEnumerator enumerator =
+                new KinesisSourceEnumerator(context, streams, config, () -> kinesis, state, () -> NOW);
+        enumerator.start();
+        return enumerator;
+    }
+
+    private KinesisSourceEnumerator enumerator(TestingSplitEnumeratorContext<KinesisShardSplit> context) {
+        return enumerator(context, KinesisSourceEnumState.empty(), "TRIM_HORIZON", List.of(STREAM));
+    }
+
+    private static TestingSplitEnumeratorContext<KinesisShardSplit> context(int parallelism, int... registered) {
+        TestingSplitEnumeratorContext<KinesisShardSplit> context = new TestingSplitEnumeratorContext<>(parallelism);
+        for (int reader : registered) {
+            context.registerReader(reader, "localhost");
+        }
+        return context;
+    }
+
+    private static void discover(KinesisSourceEnumerator enumerator) throws Exception {
+        enumerator.onDiscovered(enumerator.discover(), null);
+    }
+
+    /** Shard ids assigned to {@code reader} so far, in order. */
+    private static List<String> assigned(TestingSplitEnumeratorContext<KinesisShardSplit> context, int reader) {
+        var state = context.getSplitAssignments().get(reader);
+        return state == null ? List.of()
+                : state.getAssignedSplits().stream().map(KinesisShardSplit::shardId).collect(Collectors.toList());
+    }
+
+    private static void finish(KinesisSourceEnumerator enumerator, int reader, String... shardIds) {
+        List<String> ids = new ArrayList<>();
+        for (String shardId : shardIds) {
+            ids.add(KinesisShardSplit.splitId(STREAM, shardId));
+        }
+        enumerator.handleSourceEvent(reader, new ShardsFinishedEvent(ids));
+    }
+
+    @Test
+    void splitChildrenWaitUntilTheirParentIsReadToTheEnd() throws Exception {
+        kinesis.shards.add(shard("shardId-0", null, null));
+        kinesis.shards.add(shard("shardId-1", "shardId-0", null));
+        kinesis.shards.add(shard("shardId-2", "shardId-0", null));
+        var context = context(2, 0, 1);
+        KinesisSourceEnumerator enumerator = enumerator(context);
+        discover(enumerator);
+        assertEquals(List.of("shardId-0"), assigned(context, 0));
+        assertEquals(List.of(), assigned(context, 1));
+
+        finish(enumerator, 0, "shardId-0");
+        assertEquals(List.of("shardId-0", "shardId-1"), assigned(context, 0));
+        assertEquals(List.of("shardId-2"), assigned(context, 1));
+    }
+
+    @Test
+    void mergedChildWaitsForBothParents() throws Exception {
+        kinesis.shards.add(shard("shardId-0", null, null));
+        kinesis.shards.add(shard("shardId-1", null, null));
+        kinesis.shards.add(shard("shardId-2", "shardId-0", "shardId-1"));
+        var context = context(2, 0, 1);
+        KinesisSourceEnumerator enumerator = enumerator(context);
+        discover(enumerator);
+        assertEquals(List.of("shardId-0"), assigned(context, 0));
+        assertEquals(List.of("shardId-1"), assigned(context, 1));
+
+        finish(enumerator, 0, "shardId-0");
+        assertEquals(List.of("shardId-0"), assigned(context, 0));
+        assertEquals(List.of("shardId-1"), assigned(context, 1));
+
+        finish(enumerator, 1, "shardId-1");
+        assertEquals(List.of("shardId-0", "shardId-2"), assigned(context, 0));
+    }
+
+    @Test
+    void childrenDiscoveredLaterWaitForTheirParentToo() throws Exception {
+        kinesis.shards.add(shard("shardId-0", null, null));
+        var context = context(1, 0);
+        KinesisSourceEnumerator enumerator = enumerator(context);
+        discover(enumerator);
+        kinesis.shards.add(shard("shardId-1", "shardId-0", null));
+        discover(enumerator);
+        assertEquals(List.of("shardId-0"), assigned(context, 0));
+        finish(enumerator, 0, "shardId-0");
+        assertEquals(List.of("shardId-0", "shardId-1"), assigned(context, 0));
+    }
+
+    @Test
+    void shardsAreSpreadEvenlyOverReaders() throws Exception {
+        for (int i = 0; i < 6; i++) {
+            kinesis.shards.add(shard("shardId-" + i, null, null));
+        }
+        var context = context(3, 0, 1, 2);
+        discover(enumerator(context));
+        assertEquals(List.of("shardId-0", "shardId-3"), assigned(context, 0));
+        assertEquals(List.of("shardId-1", "shardId-4"), assigned(context, 1));
+        assertEquals(List.of("shardId-2", "shardId-5"), assigned(context, 2));
+    }
+
+    @Test
+    void readersThatRegisterLateGetTheirShare() throws Exception {
+        for (int i = 0; i < 4; i++) {
+            kinesis.shards.add(shard("shardId-" + i, null, null));
+        }
+        var context = context(2, 0);
+        KinesisSourceEnumerator enumerator = enumerator(context);
+        discover(enumerator);
+        assertEquals(List.of("shardId-0", "shardId-2"), assigned(context, 0));
+        assertEquals(List.of(), assigned(context, 1));
+
+        context.registerReader(1, "localhost");
+        enumerator.addReader(1);
+        assertEquals(List.of("shardId-1", "shardId-3"), assigned(context, 1));
+        assertEquals(List.of("shardId-0", "shardId-2"), assigned(context, 0));
+    }
+
+    @Test
+    void splitsAddedBackAreHandedOutAgainWithTheirPositions() throws Exception {
+        kinesis.shards.add(shard("shardId-0", null, null));
+        kinesis.shards.add(shard("shardId-1", null, null));
+        var context = context(2, 0, 1);
+        KinesisSourceEnumerator enumerator = enumerator(context);
+        discover(enumerator);
+        KinesisShardSplit back = context.getSplitAssignments().get(1).getAssignedSplits().get(0)
+                .withStartingPosition(StartingPosition.afterSubRecord("17", 2L));
+
+        enumerator.addSplitsBack(List.of(back), 1);
+        List<KinesisShardSplit> reader1 = context.getSplitAssignments().get(1).getAssignedSplits();
+        assertEquals(2, reader1.size());
+        assertEquals(back, reader1.get(1));
+        assertEquals(List.of("shardId-0"), assigned(context, 0));
+    }
+
+    @Test
+    void finishedParentsAreKeptInTheCheckpoint() throws Exception {
+        kinesis.shards.add(shard("shardId-0", null, null));
+        kinesis.shards.add(shard("shardId-1", null, null));
+        kinesis.shards.add(shard("shardId-2", "shardId-0", "shardId-1"));
+        var context = context(1, 0);
+        KinesisSourceEnumerator enumerator = enumerator(context);
+        discover(enumerator);
+        finish(enumerator, 0, "shardId-0");
+        KinesisSourceEnumStateSerializer serializer = new KinesisSourceEnumStateSerializer();
+        byte[] checkpoint = serializer.serialize(enumerator.snapshotState(1));
+
+        var restoredContext = context(1, 0);
+        KinesisSourceEnumerator restored = enumerator(restoredContext,
+                serializer.deserialize(serializer.getVersion(), checkpoint), "TRIM_HORIZON", List.of(STREAM));
+        restored.addReader(0);
+        assertEquals(List.of(), assigned(restoredContext, 0), "the merge child still waits for shardId-1");
+        finish(restored, 0, "shardId-1");
+        assertEquals(List.of("shardId-2"), assigned(restoredContext, 0));
+    }
+
+    @Test
+    void childOfATrimmedParentIsNotHeldBack() throws Exception {
+        kinesis.shards.add(shard("shardId-5", "shardId-1", null));
+        var context = context(1, 0);
+        discover(enumerator(context));
+        assertEquals(List.of("shardId-5"), assigned(context, 0));
+    }
+
+    @Test
+    void freshLatestIsPinnedToTheFirstDiscoveryAndLaterShardsStartAtTrimHorizon() throws Exception {
+        kinesis.shards.add(shard("shardId-0", null, null));
+        var context = context(1, 0);
+        KinesisSourceEnumerator enumerator = enumerator(context, KinesisSourceEnumState.empty(), "LATEST", List.of(STREAM));
+        discover(enumerator);
+        kinesis.shards.add(shard("shardId-1", null, null));
+        discover(enumerator);
+
+        List<KinesisShardSplit> splits = context.getSplitAssignments().get(0).getAssignedSplits();
+        assertEquals(StartingPosition.atTimestamp(NOW), splits.get(0).startingPosition());
+        assertEquals(StartingPosition.trimHorizon(), splits.get(1).startingPosition());
+        ListShardsRequest second = kinesis.listShardsRequests.get(1);
+        assertEquals("shardId-0", second.exclusiveStartShardId(), "discovery lists after the last seen shard");
+        assertNull(kinesis.listShardsRequests.get(0).exclusiveStartShardId());
+    }
+
+    @Test
+    void atTimestampStartsAtTheConfiguredTime() throws Exception {
+        kinesis.shards.add(shard("shardId-0", null, null));
+        var context = context(1, 0);
+        discover(enumerator(context, KinesisSourceEnumState.empty(), "AT_TIMESTAMP", List.of(STREAM)));
+        assertEquals(StartingPosition.atTimestamp(1_600_000_000_500L),
+                context.getSplitAssignments().get(0).getAssignedSplits().get(0).startingPosition());
+    }
+
+    @Test
+    void initialPositionAppliesToAFreshStartOnly() throws Exception {
+        kinesis.shards.add(shard("shardId-0", null, null));
+        kinesis.shards.add(shard("shardId-1", null, null));
+        KinesisSourceEnumState restoredState = new KinesisSourceEnumState(Map.of(STREAM, "shardId-0"), List.of(),
+                Map.of(KinesisShardSplit.splitId(STREAM, "shardId-0"), 0), java.util.Set.of());
+        var context = context(1, 0);
+        discover(enumerator(context, restoredState, "LATEST", List.of(STREAM)));
+        List<KinesisShardSplit> splits = context.getSplitAssignments().get(0).getAssignedSplits();
+        assertEquals(1, splits.size(), "shardId-0 is being read by a restored reader");
+        assertEquals("shardId-1", splits.get(0).shardId());
+        assertEquals(StartingPosition.trimHorizon(), splits.get(0).startingPosition());
+    }
+
+    @Test
+    void everyListShardsPageIsRead() throws Exception {
+        for (int i = 0; i < 5; i++) {
+            kinesis.shards.add(shard("shardId-" + i, null, null));
+        }
+        kinesis.pageSize = 2;
+        var context = context(1, 0);
+        discover(enumerator(context));
+        assertEquals(5, assigned(context, 0).size());
+        assertEquals(3, kinesis.listShardsRequests.size());
+        ListShardsRequest next = kinesis.listShardsRequests.get(1);
+        assertTrue(next.nextToken() != null && next.streamName() == null && next.exclusiveStartShardId() == null);
+    }
+
+    @Test
+    void severalStreamsAreRead() throws Exception {
+        kinesis.shards.add(shard("shardId-0", null, null));
+        var context = context(2, 0, 1);
+        discover(enumerator(context, KinesisSourceEnumState.empty(), "TRIM_HORIZON",
+                List.of(STREAM, "arn:aws:kinesis:us-east-1:000000000000:stream/payments")));
+        List<String> ids = new ArrayList<>();
+        context.getSplitAssignments().values().forEach(s -> s.getAssignedSplits().forEach(split -> ids.add(split.splitId())));
+        ids.sort(null);
+        assertEquals(List.of("orders/shardId-0", "payments/shardId-0"), ids);
+    }
+
+    @Test
+    void throttledListShardsIsRetried() throws Exception {
+        kinesis.shards.add(shard("shardId-0", null, null));
+        kinesis.listShardsErrors.add(FakeKinesisClient.throttled());
+        kinesis.listShardsErrors.add(FakeKinesisClient.internalFailure());
+        var context = context(1, 0);
+        discover(enumerator(context));
+        assertEquals(List.of("shardId-0"), assigned(context, 0));
+        assertEquals(3, kinesis.listShardsRequests.size());
+    }
+
+    @Test
+    void missingStreamFailsNamingIt() throws Exception {
+        kinesis.listShardsErrors.add(FakeKinesisClient.notFound());
+        KinesisSourceEnumerator enumerator = enumerator(context(1, 0));
+        FlinkRuntimeException error = assertThrows(FlinkRuntimeException.class, enumerator::discover);
+        assertTrue(error.getMessage().contains("'orders'") && error.getMessage().contains("ResourceNotFoundException"),
+                error.getMessage());
+    }
+
+    @Test
+    void closeClosesTheClient() throws Exception {
+        enumerator(context(1, 0)).close();
+        assertTrue(kinesis.closed);
+    }
+}

@@ -1,0 +1,175 @@
+"""PyFlink jobs the DataStream tests run, as a user's job script: ``python tests/flink_jobs.py``.
+
+Run as a script, so :class:`RouteSerializer` (the egress serializer of the roundtrip job) and the functions
+below are defined in ``__main__``; PyFlink must ship them to its Python workers by value (cloudpickle). The
+jobs take their streams and the emulator's endpoint as arguments; ``tests/flink_host.py`` runs them.
+
+Every job writes what it saw as JSON "observations" (one per record: data in base64 and the metadata) so the
+tests can check records and metadata byte for byte in the output streams.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import sys
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Dict, List, Optional
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from pyflink.common import WatermarkStrategy  # noqa: E402
+from pyflink.datastream.connectors.number_seq import NumberSequenceSource  # noqa: E402
+from pyflink.datastream.functions import MapFunction, RuntimeContext  # noqa: E402
+
+from pyflink_kinesis import (  # noqa: E402
+    AwsCredentials,
+    AwsRegion,
+    EgressRecord,
+    IngressRecord,
+    KinesisEgressBuilder,
+    KinesisEgressSerializer,
+    KinesisIngressBuilder,
+    KinesisIngressSpec,
+    KinesisIngressStartupPosition,
+    KinesisEgressSpec,
+)
+from pyflink_kinesis.datastream import from_ingress, to_egress  # noqa: E402
+from tests.flink_host import serve  # noqa: E402
+from tests.flink_support import hash_key_for  # noqa: E402
+
+POISON = "poison"  # records with partition keys starting so make the test deserializer raise
+
+
+def region(args: Dict[str, Any]) -> AwsRegion:
+    return AwsRegion.of_custom_endpoint(args.get("sink_endpoint") or args["endpoint"], "us-east-1")
+
+
+def ingress(args: Dict[str, Any], spec_id: str, streams: List[str], position: KinesisIngressStartupPosition,
+            deserializer: Any = None) -> KinesisIngressSpec:
+    builder = (KinesisIngressBuilder.for_identifier(spec_id)
+               .with_aws_region(AwsRegion.of_custom_endpoint(args["endpoint"], "us-east-1"))
+               .with_aws_credentials(AwsCredentials.basic("local", "local"))
+               .with_streams(streams).with_startup_position(position)
+               .with_client_configuration_property("source.shard.discovery.interval", "1 s"))
+    if deserializer is not None:
+        builder = builder.with_deserializer(deserializer)
+    return builder.build()
+
+
+def egress(args: Dict[str, Any], spec_id: str, serializer: Any = None, **properties: Any) -> KinesisEgressSpec:
+    builder = (KinesisEgressBuilder.for_identifier(spec_id).with_aws_region(region(args))
+               .with_aws_credentials(AwsCredentials.basic("local", "local"))
+               .with_client_configuration_property("sink.flush-buffer.timeout", "200")
+               .with_client_configuration_properties(properties)
+               .with_max_outstanding_records(args.get("max_outstanding", 1000)))
+    if serializer is not None:
+        builder = builder.with_serializer(serializer)
+    return builder.build()
+
+
+def observation(record: IngressRecord, **extra: Any) -> Dict[str, Any]:
+    """What a job saw of one record, as JSON-able values."""
+    return {"data": base64.b64encode(record.data).decode(), "stream": record.stream, "shard": record.shard_id,
+            "key": record.partition_key, "seq": record.sequence_number, "sub": record.sub_sequence_number,
+            "arrival_ms": round(record.approximate_arrival_timestamp.timestamp() * 1000),
+            "tz": str(record.approximate_arrival_timestamp.tzinfo), **extra}
+
+
+class Observe(MapFunction):
+    """IngressRecord -> an EgressRecord of its observation, to ``stream``; adds the subtask and emit order."""
+
+    def __init__(self, stream: str, tag: str) -> None:
+        self.stream = stream
+        self.tag = tag
+        self.subtask = -1
+        self.emitted = 0
+
+    def open(self, runtime_context: RuntimeContext) -> None:
+        self.subtask = runtime_context.get_index_of_this_subtask()
+
+    def map(self, record: IngressRecord) -> EgressRecord:
+        self.emitted += 1
+        body = observation(record, tag=self.tag, subtask=self.subtask, order=self.emitted)
+        return EgressRecord(json.dumps(body).encode(), stream=self.stream, partition_key=record.sequence_number)
+
+
+class RouteSerializer(KinesisEgressSerializer[IngressRecord]):
+    """Defined in ``__main__``: the same bytes to out_a or out_b by their second byte, key ``o-<key>``;
+    records whose key ends in an even digit get an explicit hash key."""
+
+    def __init__(self, out_a: str, out_b: str) -> None:
+        self.out_a, self.out_b = out_a, out_b
+
+    def serialize(self, record: IngressRecord) -> EgressRecord:
+        stream = self.out_a if record.data[1:2] < b"\x80" else self.out_b
+        ehk = hash_key_for(record.data) if record.partition_key[-1] in "02468" else None
+        return EgressRecord(record.data, stream=stream, partition_key="o-" + record.partition_key,
+                            explicit_hash_key=ehk)
+
+
+def raise_on_poison(record: IngressRecord) -> IngressRecord:
+    """The test deserializer: the record itself, or an error for poison records."""
+    if record.partition_key.startswith(POISON):
+        raise ValueError(f"cannot read {record.partition_key}")
+    return record
+
+
+def roundtrip(env: Any, args: Dict[str, Any]) -> None:
+    """Binary records (2 shards, parallelism 2) to two streams per record, their observations to ``meta``;
+    KPL aggregates read from ``kpl``; poison records skipped by the ``skip`` policy."""
+    env.set_parallelism(2)
+    env.enable_checkpointing(2000)
+    earliest = KinesisIngressStartupPosition.from_earliest()
+    records = from_ingress(env, ingress(args, "t/in", [args["in"]], earliest, raise_on_poison),
+                           on_deserialize_error="skip")
+    to_egress(records, egress(args, "t/out", RouteSerializer(args["out_a"], args["out_b"])))
+    observed = records.map(Observe(args["meta"], "in"))
+    kpl = from_ingress(env, ingress(args, "t/kpl", [args["kpl"]], earliest), name="kpl")
+    to_egress(observed.union(kpl.map(Observe(args["meta"], "kpl"))), egress(args, "t/meta"), name="meta")
+
+
+def live(env: Any, args: Dict[str, Any]) -> None:
+    """Three startup positions on one stream, and a stream resharded while the job runs, each observed to
+    its own output stream through one egress (parallelism 1: the emit order is the reader's order)."""
+    env.set_parallelism(1)
+    env.enable_checkpointing(2000)
+    positions = {
+        "latest": KinesisIngressStartupPosition.from_latest(),
+        "earliest": KinesisIngressStartupPosition.from_earliest(),
+        "at": KinesisIngressStartupPosition.from_date(datetime.fromisoformat(args["at"])),
+    }
+    observed = []
+    for tag, position in positions.items():
+        ds = from_ingress(env, ingress(args, f"t/{tag}", [args["positions"]], position), name=tag)
+        observed.append(ds.map(Observe(args["out"][tag], tag)))
+    reshard = from_ingress(env, ingress(args, "t/reshard", [args["reshard"]], positions["earliest"]), name="reshard")
+    observed.append(reshard.map(Observe(args["out"]["reshard"], "reshard")))
+    to_egress(observed[0].union(*observed[1:]), egress(args, "t/live"))
+
+
+def resumable(env: Any, args: Dict[str, Any]) -> None:
+    """Observations of ``in`` to ``out``; the default deserializer-error policy (fail) for poison records."""
+    env.set_parallelism(1)
+    env.enable_checkpointing(5000)
+    earliest = KinesisIngressStartupPosition.from_earliest()
+    records = from_ingress(env, ingress(args, "t/resumable", [args["in"]], earliest, raise_on_poison))
+    to_egress(records.map(Observe(args["out"], "resumable")), egress(args, "t/resumable-out"))
+
+
+def numbered(i: int, outs: List[str]) -> Optional[EgressRecord]:
+    """Record ``i`` of the fault job: 8 digits, then bytes that are not UTF-8, to one of ``outs``."""
+    return EgressRecord(b"%08d\xff\xfe" % i, stream=outs[i % len(outs)], partition_key=f"k{i % 97}")
+
+
+def through_faults(env: Any, args: Dict[str, Any]) -> None:
+    """A bounded job: ``count`` numbered records written through the fault proxy (``sink_endpoint``)."""
+    env.set_parallelism(2)
+    outs = args["outs"]
+    numbers = env.from_source(NumberSequenceSource(1, args["count"]), WatermarkStrategy.no_watermarks(), "numbers")
+    to_egress(numbers, egress(args, "t/faults", lambda i: numbered(i, outs), **{"sink.requests.max-inflight": 4}))
+
+
+if __name__ == "__main__":
+    serve({"roundtrip": roundtrip, "live": live, "resumable": resumable, "through_faults": through_faults})

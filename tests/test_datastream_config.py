@@ -1,0 +1,90 @@
+"""What from_ingress / to_egress hand the Java connector, checked without a JVM: every named setting of a spec
+arrives as a connector key, and keys the PyFlink connector cannot honour are dropped with a ConfigWarning."""
+
+from __future__ import annotations
+
+import warnings
+from datetime import datetime, timezone
+
+import pytest
+
+from pyflink_kinesis import (
+    AwsCredentials,
+    AwsRegion,
+    ConfigError,
+    ConfigWarning,
+    KinesisEgressBuilder,
+    KinesisIngressBuilder,
+    KinesisIngressStartupPosition,
+    load_module,
+)
+from pyflink_kinesis.datastream import from_ingress, sink_configuration, source_configuration, to_egress
+from pyflink_kinesis.flink_jar import JAR_PATH, ConnectorJarMissing, connector_jar
+
+
+def ingress(**props: object):
+    return (KinesisIngressBuilder.for_identifier("t/in")
+            .with_aws_region(AwsRegion.of_custom_endpoint("http://127.0.0.1:4568", "eu-west-1"))
+            .with_aws_credentials(AwsCredentials.basic("AKID", "s3cr3t"))
+            .with_streams(["a", "b"])
+            .with_startup_position(KinesisIngressStartupPosition.from_date(datetime(2026, 1, 2, 3, 4, 5, 6000,
+                                                                                    tzinfo=timezone.utc)))
+            .with_client_configuration_properties(props).build())
+
+
+def test_every_named_ingress_setting_reaches_the_source() -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        props = source_configuration(ingress(**{"source.shard.discovery.interval": "1 s"}))
+    assert props["aws.region"] == "eu-west-1" and props["aws.endpoint"] == "http://127.0.0.1:4568"
+    assert props["aws.credentials.provider"] == "BASIC"
+    assert props["aws.credentials.provider.basic.accesskeyid"] == "AKID"
+    assert props["aws.credentials.provider.basic.secretkey"] == "s3cr3t"
+    assert props["source.init.position"] == "AT_TIMESTAMP"
+    assert props["source.init.timestamp"] == "2026-01-02T03:04:05.006Z"
+    assert props["source.shard.discovery.interval"] == "1 s"
+    assert props["aws.trust.all.certificates"] == "true" and props["aws.http.protocol.version"] == "HTTP1_1"
+
+
+def test_max_outstanding_records_becomes_the_sinks_buffer_bound() -> None:
+    spec = (KinesisEgressBuilder.for_identifier("t/out").with_aws_region(AwsRegion.of("eu-west-1"))
+            .with_max_outstanding_records(300).with_client_configuration_property("MaxConnections", 7).build())
+    props = sink_configuration(spec)
+    assert props["sink.requests.max-buffered"] == "300"
+    assert props["sink.batch.max-size"] == "299"  # Flink's async sinks need a batch below the buffer
+    assert props["aws.http-client.max-concurrency"] == "7" and props["aws.region"] == "eu-west-1"
+    yaml_spec = load_module("kind: io.statefun.kinesis.v1/egress\nspec:\n  id: t/y\n"
+                            "  awsRegion: {type: specific, id: us-east-1}\n  maxOutstandingRecords: 5000\n").egresses["t/y"]
+    assert sink_configuration(yaml_spec)["sink.requests.max-buffered"] == "5000"
+
+
+@pytest.mark.parametrize("key, value", [("source.reader.type", "EFO"), ("source.efo.consumer.name", "app"),
+                                        ("ConnectTimeout", 1000), ("MaxErrorRetry", 3)])
+def test_keys_pyflink_cannot_honour_warn_naming_key_and_engine(key: str, value: object) -> None:
+    spec = ingress(**{key: value})
+    with pytest.warns(ConfigWarning, match=f"'{key}' is ignored by the PyFlink connector"):
+        props = source_configuration(spec)
+    assert key not in props
+
+
+def test_sink_partitioner_warns_and_is_left_out() -> None:
+    spec = (KinesisEgressBuilder.for_identifier("t/out").with_aws_region(AwsRegion.of("eu-west-1"))
+            .with_client_configuration_property("sink.partitioner", "random").build())
+    with pytest.warns(ConfigWarning, match="'sink.partitioner' is ignored by the PyFlink connector: the serializer"):
+        assert "sink.partitioner" not in sink_configuration(spec)
+
+
+def test_wrong_arguments_are_config_errors() -> None:
+    with pytest.raises(ConfigError, match="on_deserialize_error: expected 'fail' or 'skip'"):
+        from_ingress(object(), ingress(), on_deserialize_error="ignore")
+    with pytest.raises(ConfigError, match="ingress_spec: expected a KinesisIngressSpec"):
+        from_ingress(object(), "t/in")  # type: ignore[arg-type]
+    with pytest.raises(ConfigError, match="egress_spec: expected a KinesisEgressSpec"):
+        to_egress(object(), ingress())  # type: ignore[arg-type]
+
+
+def test_missing_jar_says_how_to_build_it(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
+    monkeypatch.setattr("pyflink_kinesis.flink_jar.JAR_PATH", tmp_path / "none.jar")
+    with pytest.raises(ConnectorJarMissing, match="./dev test"):
+        connector_jar()
+    assert JAR_PATH.name == "pyflink-kinesis-connector.jar"

@@ -1,0 +1,322 @@
+"""from_ingress / to_egress: PyFlink jobs on a real MiniCluster with the packaged connector, against kinesis-local.
+
+The jobs are ``tests/flink_jobs.py``, run as a user's script in one child process for this module (its JVM ends
+with it); each scenario below is one job, and several tests check what one job did. Faults that no emulator
+produces (partial PutRecords failures, throttling, dropped connections) come from the loopback
+``tests/faultproxy.py`` in front of kinesis-local. Every wait has a deadline.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+import random
+import time
+from collections import Counter, defaultdict
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Dict, Iterator, List
+
+import pytest
+
+pytest.importorskip("pyflink")
+aggregator = pytest.importorskip("aws_kinesis_agg.aggregator")
+
+from pyflink_kinesis.local import LocalKinesis, create_stream  # noqa: E402
+from tests.faultproxy import FaultProxy  # noqa: E402
+from tests.flink_support import JAR, FlinkChild, hash_key_for, put_all, read_stream, wait_until  # noqa: E402
+
+pytestmark = [pytest.mark.integration, pytest.mark.flink]
+DEADLINE = 240.0  # seconds for a job to start and move what it was given, on a loaded 2-core machine
+
+
+@pytest.fixture(scope="module")
+def flink(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FlinkChild]:
+    """One child process running the jobs of this module, one after the other."""
+    assert JAR.is_file(), f"{JAR} is missing: build it with ./dev test (or mvn package in java/ and copy it)"
+    child = FlinkChild(tmp_path_factory.mktemp("flink") / "child.log", lifetime=900)
+    yield child
+    child.close()
+
+
+class Streams:
+    """Fresh streams with unique names."""
+
+    def __init__(self, client: Any, prefix: str) -> None:
+        self.client, self.prefix, self.n = client, f"{prefix}-{os.getpid()}-{int(time.time() * 1000) % 100000}", 0
+
+    def new(self, shards: int = 1) -> str:
+        self.n += 1
+        name = f"{self.prefix}-{self.n}"
+        create_stream(self.client, name, shards)
+        return name
+
+
+def observations(client: Any, stream: str) -> List[Dict[str, Any]]:
+    out = []
+    for r in read_stream(client, stream):
+        body = json.loads(r["Data"])
+        body["data"] = base64.b64decode(body["data"])
+        out.append(body)
+    return out
+
+
+def hash_of(key: str) -> int:
+    return int.from_bytes(hashlib.md5(key.encode()).digest(), "big")
+
+
+def shard_for(shards: List[Dict[str, Any]], hash_value: int) -> str:
+    for s in shards:
+        r = s["HashKeyRange"]
+        if int(r["StartingHashKey"]) <= hash_value <= int(r["EndingHashKey"]):
+            return s["ShardId"]
+    raise AssertionError(f"no shard holds {hash_value}")
+
+
+# --- roundtrip: binary records, metadata, two output streams, KPL, the skip policy, parallelism 2 -------------
+
+
+@pytest.fixture(scope="module")
+def roundtrip(kinesis: LocalKinesis, flink: FlinkChild) -> Dict[str, Any]:
+    client = kinesis.client()
+    streams = Streams(client, "rt")
+    names = {"in": streams.new(2), "kpl": streams.new(1), "out_a": streams.new(2), "out_b": streams.new(2),
+             "meta": streams.new(2)}
+    rng = random.Random(9)
+    entries = []
+    for i in range(1000):
+        data = i.to_bytes(2, "big") + bytes(rng.randrange(256) for _ in range(rng.randrange(0, 120)))
+        if i % 10 == 0:
+            data += b"\xff\xfe\xc3\x28"  # never valid UTF-8
+        entries.append({"Data": data, "PartitionKey": f"key-{rng.randrange(400)}"})
+    poison = [{"Data": b"p%d" % i, "PartitionKey": f"poison-{i}"} for i in range(5)]
+    answers = put_all(client, names["in"], entries + poison)[: len(entries)]
+    kpl_users = [[(f"u{a}-{j}", b"\x00user %d/%d \xff" % (a, j)) for j in range(20)] for a in range(3)]
+    aggregates = []
+    for users in kpl_users:
+        agg = aggregator.RecordAggregator()
+        for key, data in users:
+            assert agg.add_user_record(key, data) is None
+        key, _, data = agg.clear_and_get().get_contents()
+        aggregates.append({"Data": data, "PartitionKey": key})
+    kpl_answers = put_all(client, names["kpl"], aggregates)
+
+    flink.start("roundtrip", dict(names, endpoint=kinesis.endpoint))
+    total = len(entries) + sum(len(u) for u in kpl_users)
+    wait_until(lambda: len(read_stream(client, names["meta"])) >= total, DEADLINE,
+               f"{total} observations in {names['meta']}", interval=2, child=flink)
+    wait_until(lambda: len(read_stream(client, names["out_a"])) + len(read_stream(client, names["out_b"]))
+               >= len(entries), DEADLINE, "the records in out_a and out_b", interval=2, child=flink)
+    errors = wait_until(lambda: flink.call(cmd="metric", suffix=".kinesis.deserialize_errors")["value"] >= 5,
+                        60, "the deserialize_errors metric to count the 5 poison records", child=flink)
+    result = {
+        "names": names, "entries": entries, "answers": answers, "kpl_users": kpl_users, "kpl_answers": kpl_answers,
+        "out": {n: read_stream(client, names[n]) for n in ("out_a", "out_b")},
+        "shards": {n: client.list_shards(StreamName=names[n])["Shards"] for n in ("out_a", "out_b")},
+        "input": {r["SequenceNumber"]: r for r in read_stream(client, names["in"])},
+        "meta": observations(client, names["meta"]),
+        "deserialize_errors": flink.call(cmd="metric", suffix=".kinesis.deserialize_errors")["value"],
+    }
+    assert errors
+    assert flink.call(cmd="cancel")["status"] == "CANCELED"
+    return result
+
+
+def test_binary_records_arrive_byte_for_byte_once_with_the_serializers_keys(roundtrip: Dict[str, Any]) -> None:
+    """1,000 random binary records over 2 shards, parallelism 2, a serializer class from __main__: each record once,
+    in the stream it chose, with its partition key, and in the shard its explicit hash key or key selects."""
+    sent = {e["Data"]: e["PartitionKey"] for e in roundtrip["entries"]}
+    assert len(sent) == 1000
+    seen: Counter = Counter()
+    for name, records in roundtrip["out"].items():
+        for r in records:
+            data = bytes(r["Data"])
+            seen[data] += 1
+            assert (name == "out_a") == (data[1:2] < b"\x80"), "the serializer's stream choice"
+            key = sent[data]
+            assert r["PartitionKey"] == "o-" + key
+            expected_hash = hash_key_for(data) if key[-1] in "02468" else None
+            target = int(expected_hash) if expected_hash else hash_of(r["PartitionKey"])
+            assert r["ShardId"] == shard_for(roundtrip["shards"][name], target)
+    assert set(seen) == set(sent), "every record arrived, byte for byte"
+    assert max(seen.values()) == 1, "no record arrived twice"
+    assert all(roundtrip["out"][n] for n in ("out_a", "out_b"))
+
+
+def test_metadata_matches_what_put_records_returned(roundtrip: Dict[str, Any]) -> None:
+    observed = {o["data"]: o for o in roundtrip["meta"] if o["tag"] == "in"}
+    assert len(observed) == 1000 and len([o for o in roundtrip["meta"] if o["tag"] == "in"]) == 1000
+    for entry, answer in zip(roundtrip["entries"], roundtrip["answers"]):
+        o = observed[entry["Data"]]
+        assert (o["stream"], o["shard"], o["seq"], o["key"], o["sub"]) == (
+            roundtrip["names"]["in"], answer["ShardId"], answer["SequenceNumber"], entry["PartitionKey"], None)
+        arrival = roundtrip["input"][answer["SequenceNumber"]]["ApproximateArrivalTimestamp"]
+        assert o["arrival_ms"] == round(arrival.timestamp() * 1000) and o["tz"] == "UTC"
+    # Parallelism 2: each shard is read by one subtask, and the two shards by different subtasks.
+    subtasks = defaultdict(set)
+    for o in observed.values():
+        subtasks[o["shard"]].add(o["subtask"])
+    assert len(subtasks) == 2 and all(len(s) == 1 for s in subtasks.values())
+    assert set.union(*subtasks.values()) == {0, 1}
+
+
+def test_kpl_aggregates_come_out_as_their_user_records(roundtrip: Dict[str, Any]) -> None:
+    kpl = sorted((o for o in roundtrip["meta"] if o["tag"] == "kpl"), key=lambda o: (o["seq"], o["sub"]))
+    expected = [(answer["SequenceNumber"], j, key, data)
+                for users, answer in zip(roundtrip["kpl_users"], roundtrip["kpl_answers"])
+                for j, (key, data) in enumerate(users)]
+    assert [(o["seq"], o["sub"], o["key"], o["data"]) for o in kpl] == sorted(expected)
+
+
+def test_skip_policy_counts_the_records_the_deserializer_failed_on(roundtrip: Dict[str, Any]) -> None:
+    assert roundtrip["deserialize_errors"] == 5
+    assert not [o for o in roundtrip["meta"] if o["key"].startswith("poison")]
+
+
+# --- live: startup positions, and a split then a merge while the job runs ------------------------------------
+
+
+@pytest.fixture(scope="module")
+def live(kinesis: LocalKinesis, flink: FlinkChild) -> Dict[str, Any]:
+    client = kinesis.client()
+    streams = Streams(client, "live")
+    positions, reshard = streams.new(1), streams.new(1)
+    out = {tag: streams.new(1) for tag in ("latest", "earliest", "at", "reshard")}
+    batch = {n: [{"Data": b"%s-%d" % (n.encode(), i), "PartitionKey": f"p{i}"} for i in range(30)]
+             for n in ("before", "after", "running")}
+    put_all(client, positions, batch["before"])
+    time.sleep(0.05)  # keeps the arrival times of the two batches apart by at least the date's precision
+    at = datetime.now(timezone.utc)
+    time.sleep(0.05)
+    put_all(client, positions, batch["after"])
+    keys = [f"k{i}" for i in range(12)]
+    counters = Counter()
+
+    def write_phase(phase: str, rounds: int) -> None:
+        entries = []
+        for _ in range(rounds):
+            for key in keys:
+                counters[key] += 1
+                entries.append({"Data": f"{key}:{counters[key]}:{phase}".encode(), "PartitionKey": key})
+        put_all(client, reshard, entries)
+
+    write_phase("first", 5)
+    flink.start("live", {"endpoint": kinesis.endpoint, "positions": positions, "reshard": reshard, "out": out,
+                         "at": at.isoformat()})
+
+    def latest_started() -> bool:  # LATEST starts when its reader does: markers until one comes out
+        put_all(client, positions, [{"Data": b"marker", "PartitionKey": "m"}])
+        return bool(read_stream(client, out["latest"]))
+
+    wait_until(latest_started, DEADLINE, "the LATEST reader to read a marker", interval=2, child=flink)
+    put_all(client, positions, batch["running"])
+    wait_until(lambda: len(read_stream(client, out["reshard"])) >= 60, DEADLINE, "the first reshard phase",
+               child=flink)
+    parent = client.list_shards(StreamName=reshard)["Shards"][0]
+    client.split_shard(StreamName=reshard, ShardToSplit=parent["ShardId"], NewStartingHashKey=str(2**127))
+    wait_until(lambda: client.describe_stream_summary(StreamName=reshard)["StreamDescriptionSummary"]
+               ["StreamStatus"] == "ACTIVE", 60, "the split")
+    write_phase("split", 5)
+    children = [s for s in client.list_shards(StreamName=reshard)["Shards"]
+                if s.get("ParentShardId") == parent["ShardId"]]
+    assert len(children) == 2
+    wait_until(lambda: len(read_stream(client, out["reshard"])) >= 120, DEADLINE, "the records after the split",
+               child=flink)
+    client.merge_shards(StreamName=reshard, ShardToMerge=children[0]["ShardId"],
+                        AdjacentShardToMerge=children[1]["ShardId"])
+    wait_until(lambda: client.describe_stream_summary(StreamName=reshard)["StreamDescriptionSummary"]
+               ["StreamStatus"] == "ACTIVE", 60, "the merge")
+    write_phase("merged", 5)
+    wait_until(lambda: len(read_stream(client, out["reshard"])) >= 180, DEADLINE, "the records after the merge",
+               interval=2, child=flink)
+    wait_until(lambda: all(len([o for o in observations(client, out[t]) if o["data"].startswith(b"running")]) >= 30
+                           for t in ("latest", "earliest", "at")), DEADLINE, "the batch written while running",
+               child=flink)
+    result = {tag: observations(client, stream) for tag, stream in out.items()}
+    result["batch"] = batch
+    result["counters"] = dict(counters)
+    result["shards"] = client.list_shards(StreamName=reshard)["Shards"]
+    assert flink.call(cmd="cancel")["status"] == "CANCELED"
+    return result
+
+
+def _payloads(observed: List[Dict[str, Any]]) -> Counter:
+    return Counter(o["data"] for o in observed if o["data"] != b"marker")
+
+
+def test_each_startup_position_starts_where_it_should(live: Dict[str, Any]) -> None:
+    sets = {n: Counter(e["Data"] for e in live["batch"][n]) for n in ("before", "after", "running")}
+    assert _payloads(live["earliest"]) == sets["before"] + sets["after"] + sets["running"]
+    assert _payloads(live["at"]) == sets["after"] + sets["running"]
+    assert _payloads(live["latest"]) == sets["running"]
+
+
+def test_split_then_merge_reads_every_record_once_in_key_order(live: Dict[str, Any]) -> None:
+    assert len(live["shards"]) == 4  # the parent, two children, the merged shard
+    got = live["reshard"]
+    assert len({o["data"] for o in got}) == len(got) == sum(live["counters"].values())
+    by_key = defaultdict(list)
+    for o in sorted(got, key=lambda o: o["order"]):  # parallelism 1: the reader's emit order
+        key, n, _ = o["data"].decode().split(":")
+        by_key[key].append(int(n))
+    assert {k: v for k, v in by_key.items()} == {k: list(range(1, n + 1)) for k, n in live["counters"].items()}
+    assert len({o["shard"] for o in got}) == 4
+
+
+# --- resumable: stop with a savepoint, write more, resume; then the fail policy ------------------------------
+
+
+def test_savepoint_resume_continues_after_the_last_record_then_a_failing_deserializer_fails_the_job(
+        kinesis: LocalKinesis, flink: FlinkChild, tmp_path: Path) -> None:
+    client = kinesis.client()
+    streams = Streams(client, "sp")
+    source, out = streams.new(2), streams.new(1)
+    args = {"endpoint": kinesis.endpoint, "in": source, "out": out}
+    first = [{"Data": b"first-%d" % i, "PartitionKey": f"k{i}"} for i in range(60)]
+    second = [{"Data": b"second-%d" % i, "PartitionKey": f"k{i}"} for i in range(60)]
+    put_all(client, source, first)
+    flink.start("resumable", args)
+    wait_until(lambda: len(read_stream(client, out)) >= 60, DEADLINE, "the first records", child=flink)
+    savepoint = flink.call(cmd="stop_with_savepoint", dir=str(tmp_path / "savepoints"))["savepoint"]
+    assert flink.call(cmd="wait", timeout=60)["status"] == "FINISHED"
+    put_all(client, source, second)
+
+    flink.start("resumable", args, {"execution.savepoint.path": savepoint})
+    wait_until(lambda: len(read_stream(client, out)) >= 120, DEADLINE, "the records written while stopped",
+               child=flink)
+    poison = put_all(client, source, [{"Data": b"bad", "PartitionKey": "poison-x"}])[0]
+    ended = flink.call(cmd="wait", timeout=DEADLINE)
+    got = Counter(o["data"] for o in observations(client, out))
+    assert got == Counter(e["Data"] for e in first + second), "each record once: none lost, none read again"
+    assert ended["status"] == "FAILED", ended
+    assert (f"stream {source}, shard {poison['ShardId']}, sequence number {poison['SequenceNumber']}"
+            in ended["error"]), ended["error"][-3000:]
+    assert "ValueError: cannot read poison-x" in ended["error"]
+
+
+# --- faults: 10,000 records through a proxy that fails, throttles and drops PutRecords ------------------------
+
+
+def test_ten_thousand_records_through_faults_all_arrive(kinesis: LocalKinesis, flink: FlinkChild) -> None:
+    client = kinesis.client()
+    streams = Streams(client, "faults")
+    outs = [streams.new(2) for _ in range(4)]
+    count = 10_000
+    with FaultProxy(kinesis.port, seed=3, partial=0.2, throttle=0.08, limit=0.04, error500=0.04, drop_before=0.04,
+                    drop_after=0.04, max_lifetime=DEADLINE * 2) as proxy:
+        flink.start("through_faults", {"endpoint": kinesis.endpoint, "sink_endpoint": proxy.endpoint, "outs": outs,
+                                       "count": count})
+        ended = flink.call(cmd="wait", timeout=DEADLINE)
+        assert ended["status"] == "FINISHED", str(ended)[-3000:]
+    got: Counter = Counter()
+    for out in outs:
+        got.update(bytes(r["Data"]) for r in read_stream(client, out))
+    expected = {b"%08d\xff\xfe" % i for i in range(1, count + 1)}
+    assert set(got) == expected, f"{len(expected - set(got))} records missing"
+    extra = sum(got.values()) - count
+    assert extra <= sum(proxy.dropped_after.values()), "only records whose answer was dropped may land twice"
+    assert all(proxy.faults[kind] > 0 for kind in ("partial", "throttle", "limit", "error500", "drop_before",
+                                                   "drop_after")), proxy.faults
+    assert proxy.failed_entries > 0
