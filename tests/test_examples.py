@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -12,12 +13,20 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.mark.integration
-def test_main_job_moves_every_reading_to_its_stream() -> None:
+@pytest.mark.flink
+def test_main_job_moves_every_reading_to_its_stream_with_beam_and_pyflink() -> None:
+    """`./dev run`'s main: the same specs through Beam and through PyFlink; each engine writes every reading once."""
     result = subprocess.run([sys.executable, str(ROOT / "examples" / "main.py"), "--readings", "120"],
-                            capture_output=True, text=True, timeout=300, cwd=ROOT)
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert "records read: 121, skipped by the deserializer: 1, written: 120" in result.stdout
-    assert "OK: every reading arrived in its stream" in result.stdout
+                            capture_output=True, text=True, timeout=420, cwd=ROOT)
+    assert result.returncode == 0, result.stdout + result.stderr[-5000:]
+    out = result.stdout
+    assert "records read: 121, skipped by the deserializer: 1, written: 120" in out
+    beam, flink = out.split("PyFlink: from_ingress(example/readings) -> to_egress(example/alerts)")
+    for section in (beam, flink):
+        added = re.findall(r"out: sensor-(alerts|normal): \+(\d+) records \(expected (\d+)\)", section)
+        assert len(added) == 2 and all(got == want for _, got, want in added), section
+        assert sum(int(got) for _, got, _ in added) == 120
+    assert "OK: every reading arrived in its stream, from each engine" in out
 
 
 def test_example_module_validates() -> None:

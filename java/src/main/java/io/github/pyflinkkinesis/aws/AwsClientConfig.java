@@ -11,6 +11,7 @@ import java.util.HashMap;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
+import java.util.function.Function;
 
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
@@ -23,7 +24,9 @@ import software.amazon.awssdk.auth.credentials.WebIdentityTokenFileCredentialsPr
 import software.amazon.awssdk.core.client.config.ClientOverrideConfiguration;
 import software.amazon.awssdk.core.retry.RetryPolicy;
 import software.amazon.awssdk.http.Protocol;
+import software.amazon.awssdk.http.SdkHttpClient;
 import software.amazon.awssdk.http.SdkHttpConfigurationOption;
+import software.amazon.awssdk.http.async.SdkAsyncHttpClient;
 import software.amazon.awssdk.http.apache.ApacheHttpClient;
 import software.amazon.awssdk.http.nio.netty.NettyNioAsyncHttpClient;
 import software.amazon.awssdk.profiles.ProfileFile;
@@ -127,8 +130,9 @@ public final class AwsClientConfig implements Serializable {
         if (trustAllCertificates()) {
             httpOptions.put(SdkHttpConfigurationOption.TRUST_ALL_CERTIFICATES, true);
         }
+        AttributeMap options = httpOptions.build();
         var builder = KinesisClient.builder()
-                .httpClient(http.buildWithDefaults(httpOptions.build()))
+                .httpClientBuilder(new OwnedHttpClient(defaults -> http.buildWithDefaults(options.merge(defaults))))
                 .region(region())
                 .credentialsProvider(credentialsProvider(PROVIDER))
                 .overrideConfiguration(noSdkRetries());
@@ -158,8 +162,9 @@ public final class AwsClientConfig implements Serializable {
         if (trustAllCertificates()) {
             httpOptions.put(SdkHttpConfigurationOption.TRUST_ALL_CERTIFICATES, true);
         }
+        AttributeMap options = httpOptions.build();
         var builder = KinesisAsyncClient.builder()
-                .httpClient(http.buildWithDefaults(httpOptions.build()))
+                .httpClientBuilder(new OwnedAsyncHttpClient(defaults -> http.buildWithDefaults(options.merge(defaults))))
                 .region(region())
                 .credentialsProvider(credentialsProvider(PROVIDER))
                 .overrideConfiguration(noSdkRetries());
@@ -168,6 +173,36 @@ public final class AwsClientConfig implements Serializable {
             builder.endpointOverride(endpoint);
         }
         return builder.build();
+    }
+
+    /*
+     * Passed as builders, not built clients, so that closing the Kinesis client closes its HTTP client
+     * too (a client passed with httpClient(...) is left open: Netty threads outlive the job).
+     */
+    private static final class OwnedHttpClient implements SdkHttpClient.Builder<OwnedHttpClient> {
+        private final Function<AttributeMap, SdkHttpClient> build;
+
+        OwnedHttpClient(Function<AttributeMap, SdkHttpClient> build) {
+            this.build = build;
+        }
+
+        @Override
+        public SdkHttpClient buildWithDefaults(AttributeMap serviceDefaults) {
+            return build.apply(serviceDefaults);
+        }
+    }
+
+    private static final class OwnedAsyncHttpClient implements SdkAsyncHttpClient.Builder<OwnedAsyncHttpClient> {
+        private final Function<AttributeMap, SdkAsyncHttpClient> build;
+
+        OwnedAsyncHttpClient(Function<AttributeMap, SdkAsyncHttpClient> build) {
+            this.build = build;
+        }
+
+        @Override
+        public SdkAsyncHttpClient buildWithDefaults(AttributeMap serviceDefaults) {
+            return build.apply(serviceDefaults);
+        }
     }
 
     private static ClientOverrideConfiguration noSdkRetries() {

@@ -41,6 +41,21 @@ public final class KinesisSink extends AsyncSinkBase<Row, KinesisSinkEntry> {
         KinesisAsyncClient create();
     }
 
+    /** A class, not a serializable lambda: the jar's relocation of the AWS SDK breaks lambda deserialization. */
+    private static final class AwsClientFactory implements ClientFactory {
+        private static final long serialVersionUID = 1L;
+        private final AwsClientConfig aws;
+
+        AwsClientFactory(AwsClientConfig aws) {
+            this.aws = aws;
+        }
+
+        @Override
+        public KinesisAsyncClient create() {
+            return aws.createAsyncClient();
+        }
+    }
+
     private final KinesisSinkConfig config;
     private final ClientFactory clientFactory;
     private final long initialBackoffMs;
@@ -65,7 +80,7 @@ public final class KinesisSink extends AsyncSinkBase<Row, KinesisSinkEntry> {
     public static KinesisSink create(Map<String, String> properties) {
         KinesisSinkConfig config = KinesisSinkConfig.of(properties);
         AwsClientConfig aws = AwsClientConfig.of(properties);
-        return new KinesisSink(config, aws::createAsyncClient, INITIAL_BACKOFF_MS, MAX_BACKOFF_MS);
+        return new KinesisSink(config, new AwsClientFactory(aws), INITIAL_BACKOFF_MS, MAX_BACKOFF_MS);
     }
 
     public KinesisSinkConfig config() {

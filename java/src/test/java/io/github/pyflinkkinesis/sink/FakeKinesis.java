@@ -2,7 +2,7 @@ package io.github.pyflinkkinesis.sink;
 
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.Arrays;
+import java.util.Base64;
 import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -54,7 +54,7 @@ final class FakeKinesis implements KinesisAsyncClient {
 
         String key() {
             return stream + "|" + record.partitionKey() + "|" + record.explicitHashKey() + "|"
-                    + Arrays.toString(record.data().asByteArrayUnsafe());
+                    + Base64.getEncoder().encodeToString(record.data().asByteArrayUnsafe());
         }
     }
 
