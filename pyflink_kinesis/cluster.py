@@ -23,6 +23,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any, Mapping, Optional, Sequence
 
+from .flink_jar import JAR_PATH
 from .local import cache_dir, free_port, port_is_free
 
 LOOPBACK = "127.0.0.1"
@@ -45,12 +46,6 @@ def flink_home() -> Path:
     if not (home / "bin" / "flink").is_file() or not (home / "lib").is_dir():
         raise ClusterError(f"{home} is not a Flink distribution (no bin/flink or lib/); reinstall apache-flink")
     return home
-
-
-def connector_jar() -> Optional[Path]:
-    """The connector jar packaged with pyflink-kinesis, if it was built."""
-    jar = Path(__file__).parent / "jars" / "pyflink-kinesis-connector.jar"
-    return jar if jar.is_file() else None
 
 
 def _flatten(value: Any, prefix: str = "") -> dict[str, Any]:
@@ -140,6 +135,7 @@ class FlinkCluster:
         self.startup_timeout = startup_timeout
         self.processes: list[dict[str, Any]] = []  # {"name", "pid"}
         self._children: dict[int, subprocess.Popen[bytes]] = {}
+        self._starting: set[int] = set()  # pids launched and not yet seen registered
 
     # --- where things are -------------------------------------------------------------------------
 
@@ -262,6 +258,7 @@ class FlinkCluster:
                 preexec_fn=_die_with_parent if self.exit_with_parent else None,
             )
         self._children[process.pid] = process
+        self._starting.add(process.pid)
         self.processes.append({"name": name, "pid": process.pid})
         self._save()
         return process.pid
@@ -288,9 +285,10 @@ class FlinkCluster:
         deadline = time.monotonic() + (timeout or self.startup_timeout)
         while time.monotonic() < deadline:
             for p in self.processes:
-                if p["pid"] in self._children and not _alive(p["pid"]):
+                if p["pid"] in self._starting and not _alive(p["pid"]):
                     raise ClusterError(f"the {p['name']} exited while starting:\n{self.log_tail(p['name'])}")
             if self._registered_taskmanagers() >= count:
+                self._starting.clear()
                 return
             time.sleep(0.5)
         raise ClusterError(f"{count} TaskManager(s) did not register within {timeout or self.startup_timeout:.0f} s; "
@@ -457,12 +455,11 @@ class FlinkCluster:
         """The job's checkpoint statistics (``/jobs/<id>/checkpoints``): counts, latest completed and restored."""
         return self.rest(f"/jobs/{job_id}/checkpoints")
 
-    def job_metric(self, job_id: str, name: str) -> Optional[float]:
-        """A job-level metric such as ``numRestarts``, or None if it is not reported yet."""
-        for m in self.rest(f"/jobs/{job_id}/metrics?get={name}"):
-            if m.get("id") == name:
-                return float(m["value"])
-        return None
+    def failures(self, job_id: str) -> int:
+        """How many times the job failed (its exception history); each failure is followed by a restart from the
+        last completed checkpoint while the restart strategy allows. Unlike the ``numRestarts`` metric, it is
+        up to date at once."""
+        return len(self.rest(f"/jobs/{job_id}/exceptions")["exceptionHistory"]["entries"])
 
     # --- jobs ---------------------------------------------------------------------------------------
 
@@ -481,9 +478,8 @@ class FlinkCluster:
         python = python or sys.executable
         command = ["run", "--python", str(script), "--pyFiles", str(script.parent),
                    "--pyExecutable", python, "--pyClientExecutable", python]
-        jar = connector_jar()
-        if jar is not None:
-            command += ["--jarfile", str(jar)]
+        if JAR_PATH.is_file():  # from_ingress / to_egress add it too; --jarfile also serves jobs that do not
+            command += ["--jarfile", str(JAR_PATH)]
         package_root = str(Path(__file__).resolve().parents[1])
         if not _imports_this_copy(python, package_root):  # e.g. a source checkout: workers import it from here
             command += ["-Dpython.pythonpath=" + package_root]
@@ -546,4 +542,4 @@ def _imports_this_copy(python: str, package_root: str) -> bool:
     return result.returncode == 0 and os.path.realpath(result.stdout.strip()) == os.path.realpath(package_root)
 
 
-__all__ = ["FlinkCluster", "ClusterError", "flink_home", "connector_jar"]
+__all__ = ["FlinkCluster", "ClusterError", "flink_home"]

