@@ -316,8 +316,11 @@ class FlinkCluster:
             while any(_alive(p["pid"]) for p in group) and time.monotonic() < deadline:
                 self._reap()
                 time.sleep(0.2)
-        for p in self.processes:  # also strays left in the group of a JVM that was killed earlier
-            self._signal_group(p["pid"], signal.SIGKILL)
+        for pid in self._members():  # what is left, e.g. Python workers of a TaskManager killed earlier
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
         self._reap(wait=True)
         ended = [p["pid"] for p in ours]
         self.processes = []
@@ -333,6 +336,23 @@ class FlinkCluster:
         except OSError:
             return pid in self._children
         return str(self.conf_dir).encode() in cmdline or pid in self._children
+
+    def _members(self) -> list[int]:
+        """Live processes in the process groups of our processes that run with our configuration (FLINK_CONF_DIR
+        is inherited by Python workers): a group whose leader is gone is never signalled as a whole."""
+        groups = {p["pid"] for p in self.processes}
+        marker = f"FLINK_CONF_DIR={self.conf_dir}".encode()
+        members = []
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                pgid = int((entry / "stat").read_text().rsplit(") ", 1)[1].split()[2])
+                if pgid in groups and marker in (entry / "environ").read_bytes().split(b"\0"):
+                    members.append(int(entry.name))
+            except (OSError, ValueError, IndexError):
+                continue
+        return members
 
     @staticmethod
     def _signal_group(pid: int, sig: int) -> None:

@@ -190,15 +190,9 @@ class _Handler(BaseHTTPRequestHandler):
         proxy = self.owner
         fault = proxy.choose()
         stream = request.get("StreamName", "?")
-        if fault == "throttle":
-            self._error(400, "ProvisionedThroughputExceededException", f"Rate exceeded for stream {stream}")
-        elif fault == "limit":
-            self._error(400, "LimitExceededException", "Too many requests")
-        elif fault == "error500":
-            self._error(500, "InternalFailure", "injected internal failure")
-        elif fault == "drop_before":
-            self._drop()
-        elif fault == "drop_after":
+        if self._refuse(fault, f"stream {stream}"):
+            return
+        if fault == "drop_after":
             status, _, answer = self._forward(body)
             if status == 200:
                 with proxy._lock:
@@ -229,17 +223,27 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             self._respond(*self._forward(body))
 
-    def _read(self, body: bytes) -> None:
-        if self.owner.delay:
-            time.sleep(self.owner.delay)
-        fault = self.owner.choose(read=True)
-        if fault in ("throttle", "limit"):
-            self._error(400, "ProvisionedThroughputExceededException", "Rate exceeded for shard")
+    def _refuse(self, fault: Optional[str], what: str) -> bool:
+        """Answer a throttle, limit, 500 or drop_before fault without forwarding; False for other faults."""
+        if fault == "throttle":
+            self._error(400, "ProvisionedThroughputExceededException", f"Rate exceeded for {what}")
+        elif fault == "limit":
+            self._error(400, "LimitExceededException", "Too many requests")
         elif fault == "error500":
             self._error(500, "InternalFailure", "injected internal failure")
         elif fault == "drop_before":
             self._drop()
-        elif fault == "drop_after":
+        else:
+            return False
+        return True
+
+    def _read(self, body: bytes) -> None:
+        if self.owner.delay:
+            time.sleep(self.owner.delay)
+        fault = self.owner.choose(read=True)
+        if self._refuse(fault, "shard"):
+            return
+        if fault == "drop_after":
             self._forward(body)
             self._drop()
         else:

@@ -10,7 +10,6 @@ import os
 import re
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any, Callable
 
@@ -18,6 +17,8 @@ import pytest
 
 from pyflink_kinesis.cluster import FlinkCluster, flink_home
 from pyflink_kinesis.local import free_port
+
+from .flink_support import wait_until
 
 pytestmark = [pytest.mark.cluster]
 
@@ -29,16 +30,6 @@ def cli(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
     return subprocess.run([sys.executable, "-m", "pyflink_kinesis", *args], capture_output=True, text=True,
                           timeout=timeout, cwd=ROOT, env=env)
-
-
-def wait_until(condition: Callable[[], Any], timeout: float, what: str) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.5)
-    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
 
 
 def listening_addresses(pid: int) -> set[str]:

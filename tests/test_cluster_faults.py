@@ -13,7 +13,7 @@ from __future__ import annotations
 import threading
 import time
 from pathlib import Path
-from typing import Any, Callable, Iterator, List, Tuple
+from typing import Any, Callable, Dict, Iterator, List, Tuple
 
 import pytest
 
@@ -67,13 +67,21 @@ def test_kill_9_of_a_taskmanager_restarts_from_the_last_checkpoint(
         cluster: FlinkCluster, kinesis: LocalKinesis, client: Any, new_stream: Callable[..., str],
         submit: Callable[..., str], figures: Callable[..., Any]) -> None:
     source, sink = new_stream(shards=16, prefix="kill-in"), new_stream(shards=16, prefix="kill-out")
-    job_id = submit(kinesis.endpoint, source, sink)
+    # Small sink batches: records read after a checkpoint reach the output before the next one, so the kill
+    # leaves duplicates to account for.
+    job_id = submit(kinesis.endpoint, source, sink, "--checkpoint-interval", "4000", "--batch-size", "100")
     written = numbered("kill", keys=500, count=20_000)
     writer = threading.Thread(target=put_parallel, args=(kinesis.client, source, written), daemon=True)
     writer.start()
     tail = StreamTail(client, sink)
     wait_until(lambda: tail.poll() >= 4_000 and cluster.checkpoints(job_id)["counts"]["completed"] >= 2, 300,
                "4,000 records out and 2 completed checkpoints")
+
+    def since_checkpoint_ms() -> float:
+        return time.time() * 1000 - cluster.checkpoints(job_id)["latest"]["completed"]["trigger_timestamp"]
+
+    # Kill 2 to 3.5 s into a 4 s checkpoint interval, so records read after the checkpoint are already out.
+    wait_until(lambda: 2000 <= since_checkpoint_ms() < 3500, 60, "2 s after a completed checkpoint")
 
     kill_ms, started = time.time() * 1000, time.monotonic()
     cluster.kill_taskmanager(0)  # kill -9: no goodbye, its in-flight records and sink buffer are gone
@@ -96,7 +104,7 @@ def test_kill_9_of_a_taskmanager_restarts_from_the_last_checkpoint(
     delivery = analyse(written, tail.records)
     check_complete(delivery)
     # Duplicates are records read again after the restore: their first copy came out after that checkpoint began.
-    first_arrival = {}
+    first_arrival: Dict[bytes, float] = {}
     for r in tail.records:
         first_arrival.setdefault(r["data"], r["arrival_ms"])
     early = [d for d in delivery.duplicated if first_arrival[d] < trigger_ms - 100]
@@ -105,7 +113,8 @@ def test_kill_9_of_a_taskmanager_restarts_from_the_last_checkpoint(
     assert delivery.duplicates <= after_checkpoint
     figures(records_in=delivery.records_in, records_out=delivery.records_out, duplicates=delivery.duplicates,
             written_after_restored_checkpoint=after_checkpoint, restarts=cluster.failures(job_id),
-            restored_checkpoint=restored["id"], recovery_seconds=round(recovery, 1))
+            restored_checkpoint=restored["id"], kill_after_checkpoint_seconds=round((kill_ms - trigger_ms) / 1000, 1),
+            recovery_seconds=round(recovery, 1))
 
 
 def test_stop_with_savepoint_then_resume_continues_where_it_stopped(
@@ -237,4 +246,4 @@ def test_shard_split_then_merge_at_parallelism_2_keeps_every_record_and_per_key_
     job_restarts = cluster.failures(job_id)
     assert delivery.duplicates == 0 or job_restarts > 0  # without a failure, every record exactly once
     figures(records_in=delivery.records_in, records_out=delivery.records_out, duplicates=delivery.duplicates,
-            restarts=job_restarts, shards=len(shards))
+            restarts=job_restarts, shards=len(shards), failure=cluster.job_exception(job_id).split("\n")[0][:200])
