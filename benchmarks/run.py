@@ -18,7 +18,10 @@ Sections (each a module beside this one):
 - scaling: WriteToKinesis then ReadFromKinesis on the same fresh stream, for 1, 2, 4, 8 shards (100-byte
   records) and for 100 B, 10 KB and 1 MB records (few of the big ones);
 - latency (``latency.py``): put-to-output p50/p90/p99 at a fixed input rate;
-- memory (``memory.py``): peak memory of the writer behind a slow endpoint, for growing inputs.
+- memory (``memory.py``): peak memory of the writer behind a slow endpoint, for growing inputs;
+- PyFlink (``flink.py``): the connector on a local MiniCluster, source -> Python deserializer -> Python
+  serializer -> sink against source -> ToStream -> sink (no Python step), and the sink's live heap behind a
+  slow endpoint for growing inputs (``--quick``/``--full``; ``--smoke`` leaves it out, the Flink tests run it).
 
 Every loop is bounded in count and time; all traffic stays on 127.0.0.1; the emulator and the child
 processes are stopped on exit. kinesalite is the default emulator for ``--quick``/``--full`` (about 35x
@@ -39,6 +42,7 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import beam_read
 import beam_write
+import flink
 import harness
 import latency
 import memory
@@ -64,6 +68,10 @@ class Mode:
     memory_sizes: Tuple[int, ...]
     memory_record_size: int
     memory_max_outstanding: int
+    flink_records: int = 0  # 0: no PyFlink section
+    flink_shards: int = 4
+    flink_repeat: int = 1
+    flink_memory_sizes: Tuple[int, ...] = ()
 
 
 MODES = {
@@ -71,10 +79,10 @@ MODES = {
                   2, ((50, 1.0), (50, 0.2)), 1.5, (40, 120), 2000, 20),
     "quick": Mode("kinesalite", 5000, 300, 8, 20_000, 4, 1, (1, 2, 4, 8), 5000,
                   ((100, 5000), (10_000, 500), (1_000_000, 5)), 4, ((200, 1.0), (200, 0.2), (10, 1.0)), 4.0,
-                  (1000, 8000), 2000, 200),
+                  (1000, 8000), 2000, 200, 20_000, 4, 1, (2000, 8000)),
     "full": Mode("kinesalite", 100_000, 2000, 8, 300_000, 4, 3, (1, 2, 4, 8), 20_000,
                  ((100, 20_000), (10_000, 2000), (1_000_000, 20)), 4, ((200, 1.0), (200, 0.2), (10, 1.0), (10, 0.2)),
-                 10.0, (2000, 8000, 32000), 2000, 200),
+                 10.0, (2000, 8000, 32000), 2000, 200, 50_000, 4, 2, (2000, 8000, 32000)),
 }
 
 
@@ -206,6 +214,45 @@ def chart(plt: Any, data: Dict[str, Any], path: Path) -> None:
     plt.close(fig)
 
 
+def run_flink(emulator: Any, mode: Mode, out: Path) -> Dict[str, Any]:
+    """The PyFlink section: both pipelines' throughput, then the sink's memory, in one Flink child process."""
+    harness.log("[flink] throughput and memory on a local MiniCluster ...")
+    with flink.FlinkChild(out / "flink-child.log", lifetime=3600, script=flink.JOBS) as child:
+        speed = flink.throughput(emulator, child, mode.flink_records, mode.flink_shards, mode.flink_repeat)
+        mem = flink.memory(emulator, child, mode.flink_memory_sizes, mode.memory_record_size,
+                           mode.memory_max_outstanding, 0.05)
+    return {"throughput": speed, "memory": mem}
+
+
+def flink_section(data: Optional[Dict[str, Any]], mode: Mode) -> List[str]:
+    if not data:
+        return []
+    speed, mem = data["throughput"], data["memory"]
+    return [
+        "## PyFlink: the connector on a local MiniCluster",
+        "",
+        f"{mode.flink_records} records of 100 bytes on {mode.flink_shards} shards, copied by each job from "
+        f"TRIM_HORIZON to a fresh stream, parallelism 2, best of {mode.flink_repeat} (alternating). Rate: records "
+        "over the time from the last poll of the sink's numRecordsSend metric (REST) that saw none sent to the "
+        "first that saw all (start-up excluded); "
+        "each output stream then holds exactly the input's records. The Python workers run in PyFlink's default "
+        "process mode.",
+        "",
+        flink.throughput_table(speed),
+        "",
+        f"Sink memory: a bounded job (NumberSequenceSource -> Python serializer -> sink) writes N records of "
+        f"{mode.memory_record_size} bytes through the loopback proxy delaying each PutRecords 50 ms, "
+        f"max_outstanding_records={mode.memory_max_outstanding}, Python bundles of 100 elements. Every 0.3 s the "
+        "MiniCluster JVM runs System.gc() and reports its heap in use (live data); the peak per run is shown, "
+        "with the JVM's RSS (which the JVM does not give back, so it shows heap sizing more than live data).",
+        "",
+        flink.memory_table(mem),
+        "",
+        *flink.verdicts(speed, mem),
+        "",
+    ]
+
+
 def summary(data: Dict[str, Any], write: beam_write.WriteResult, read: beam_read.ReadResult, mode: Mode) -> str:
     mem_rows = data["memory"]
     lines = [
@@ -275,7 +322,10 @@ def summary(data: Dict[str, Any], write: beam_write.WriteResult, read: beam_read
                       f"({rows[0]['input_mb']:.1f} -> {rows[-1]['input_mb']:.1f} MB) took {more_rss:+.1f} MB of "
                       f"peak RSS growth and {more_traced:+.1f} MB of tracemalloc peak: "
                       + ("flat (within 5 MB of RSS noise)." if flat else "NOT flat."), ""]
+    lines += flink_section(data.get("flink"), mode)
     lines += ["## Targets", "", beam_write.targets(write), beam_read.targets(read), ""]
+    if data.get("flink"):
+        lines += [*flink.verdicts(data["flink"]["throughput"], data["flink"]["memory"]), ""]
     if data.get("chart"):
         lines += [f"![benchmark chart]({data['chart']})", ""]
     return "\n".join(lines)
@@ -308,6 +358,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         lat = [latency.measure(emulator, rate, mode.latency_seconds, 1, poll) for rate, poll in mode.latency]
         harness.log(f"[{name}] memory ...")
         mem = memory.measure(emulator, mode.memory_sizes, mode.memory_record_size, mode.memory_max_outstanding)
+        flink_data = run_flink(emulator, mode, out) if mode.flink_records else None
         about = harness.machine(emulator)
         data: Dict[str, Any] = {
             "mode": name, "emulator": f"{emulator.name} {emulator.version}", "machine": about,
@@ -315,7 +366,7 @@ def main(argv: Optional[List[str]] = None) -> int:
             "write": {"settings": write.settings, "rows": write.rows, "baseline_s": write.baseline},
             "read": {"settings": read.settings, "rows": read.rows, "fixed_s": read.fixed,
                      "steady_rps": read.steady_rate()},
-            "scaling": scaled, "latency": lat, "memory": mem,
+            "scaling": scaled, "latency": lat, "memory": mem, "flink": flink_data,
         }
     data["seconds"] = time.perf_counter() - started
     if plt is not None:

@@ -22,7 +22,6 @@ from .spec import KinesisEgressSpec, KinesisIngressSpec
 _LOG = logging.getLogger(__name__)
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 METRIC_GROUP = "kinesis"
-ON_DESERIALIZE_ERROR = ("fail", "skip")
 
 # The source's Row, as the connector's KinesisSource produces it (field order is the contract).
 SOURCE_FIELDS = ("data", "stream", "shard_id", "partition_key", "sequence_number", "sub_sequence_number",

@@ -10,6 +10,8 @@ line on stdout, prefixed with ``@@ ``:
 - ``{"cmd": "cancel"}``, ``{"cmd": "wait", "timeout": S}``: waits for the job to end; answers its end state and,
   if it failed, the error text.
 - ``{"cmd": "metric", "suffix": ".kinesis.deserialize_errors"}``: the sum of the job's metrics ending so (REST).
+- ``{"cmd": "done"}``: whether the job has ended.
+- ``{"cmd": "heap"}``: the JVM's heap in use right after a ``System.gc()`` (live data), and its RSS (benchmarks).
 - ``{"cmd": "exit"}``.
 
 Every wait is bounded; the parent (``tests/flink_support.py``) bounds each answer too.
@@ -100,7 +102,23 @@ class _Host:
             return {"status": self.status()}
         if kind == "metric":
             return self.metric(cmd["suffix"])
+        if kind == "done":
+            return {"done": bool(self.client._j_job_client.getJobExecutionResult().isDone())}
+        if kind == "heap":
+            return _heap()
         raise ValueError(f"unknown command {kind!r}")
+
+
+def _heap() -> Dict[str, Any]:
+    from pyflink.java_gateway import get_gateway
+
+    jvm = get_gateway().jvm
+    jvm.java.lang.System.gc()
+    management = jvm.java.lang.management.ManagementFactory
+    used = management.getMemoryMXBean().getHeapMemoryUsage().getUsed()
+    status = open(f"/proc/{management.getRuntimeMXBean().getPid()}/status").read().split("\n")
+    kib = {line.split(":")[0]: int(line.split()[1]) for line in status if line.startswith(("VmRSS", "VmHWM"))}
+    return {"heap_used_mb": used / 2**20, "rss_mb": kib.get("VmRSS", 0) / 1024, "hwm_mb": kib.get("VmHWM", 0) / 1024}
 
 
 def _get(url: str) -> Any:

@@ -11,6 +11,7 @@ tests can check records and metadata byte for byte in the output streams.
 from __future__ import annotations
 
 import base64
+import dataclasses
 import json
 import sys
 from datetime import datetime
@@ -171,5 +172,12 @@ def through_faults(env: Any, args: Dict[str, Any]) -> None:
     to_egress(numbers, egress(args, "t/faults", lambda i: numbered(i, outs), **{"sink.requests.max-inflight": 4}))
 
 
+def bad_setting(env: Any, args: Dict[str, Any]) -> None:
+    """Fails while building: the connector refuses a setting (no job is submitted)."""
+    spec = ingress(args, "t/bad", ["s"], KinesisIngressStartupPosition.from_latest())
+    from_ingress(env, dataclasses.replace(spec, client_properties=(("source.shard.discovery.interval", "soon"),)))
+
+
 if __name__ == "__main__":
-    serve({"roundtrip": roundtrip, "live": live, "resumable": resumable, "through_faults": through_faults})
+    serve({"roundtrip": roundtrip, "live": live, "resumable": resumable, "through_faults": through_faults,
+           "bad_setting": bad_setting})

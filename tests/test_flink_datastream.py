@@ -175,6 +175,13 @@ def test_skip_policy_counts_the_records_the_deserializer_failed_on(roundtrip: Di
     assert not [o for o in roundtrip["meta"] if o["key"].startswith("poison")]
 
 
+def test_a_setting_the_connector_refuses_is_a_config_error_naming_it(kinesis: LocalKinesis,
+                                                                      flink: FlinkChild) -> None:
+    answer = flink.call(cmd="start", job="bad_setting", args={"endpoint": kinesis.endpoint}, check=False)
+    assert "pyflink_kinesis.errors.ConfigError: ingress t/bad: source.shard.discovery.interval: expected a duration" \
+        in answer["error"], answer
+
+
 # --- live: startup positions, and a split then a merge while the job runs ------------------------------------
 
 

@@ -135,7 +135,8 @@ final class KinesisSinkWriter extends AsyncSinkWriter<Row, KinesisSinkEntry> {
             try {
                 onAnswer(stream, entries, response, error, counted);
             } catch (RuntimeException e) {
-                counted.completeExceptionally(e);
+                counted.completeExceptionally(new KinesisSinkException(
+                        "Kinesis sink: handling the answer of PutRecords to stream '" + stream + "' failed", e));
             }
         });
     }
@@ -147,7 +148,7 @@ final class KinesisSinkWriter extends AsyncSinkWriter<Row, KinesisSinkEntry> {
                 handler.completeExceptionally(PutRecordsErrors.fatal(stream, error));
                 return;
             }
-            sendErrors.inc(entries.size());
+            countSendErrors(entries.size());
             LOG.warn("Kinesis sink: PutRecords of {} records to stream '{}' failed, retrying: {}", entries.size(),
                     stream, PutRecordsErrors.describe(PutRecordsErrors.unwrap(error)));
             retryLater(entries, handler);
@@ -179,10 +180,15 @@ final class KinesisSinkWriter extends AsyncSinkWriter<Row, KinesisSinkEntry> {
             handler.complete();
             return;
         }
-        sendErrors.inc(failed.size());
+        countSendErrors(failed.size());
         LOG.debug("Kinesis sink: {} of {} records to stream '{}' failed, retrying them", failed.size(),
                 entries.size(), stream);
         retryLater(failed, handler);
+    }
+
+    /** Counted on the mailbox thread: Flink's counters are not thread-safe. */
+    private void countSendErrors(int records) {
+        mailbox.execute(() -> sendErrors.inc(records), "Kinesis sink: count %d failed records", records);
     }
 
     /** Requeues {@code entries} after a backoff; the call stays in flight until then. */

@@ -5,8 +5,10 @@ import java.util.concurrent.ThreadLocalRandom;
 import software.amazon.awssdk.awscore.exception.AwsServiceException;
 import software.amazon.awssdk.core.exception.SdkClientException;
 import software.amazon.awssdk.services.kinesis.model.ExpiredIteratorException;
+import software.amazon.awssdk.services.kinesis.model.KmsThrottlingException;
 import software.amazon.awssdk.services.kinesis.model.LimitExceededException;
 import software.amazon.awssdk.services.kinesis.model.ProvisionedThroughputExceededException;
+import software.amazon.awssdk.services.kinesis.model.ResourceInUseException;
 
 /** How the source reacts to a failed Kinesis call, and how long it waits before the next attempt. */
 public final class KinesisErrors {
@@ -14,7 +16,7 @@ public final class KinesisErrors {
     public enum Kind {
         /** Throttled: retry later, without limit. */
         THROTTLED,
-        /** A 5xx answer or a connection problem: retry a bounded number of times. */
+        /** A 5xx answer, a connection problem or a stream in transition: retry a bounded number of times. */
         TRANSIENT,
         /** The shard iterator expired: build a new one from the position. */
         EXPIRED_ITERATOR,
@@ -35,8 +37,13 @@ public final class KinesisErrors {
         if (error instanceof ExpiredIteratorException) {
             return Kind.EXPIRED_ITERATOR;
         }
-        if (error instanceof ProvisionedThroughputExceededException || error instanceof LimitExceededException) {
+        if (error instanceof ProvisionedThroughputExceededException || error instanceof LimitExceededException
+                || error instanceof KmsThrottlingException) {
             return Kind.THROTTLED;
+        }
+        if (error instanceof ResourceInUseException) {
+            // the stream is being created or resharded: it will be usable shortly
+            return Kind.TRANSIENT;
         }
         if (error instanceof AwsServiceException) {
             AwsServiceException service = (AwsServiceException) error;

@@ -86,7 +86,11 @@ public final class KinesisSource
 
     @Override
     public SourceReader<Row, KinesisShardSplit> createReader(SourceReaderContext readerContext) {
-        return new KinesisSourceReader(() -> new KinesisShardSplitReader(awsConfig.createSyncClient(), config), readerContext);
+        Set<String> names = new LinkedHashSet<>();
+        streams.forEach(stream -> names.add(KinesisShardSplit.streamName(stream)));
+        return new KinesisSourceReader(
+                () -> new KinesisShardSplitReader(awsConfig.createSyncClient(), config, readerContext.metricGroup()),
+                readerContext, names);
     }
 
     @Override

@@ -9,6 +9,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
 
@@ -63,6 +64,9 @@ final class FakeKinesis implements KinesisAsyncClient {
     volatile Function<Call, Throwable> failCall = call -> null;
     volatile Function<PutRecordsRequestEntry, String> failRecord = record -> null;
     volatile long answerDelayMillis;
+    /** The most calls unanswered at once. */
+    final AtomicInteger mostOpenCalls = new AtomicInteger();
+    private final AtomicInteger openCalls = new AtomicInteger();
     private final AtomicLong sequence = new AtomicLong();
     private final ScheduledExecutorService answers = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "fake-kinesis");
@@ -75,8 +79,10 @@ final class FakeKinesis implements KinesisAsyncClient {
         Call call = new Call(request.streamName() != null ? request.streamName() : request.streamARN(),
                 request.records());
         calls.add(call);
+        mostOpenCalls.accumulateAndGet(openCalls.incrementAndGet(), Math::max);
         CompletableFuture<PutRecordsResponse> answer = new CompletableFuture<>();
         answers.schedule(() -> {
+            openCalls.decrementAndGet(); // before answering: the writer may send its next call at once
             try {
                 Throwable error = failCall.apply(call);
                 if (error != null) {

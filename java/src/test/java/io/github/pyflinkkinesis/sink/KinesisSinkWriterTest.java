@@ -310,6 +310,19 @@ class KinesisSinkWriterTest {
     }
 
     @Test
+    void severalCallsAreInFlightUpToTheLimit() throws Exception {
+        kinesis.answerDelayMillis = 100;
+        writer(KinesisSinkConfig.MAX_INFLIGHT, "4", KinesisSinkConfig.BATCH_MAX_SIZE, "10");
+        for (int i = 0; i < 200; i++) {
+            write("orders", "k" + i, new byte[] {(byte) i});
+        }
+        writer.flush(true);
+
+        assertDeliveredOnce();
+        assertEquals(4, kinesis.mostOpenCalls.get());
+    }
+
+    @Test
     void bufferIsFlushedWhenTheTimeoutFires() throws Exception {
         writer(KinesisSinkConfig.FLUSH_TIMEOUT, "1 s");
         for (int i = 0; i < 3; i++) {

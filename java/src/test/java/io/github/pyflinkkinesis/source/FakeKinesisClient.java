@@ -20,6 +20,7 @@ import software.amazon.awssdk.services.kinesis.model.GetRecordsResponse;
 import software.amazon.awssdk.services.kinesis.model.GetShardIteratorRequest;
 import software.amazon.awssdk.services.kinesis.model.GetShardIteratorResponse;
 import software.amazon.awssdk.services.kinesis.model.InternalFailureException;
+import software.amazon.awssdk.services.kinesis.model.InvalidArgumentException;
 import software.amazon.awssdk.services.kinesis.model.ListShardsRequest;
 import software.amazon.awssdk.services.kinesis.model.ListShardsResponse;
 import software.amazon.awssdk.services.kinesis.model.ProvisionedThroughputExceededException;
@@ -42,7 +43,10 @@ public final class FakeKinesisClient implements KinesisClient {
     public final List<GetRecordsRequest> getRecordsRequests = new ArrayList<>();
     public final Deque<RuntimeException> listShardsErrors = new ArrayDeque<>();
     public final Deque<RuntimeException> getRecordsErrors = new ArrayDeque<>();
+    public final Deque<RuntimeException> iteratorErrors = new ArrayDeque<>();
     public int pageSize = 1000;
+    /** What GetRecords reports as millisBehindLatest once it returned the last record. */
+    public long millisBehindAtTip;
     public boolean closed;
 
     public static Shard shard(String id, String parent, String adjacentParent) {
@@ -75,6 +79,13 @@ public final class FakeKinesisClient implements KinesisClient {
         return ResourceNotFoundException.builder().statusCode(400)
                 .awsErrorDetails(AwsErrorDetails.builder().errorCode("ResourceNotFoundException")
                         .errorMessage("Stream s not found").build()).build();
+    }
+
+    public static AwsServiceException timestampInTheFuture() {
+        return InvalidArgumentException.builder().statusCode(400)
+                .awsErrorDetails(AwsErrorDetails.builder().errorCode("InvalidArgumentException")
+                        .errorMessage("The timestampInMillis parameter cannot be greater than the currentTimestampInMillis.")
+                        .build()).build();
     }
 
     public static AwsServiceException expired() {
@@ -113,6 +124,9 @@ public final class FakeKinesisClient implements KinesisClient {
     @Override
     public GetShardIteratorResponse getShardIterator(GetShardIteratorRequest request) {
         iteratorRequests.add(request);
+        if (!iteratorErrors.isEmpty()) {
+            throw iteratorErrors.poll();
+        }
         List<Record> shardRecords = records.getOrDefault(request.shardId(), List.of());
         int index;
         switch (request.shardIteratorType()) {
@@ -144,7 +158,7 @@ public final class FakeKinesisClient implements KinesisClient {
         int end = Math.min(shardRecords.size(), index + request.limit());
         String next = closedShards.contains(shardId) && end >= shardRecords.size() ? null : shardId + "#" + end;
         return GetRecordsResponse.builder().records(shardRecords.subList(index, end)).nextShardIterator(next)
-                .millisBehindLatest(0L).build();
+                .millisBehindLatest(end < shardRecords.size() ? 1000L : millisBehindAtTip).build();
     }
 
     private static int indexOf(List<Record> shardRecords, String sequence) {

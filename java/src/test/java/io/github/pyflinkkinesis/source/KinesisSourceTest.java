@@ -12,6 +12,7 @@ import java.util.Map;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.api.connector.source.Boundedness;
 import org.apache.flink.api.java.typeutils.RowTypeInfo;
+import org.apache.flink.util.InstantiationUtil;
 import org.junit.jupiter.api.Test;
 
 class KinesisSourceTest {
@@ -49,6 +50,14 @@ class KinesisSourceTest {
         KinesisSource source = KinesisSource.create(PROPERTIES,
                 List.of("orders", "arn:aws:kinesis:us-east-1:000000000000:stream/orders", "payments"));
         assertTrue(source.toString().contains("streams=[orders, payments]"), source.toString());
+    }
+
+    @Test
+    void survivesJavaSerialization() throws Exception {
+        KinesisSource source = KinesisSource.create(PROPERTIES, List.of("orders"));
+        KinesisSource copy = InstantiationUtil.clone(source);
+        assertEquals(source.toString(), copy.toString());
+        assertEquals(source.getProducedType(), copy.getProducedType());
     }
 
     @Test

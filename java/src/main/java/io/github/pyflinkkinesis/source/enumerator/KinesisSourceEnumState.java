@@ -5,6 +5,7 @@ import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 
 import io.github.pyflinkkinesis.source.split.KinesisShardSplit;
@@ -13,7 +14,7 @@ import io.github.pyflinkkinesis.source.split.KinesisShardSplit;
  * The enumerator's checkpoint. Immutable.
  *
  * <ul>
- *   <li>{@code lastSeenShardIds}: per stream discovered so far, the highest shard id seen ("" for none);
+ *   <li>{@code lastSeenShardIds}: per stream name discovered so far, the highest shard id seen ("" for none);
  *       a stream in this map is past its fresh start;</li>
  *   <li>{@code unassigned}: shards not handed to a reader yet (waiting for a reader or for their parents);</li>
  *   <li>{@code assigned}: split id to the reader it went to (readers checkpoint their positions);</li>
@@ -67,7 +68,7 @@ public final class KinesisSourceEnumState {
 
     @Override
     public int hashCode() {
-        return java.util.Objects.hash(lastSeenShardIds, unassigned, assigned, finished);
+        return Objects.hash(lastSeenShardIds, unassigned, assigned, finished);
     }
 
     @Override

@@ -1,9 +1,11 @@
 package io.github.pyflinkkinesis.source.enumerator;
 
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.function.LongSupplier;
 import java.util.function.Supplier;
 
@@ -60,6 +62,9 @@ public final class KinesisSourceEnumerator implements SplitEnumerator<KinesisSha
         this.clientFactory = clientFactory;
         this.clock = clock;
         this.tracker = new ShardTracker(state);
+        Set<String> names = new HashSet<>();
+        streams.forEach(stream -> names.add(KinesisShardSplit.streamName(stream)));
+        tracker.retainStreams(names);
         this.discoveryStart = tracker.lastSeenShardIds();
     }
 
@@ -88,7 +93,7 @@ public final class KinesisSourceEnumerator implements SplitEnumerator<KinesisSha
         Map<String, Listing> found = new LinkedHashMap<>();
         for (String stream : streams) {
             long listedAt = clock.getAsLong();
-            String last = start.get(stream);
+            String last = start.get(KinesisShardSplit.streamName(stream));
             try {
                 found.put(stream, new Listing(lister.list(stream, last == null || last.isEmpty() ? null : last), listedAt));
             } catch (SdkException e) {

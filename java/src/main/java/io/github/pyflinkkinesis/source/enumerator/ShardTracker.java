@@ -33,24 +33,20 @@ final class ShardTracker {
         finished = new LinkedHashSet<>(state.finished());
     }
 
-    /** True once {@code stream} was listed: shards found later are new ones. */
+    /** True once {@code stream} (name or ARN) was listed: shards found later are new ones. */
     boolean isDiscovered(String stream) {
-        return lastSeenShardIds.containsKey(stream);
+        return lastSeenShardIds.containsKey(KinesisShardSplit.streamName(stream));
     }
 
-    /** The highest shard id listed for {@code stream}, or null. */
-    String lastSeenShardId(String stream) {
-        String id = lastSeenShardIds.get(stream);
-        return id == null || id.isEmpty() ? null : id;
-    }
-
+    /** Per stream name, the highest shard id listed ("" for none). */
     Map<String, String> lastSeenShardIds() {
         return new LinkedHashMap<>(lastSeenShardIds);
     }
 
     /** Adds the listed shards of {@code stream} that are not known yet and marks the stream discovered. */
     List<KinesisShardSplit> addShards(String stream, List<KinesisShardSplit> listed) {
-        String last = lastSeenShardIds.getOrDefault(stream, "");
+        String name = KinesisShardSplit.streamName(stream);
+        String last = lastSeenShardIds.getOrDefault(name, "");
         List<KinesisShardSplit> added = new ArrayList<>();
         for (KinesisShardSplit split : listed) {
             String id = split.splitId();
@@ -62,8 +58,20 @@ final class ShardTracker {
                 last = split.shardId();
             }
         }
-        lastSeenShardIds.put(stream, last);
+        lastSeenShardIds.put(name, last);
         return added;
+    }
+
+    /** Forgets everything about streams not in {@code streamNames}: they were removed from the source. */
+    void retainStreams(Set<String> streamNames) {
+        lastSeenShardIds.keySet().retainAll(streamNames);
+        unassigned.values().removeIf(split -> !streamNames.contains(split.streamName()));
+        assigned.keySet().removeIf(id -> !streamNames.contains(streamOf(id)));
+        finished.removeIf(id -> !streamNames.contains(streamOf(id)));
+    }
+
+    private static String streamOf(String splitId) {
+        return splitId.substring(0, splitId.indexOf('/'));
     }
 
     /** Records that these splits' shards were read to their end. */
@@ -75,13 +83,18 @@ final class ShardTracker {
         }
     }
 
-    /** Takes back splits of a failed reader (with their positions) to hand out again. */
+    /**
+     * Takes back splits of a failed reader to hand out again from their positions. A shard it had
+     * reported finished is read again too: the failed reader's records since its last checkpoint are
+     * rolled back.
+     */
     void addBack(Collection<KinesisShardSplit> splits) {
         for (KinesisShardSplit split : splits) {
             if (split.isFinished()) {
                 markFinished(List.of(split.splitId()));
-            } else if (!finished.contains(split.splitId())) {
+            } else {
                 assigned.remove(split.splitId());
+                finished.remove(split.splitId());
                 unassigned.put(split.splitId(), split);
             }
         }

@@ -17,6 +17,7 @@ import org.apache.flink.connector.base.source.reader.splitreader.SplitReader;
 import org.apache.flink.connector.base.source.reader.splitreader.SplitsAddition;
 import org.apache.flink.connector.base.source.reader.splitreader.SplitsChange;
 import org.apache.flink.connector.base.source.reader.splitreader.SplitsRemoval;
+import org.apache.flink.metrics.MetricGroup;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -29,16 +30,17 @@ import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.services.kinesis.KinesisClient;
 import software.amazon.awssdk.services.kinesis.model.GetRecordsRequest;
 import software.amazon.awssdk.services.kinesis.model.GetRecordsResponse;
+import software.amazon.awssdk.services.kinesis.model.InvalidArgumentException;
 import software.amazon.awssdk.services.kinesis.model.Record;
 
 /**
  * Polls a reader's shards with GetRecords, one shard per {@link #fetch()}, round robin.
  *
  * <p>Each shard is called at most 5 times a second (every attempt counts), and no sooner than
- * {@code source.reader.empty-records-fetch-interval} after an empty answer. Throttling, 5xx answers
- * and connection errors wait with exponential backoff and jitter; an expired iterator is rebuilt
- * from the last fetched record; other errors fail, naming the stream and shard. A shard ends when
- * GetRecords returns no next iterator.
+ * {@code source.reader.empty-records-fetch-interval} after an empty answer at the tip of the shard.
+ * Throttling, 5xx answers and connection errors wait with exponential backoff and jitter; an expired
+ * iterator is rebuilt from the last fetched record; other errors fail, naming the stream and shard.
+ * A shard ends when GetRecords returns no next iterator.
  */
 public final class KinesisShardSplitReader implements SplitReader<KinesisRecord, KinesisShardSplit> {
     private static final Logger LOG = LoggerFactory.getLogger(KinesisShardSplitReader.class);
@@ -49,6 +51,7 @@ public final class KinesisShardSplitReader implements SplitReader<KinesisRecord,
     private static final long MAX_IDLE_WAIT_MS = 500;
 
     private final KinesisClient client;
+    private final MetricGroup metrics;
     private final int maxRecordCount;
     private final long emptyFetchIntervalMs;
     private final LongSupplier clock;
@@ -59,12 +62,17 @@ public final class KinesisShardSplitReader implements SplitReader<KinesisRecord,
     private boolean wokenUp;
     private int nextIndex;
 
-    public KinesisShardSplitReader(KinesisClient client, KinesisSourceConfig config) {
-        this(client, config, System::currentTimeMillis);
+    /**
+     * @param metrics where each shard's {@code millisBehindLatest} gauge goes (in groups
+     *     {@code stream} and {@code shard})
+     */
+    public KinesisShardSplitReader(KinesisClient client, KinesisSourceConfig config, MetricGroup metrics) {
+        this(client, config, metrics, System::currentTimeMillis);
     }
 
-    KinesisShardSplitReader(KinesisClient client, KinesisSourceConfig config, LongSupplier clock) {
+    KinesisShardSplitReader(KinesisClient client, KinesisSourceConfig config, MetricGroup metrics, LongSupplier clock) {
         this.client = client;
+        this.metrics = metrics;
         this.maxRecordCount = config.maxRecordCount();
         this.emptyFetchIntervalMs = Math.max(MIN_CALL_INTERVAL_MS, config.emptyFetchInterval().toMillis());
         this.clock = clock;
@@ -142,7 +150,12 @@ public final class KinesisShardSplitReader implements SplitReader<KinesisRecord,
         List<KinesisRecord> records = convert(cursor, response.records());
         batch.addAll(cursor.splitId, records);
         cursor.iterator = response.nextShardIterator();
-        if (response.records().isEmpty()) {
+        Long behind = response.millisBehindLatest();
+        if (behind != null) {
+            cursor.millisBehindLatest = behind;
+        }
+        if (response.records().isEmpty() && (behind == null || behind == 0)) {
+            // caught up: wait longer before asking again; an empty answer from behind the tip is just a gap
             cursor.nextCallAtMillis = startedAt + emptyFetchIntervalMs;
         }
         if (cursor.iterator == null) {
@@ -155,6 +168,13 @@ public final class KinesisShardSplitReader implements SplitReader<KinesisRecord,
     private void onError(ShardCursor cursor, SdkException error, long startedAt) throws IOException {
         KinesisErrors.Kind kind = KinesisErrors.classify(error);
         String where = "stream '" + cursor.split.streamName() + "' shard " + cursor.split.shardId();
+        if (error instanceof InvalidArgumentException && cursor.iterator == null && cursor.startsAtTimestamp()) {
+            // The service refuses AT_TIMESTAMP iterators for times past its own clock (e.g. LATEST pinned
+            // by a job manager whose clock runs ahead): wait until the time has come.
+            LOG.warn("Kinesis refused an AT_TIMESTAMP iterator for {}, trying again: {}", where,
+                    KinesisErrors.describe(error));
+            kind = KinesisErrors.Kind.THROTTLED;
+        }
         switch (kind) {
             case EXPIRED_ITERATOR:
                 LOG.info("Shard iterator of {} expired; rebuilding it from the last fetched record", where);
@@ -164,15 +184,15 @@ public final class KinesisShardSplitReader implements SplitReader<KinesisRecord,
             case TRANSIENT:
                 cursor.failures++;
                 if (kind == KinesisErrors.Kind.TRANSIENT && cursor.failures >= KinesisErrors.MAX_TRANSIENT_ATTEMPTS) {
-                    throw new IOException("Kinesis GetRecords failed " + cursor.failures + " times in a row for "
-                            + where + ": " + KinesisErrors.describe(error), error);
+                    throw new IOException("Reading Kinesis " + where + " failed " + cursor.failures + " times in a row: "
+                            + KinesisErrors.describe(error), error);
                 }
                 long backoff = KinesisErrors.backoffMillis(cursor.failures);
                 cursor.nextCallAtMillis = startedAt + Math.max(MIN_CALL_INTERVAL_MS, backoff);
                 LOG.debug("Kinesis call for {} failed ({}), retrying in {} ms", where, KinesisErrors.describe(error), backoff);
                 return;
             default:
-                throw new IOException("Kinesis GetRecords failed for " + where + ": " + KinesisErrors.describe(error), error);
+                throw new IOException("Reading Kinesis " + where + " failed: " + KinesisErrors.describe(error), error);
         }
     }
 
@@ -212,7 +232,10 @@ public final class KinesisShardSplitReader implements SplitReader<KinesisRecord,
                 if (split.isFinished()) {
                     finishedWithoutReading.add(split.splitId());
                 } else {
-                    cursors.put(split.splitId(), new ShardCursor(split));
+                    ShardCursor cursor = new ShardCursor(split);
+                    cursors.put(split.splitId(), cursor);
+                    metrics.addGroup("stream", split.streamName()).addGroup("shard", split.shardId())
+                            .gauge("millisBehindLatest", () -> cursor.millisBehindLatest);
                 }
             }
         } else if (splitsChanges instanceof SplitsRemoval) {

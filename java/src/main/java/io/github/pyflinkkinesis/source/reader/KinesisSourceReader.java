@@ -3,6 +3,7 @@ package io.github.pyflinkkinesis.source.reader;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.function.Supplier;
 
@@ -10,6 +11,8 @@ import org.apache.flink.api.connector.source.SourceReaderContext;
 import org.apache.flink.connector.base.source.reader.SingleThreadMultiplexSourceReaderBase;
 import org.apache.flink.connector.base.source.reader.splitreader.SplitReader;
 import org.apache.flink.types.Row;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import io.github.pyflinkkinesis.source.enumerator.ShardsFinishedEvent;
 import io.github.pyflinkkinesis.source.split.KinesisShardSplit;
@@ -26,17 +29,20 @@ import io.github.pyflinkkinesis.source.split.StartingPosition;
 public final class KinesisSourceReader
         extends SingleThreadMultiplexSourceReaderBase<KinesisRecord, Row, KinesisShardSplit, KinesisShardSplitState> {
 
+    private static final Logger LOG = LoggerFactory.getLogger(KinesisSourceReader.class);
+
+    private final Set<String> streamNames;
     private final List<KinesisShardSplit> finishedUnconfirmed = new ArrayList<>();
     private final TreeMap<Long, List<KinesisShardSplit>> finishedByCheckpoint = new TreeMap<>();
 
+    /**
+     * @param streamNames the names of the streams the source reads: restored splits of other streams
+     *     (removed from the source since the checkpoint) are dropped
+     */
     public KinesisSourceReader(Supplier<SplitReader<KinesisRecord, KinesisShardSplit>> splitReaderSupplier,
-                               SourceReaderContext context) {
+                               SourceReaderContext context, Set<String> streamNames) {
         super(splitReaderSupplier, new KinesisRecordEmitter(), context.getConfiguration(), context);
-    }
-
-    @Override
-    public void start() {
-        // Splits are pushed by the enumerator: nothing to request.
+        this.streamNames = Set.copyOf(streamNames);
     }
 
     @Override
@@ -44,7 +50,11 @@ public final class KinesisSourceReader
         List<KinesisShardSplit> toRead = new ArrayList<>();
         List<KinesisShardSplit> finished = new ArrayList<>();
         for (KinesisShardSplit split : splits) {
-            (split.isFinished() ? finished : toRead).add(split);
+            if (!streamNames.contains(split.streamName())) {
+                LOG.warn("Dropping restored shard {}: its stream is no longer read by this source", split.splitId());
+            } else {
+                (split.isFinished() ? finished : toRead).add(split);
+            }
         }
         if (!finished.isEmpty()) {
             reportFinished(finished);

@@ -25,6 +25,8 @@ final class ShardCursor {
     private Long notBeforeMillis;
     long nextCallAtMillis;
     int failures;
+    /** What the last GetRecords answered; -1 before the first. Read by the metrics reporter. */
+    volatile long millisBehindLatest = -1;
 
     ShardCursor(KinesisShardSplit split) {
         this.split = split;
@@ -60,6 +62,11 @@ final class ShardCursor {
             request.shardIteratorType(ShardIteratorType.TRIM_HORIZON);
         }
         return request.build();
+    }
+
+    /** True while the next iterator request is AT_TIMESTAMP (nothing fetched since the start). */
+    boolean startsAtTimestamp() {
+        return lastSequence == null && skipSequence == null && notBeforeMillis != null;
     }
 
     /**

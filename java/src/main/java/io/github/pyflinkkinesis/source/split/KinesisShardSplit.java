@@ -2,6 +2,7 @@ package io.github.pyflinkkinesis.source.split;
 
 import java.util.List;
 import java.util.Objects;
+import java.util.stream.Collectors;
 
 import org.apache.flink.api.connector.source.SourceSplit;
 
@@ -67,7 +68,7 @@ public final class KinesisShardSplit implements SourceSplit {
 
     /** The split ids of this shard's parents. */
     public List<String> parentSplitIds() {
-        return parentShardIds.stream().map(p -> splitId(stream, p)).collect(java.util.stream.Collectors.toList());
+        return parentShardIds.stream().map(p -> splitId(stream, p)).collect(Collectors.toList());
     }
 
     public StartingPosition startingPosition() {

@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.stream.Collectors;
 
 import org.apache.flink.connector.testutils.source.reader.TestingSplitEnumeratorContext;
@@ -163,6 +164,25 @@ class KinesisSourceEnumeratorTest {
     }
 
     @Test
+    void aShardGivenBackAfterItsReaderReportedItFinishedIsReadAgainBeforeItsChildren() throws Exception {
+        kinesis.shards.add(shard("shardId-0", null, null));
+        kinesis.shards.add(shard("shardId-1", null, null));
+        kinesis.shards.add(shard("shardId-2", "shardId-0", "shardId-1"));
+        var context = context(2, 0, 1);
+        KinesisSourceEnumerator enumerator = enumerator(context);
+        discover(enumerator);
+        KinesisShardSplit zero = context.getSplitAssignments().get(0).getAssignedSplits().get(0);
+        finish(enumerator, 0, "shardId-0");
+        enumerator.addSplitsBack(List.of(zero), 0);
+        assertEquals(List.of("shardId-0", "shardId-0"), assigned(context, 0), "read again from its position");
+        finish(enumerator, 1, "shardId-1");
+        assertEquals(List.of("shardId-1"), assigned(context, 1), "the child waits for the re-read");
+        assertEquals(List.of("shardId-0", "shardId-0"), assigned(context, 0));
+        finish(enumerator, 0, "shardId-0");
+        assertEquals(List.of("shardId-0", "shardId-0", "shardId-2"), assigned(context, 0));
+    }
+
+    @Test
     void finishedParentsAreKeptInTheCheckpoint() throws Exception {
         kinesis.shards.add(shard("shardId-0", null, null));
         kinesis.shards.add(shard("shardId-1", null, null));
@@ -222,13 +242,34 @@ class KinesisSourceEnumeratorTest {
         kinesis.shards.add(shard("shardId-0", null, null));
         kinesis.shards.add(shard("shardId-1", null, null));
         KinesisSourceEnumState restoredState = new KinesisSourceEnumState(Map.of(STREAM, "shardId-0"), List.of(),
-                Map.of(KinesisShardSplit.splitId(STREAM, "shardId-0"), 0), java.util.Set.of());
+                Map.of(KinesisShardSplit.splitId(STREAM, "shardId-0"), 0), Set.of());
         var context = context(1, 0);
         discover(enumerator(context, restoredState, "LATEST", List.of(STREAM)));
         List<KinesisShardSplit> splits = context.getSplitAssignments().get(0).getAssignedSplits();
         assertEquals(1, splits.size(), "shardId-0 is being read by a restored reader");
         assertEquals("shardId-1", splits.get(0).shardId());
         assertEquals(StartingPosition.trimHorizon(), splits.get(0).startingPosition());
+    }
+
+    @Test
+    void streamsRemovedFromTheSourceAreForgottenAndRenamingToAnArnKeepsTheState() throws Exception {
+        kinesis.shards.add(shard("shardId-0", null, null));
+        kinesis.shards.add(shard("shardId-1", null, null));
+        KinesisSourceEnumState restoredState = new KinesisSourceEnumState(
+                Map.of(STREAM, "shardId-0", "payments", "shardId-3"),
+                List.of(new KinesisShardSplit("payments", "shardId-3", List.of(), StartingPosition.trimHorizon())),
+                Map.of(KinesisShardSplit.splitId(STREAM, "shardId-0"), 0, "payments/shardId-2", 0), Set.of());
+        var context = context(1, 0);
+        KinesisSourceEnumerator enumerator = enumerator(context, restoredState, "LATEST",
+                List.of("arn:aws:kinesis:us-east-1:000000000000:stream/" + STREAM));
+        discover(enumerator);
+        assertEquals("shardId-0", kinesis.listShardsRequests.get(0).exclusiveStartShardId());
+        List<KinesisShardSplit> splits = context.getSplitAssignments().get(0).getAssignedSplits();
+        assertEquals(List.of("orders/shardId-1"), splits.stream().map(KinesisShardSplit::splitId).collect(Collectors.toList()));
+        assertEquals(StartingPosition.trimHorizon(), splits.get(0).startingPosition());
+        KinesisSourceEnumState state = enumerator.snapshotState(2);
+        assertEquals(Set.of(STREAM), state.lastSeenShardIds().keySet());
+        assertEquals(Set.of("orders/shardId-0", "orders/shardId-1"), state.assigned().keySet());
     }
 
     @Test

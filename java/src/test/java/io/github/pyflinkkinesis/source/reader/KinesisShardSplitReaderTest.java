@@ -19,6 +19,9 @@ import java.util.stream.Collectors;
 
 import org.apache.flink.connector.base.source.reader.RecordsWithSplitIds;
 import org.apache.flink.connector.base.source.reader.splitreader.SplitsAddition;
+import org.apache.flink.metrics.Gauge;
+import org.apache.flink.metrics.MetricGroup;
+import org.apache.flink.metrics.groups.UnregisteredMetricsGroup;
 import org.junit.jupiter.api.Test;
 
 import io.github.pyflinkkinesis.source.FakeKinesisClient;
@@ -34,6 +37,28 @@ class KinesisShardSplitReaderTest {
 
     private final FakeKinesisClient kinesis = new FakeKinesisClient();
     private long now = 1_000_000;
+    private final Map<String, Gauge<?>> gauges = new LinkedHashMap<>();
+    /** Records gauges by their group path, e.g. {@code stream/orders/shard/shardId-7/millisBehindLatest}. */
+    private final MetricGroup metrics = new GaugeRecorder("");
+
+    private final class GaugeRecorder extends UnregisteredMetricsGroup {
+        private final String path;
+
+        GaugeRecorder(String path) {
+            this.path = path;
+        }
+
+        @Override
+        public MetricGroup addGroup(String key, String value) {
+            return new GaugeRecorder(path + key + "/" + value + "/");
+        }
+
+        @Override
+        public <T, G extends Gauge<T>> G gauge(String name, G gauge) {
+            gauges.put(path + name, gauge);
+            return gauge;
+        }
+    }
 
     /** What one fetch returned. */
     private static final class Batch {
@@ -50,7 +75,8 @@ class KinesisShardSplitReaderTest {
     }
 
     private KinesisShardSplitReader reader(Map<String, String> properties, KinesisShardSplit... splits) {
-        KinesisShardSplitReader reader = new KinesisShardSplitReader(kinesis, KinesisSourceConfig.of(properties), () -> now);
+        KinesisShardSplitReader reader =
+                new KinesisShardSplitReader(kinesis, KinesisSourceConfig.of(properties), metrics, () -> now);
         reader.handleSplitsChanges(new SplitsAddition<>(List.of(splits)));
         return reader;
     }
@@ -119,6 +145,21 @@ class KinesisShardSplitReaderTest {
     }
 
     @Test
+    void eachShardReportsHowFarBehindItIs() throws IOException {
+        put("a", 1);
+        put("b", 2);
+        KinesisShardSplitReader reader = reader(Map.of("source.shard.get-records.max-record-count", "1"),
+                split(StartingPosition.trimHorizon()));
+        Gauge<?> behind = gauges.get("stream/orders/shard/" + SHARD + "/millisBehindLatest");
+        assertEquals(-1L, behind.getValue());
+        fetch(reader);
+        assertEquals(1000L, behind.getValue());
+        now += 200;
+        fetch(reader);
+        assertEquals(0L, behind.getValue());
+    }
+
+    @Test
     void eachShardIsCalledAtMostFiveTimesASecond() throws IOException {
         KinesisShardSplitReader reader = reader(split(StartingPosition.trimHorizon()));
         long start = now;
@@ -164,6 +205,17 @@ class KinesisShardSplitReaderTest {
         fetch(reader);
         assertEquals(1, kinesis.getRecordsRequests.size());
         now += 1;
+        fetch(reader);
+        assertEquals(2, kinesis.getRecordsRequests.size());
+    }
+
+    @Test
+    void emptyAnswersBehindTheTipAreFollowedUpQuickly() throws IOException {
+        kinesis.millisBehindAtTip = 5000;
+        KinesisShardSplitReader reader = reader(Map.of("source.reader.empty-records-fetch-interval", "1 s"),
+                split(StartingPosition.trimHorizon()));
+        fetch(reader);
+        now += 200;
         fetch(reader);
         assertEquals(2, kinesis.getRecordsRequests.size());
     }
@@ -261,6 +313,30 @@ class KinesisShardSplitReaderTest {
         assertEquals(List.of("edge", "new"), fetch(reader(split)).data(split.splitId()));
         assertEquals(ShardIteratorType.AT_TIMESTAMP, lastIteratorRequest().shardIteratorType());
         assertEquals(Instant.ofEpochMilli(2000), lastIteratorRequest().timestamp());
+    }
+
+    @Test
+    void anAtTimestampIteratorRefusedAsInTheFutureIsAskedForAgain() throws IOException {
+        put("new", 3000);
+        for (int i = 0; i < 25; i++) {
+            kinesis.iteratorErrors.add(FakeKinesisClient.timestampInTheFuture());
+        }
+        KinesisShardSplit split = split(StartingPosition.atTimestamp(2000));
+        KinesisShardSplitReader reader = reader(split);
+        List<String> data = new ArrayList<>();
+        for (int i = 0; i < 100_000 && data.isEmpty(); i++) {
+            data.addAll(fetch(reader).data(split.splitId()));
+            now += 100;
+        }
+        assertEquals(List.of("new"), data);
+        assertEquals(26, kinesis.iteratorRequests.size());
+    }
+
+    @Test
+    void otherInvalidArgumentsFail() {
+        kinesis.iteratorErrors.add(FakeKinesisClient.timestampInTheFuture());
+        IOException error = assertThrows(IOException.class, () -> fetch(reader(split(StartingPosition.trimHorizon()))));
+        assertTrue(error.getMessage().contains("InvalidArgumentException"), error.getMessage());
     }
 
     @Test

@@ -1,0 +1,242 @@
+"""PyFlink benchmarks of the connector: the cost of the Python step, and the sink's memory behind a slow endpoint.
+
+Both run the jobs of ``benchmarks/flink_jobs.py`` on a local MiniCluster in one child process (as the tests do,
+``tests/flink_support.py``), against the run's emulator on 127.0.0.1. kinesalite (the default, 35x faster on
+writes than kinesis-local) serves every call the connector makes here: it addresses streams by name (ListShards,
+GetShardIterator, GetRecords, PutRecords with StreamName; StreamARN only when the spec names an ARN), and no
+benchmark reshards, so kinesalite's missing ChildShards does not matter.
+
+- Throughput: ``n`` records of 100 bytes are written to a stream first; then each job reads it from the start
+  and writes every record to a fresh stream: source -> Python deserializer -> Python serializer -> sink
+  (``python_step``), and source -> ``ToStream`` (Java) -> sink (``java_only``). The rate is n over the time
+  from the last poll that saw nothing sent to the first that saw all n sent (the sink's ``numRecordsSend``
+  metric, polled over REST about every 0.1 s; job start-up excluded); then the output stream is checked to
+  hold exactly n records. The target is
+  python_step >= 0.5x java_only.
+- Memory: a bounded job writes N records of ``size`` bytes through a loopback proxy (``tests/faultproxy.py``)
+  that waits ``delay`` seconds before forwarding each PutRecords, with ``max_outstanding_records`` M. While it
+  runs, the MiniCluster JVM's heap in use right after a ``System.gc()`` (live data) is sampled; its peak should
+  stay within M x size plus a constant, whatever N.
+
+    python benchmarks/flink.py [--records 20000] [--emulator kinesalite]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any, Callable, Dict, List, Optional, Sequence
+
+import harness
+
+sys.path.insert(0, str(harness.ROOT))
+import flink_jobs  # noqa: E402
+from tests.faultproxy import FaultProxy  # noqa: E402
+from tests.flink_support import FlinkChild  # noqa: E402
+
+JOBS = Path(__file__).with_name("flink_jobs.py")
+METHODS = {"python_step": "source -> Python deserializer -> Python serializer -> sink",
+           "java_only": "source -> ToStream (Java) -> sink, no Python step"}
+# Small Python bundles in the memory job, so that records wait in the sink rather than in PyFlink's bundle buffers.
+# The throughput jobs' sink may hold many records, so that it is not what limits both pipelines alike.
+MAX_OUTSTANDING = 10_000
+# The memory verdict: the peak live heap over the idle JVM's stays within max_outstanding x size plus this.
+HEAP_CONSTANT_MB = 32.0
+SENT_METRIC = ".numRecordsSend"  # the sink writer's records sent, a standard sink metric
+SMALL_BUNDLES = {"python.fn-execution.bundle.size": "100", "python.fn-execution.bundle.time": "100"}
+
+
+def _timed_copy(child: FlinkChild, job: str, args: Dict[str, Any], n: int, stored: Callable[[], int],
+                timeout: float) -> Dict[str, Any]:
+    """Run ``job`` until its sink has sent ``n`` records (its ``numRecordsSend`` metric, polled over REST) and
+    ``stored()`` says they arrived (the metric counts calls when made, not when answered); then cancel it."""
+    started = time.monotonic()
+    child.start(job, args)
+    before_first = started  # the last poll that saw nothing sent yet
+    sent = 0.0
+    while sent < n:
+        now = time.monotonic()
+        if now - started > timeout:
+            raise RuntimeError(f"{job}: {sent:.0f} of {n} records sent after {timeout:.0f} s:\n{child.log_tail()}")
+        sent = child.call(cmd="metric", suffix=SENT_METRIC)["value"]
+        if sent == 0:
+            before_first = now
+        time.sleep(0.1)
+    last = time.monotonic()
+    while stored() < n:
+        if time.monotonic() - last > 120:
+            raise RuntimeError(f"{job}: {stored()} of {n} records arrived 120 s after the sink sent them all")
+        time.sleep(0.5)
+    child.call(cmd="cancel")
+    return {"method": METHODS[job], "job": job, "records": n, "seconds": last - before_first,
+            "rps": n / (last - before_first), "first_out_s": before_first - started}
+
+
+def throughput(emulator: Any, child: FlinkChild, n: int, shards: int, repeat: int = 1, parallelism: int = 2,
+               timeout: float = 600.0) -> List[Dict[str, Any]]:
+    """Both jobs copy the same ``n``-record stream, ``repeat`` times each (alternating); the best run of each."""
+    client = emulator.client()
+    streams = harness.Streams(client, "flink")
+    source = streams.new(shards)
+    harness.log(f"  flink: writing {n} records of 100 bytes to {shards} shards ...")
+    harness.fill(client, source, harness.Records(100), n)
+    best: Dict[str, Dict[str, Any]] = {}
+    for round_ in range(repeat):
+        for job in (("python_step", "java_only") if round_ % 2 == 0 else ("java_only", "python_step")):
+            out = streams.new(shards)
+            harness.log(f"  flink: {job}, round {round_ + 1} ...")
+            row = _timed_copy(child, job, {"endpoint": emulator.endpoint, "in": source, "out": out,
+                                           "parallelism": parallelism, "max_outstanding": MAX_OUTSTANDING},
+                              n, lambda: harness.count_records(client, out), timeout)
+            stored = harness.count_records(client, out)
+            if stored != n:
+                raise RuntimeError(f"{job}: {stored} records in the output stream, expected {n}")
+            if job not in best or row["rps"] > best[job]["rps"]:
+                best[job] = row
+    rows = [best["python_step"], best["java_only"]]
+    for row in rows:
+        row["vs_java_only"] = row["rps"] / best["java_only"]["rps"]
+    return rows
+
+
+def functions_alone(n: int = 100_000) -> float:
+    """Records/s of this package's Python functions of the python_step job alone, in this process (no Flink, no
+    Kinesis): source row -> IngressRecord -> the job's deserializer -> its serializer -> sink row."""
+    from pyflink.common import Row
+
+    from pyflink_kinesis.flink_functions import SourceRowsToValues, ValuesToSinkRows
+    from tests.flink_support import Counters
+
+    args = {"endpoint": "http://127.0.0.1:1", "in": "in", "out": "out"}
+    deserialize = SourceRowsToValues(flink_jobs.ingress(args, flink_jobs.key_and_data), "fail")
+    serialize = ValuesToSinkRows(flink_jobs.egress(args, flink_jobs.to_out("out")))
+    deserialize.open(Counters())
+    serialize.open(Counters())
+    rows = [Row(b"x" * 100, "in", "shardId-000000000001", f"pk-{i % 1000}", "4968075394633619110415906302622933811"
+                "5775091855205597186", None, 1_767_323_045_123 + i) for i in range(n)]
+    started = time.perf_counter()
+    out = [r for row in rows for value in deserialize.flat_map(row) for r in serialize.flat_map(value)]
+    assert len(out) == n
+    return n / (time.perf_counter() - started)
+
+
+def memory(emulator: Any, child: FlinkChild, sizes: Sequence[int], size: int, max_outstanding: int,
+           delay: float, timeout: float = 600.0) -> List[Dict[str, Any]]:
+    """One bounded job per input size through one slow proxy; the JVM's peak live heap during each."""
+    client = emulator.client()
+    streams = harness.Streams(client, "flink-memory")
+    rows = []
+    baseline = child.call(cmd="heap")  # the idle JVM, before the memory jobs
+    with FaultProxy(emulator.port, delay=delay, max_lifetime=timeout * len(sizes)) as proxy:
+        for n in sizes:
+            out = streams.new(2)
+            harness.log(f"  flink memory: {n} records of {size} bytes through a proxy delaying each PutRecords "
+                        f"{delay * 1000:.0f} ms, max_outstanding_records={max_outstanding} ...")
+            started = time.monotonic()
+            child.start("sink_memory", {"endpoint": emulator.endpoint, "sink_endpoint": proxy.endpoint, "out": out,
+                                        "count": n, "size": size, "max_outstanding": max_outstanding},
+                        SMALL_BUNDLES)
+            samples = []
+            while not child.call(cmd="done")["done"]:
+                if time.monotonic() - started > timeout:
+                    raise RuntimeError(f"flink memory job ({n}) did not end in {timeout:.0f} s")
+                samples.append(child.call(cmd="heap"))
+                time.sleep(0.3)
+            ended = child.call(cmd="wait", timeout=60)
+            if ended["status"] != "FINISHED":
+                raise RuntimeError(f"flink memory job ({n}) ended {ended}")
+            stored = harness.count_records(client, out)
+            if stored < n:
+                raise RuntimeError(f"flink memory job ({n}): only {stored} of {n} records arrived")
+            peak = max(s["heap_used_mb"] for s in samples) if samples else float("nan")
+            rows.append({"records": n, "size": size, "input_mb": n * size / 1e6, "seconds": time.monotonic() - started,
+                         "samples": len(samples), "baseline_heap_mb": baseline["heap_used_mb"],
+                         "peak_heap_mb": peak, "heap_growth_mb": peak - baseline["heap_used_mb"],
+                         "peak_rss_mb": max((s["rss_mb"] for s in samples), default=float("nan")),
+                         "bound_mb": max_outstanding * size / 1e6, "max_outstanding": max_outstanding,
+                         "delay": delay, "max_inflight_entries": proxy.max_inflight_entries})
+            proxy.max_inflight_entries = 0
+    return rows
+
+
+def throughput_table(rows: Sequence[Dict[str, Any]]) -> str:
+    return harness.markdown_table(
+        ["pipeline", "records", "seconds sending", "records/s", "vs no Python step"],
+        [[r["method"], r["records"], f"{r['seconds']:.2f}", f"{r['rps']:.0f}", f"{r['vs_java_only']:.2f}x"]
+         for r in rows])
+
+
+def memory_table(rows: Sequence[Dict[str, Any]]) -> str:
+    return harness.markdown_table(
+        ["input records", "input MB", "seconds", "heap samples", "peak live heap MB", "growth over idle MB",
+         "peak JVM RSS MB", "most entries in PutRecords at once", "max_outstanding x size MB"],
+        [[r["records"], f"{r['input_mb']:.1f}", f"{r['seconds']:.1f}", r["samples"], f"{r['peak_heap_mb']:.1f}",
+          f"{r['heap_growth_mb']:.1f}", f"{r['peak_rss_mb']:.0f}", r["max_inflight_entries"],
+          f"{r['bound_mb']:.2f}"] for r in rows])
+
+
+def cost_note(speed: Sequence[Dict[str, Any]], alone: float) -> str:
+    """Where the Python step's time goes: this package's functions alone vs the whole Python step."""
+    return (f"This package's Python functions of the python_step job alone (no Flink, one core): {alone:.0f} "
+            f"records/s, about {1e6 / alone:.0f} µs per record; the rest of the Python step's cost is PyFlink's "
+            "process-mode exchange with its Python workers and the CPU they take from the JVM and the emulator.")
+
+
+def verdicts(speed: Sequence[Dict[str, Any]], mem: Sequence[Dict[str, Any]]) -> List[str]:
+    """One line per target: met or not, with the numbers."""
+    ratio = speed[0]["vs_java_only"]
+    lines = [f"- Python step: {ratio:.2f}x the pipeline without it (target >= 0.5x): "
+             + ("met." if ratio >= 0.5 else "NOT met.")]
+    if mem:
+        growth = max(r["heap_growth_mb"] for r in mem)
+        bound = mem[0]["bound_mb"] + HEAP_CONSTANT_MB
+        more_input = mem[-1]["input_mb"] - mem[0]["input_mb"]
+        more_heap = mem[-1]["peak_heap_mb"] - mem[0]["peak_heap_mb"]
+        lines.append(
+            f"- Sink memory: {more_input:.0f} MB more input ({mem[0]['input_mb']:.0f} -> {mem[-1]['input_mb']:.0f} MB) "
+            f"took {more_heap:+.1f} MB of peak live heap; the most over the idle JVM was {growth:.1f} MB, against "
+            f"max_outstanding_records x size = {mem[0]['bound_mb']:.2f} MB plus a constant of {HEAP_CONSTANT_MB:.0f} MB: "
+            + ("within it, and flat." if growth <= bound and more_heap < max(4.0, 0.25 * more_input)
+               else "NOT within it."))
+    return lines
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
+    parser.add_argument("--records", type=int, default=20_000, help="records each throughput job copies")
+    parser.add_argument("--shards", type=int, default=4)
+    parser.add_argument("--repeat", type=int, default=1, help="runs of each pipeline (alternating); the best counts")
+    parser.add_argument("--memory-sizes", default="2000,8000,32000", help="input records of the memory runs")
+    parser.add_argument("--emulator", choices=harness.EMULATORS, default="kinesalite")
+    parser.add_argument("--output", help="also write the report (markdown) and its numbers (.json beside it) here")
+    args = parser.parse_args(argv)
+    started = time.perf_counter()
+    with harness.open_emulator(args.emulator) as emulator, tempfile.TemporaryDirectory() as tmp:
+        with FlinkChild(Path(tmp) / "flink.log", lifetime=3600, script=JOBS) as child:
+            speed = throughput(emulator, child, args.records, args.shards, args.repeat)
+            mem = memory(emulator, child, [int(s) for s in args.memory_sizes.split(",")], 2000, 200, 0.05)
+        about = harness.machine(emulator)
+    alone = functions_alone()
+    text = "\n\n".join([
+        "# PyFlink benchmark", f"Machine: {about}",
+        f"`python benchmarks/flink.py --records {args.records} --shards {args.shards} --repeat {args.repeat} "
+        f"--memory-sizes {args.memory_sizes} --emulator {args.emulator}`, {time.perf_counter() - started:.0f} s. "
+        + (__doc__ or "").split("\n\n")[1].replace("\n", " "),
+        "## Python step vs none", throughput_table(speed), cost_note(speed, alone),
+        "## Sink memory behind a slow endpoint (2000-byte records, max_outstanding_records=200, 50 ms per PutRecords)",
+        memory_table(mem), "## Targets", "\n".join(verdicts(speed, mem))]) + "\n"
+    print(text)
+    if args.output:
+        Path(args.output).write_text(text)
+        Path(args.output).with_suffix(".json").write_text(
+            json.dumps({"machine": about, "throughput": speed, "functions_alone_rps": alone, "memory": mem},
+                       indent=1) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

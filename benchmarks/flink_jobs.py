@@ -1,0 +1,92 @@
+"""The PyFlink jobs of the benchmark (``benchmarks/flink.py`` runs this script in a child process).
+
+- ``python_step``: from_ingress (a Python deserializer) -> to_egress (a Python serializer);
+- ``java_only``: the same connector source -> ``ToStream`` (Java) -> the same sink, no Python step;
+- ``sink_memory``: a bounded job writing ``count`` records of ``size`` bytes through ``sink_endpoint`` (a slow
+  proxy), with ``max_outstanding_records``; small Python bundles, so the sink is what holds records.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any, Dict
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from pyflink.common import WatermarkStrategy  # noqa: E402
+from pyflink.datastream import DataStream  # noqa: E402
+from pyflink.datastream.connectors import Sink, Source  # noqa: E402
+from pyflink.datastream.connectors.number_seq import NumberSequenceSource  # noqa: E402
+
+from pyflink_kinesis import (  # noqa: E402
+    AwsCredentials,
+    AwsRegion,
+    EgressRecord,
+    KinesisEgressBuilder,
+    KinesisEgressSpec,
+    KinesisIngressBuilder,
+    KinesisIngressSpec,
+    KinesisIngressStartupPosition,
+)
+from pyflink_kinesis.datastream import from_ingress, sink_configuration, source_configuration, to_egress  # noqa: E402
+from pyflink_kinesis.flink_functions import sink_row_type  # noqa: E402
+from pyflink_kinesis.flink_jar import add_connector_jar, connector_class, java_list, java_map  # noqa: E402
+from tests.flink_host import serve  # noqa: E402
+
+
+def ingress(args: Dict[str, Any], deserializer: Any = None) -> KinesisIngressSpec:
+    builder = (KinesisIngressBuilder.for_identifier("bench/in")
+               .with_aws_region(AwsRegion.of_custom_endpoint(args["endpoint"], "us-east-1"))
+               .with_aws_credentials(AwsCredentials.basic("local", "local"))
+               .with_stream(args["in"]).with_startup_position(KinesisIngressStartupPosition.from_earliest()))
+    return builder.with_deserializer(deserializer).build() if deserializer else builder.build()
+
+
+def egress(args: Dict[str, Any], serializer: Any = None) -> KinesisEgressSpec:
+    builder = (KinesisEgressBuilder.for_identifier("bench/out")
+               .with_aws_region(AwsRegion.of_custom_endpoint(args.get("sink_endpoint") or args["endpoint"], "us-east-1"))
+               .with_aws_credentials(AwsCredentials.basic("local", "local"))
+               .with_max_outstanding_records(args.get("max_outstanding", 1000)))
+    return builder.with_serializer(serializer).build() if serializer else builder.build()
+
+
+def key_and_data(record: Any) -> Any:
+    """The python_step job's deserializer."""
+    return record.partition_key, record.data
+
+
+def to_out(out: str) -> Any:
+    """The python_step job's serializer: the same key and data, to ``out``."""
+    return lambda v: EgressRecord(v[1], stream=out, partition_key=v[0])
+
+
+def python_step(env: Any, args: Dict[str, Any]) -> None:
+    env.set_parallelism(args["parallelism"])
+    records = from_ingress(env, ingress(args, key_and_data))
+    to_egress(records, egress(args, to_out(args["out"])))
+
+
+def java_only(env: Any, args: Dict[str, Any]) -> None:
+    env.set_parallelism(args["parallelism"])
+    add_connector_jar(env)
+    spec = ingress(args)
+    j_source = connector_class("source.KinesisSource").create(java_map(source_configuration(spec)),
+                                                              java_list(spec.streams))
+    rows = env.from_source(Source(j_source), WatermarkStrategy.no_watermarks(), "Kinesis source")
+    to_stream = connector_class("sink.ToStream")(args["out"])
+    mapped = DataStream(rows._j_data_stream.map(to_stream, sink_row_type().get_java_type_info()))
+    j_sink = connector_class("sink.KinesisSink").create(java_map(sink_configuration(egress(args))))
+    mapped.sink_to(Sink(j_sink))
+
+
+def sink_memory(env: Any, args: Dict[str, Any]) -> None:
+    env.set_parallelism(1)
+    out, size = args["out"], args["size"]
+    numbers = env.from_source(NumberSequenceSource(1, args["count"]), WatermarkStrategy.no_watermarks(), "numbers")
+    to_egress(numbers, egress(args, lambda i: EgressRecord(b"%09d" % i + b"x" * (size - 9), stream=out,
+                                                             partition_key=f"k{i % 100}")))
+
+
+if __name__ == "__main__":
+    serve({"python_step": python_step, "java_only": java_only, "sink_memory": sink_memory})

@@ -1,0 +1,164 @@
+package io.github.pyflinkkinesis.source.reader;
+
+import static io.github.pyflinkkinesis.source.reader.ReaderTestData.aggregate;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.BooleanSupplier;
+import java.util.stream.Collectors;
+
+import org.apache.flink.api.connector.source.SourceEvent;
+import org.apache.flink.connector.testutils.source.reader.TestingReaderContext;
+import org.apache.flink.core.io.InputStatus;
+import org.apache.flink.types.Row;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import io.github.pyflinkkinesis.source.FakeKinesisClient;
+import io.github.pyflinkkinesis.source.KinesisSourceConfig;
+import io.github.pyflinkkinesis.source.enumerator.ShardsFinishedEvent;
+import io.github.pyflinkkinesis.source.split.KinesisShardSplit;
+import io.github.pyflinkkinesis.source.split.StartingPosition;
+
+/** The reader on Flink's SourceReaderBase, its fetcher thread and the in-memory Kinesis. */
+class KinesisSourceReaderTest {
+    private static final String SHARD = "shardId-000000000000";
+    private static final KinesisSourceConfig CONFIG =
+            KinesisSourceConfig.of(Map.of("source.reader.empty-records-fetch-interval", "0 ms"));
+
+    private final FakeKinesisClient kinesis = new FakeKinesisClient();
+    private final TestingReaderContext context = new TestingReaderContext();
+    private final SplitRecordingOutput output = new SplitRecordingOutput();
+    private KinesisSourceReader reader;
+
+    private KinesisSourceReader newReader() throws Exception {
+        if (reader != null) {
+            reader.close();
+        }
+        reader = new KinesisSourceReader(() -> new KinesisShardSplitReader(kinesis, CONFIG, context.metricGroup()), context, Set.of("orders"));
+        reader.start();
+        return reader;
+    }
+
+    @AfterEach
+    void close() throws Exception {
+        if (reader != null) {
+            reader.close();
+        }
+    }
+
+    /** Polls (one record per poll) until {@code done}, for at most 10 s. */
+    private void pollUntil(BooleanSupplier done) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (!done.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                fail("condition not reached in 10 s; emitted " + output.emitted.size());
+            }
+            if (reader.pollNext(output) == InputStatus.NOTHING_AVAILABLE) {
+                try {
+                    reader.isAvailable().get(100, TimeUnit.MILLISECONDS);
+                } catch (TimeoutException e) {
+                    // poll again
+                }
+            }
+        }
+    }
+
+    private List<String> emittedData() {
+        return output.emitted.stream().map(e -> new String((byte[]) e.row.getField(0))).collect(Collectors.toList());
+    }
+
+    private List<ShardsFinishedEvent> finishedEvents() {
+        return context.getSentEvents().stream().filter(e -> e instanceof ShardsFinishedEvent)
+                .map(e -> (ShardsFinishedEvent) e).collect(Collectors.toList());
+    }
+
+    @Test
+    void aCheckpointResumesRightAfterTheLastEmittedRecord() throws Exception {
+        kinesis.put(SHARD, "pk-a", "a".getBytes(), 10);
+        String agg = kinesis.put(SHARD, "agg", aggregate("x0", "x1", "x2"), 20);
+        String b = kinesis.put(SHARD, "pk-b", "b".getBytes(), 30);
+        KinesisShardSplit split = new KinesisShardSplit("orders", SHARD, List.of(), StartingPosition.trimHorizon());
+        newReader().addSplits(List.of(split));
+        pollUntil(() -> output.emitted.size() == 3);
+        List<KinesisShardSplit> checkpoint = reader.snapshotState(1);
+        assertEquals(List.of(split.withStartingPosition(StartingPosition.afterSubRecord(agg, 1L))), checkpoint);
+
+        output.emitted.clear();
+        newReader().addSplits(checkpoint);
+        pollUntil(() -> output.emitted.size() == 2);
+        assertEquals(List.of("x2", "b"), emittedData());
+        assertEquals(List.of(split.withStartingPosition(StartingPosition.afterRecord(b))), reader.snapshotState(2));
+    }
+
+    @Test
+    void rowsCarryTheMetadataAndGoThroughTheirSplitsOutput() throws Exception {
+        byte[] binary = {0, (byte) 0xFF, (byte) 0xC3, 0x28};
+        String sequence = kinesis.put(SHARD, "key", binary, 1_700_000_000_123L);
+        kinesis.put("shardId-000000000001", "other", "o".getBytes(), 5);
+        KinesisShardSplit first = new KinesisShardSplit("arn:aws:kinesis:us-east-1:000000000000:stream/orders", SHARD,
+                List.of(), StartingPosition.trimHorizon());
+        KinesisShardSplit second = new KinesisShardSplit("orders", "shardId-000000000001", List.of(),
+                StartingPosition.trimHorizon());
+        newReader().addSplits(List.of(first, second));
+        pollUntil(() -> output.emitted.size() == 2);
+
+        RecordingSourceOutput.Emitted row = output.emitted.stream()
+                .filter(e -> SHARD.equals(e.row.getField(2))).findFirst().orElseThrow();
+        assertEquals(first.splitId(), row.splitId, "collected through the split's own output");
+        assertEquals(1_700_000_000_123L, row.timestamp);
+        assertArrayEquals(binary, (byte[]) row.row.getField(0));
+        assertEquals("orders", row.row.getField(1));
+        assertEquals("key", row.row.getField(3));
+        assertEquals(sequence, row.row.getField(4));
+        assertNull(row.row.getField(5));
+        assertEquals(1_700_000_000_123L, row.row.getField(6));
+        RecordingSourceOutput.Emitted other = output.emitted.stream()
+                .filter(e -> !SHARD.equals(e.row.getField(2))).findFirst().orElseThrow();
+        assertEquals(second.splitId(), other.splitId);
+    }
+
+    @Test
+    void finishedShardsStayInCheckpointsUntilOneCompletes() throws Exception {
+        kinesis.put(SHARD, "pk-a", "a".getBytes(), 10);
+        kinesis.closedShards.add(SHARD);
+        KinesisShardSplit split = new KinesisShardSplit("orders", SHARD, List.of(), StartingPosition.trimHorizon());
+        newReader().addSplits(List.of(split));
+        pollUntil(() -> !finishedEvents().isEmpty());
+        assertEquals(List.of("a"), emittedData());
+        assertEquals(List.of(split.splitId()), finishedEvents().get(0).splitIds());
+
+        KinesisShardSplit finished = split.withStartingPosition(StartingPosition.shardEnd());
+        assertEquals(List.of(finished), reader.snapshotState(5));
+        reader.notifyCheckpointComplete(4);
+        assertEquals(List.of(finished), reader.snapshotState(6), "checkpoint 4 did not hold it");
+        reader.notifyCheckpointComplete(5);
+        assertEquals(List.of(), reader.snapshotState(7));
+    }
+
+    @Test
+    void restoredShardsOfRemovedStreamsAreDropped() throws Exception {
+        KinesisShardSplit removed = new KinesisShardSplit("payments", SHARD, List.of(), StartingPosition.trimHorizon());
+        newReader().addSplits(List.of(removed));
+        assertEquals(List.of(), reader.snapshotState(1));
+        assertEquals(0, reader.getNumberOfCurrentlyAssignedSplits());
+    }
+
+    @Test
+    void aRestoredFinishedShardIsReportedAgainWithoutReading() throws Exception {
+        KinesisShardSplit finished = new KinesisShardSplit("orders", SHARD, List.of(), StartingPosition.shardEnd());
+        newReader().addSplits(List.of(finished));
+        List<SourceEvent> events = context.getSentEvents();
+        assertEquals(1, events.size());
+        assertEquals(List.of(finished.splitId()), ((ShardsFinishedEvent) events.get(0)).splitIds());
+        assertEquals(List.of(finished), reader.snapshotState(1));
+        assertEquals(0, kinesis.getRecordsRequests.size());
+    }
+}
