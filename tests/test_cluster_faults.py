@@ -10,10 +10,11 @@ Network faults are injected by tests/faultproxy.py (a loopback proxy): no emulat
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from pathlib import Path
-from typing import Any, Callable, Dict, Iterator, List, Tuple
+from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
 
 import pytest
 
@@ -147,6 +148,29 @@ def test_stop_with_savepoint_then_resume_continues_where_it_stopped(
             out_at_stop=out_at_stop, restarts=cluster.failures(resumed), resume_seconds=round(resume_seconds, 1))
 
 
+def persisted(local: LocalKinesis, stream: str, records: int) -> Optional[bytes]:
+    """kinesis-local's data file if it is complete JSON holding at least ``records`` records of ``stream``."""
+    data = Path(str(local.persist_path)) / "kinesis-data.json"
+    try:
+        text = data.read_bytes()
+        streams = json.loads(text)["streams"]
+    except (OSError, ValueError, KeyError):
+        return None
+    held = sum(len(r) for arn, s in streams.items() if arn.endswith(f"/{stream}") for r in s["shards"].values())
+    return text if held >= records else None
+
+
+def stop_keeping_data(local: LocalKinesis, stream: str, records: int) -> None:
+    """Stop kinesis-local so that it loads its streams again. It rewrites its data file in place every 100 ms,
+    and a stop during a rewrite leaves the file empty (it then fails to start: NoSuchElementException). Nothing
+    writes to it at this point (the job only reads), so a complete copy taken just before the stop holds the
+    same data and is put back if needed."""
+    copy = wait_until(lambda: persisted(local, stream, records), 30, f"{records} records of {stream} persisted")
+    local.stop()
+    if persisted(local, stream, records) is None:
+        (Path(str(local.persist_path)) / "kinesis-data.json").write_bytes(copy)
+
+
 def test_local_kinesis_restarted_mid_stream_the_job_recovers(
         cluster: FlinkCluster, kinesis: LocalKinesis, client: Any, new_stream: Callable[..., str], tmp_path: Path,
         submit: Callable[..., str], figures: Callable[..., Any]) -> None:
@@ -165,7 +189,7 @@ def test_local_kinesis_restarted_mid_stream_the_job_recovers(
         wait_until(lambda: tail.poll() >= 300, 300, "300 records out")
 
         out_at_stop = tail.poll()
-        source_kinesis.stop()  # mid-stream: the job's reads now fail
+        stop_keeping_data(source_kinesis, source, len(first))  # mid-stream: the job's reads now fail
         down_until = time.monotonic() + 10
         wait_until(lambda: time.monotonic() >= down_until, 20, "10 s with the local Kinesis down")
         source_kinesis = LocalKinesis(port=source_kinesis.port, tls_port=source_kinesis.tls_port,
