@@ -109,7 +109,8 @@ def register(sub: Any) -> None:
     c.add_argument("--rest-port", type=int, default=8081, help="up: REST and web UI port (default 8081; 0: any free)")
     c.add_argument("--rpc-port", type=int, default=6123, help="up: JobManager RPC port (default 6123; 0: any free)")
     c.add_argument("--jobmanager-memory", default="1g", help="up: JobManager process size (default 1g)")
-    c.add_argument("--taskmanager-memory", default="1g", help="up: process size of each TaskManager (default 1g)")
+    c.add_argument("--taskmanager-memory", default="1280m",
+                   help="up: process size of each TaskManager (default 1280m)")
     c.set_defaults(run=cmd_cluster)
 
     s = sub.add_parser("submit", help="submit a PyFlink job to the running cluster (flink run --python)",
