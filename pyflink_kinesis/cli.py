@@ -302,6 +302,9 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--max", type=int, default=100, help="tail: stop after this many records")
     s.add_argument("--timeout", type=float, default=10.0, help="tail: stop after this many seconds")
     s.set_defaults(run=cmd_streams)
+
+    from .cluster_cli import register  # cluster up|down|status, submit, savepoint
+    register(sub)
     return p
 
 

@@ -47,3 +47,7 @@ def _no_real_aws(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AWS_CONFIG_FILE", os.devnull)
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", os.devnull)
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+
+
+# Tests' figures (records in/out, duplicates, restarts, recovery time), kept across runs; see tests/figures.py.
+from .figures import figures, pytest_terminal_summary  # noqa: E402,F401

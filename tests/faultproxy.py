@@ -2,7 +2,7 @@
 
 No emulator throttles or partially fails PutRecords, so tests put this between boto3 and the emulator.
 It listens on 127.0.0.1 only, forwards every call to the emulator, and for a share of the PutRecords calls
-(chosen with a seeded random generator) does one of:
+(each fault with a share once first, then chosen with a seeded random generator) does one of:
 
 - ``partial``: removes some entries from the request it forwards and answers them with an ``ErrorCode``
   (``ProvisionedThroughputExceededException`` or ``InternalFailure``) and ``FailedRecordCount``: those
@@ -24,6 +24,10 @@ InternalFailure; :meth:`FaultProxy.freeze` makes every call hang without an answ
 network partition: connections are accepted, nothing comes back) until :meth:`FaultProxy.thaw`. Every
 call's arrival time and ``X-Amz-Target`` operation is kept in :attr:`FaultProxy.calls`. :meth:`FaultProxy.down`
 closes every connection at once without forwarding (an endpoint that went away) until :meth:`FaultProxy.up`.
+
+``read_operations`` (e.g. ``("GetRecords",)``) extends the faults to reads: those calls are delayed, answered
+with throttling or 500 errors, or have their connection dropped before or after forwarding, drawn from the
+same shares (``partial`` forwards them unchanged); :attr:`FaultProxy.read_faults` counts them.
 
 The server stops itself after ``max_lifetime`` seconds even if a test forgets to stop it.
 """
@@ -62,12 +66,13 @@ class FaultProxy:
         drop_after: Share forwarded, then their connection closed without an answer.
         delay: Seconds to wait before forwarding each PutRecords.
         max_lifetime: Seconds after which the proxy stops by itself.
+        read_operations: Other Kinesis operations (``"GetRecords"``, ...) that get the faults and the delay.
     """
 
     def __init__(self, upstream_port: int, *, seed: int = 0, partial: float = 0.0, partial_entries: float = 0.3,
                  throttle: float = 0.0, limit: float = 0.0, error500: float = 0.0, drop_before: float = 0.0,
                  drop_after: float = 0.0, delay: float = 0.0, max_lifetime: float = 300.0,
-                 get_records_error500: float = 0.0) -> None:
+                 get_records_error500: float = 0.0, read_operations: Tuple[str, ...] = ()) -> None:
         self.upstream_port = upstream_port
         self.rates = {"partial": partial, "throttle": throttle, "limit": limit, "error500": error500,
                       "drop_before": drop_before, "drop_after": drop_after}
@@ -82,6 +87,8 @@ class FaultProxy:
         self.forwarding = 0  # calls being forwarded to the emulator now
         self.delay = delay
         self.max_lifetime = max_lifetime
+        self.read_targets = {f"Kinesis_20131202.{op}" for op in read_operations}
+        self.read_faults: Counter = Counter()  # fault kind -> read calls
         self._rng = random.Random(seed)
         self._lock = threading.Lock()
         self.faults: Counter = Counter()  # fault kind -> calls
@@ -161,15 +168,21 @@ class FaultProxy:
         with self._lock:
             return [t for t, op in self.calls if op == name]
 
-    def choose(self) -> Optional[str]:
-        """The fault for the next PutRecords call, or None."""
+    def choose(self, read: bool = False) -> Optional[str]:
+        """The fault for the next PutRecords call (or read call), or None."""
         with self._lock:
-            self.put_records_calls += 1
+            if not read:
+                self.put_records_calls += 1
+                # Each fault with a share happens once first, so every retry path is taken whatever the call count.
+                pending = [kind for kind in FAULTS if self.rates[kind] > 0 and self.faults[kind] == 0]
+                if pending:
+                    self.faults[pending[0]] += 1
+                    return pending[0]
             x = self._rng.random()
             for kind in FAULTS:
                 x -= self.rates[kind]
                 if x < 0:
-                    self.faults[kind] += 1
+                    (self.read_faults if read else self.faults)[kind] += 1
                     return kind
             return None
 
@@ -210,6 +223,9 @@ class _Handler(BaseHTTPRequestHandler):
             if fail:
                 self._error(500, "InternalFailure", "injected internal failure")
                 return
+        if target in proxy.read_targets:
+            self._read(body)
+            return
         if target != PUT_RECORDS:
             self._relay(body)
             return
@@ -230,15 +246,9 @@ class _Handler(BaseHTTPRequestHandler):
         proxy = self.owner
         fault = proxy.choose()
         stream = request.get("StreamName", "?")
-        if fault == "throttle":
-            self._error(400, "ProvisionedThroughputExceededException", f"Rate exceeded for stream {stream}")
-        elif fault == "limit":
-            self._error(400, "LimitExceededException", "Too many requests")
-        elif fault == "error500":
-            self._error(500, "InternalFailure", "injected internal failure")
-        elif fault == "drop_before":
-            self._drop()
-        elif fault == "drop_after":
+        if self._refuse(fault, f"stream {stream}"):
+            return
+        if fault == "drop_after":
             status, _, answer = self._forward(body)
             if status == 200:
                 with proxy._lock:
@@ -268,6 +278,32 @@ class _Handler(BaseHTTPRequestHandler):
             self._respond(200, [("Content-Type", "application/x-amz-json-1.1")], answer)
         else:
             self._respond(*self._forward(body))
+
+    def _refuse(self, fault: Optional[str], what: str) -> bool:
+        """Answer a throttle, limit, 500 or drop_before fault without forwarding; False for other faults."""
+        if fault == "throttle":
+            self._error(400, "ProvisionedThroughputExceededException", f"Rate exceeded for {what}")
+        elif fault == "limit":
+            self._error(400, "LimitExceededException", "Too many requests")
+        elif fault == "error500":
+            self._error(500, "InternalFailure", "injected internal failure")
+        elif fault == "drop_before":
+            self._drop()
+        else:
+            return False
+        return True
+
+    def _read(self, body: bytes) -> None:
+        if self.owner.delay:
+            time.sleep(self.owner.delay)
+        fault = self.owner.choose(read=True)
+        if self._refuse(fault, "shard"):
+            return
+        if fault == "drop_after":
+            self._forward(body)
+            self._drop()
+        else:
+            self._relay(body)
 
     def _relay(self, body: bytes) -> None:
         self._respond(*self._forward(body))
