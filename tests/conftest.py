@@ -15,8 +15,11 @@ _names = itertools.count()
 
 @pytest.fixture(scope="session")
 def kinesis() -> Iterator[LocalKinesis]:
-    """The embedded local Kinesis (kinesis-local), started once for the session."""
-    with LocalKinesis() as local:
+    """The embedded local Kinesis (kinesis-local), started once for the session.
+
+    Its shard limit is raised above the service's default: the whole suite creates a few hundred shards.
+    """
+    with LocalKinesis(shard_limit=2000) as local:
         yield local
 
 
@@ -27,15 +30,25 @@ def client(kinesis: LocalKinesis) -> Any:
 
 
 @pytest.fixture
-def new_stream(kinesis: LocalKinesis, client: Any) -> Callable[..., str]:
-    """Create a fresh ACTIVE stream with a unique name: ``new_stream(shards=2)`` returns its name."""
+def new_stream(kinesis: LocalKinesis, client: Any) -> Iterator[Callable[..., str]]:
+    """Create a fresh ACTIVE stream with a unique name: ``new_stream(shards=2)`` returns its name.
+
+    The streams are deleted after the test, so the session's emulator stays small.
+    """
+    made: list[str] = []
 
     def make(shards: int = 1, prefix: str = "test") -> str:
         name = f"{prefix}-{os.getpid()}-{next(_names)}"
         create_stream(client, name, shards)
+        made.append(name)
         return name
 
-    return make
+    yield make
+    for name in made:
+        try:
+            client.delete_stream(StreamName=name, EnforceConsumerDeletion=True)
+        except Exception:  # noqa: BLE001 - best effort: a stream a test deleted itself, or an emulator it stopped
+            pass
 
 
 @pytest.fixture(autouse=True)
