@@ -21,6 +21,7 @@ import software.amazon.awssdk.auth.credentials.ProfileCredentialsProvider;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 import software.amazon.awssdk.auth.credentials.SystemPropertyCredentialsProvider;
 import software.amazon.awssdk.auth.credentials.WebIdentityTokenFileCredentialsProvider;
+import software.amazon.awssdk.awscore.client.builder.AwsClientBuilder;
 import software.amazon.awssdk.core.client.config.ClientOverrideConfiguration;
 import software.amazon.awssdk.core.retry.RetryPolicy;
 import software.amazon.awssdk.http.Protocol;
@@ -126,21 +127,9 @@ public final class AwsClientConfig implements Serializable {
         if (readTimeout != null) {
             http.socketTimeout(Duration.ofMillis(readTimeout));
         }
-        AttributeMap.Builder httpOptions = AttributeMap.builder();
-        if (trustAllCertificates()) {
-            httpOptions.put(SdkHttpConfigurationOption.TRUST_ALL_CERTIFICATES, true);
-        }
-        AttributeMap options = httpOptions.build();
-        var builder = KinesisClient.builder()
-                .httpClientBuilder(new OwnedHttpClient(defaults -> http.buildWithDefaults(options.merge(defaults))))
-                .region(region())
-                .credentialsProvider(credentialsProvider(PROVIDER))
-                .overrideConfiguration(noSdkRetries());
-        URI endpoint = endpoint();
-        if (endpoint != null) {
-            builder.endpointOverride(endpoint);
-        }
-        return builder.build();
+        AttributeMap options = httpOptions();
+        return withAwsSettings(KinesisClient.builder()
+                .httpClientBuilder(new OwnedHttpClient(defaults -> http.buildWithDefaults(options.merge(defaults)))));
     }
 
     /** A non-blocking client (Netty); the SDK's own retries are off: callers retry. */
@@ -158,14 +147,14 @@ public final class AwsClientConfig implements Serializable {
         if ("HTTP1_1".equalsIgnoreCase(properties.getOrDefault(PROTOCOL, "HTTP2"))) {
             http.protocol(Protocol.HTTP1_1);
         }
-        AttributeMap.Builder httpOptions = AttributeMap.builder();
-        if (trustAllCertificates()) {
-            httpOptions.put(SdkHttpConfigurationOption.TRUST_ALL_CERTIFICATES, true);
-        }
-        AttributeMap options = httpOptions.build();
-        var builder = KinesisAsyncClient.builder()
-                .httpClientBuilder(new OwnedAsyncHttpClient(defaults -> http.buildWithDefaults(options.merge(defaults))))
-                .region(region())
+        AttributeMap options = httpOptions();
+        return withAwsSettings(KinesisAsyncClient.builder()
+                .httpClientBuilder(new OwnedAsyncHttpClient(defaults -> http.buildWithDefaults(options.merge(defaults)))));
+    }
+
+    /** Region, credentials, no SDK retries and the custom endpoint, the same for both kinds of client. */
+    private <B extends AwsClientBuilder<B, C>, C> C withAwsSettings(B builder) {
+        builder.region(region())
                 .credentialsProvider(credentialsProvider(PROVIDER))
                 .overrideConfiguration(noSdkRetries());
         URI endpoint = endpoint();
@@ -173,6 +162,14 @@ public final class AwsClientConfig implements Serializable {
             builder.endpointOverride(endpoint);
         }
         return builder.build();
+    }
+
+    private AttributeMap httpOptions() {
+        AttributeMap.Builder options = AttributeMap.builder();
+        if (trustAllCertificates()) {
+            options.put(SdkHttpConfigurationOption.TRUST_ALL_CERTIFICATES, true);
+        }
+        return options.build();
     }
 
     /*
