@@ -25,6 +25,7 @@ from pyflink_kinesis import (AwsRegion, EgressRecord, KinesisEgressBuilder,  # n
                              KinesisIngressBuilder, KinesisIngressStartupPosition)
 from pyflink_kinesis.boto import transform_client  # noqa: E402
 from tests.faultproxy import FaultProxy  # noqa: E402
+from tests.flink_support import read_stream  # noqa: E402
 from tests.test_beam_read import _element, drive, put  # noqa: E402
 
 pytestmark = [pytest.mark.integration, pytest.mark.beam]
@@ -190,7 +191,7 @@ def test_20000_records_written_and_read_across_a_60_s_outage_with_default_settin
         writer.join(timeout=300)
         assert not writer.is_alive() and not failures, failures
 
-        stored = _read_stream(emulator.client(), stream)
+        stored = read_stream(emulator.client(), stream)
         datas = [r["Data"] for r in stored]
         duplicates = len(datas) - len(set(datas))
         assert set(datas) == {b"%d" % i for i in range(RECORDS)}  # the write lost nothing
@@ -231,18 +232,3 @@ def _wait_until_persisted(folder: Any, after: float) -> None:
                 return
         time.sleep(0.5)
     raise AssertionError(f"the emulator did not write its streams to {folder} within 120 s")
-
-
-def _read_stream(client: Any, stream: str) -> List[dict]:
-    """Every record of the stream, each with its ``ShardId`` (bounded: an empty page ends a shard)."""
-    out: List[dict] = []
-    for shard in client.list_shards(StreamName=stream)["Shards"]:
-        iterator = client.get_shard_iterator(StreamName=stream, ShardId=shard["ShardId"],
-                                             ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
-        for _ in range(100):
-            page = client.get_records(ShardIterator=iterator, Limit=10000)
-            out.extend(dict(r, ShardId=shard["ShardId"]) for r in page["Records"])
-            iterator = page.get("NextShardIterator")
-            if not page["Records"] or not iterator:
-                break
-    return out
