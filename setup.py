@@ -36,8 +36,9 @@ setup(
     python_requires=">=3.9",
     packages=find_packages(include=["pyflink_kinesis", "pyflink_kinesis.*", "beam_transforms", "beam_transforms.*"]),
     package_data={
-        "pyflink_kinesis": ["py.typed", "emulator/package.json", "emulator/package-lock.json", "emulator/loopback.js",
-                            "proto/*.proto", "jars/*.jar"],
+        "pyflink_kinesis": ["py.typed", "jars/*.jar", "spec/error_codes.txt", "statefun/proto/*.proto",
+                            "tools/emulator/package.json", "tools/emulator/package-lock.json",
+                            "tools/emulator/loopback.js"],
         "beam_transforms": ["py.typed"],
     },
     install_requires=["boto3>=1.28", "PyYAML>=5.4"],

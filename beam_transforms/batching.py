@@ -29,8 +29,8 @@ from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable, Deque, Dict, List, NamedTuple, Optional, Sequence, Tuple
 
-from pyflink_kinesis.records import MAX_RECORD_BYTES, EgressRecord
-from pyflink_kinesis.settings import MAX_BATCH_BYTES, MAX_BATCH_RECORDS
+from pyflink_kinesis.spec.records import MAX_RECORD_BYTES, EgressRecord
+from beam_transforms.settings import MAX_BATCH_BYTES, MAX_BATCH_RECORDS
 
 from .retry import (
     RETRYABLE_ENTRY_ERRORS,

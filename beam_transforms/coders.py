@@ -14,7 +14,7 @@ from typing import Any
 
 import apache_beam as beam
 
-from pyflink_kinesis.records import IngressRecord
+from pyflink_kinesis.spec.records import IngressRecord
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 _HEAD = struct.Struct(">IHHHHqq")  # data, stream, shard id, partition key, sequence number; arrival; sub

@@ -38,7 +38,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Deque, Dict, List, Optional, Tuple
 from urllib.parse import urlsplit
 
-from pyflink_kinesis.settings import CONSUMER_LIFECYCLES, CONSUMER_NAME, JOB_MANAGED, SELF_MANAGED, ReadSettings
+from beam_transforms.settings import CONSUMER_LIFECYCLES, CONSUMER_NAME, JOB_MANAGED, SELF_MANAGED, ReadSettings
 
 from .restriction import AT_TIMESTAMP, LATEST, ShardCursor
 from .shards import Backoff, KinesisReadError, error_code, is_retryable

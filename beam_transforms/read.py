@@ -1,7 +1,7 @@
 """``ReadFromKinesis``: a pure-Python (boto3) Beam source for Kinesis Data Streams.
 
 The transform and its arguments (resolved with the spec's ``source.*`` properties by
-:mod:`pyflink_kinesis.settings`); the reading itself (shards, cursors, checkpoints, resharding,
+:mod:`beam_transforms.settings`); the reading itself (shards, cursors, checkpoints, resharding,
 watermark, enhanced fan-out) is in :mod:`beam_transforms.reader`.
 """
 
@@ -14,11 +14,11 @@ from typing import Any, Dict, Optional, Union
 import apache_beam as beam
 from apache_beam.options.pipeline_options import DirectOptions
 
-from pyflink_kinesis.records import IngressRecord, RoutableMessage
-from pyflink_kinesis.routing import route
-from pyflink_kinesis.settings import DEFAULT_MAX_RETRY_TIME, ReadSettings, read_settings
-from pyflink_kinesis.spec import KinesisIngressSpec
-from pyflink_kinesis.yaml_module import resolve_spec
+from pyflink_kinesis.spec.records import IngressRecord, RoutableMessage
+from pyflink_kinesis.spec.routing import route
+from beam_transforms.settings import DEFAULT_MAX_RETRY_TIME, ReadSettings, read_settings
+from pyflink_kinesis.spec.builders import KinesisIngressSpec
+from pyflink_kinesis.statefun.module import resolve_spec
 
 from . import coders  # noqa: F401 - registers the IngressRecord coder
 from .reader import DeserializationError, _ListShardsFn, _ReadStreamFn, _ReadStreamUnboundedFn
@@ -86,7 +86,7 @@ class ReadFromKinesis(beam.PTransform):
             A call that gets no answer is logged as a WARNING naming the stream and shard when it first fails.
 
     Arguments override the spec's ``source.*`` properties; properties Beam cannot honour give a
-    :class:`~pyflink_kinesis.errors.ConfigWarning` (see :mod:`pyflink_kinesis.settings`).
+    :class:`~pyflink_kinesis.spec.errors.ConfigWarning` (see :mod:`beam_transforms.settings`).
     """
 
     def __init__(

@@ -70,11 +70,11 @@ from apache_beam.transforms.core import RestrictionProvider
 from apache_beam.transforms.window import TimestampedValue
 from apache_beam.utils.timestamp import Duration, Timestamp
 
-from pyflink_kinesis.boto import transform_client
-from pyflink_kinesis.records import IngressRecord
-from pyflink_kinesis.serde import DeserializationError, deserialization_error, record_location
-from pyflink_kinesis.settings import DEFAULT_MAX_RETRY_TIME, JOB_MANAGED, ReadSettings
-from pyflink_kinesis.spec import KinesisIngressSpec
+from pyflink_kinesis.spec.boto import transform_client
+from pyflink_kinesis.spec.records import IngressRecord
+from pyflink_kinesis.spec.serde import DeserializationError, deserialization_error, record_location
+from beam_transforms.settings import DEFAULT_MAX_RETRY_TIME, JOB_MANAGED, ReadSettings
+from pyflink_kinesis.spec.builders import KinesisIngressSpec
 
 from . import efo
 from .aggregation import deaggregate

@@ -3,7 +3,7 @@
 Which errors are worth retrying, how long to wait between attempts (:class:`RetryPolicy`), and the
 attempts of one operation (:class:`Attempts`): it warns once, naming the operation (stream and shard),
 when the endpoint stops answering, and gives up after the policy's total time. The transforms' boto3
-clients make one attempt per call (:func:`pyflink_kinesis.boto.transform_client`), so botocore's own
+clients make one attempt per call (:func:`pyflink_kinesis.spec.boto.transform_client`), so botocore's own
 retries never multiply these, and a rate limit applied per attempt sees every call.
 """
 
@@ -16,7 +16,7 @@ import time
 from dataclasses import dataclass
 from typing import Callable, Optional, Type, Union
 
-from pyflink_kinesis.settings import DEFAULT_MAX_RETRY_TIME
+from beam_transforms.settings import DEFAULT_MAX_RETRY_TIME
 
 _LOG = logging.getLogger(__name__)
 

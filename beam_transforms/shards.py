@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any, Callable, Dict, List, Optional, Set, Tuple, TypeVar
 
-from pyflink_kinesis.position import KinesisIngressStartupPosition
+from pyflink_kinesis.spec.position import KinesisIngressStartupPosition
 
 from .restriction import AT_TIMESTAMP, ShardInfo
 from .retry import DEFAULT_MAX_RETRY_TIME, Attempts, RetryPolicy, attempts_limit

@@ -24,7 +24,7 @@ The transform is two small DoFns (the style of ``apache_beam.io.gcp.pubsub``):
    exponential backoff and jitter. A thread sends the partial buffers every ``flush_interval`` seconds, so a
    long bundle does not hold records back. ``finish_bundle`` flushes and waits for every call, so a committed
    bundle has all its records in Kinesis (or in the dead-letter output). Batch sizes, requests in flight and
-   the flush interval come from the arguments or the spec's ``sink.*`` properties (:mod:`pyflink_kinesis.settings`).
+   the flush interval come from the arguments or the spec's ``sink.*`` properties (:mod:`beam_transforms.settings`).
 
 Delivery is at least once: a bundle that fails is retried by the runner, and a whole call retried after a
 dropped connection may write records that had already been written. Records sharing a partition key may be
@@ -41,12 +41,12 @@ from apache_beam.metrics import Metrics
 from apache_beam.pvalue import PCollection, TaggedOutput
 from apache_beam.utils.windowed_value import WindowedValue
 
-from pyflink_kinesis.boto import transform_client
-from pyflink_kinesis.records import MAX_RECORD_BYTES, EgressRecord, InvalidRecordError
-from pyflink_kinesis.serde import SerializationError, to_egress_record
-from pyflink_kinesis.settings import DEFAULT_MAX_RETRY_TIME, WriteSettings, write_settings
-from pyflink_kinesis.spec import KinesisEgressSpec
-from pyflink_kinesis.yaml_module import resolve_spec
+from pyflink_kinesis.spec.boto import transform_client
+from pyflink_kinesis.spec.records import MAX_RECORD_BYTES, EgressRecord, InvalidRecordError
+from pyflink_kinesis.spec.serde import SerializationError, to_egress_record
+from beam_transforms.settings import DEFAULT_MAX_RETRY_TIME, WriteSettings, write_settings
+from pyflink_kinesis.spec.builders import KinesisEgressSpec
+from pyflink_kinesis.statefun.module import resolve_spec
 
 from .batching import (
     KinesisBatchWriter,
@@ -301,7 +301,7 @@ class WriteToKinesis(beam.PTransform):
 
         The spec's ``sink.requests.max-buffered`` bounds the records buffered or in flight when the spec's
         ``max_outstanding_records`` was left at its default. Properties Beam cannot honour give a
-        :class:`~pyflink_kinesis.errors.ConfigWarning` (see :mod:`pyflink_kinesis.settings`).
+        :class:`~pyflink_kinesis.spec.errors.ConfigWarning` (see :mod:`beam_transforms.settings`).
         """
         super().__init__(label)
         self.spec: KinesisEgressSpec = resolve_spec(egress, module, "egress")

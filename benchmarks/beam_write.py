@@ -96,7 +96,7 @@ def run_writer(emulator: Any, stream: str, n: int, recs: Records, concurrency: i
                max_outstanding: int = 2000, client: Any = None) -> Any:
     """KinesisBatchWriter alone (as _WriteFn drives it); returns its stats."""
     from beam_transforms.batching import KinesisBatchWriter
-    from pyflink_kinesis.boto import transform_client
+    from pyflink_kinesis.spec.boto import transform_client
 
     if client is None:
         client = transform_client(egress_spec(emulator), max(10, concurrency))

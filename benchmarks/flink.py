@@ -108,7 +108,7 @@ def functions_alone(n: int = 100_000) -> float:
     Kinesis): source row -> IngressRecord -> the job's deserializer -> its serializer -> sink row."""
     from pyflink.common import Row
 
-    from pyflink_kinesis.flink_functions import SourceRowsToValues, ValuesToSinkRows
+    from pyflink_kinesis.flink.functions import SourceRowsToValues, ValuesToSinkRows
     from tests.flink_support import Counters
 
     args = {"endpoint": "http://127.0.0.1:1", "in": "in", "out": "out"}

@@ -29,9 +29,9 @@ from pyflink_kinesis import (  # noqa: E402
     KinesisIngressSpec,
     KinesisIngressStartupPosition,
 )
-from pyflink_kinesis.datastream import from_ingress, sink_configuration, source_configuration, to_egress  # noqa: E402
-from pyflink_kinesis.flink_functions import sink_row_type  # noqa: E402
-from pyflink_kinesis.flink_jar import add_connector_jar, connector_class, java_list, java_map  # noqa: E402
+from pyflink_kinesis.flink.datastream import from_ingress, sink_configuration, source_configuration, to_egress  # noqa: E402
+from pyflink_kinesis.flink.functions import sink_row_type  # noqa: E402
+from pyflink_kinesis.flink.jar import add_connector_jar, connector_class, java_list, java_map  # noqa: E402
 from tests.flink_host import serve  # noqa: E402
 
 

@@ -1,6 +1,6 @@
 """What every benchmark script shares: the emulators, the records, timing, profiles, tables, the machine.
 
-- Emulators on 127.0.0.1 only: :class:`KinesisLocal` (``pyflink_kinesis.local.LocalKinesis``, the pinned
+- Emulators on 127.0.0.1 only: :class:`KinesisLocal` (``pyflink_kinesis.tools.local.LocalKinesis``, the pinned
   kinesis-local) and :class:`Kinesalite` (kinesalite, installed with npm into the pyflink-kinesis cache folder
   on first use). Both have ``name``, ``version``, ``port``, ``endpoint``, ``region``, ``credentials`` and
   ``client()``; :func:`open_emulator` picks one by name. kinesalite writes about 35x faster than kinesis-local
@@ -41,7 +41,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from pyflink_kinesis import EgressRecord  # noqa: E402
-from pyflink_kinesis.local import PACKAGE_DIR, LocalKinesis, create_stream, install_locked  # noqa: E402
+from pyflink_kinesis.tools.local import PACKAGE_DIR, LocalKinesis, create_stream, install_locked  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results"
 KINESALITE_DIR = Path(__file__).with_name("kinesalite")
@@ -53,7 +53,7 @@ EMULATORS = ("kinesalite", "kinesis-local")
 
 
 class KinesisLocal(LocalKinesis):
-    """The project's local Kinesis (kinesis-local, the npm package pinned by ``pyflink_kinesis/emulator``)."""
+    """The project's local Kinesis (kinesis-local, the npm package pinned by ``pyflink_kinesis/tools/emulator``)."""
 
     name = "kinesis-local"
 

@@ -35,7 +35,7 @@ import beam_write
 import harness
 from harness import Records, Streams
 
-from pyflink_kinesis.local import cache_dir
+from pyflink_kinesis.tools.local import cache_dir
 
 HERE = Path(__file__).resolve().parent
 REQUIREMENTS = HERE / "requirements-async-kinesis.txt"

@@ -18,7 +18,7 @@ from pyflink.datastream import CheckpointingMode, StreamExecutionEnvironment
 
 from pyflink_kinesis import (AwsCredentials, AwsRegion, EgressRecord, IngressRecord, KinesisEgressBuilder,
                              KinesisIngressBuilder, KinesisIngressStartupPosition)
-from pyflink_kinesis.datastream import from_ingress, to_egress
+from pyflink_kinesis.flink.datastream import from_ingress, to_egress
 
 
 class CopyTo:

@@ -22,7 +22,7 @@ sys.path.insert(0, str(ROOT))  # for examples.sensors, named in module.yaml
 
 from examples.sensors import STREAMS  # noqa: E402
 from pyflink_kinesis import KinesisEgressSpec, KinesisIngressSpec, load_module  # noqa: E402
-from pyflink_kinesis.datastream import from_ingress, to_egress  # noqa: E402
+from pyflink_kinesis.flink.datastream import from_ingress, to_egress  # noqa: E402
 
 MODULE = Path(__file__).with_name("module.yaml")
 
@@ -61,7 +61,7 @@ def run(ingress: KinesisIngressSpec, egress: KinesisEgressSpec, done: Callable[[
 
 def main() -> int:
     from examples.main import count_outputs, reached, write_readings
-    from pyflink_kinesis.local import LocalKinesis, create_stream
+    from pyflink_kinesis.tools.local import LocalKinesis, create_stream
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--readings", type=int, default=200, help="sensor readings to write")

@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # for examples.sen
 
 from examples.sensors import ALERT_CELSIUS, STREAMS, encode_reading  # noqa: E402
 from pyflink_kinesis import load_module  # noqa: E402
-from pyflink_kinesis.local import LocalKinesis, create_stream  # noqa: E402
+from pyflink_kinesis.tools.local import LocalKinesis, create_stream  # noqa: E402
 
 MODULE = Path(__file__).with_name("module.yaml")
 

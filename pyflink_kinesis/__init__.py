@@ -5,21 +5,21 @@ YAML, and hand the same spec to every engine. Importing this package needs
 neither PyFlink nor Beam.
 """
 
-from .credentials import AwsCredentials, Secret
-from .errors import ConfigError, ConfigWarning
-from .position import KinesisIngressStartupPosition, parse_date
-from .properties import masked
-from .records import EgressRecord, IngressRecord, RoutableMessage
-from .region import AwsRegion
-from .serde import KinesisEgressSerializer, KinesisIngressDeserializer
-from .spec import (
+from .spec.credentials import AwsCredentials, Secret
+from .spec.errors import ConfigError, ConfigWarning
+from .spec.position import KinesisIngressStartupPosition, parse_date
+from .spec.properties import masked
+from .spec.records import EgressRecord, IngressRecord, RoutableMessage
+from .spec.region import AwsRegion
+from .spec.serde import KinesisEgressSerializer, KinesisIngressDeserializer
+from .spec.builders import (
     KinesisEgressBuilder,
     KinesisEgressSpec,
     KinesisIngressBuilder,
     KinesisIngressSpec,
     Routing,
 )
-from .yaml_module import KinesisModule, load_module
+from .statefun.module import KinesisModule, load_module
 
 __version__ = "0.1.0"
 

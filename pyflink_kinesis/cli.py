@@ -14,13 +14,13 @@ import warnings
 from pathlib import Path
 from typing import Any, Optional, Sequence
 
-from .errors import ConfigError
-from .local import EmulatorError, LocalKinesis, cache_dir, create_stream
-from .properties import masked
-from .records import MAX_PARTITION_KEY_CHARS, partition_key_length
-from .spec import KinesisIngressSpec, check_stream
-from .table import create_table_sql
-from .yaml_module import load_module
+from .spec.errors import ConfigError
+from .tools.local import EmulatorError, LocalKinesis, cache_dir, create_stream
+from .spec.properties import masked
+from .spec.records import MAX_PARTITION_KEY_CHARS, partition_key_length
+from .spec.builders import KinesisIngressSpec, check_stream
+from .flink.table import create_table_sql
+from .statefun.module import load_module
 
 STATE_FILE = "local-kinesis.json"
 
@@ -158,9 +158,9 @@ def _client(args: argparse.Namespace) -> Any:
             raise ConfigError("no --endpoint and no local Kinesis running; run 'pyflink-kinesis local up' first, "
                               "or pass --endpoint URL, or --module FILE --id ns/name", field="--endpoint")
         endpoint = state["endpoint"]
-    from .credentials import AwsCredentials
-    from .region import AwsRegion
-    from .spec import KinesisEgressBuilder
+    from .spec.credentials import AwsCredentials
+    from .spec.region import AwsRegion
+    from .spec.builders import KinesisEgressBuilder
 
     region = AwsRegion.of_custom_endpoint(endpoint, args.region)
     builder = KinesisEgressBuilder.for_identifier("cli/streams").with_aws_region(region)
@@ -303,7 +303,7 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--timeout", type=float, default=10.0, help="tail: stop after this many seconds")
     s.set_defaults(run=cmd_streams)
 
-    from .cluster_cli import register  # cluster up|down|status, submit, savepoint
+    from .tools.cluster_cli import register  # cluster up|down|status, submit, savepoint
     register(sub)
     return p
 

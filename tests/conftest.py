@@ -8,7 +8,7 @@ from typing import Any, Callable, Iterator
 
 import pytest
 
-from pyflink_kinesis.local import LocalKinesis, create_stream
+from pyflink_kinesis.tools.local import LocalKinesis, create_stream
 
 _names = itertools.count()
 

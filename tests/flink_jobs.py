@@ -36,7 +36,7 @@ from pyflink_kinesis import (  # noqa: E402
     KinesisIngressStartupPosition,
     KinesisEgressSpec,
 )
-from pyflink_kinesis.datastream import from_ingress, to_egress  # noqa: E402
+from pyflink_kinesis.flink.datastream import from_ingress, to_egress  # noqa: E402
 from tests.flink_host import serve  # noqa: E402
 from tests.flink_support import hash_key_for  # noqa: E402
 

@@ -30,10 +30,10 @@ from beam_transforms.batching import (  # noqa: E402
 )
 from beam_transforms.retry import RetryPolicy  # noqa: E402
 from beam_transforms.write import WriteToKinesis  # noqa: E402
-from pyflink_kinesis.boto import transform_client  # noqa: E402
+from pyflink_kinesis.spec.boto import transform_client  # noqa: E402
 from tests.faultproxy import FaultProxy  # noqa: E402
 from pyflink_kinesis import AwsCredentials, AwsRegion, ConfigError, EgressRecord, KinesisEgressBuilder  # noqa: E402
-from pyflink_kinesis.records import MAX_RECORD_BYTES  # noqa: E402
+from pyflink_kinesis.spec.records import MAX_RECORD_BYTES  # noqa: E402
 
 pytestmark = pytest.mark.beam
 

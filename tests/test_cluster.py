@@ -15,8 +15,8 @@ from typing import Any, Callable
 
 import pytest
 
-from pyflink_kinesis.cluster import FlinkCluster, flink_home
-from pyflink_kinesis.local import free_port
+from pyflink_kinesis.tools.cluster import FlinkCluster, flink_home
+from pyflink_kinesis.tools.local import free_port
 
 from .flink_support import wait_until
 

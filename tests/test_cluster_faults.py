@@ -18,8 +18,8 @@ from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
 
 import pytest
 
-from pyflink_kinesis.cluster import FlinkCluster
-from pyflink_kinesis.local import LocalKinesis, create_stream, wait_for_stream
+from pyflink_kinesis.tools.cluster import FlinkCluster
+from pyflink_kinesis.tools.local import LocalKinesis, create_stream, wait_for_stream
 
 from .cluster_support import TEST_CLUSTER_CONFIG, Delivery, StreamTail, analyse, numbered, put_parallel
 from .faultproxy import FaultProxy

@@ -18,8 +18,8 @@ from pyflink_kinesis import (
     KinesisIngressStartupPosition,
     load_module,
 )
-from pyflink_kinesis.datastream import from_ingress, sink_configuration, source_configuration, to_egress
-from pyflink_kinesis.flink_jar import JAR_PATH, ConnectorJarMissing, connector_jar
+from pyflink_kinesis.flink.datastream import from_ingress, sink_configuration, source_configuration, to_egress
+from pyflink_kinesis.flink.jar import JAR_PATH, ConnectorJarMissing, connector_jar
 
 
 def ingress(**props: object):
@@ -84,7 +84,7 @@ def test_wrong_arguments_are_config_errors() -> None:
 
 
 def test_missing_jar_says_how_to_build_it(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
-    monkeypatch.setattr("pyflink_kinesis.flink_jar.JAR_PATH", tmp_path / "none.jar")
+    monkeypatch.setattr("pyflink_kinesis.flink.jar.JAR_PATH", tmp_path / "none.jar")
     with pytest.raises(ConnectorJarMissing, match="./dev test"):
         connector_jar()
     assert JAR_PATH.name == "pyflink-kinesis-connector.jar"

@@ -24,7 +24,7 @@ import pytest
 pytest.importorskip("pyflink")
 aggregator = pytest.importorskip("aws_kinesis_agg.aggregator")
 
-from pyflink_kinesis.local import LocalKinesis, create_stream  # noqa: E402
+from pyflink_kinesis.tools.local import LocalKinesis, create_stream  # noqa: E402
 from tests.faultproxy import FaultProxy  # noqa: E402
 from tests.flink_support import JAR, FlinkChild, hash_key_for, put_all, read_stream, wait_until  # noqa: E402
 
@@ -178,7 +178,7 @@ def test_skip_policy_counts_the_records_the_deserializer_failed_on(roundtrip: Di
 def test_a_setting_the_connector_refuses_is_a_config_error_naming_it(kinesis: LocalKinesis,
                                                                       flink: FlinkChild) -> None:
     answer = flink.call(cmd="start", job="bad_setting", args={"endpoint": kinesis.endpoint}, check=False)
-    assert "pyflink_kinesis.errors.ConfigError: ingress t/bad: source.shard.discovery.interval: expected a duration" \
+    assert "pyflink_kinesis.spec.errors.ConfigError: ingress t/bad: source.shard.discovery.interval: expected a duration" \
         in answer["error"], answer
 
 

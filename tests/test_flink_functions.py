@@ -14,9 +14,9 @@ pytest.importorskip("pyflink")
 from pyflink.common import Row  # noqa: E402
 
 from pyflink_kinesis import EgressRecord, IngressRecord, RoutableMessage, load_module  # noqa: E402
-from pyflink_kinesis.flink_functions import SourceRowsToValues, ValuesToSinkRows  # noqa: E402
-from pyflink_kinesis.serde import DeserializationError, SerializationError  # noqa: E402
-from pyflink_kinesis.statefun import egress_record_to_bytes  # noqa: E402
+from pyflink_kinesis.flink.functions import SourceRowsToValues, ValuesToSinkRows  # noqa: E402
+from pyflink_kinesis.spec.serde import DeserializationError, SerializationError  # noqa: E402
+from pyflink_kinesis.statefun.wire import egress_record_to_bytes  # noqa: E402
 from tests.flink_support import Counters  # noqa: E402
 
 MODULE = """

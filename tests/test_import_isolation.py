@@ -80,7 +80,7 @@ SCRIPT = textwrap.dedent(
         assert "pip install 'pyflink-kinesis[beam]'" in str(e), e
     else:
         raise SystemExit("ReadFromKinesis loaded without Beam")
-    import pyflink_kinesis.table  # its PyFlink import is deferred to table_descriptor()
+    import pyflink_kinesis.flink.table  # its PyFlink import is deferred to table_descriptor()
     from pyflink_kinesis import datastream  # PyFlink is imported when from_ingress / to_egress run
     assert datastream.sink_configuration(egress)["sink.requests.max-buffered"] == "10"
     try:

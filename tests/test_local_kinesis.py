@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from pyflink_kinesis import KinesisEgressBuilder, KinesisIngressBuilder, KinesisIngressStartupPosition
-from pyflink_kinesis.local import LocalKinesis, free_port
+from pyflink_kinesis.tools.local import LocalKinesis, free_port
 
 pytestmark = pytest.mark.integration
 INVALID_UTF8 = [b"\xff\xfe\xfd", b"\xc3\x28", b"\x80", b"\xed\xa0\x80", bytes(range(256))]
@@ -100,7 +100,7 @@ def test_cli_creates_puts_and_tails_binary_records(kinesis: LocalKinesis, tmp_pa
 def test_cli_local_up_status_down(tmp_path: Path) -> None:
     env = {**os.environ, "PYFLINK_KINESIS_CACHE": str(tmp_path)}
     # The emulator install is shared with the session cache to avoid a second npm ci.
-    from pyflink_kinesis.local import emulator_main
+    from pyflink_kinesis.tools.local import emulator_main
 
     env["PYFLINK_KINESIS_EMULATOR"] = str(emulator_main().parent)
     port, tls_port = free_port(), free_port()
@@ -130,7 +130,7 @@ def test_cli_streams_without_endpoint_or_local_says_how(tmp_path: Path) -> None:
 
 def test_local_kinesis_reports_why_it_failed(tmp_path: Path, kinesis: LocalKinesis) -> None:
     # The session emulator holds kinesis.port: a second one on the same port must fail with its log.
-    from pyflink_kinesis.local import EmulatorError
+    from pyflink_kinesis.tools.local import EmulatorError
 
     clash = LocalKinesis(port=kinesis.port, startup_timeout=20, log_path=str(tmp_path / "clash.log"))
     with pytest.raises(EmulatorError) as excinfo:
@@ -140,11 +140,11 @@ def test_local_kinesis_reports_why_it_failed(tmp_path: Path, kinesis: LocalKines
 
 
 def test_emulator_ends_when_its_python_process_is_killed(tmp_path: Path) -> None:
-    from pyflink_kinesis.local import emulator_main
+    from pyflink_kinesis.tools.local import emulator_main
 
     script = (
         "import sys, time\n"
-        "from pyflink_kinesis.local import LocalKinesis\n"
+        "from pyflink_kinesis.tools.local import LocalKinesis\n"
         f"k = LocalKinesis(log_path={str(tmp_path / 'k.log')!r}).start()\n"
         "print(k.pid, k.port, flush=True)\n"
         "time.sleep(120)\n"

@@ -2,7 +2,7 @@
 
 Prism splits running restrictions (``try_split(0.5)``), checkpoints, runs ``--streaming`` for real and
 cancels jobs. Its binary is built once from source for the installed Beam version and cached
-(:mod:`pyflink_kinesis.prism`; ``./dev test`` builds it before the tests). The SDK harness runs in this
+(:mod:`pyflink_kinesis.tools.prism`; ``./dev test`` builds it before the tests). The SDK harness runs in this
 process (LOOPBACK), on several bundle threads: the "workers" counted below are those threads.
 """
 
@@ -23,7 +23,7 @@ from apache_beam.runners.runner import PipelineState  # noqa: E402
 from beam_transforms.read import ReadFromKinesis  # noqa: E402
 from beam_transforms.write import WriteToKinesis  # noqa: E402
 from pyflink_kinesis import EgressRecord, KinesisEgressBuilder  # noqa: E402
-from pyflink_kinesis.prism import prism_binary  # noqa: E402
+from pyflink_kinesis.tools.prism import prism_binary  # noqa: E402
 
 from tests.beam_support import spec_for  # noqa: E402
 from tests.parallel_support import (  # noqa: E402

@@ -19,7 +19,7 @@ from pyflink_kinesis import (AwsCredentials, AwsRegion, ConfigError, EgressRecor
                              KinesisEgressSerializer, KinesisIngressBuilder, KinesisIngressStartupPosition,
                              load_module)
 from pyflink_kinesis.cli import main
-from pyflink_kinesis.records import InvalidRecordError
+from pyflink_kinesis.spec.records import InvalidRecordError
 
 HEAD_IN = "kind: io.statefun.kinesis.v1/ingress\nspec:\n  id: ex/in\n"
 HEAD_OUT = "kind: io.statefun.kinesis.v1/egress\nspec:\n  id: ex/out\n"

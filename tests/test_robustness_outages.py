@@ -23,7 +23,7 @@ from beam_transforms.retry import RetryPolicy  # noqa: E402
 from beam_transforms.shards import KinesisReadError  # noqa: E402
 from pyflink_kinesis import (AwsRegion, EgressRecord, KinesisEgressBuilder,  # noqa: E402
                              KinesisIngressBuilder, KinesisIngressStartupPosition)
-from pyflink_kinesis.boto import transform_client  # noqa: E402
+from pyflink_kinesis.spec.boto import transform_client  # noqa: E402
 from tests.faultproxy import FaultProxy  # noqa: E402
 from tests.flink_support import read_stream  # noqa: E402
 from tests.test_beam_read import _element, drive, put  # noqa: E402
@@ -129,7 +129,7 @@ def test_20000_records_written_and_read_across_a_60_s_outage_with_default_settin
     import apache_beam as beam
 
     from beam_transforms import ReadFromKinesis, WriteToKinesis
-    from pyflink_kinesis.local import LocalKinesis, create_stream
+    from pyflink_kinesis.tools.local import LocalKinesis, create_stream
     from tests.beam_support import SINK, Collect
 
     # kinesis-local writes its streams to disk on a timer only: what it accepted since the last write is lost

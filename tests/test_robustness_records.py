@@ -20,8 +20,8 @@ from beam_transforms import WriteToKinesis  # noqa: E402
 from beam_transforms.batching import KinesisBatchWriter, KinesisWriteError  # noqa: E402
 from beam_transforms.write import SerializationError  # noqa: E402
 from pyflink_kinesis import EgressRecord, KinesisEgressBuilder  # noqa: E402
-from pyflink_kinesis.boto import transform_client  # noqa: E402
-from pyflink_kinesis.records import InvalidRecordError  # noqa: E402
+from pyflink_kinesis.spec.boto import transform_client  # noqa: E402
+from pyflink_kinesis.spec.records import InvalidRecordError  # noqa: E402
 from tests.test_beam_write import collect, read_all, run, _SINKS  # noqa: E402
 
 pytestmark = [pytest.mark.integration, pytest.mark.beam]

@@ -20,8 +20,8 @@ from pyflink_kinesis import (
     KinesisIngressBuilder,
     KinesisIngressStartupPosition,
 )
-from pyflink_kinesis.errors import ConfigWarning
-from pyflink_kinesis.settings import duration_seconds, read_settings, write_settings
+from pyflink_kinesis.spec.errors import ConfigWarning
+from beam_transforms.settings import duration_seconds, read_settings, write_settings
 
 beam = pytest.importorskip("apache_beam")
 

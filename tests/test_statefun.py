@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from pyflink_kinesis import ConfigError, EgressRecord, load_module
-from pyflink_kinesis.statefun import (
+from pyflink_kinesis.statefun.wire import (
     EGRESS_RECORD_TYPENAME,
     _MESSAGES,
     egress_record_from_bytes,
@@ -18,7 +18,7 @@ from pyflink_kinesis.statefun import (
     typed_value,
 )
 
-PROTO_DIR = Path(__file__).resolve().parents[1] / "pyflink_kinesis" / "proto"
+PROTO_DIR = Path(__file__).resolve().parents[1] / "pyflink_kinesis" / "statefun" / "proto"
 
 
 def test_kinesis_egress_record_bytes_are_statefuns_wire_format() -> None:
@@ -73,7 +73,7 @@ def test_yaml_generic_egress_defaults_to_the_protobuf_serializer() -> None:
 def test_routable_ingress_to_generic_egress_with_protobuf_payloads(kinesis, client, new_stream) -> None:
     beam = pytest.importorskip("apache_beam")
     from beam_transforms import ReadFromKinesis, WriteToKinesis
-    from pyflink_kinesis.statefun import routable_typed_value
+    from pyflink_kinesis.statefun.wire import routable_typed_value
 
     source, sink = new_stream(shards=2), new_stream(shards=1)
     region = f'awsRegion: {{type: custom-endpoint, endpoint: "{kinesis.endpoint}", id: us-east-1}}'

@@ -23,7 +23,7 @@ from pyflink_kinesis import (  # noqa: E402
     KinesisIngressBuilder,
     KinesisIngressStartupPosition,
 )
-from pyflink_kinesis.table import create_table_sql  # noqa: E402
+from pyflink_kinesis.flink.table import create_table_sql  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 ARN = "arn:aws:kinesis:us-east-1:000000000000:stream/orders"
@@ -33,7 +33,7 @@ SECRET = "SeCrEt'-123"
 CHILD = """
 import json, pickle, sys
 from pyflink.table import DataTypes, EnvironmentSettings, Schema, TableEnvironment
-from pyflink_kinesis.table import table_descriptor
+from pyflink_kinesis.flink.table import table_descriptor
 
 job = pickle.loads(sys.stdin.buffer.read())
 env = TableEnvironment.create(EnvironmentSettings.in_streaming_mode())

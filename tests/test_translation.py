@@ -455,7 +455,7 @@ def test_create_client_rejects_bad_botocore_setting() -> None:
     )
     spec_config = spec.botocore_config()
     assert spec_config == {"max_pool_connections": 1}
-    from pyflink_kinesis.boto import create_client
+    from pyflink_kinesis.spec.boto import create_client
 
     with pytest.raises(ConfigError, match="invalid botocore setting"):
         create_client(spec.aws_properties(), {"no_such_option": 1})

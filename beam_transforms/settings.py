@@ -22,16 +22,16 @@ import warnings
 from dataclasses import dataclass, fields
 from typing import Any, Callable, Dict, Mapping, Optional, Tuple
 
-from .errors import ConfigError, ConfigWarning, user_stacklevel
-from .records import MAX_RECORD_BYTES
-from .spec import DEFAULT_MAX_OUTSTANDING_RECORDS, MAX_BATCH_RECORDS, KinesisEgressSpec, KinesisIngressSpec
+from pyflink_kinesis.spec.errors import ConfigError, ConfigWarning, user_stacklevel
+from pyflink_kinesis.spec.records import MAX_RECORD_BYTES
+from pyflink_kinesis.spec.serde import ON_DESERIALIZE_ERROR
+from pyflink_kinesis.spec.builders import DEFAULT_MAX_OUTSTANDING_RECORDS, MAX_BATCH_RECORDS, KinesisEgressSpec, KinesisIngressSpec
 
 ENGINES = ("beam", "flink")
 SELF_MANAGED = "self-managed"
 JOB_MANAGED = "job-managed"
 CONSUMER_LIFECYCLES = (SELF_MANAGED, JOB_MANAGED)
 CONSUMER_NAME = re.compile(r"^[a-zA-Z0-9_.-]{1,128}$")  # the RegisterStreamConsumer constraint
-ON_DESERIALIZE_ERROR = ("fail", "skip")
 MAX_GET_RECORDS = 10_000  # GetRecords' Limit
 MAX_BATCH_BYTES = 5 * 1024 * 1024  # PutRecords: bytes per call, partition keys included
 # Seconds a Kinesis call of the Beam transforms keeps being retried by default: an outage of a few minutes is survived.

@@ -14,10 +14,10 @@ from typing import Any, Iterator
 from pyflink.common import Row, Types
 from pyflink.datastream.functions import FlatMapFunction, RuntimeContext
 
-from .routing import route
-from .serde import deserialization_error, record_location, to_egress_record
-from .records import IngressRecord
-from .spec import KinesisEgressSpec, KinesisIngressSpec
+from ..spec.routing import route
+from ..spec.serde import deserialization_error, record_location, to_egress_record
+from ..spec.records import IngressRecord
+from ..spec.builders import KinesisEgressSpec, KinesisIngressSpec
 
 _LOG = logging.getLogger(__name__)
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)

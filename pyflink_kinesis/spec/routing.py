@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .records import IngressRecord, RoutableMessage
-from .spec import KinesisIngressSpec
+from .builders import KinesisIngressSpec
 
 
 def route(spec: KinesisIngressSpec, record: IngressRecord) -> list[RoutableMessage]:

@@ -10,6 +10,8 @@ from .errors import ConfigError
 from .records import EgressRecord, IngressRecord, InvalidRecordError
 
 T = TypeVar("T")
+# What a reader does when the deserializer raises: fail the job or pipeline, or skip the record (counted).
+ON_DESERIALIZE_ERROR = ("fail", "skip")
 
 
 # Not ABCs: an ABC subclass defined in a job's ``__main__`` carries ``_abc_data``, which Beam's default

@@ -52,10 +52,10 @@ def user_stacklevel() -> int:
     import os
     import sys
 
-    package = os.path.dirname(os.path.abspath(__file__))
+    package = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep  # pyflink_kinesis/, subpackages too
     frame: Optional[FrameType] = sys._getframe(1)
     level = 1  # the function calling warnings.warn
-    while frame is not None and os.path.dirname(os.path.abspath(frame.f_code.co_filename)) == package:
+    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(package):
         frame, level = frame.f_back, level + 1
     return level
 

@@ -1,6 +1,6 @@
 """StateFun's wire formats: the generic egress's ``KinesisEgressRecord`` and 3.x's ``TypedValue``.
 
-The messages are built at run time from the definitions in ``pyflink_kinesis/proto/`` with the
+The messages are built at run time from the definitions in ``pyflink_kinesis/statefun/proto/`` with the
 installed protobuf runtime (no generated code, so no protobuf version is imposed on users).
 """
 
@@ -9,8 +9,8 @@ from __future__ import annotations
 import functools
 from typing import Any, Optional
 
-from .errors import ConfigError
-from .records import EgressRecord, RoutableMessage
+from ..spec.errors import ConfigError
+from ..spec.records import EgressRecord, RoutableMessage
 
 EGRESS_RECORD_TYPENAME = "type.googleapis.com/io.statefun.sdk.egress.KinesisEgressRecord"
 # (package, message, [(field, number, type)]); types are FieldDescriptorProto.Type values.

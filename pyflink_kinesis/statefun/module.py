@@ -14,12 +14,12 @@ from typing import Any, Callable, Iterator, Optional, Union
 
 import yaml
 
-from .credentials import AwsCredentials
-from .errors import ConfigError, ConfigWarning, did_you_mean, one_of, user_stacklevel
-from .position import KinesisIngressStartupPosition, parse_date
-from .region import AwsRegion
-from .statefun import generic_egress_serializer
-from .spec import (
+from ..spec.credentials import AwsCredentials
+from ..spec.errors import ConfigError, ConfigWarning, did_you_mean, one_of, user_stacklevel
+from ..spec.position import KinesisIngressStartupPosition, parse_date
+from ..spec.region import AwsRegion
+from .wire import generic_egress_serializer
+from ..spec.builders import (
     KinesisEgressBuilder,
     KinesisEgressSpec,
     KinesisIngressBuilder,

@@ -10,10 +10,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
-from .errors import ConfigError
+from ..spec.errors import ConfigError
 
 JAR_NAME = "pyflink-kinesis-connector.jar"
-JAR_PATH = Path(__file__).parent / "jars" / JAR_NAME
+JAR_PATH = Path(__file__).resolve().parents[1] / "jars" / JAR_NAME
 JAVA_PACKAGE = "io.github.pyflinkkinesis"
 
 

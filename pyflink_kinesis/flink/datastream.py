@@ -1,0 +1,161 @@
+"""PyFlink DataStream API: read an ingress spec as a DataStream, write a DataStream to an egress spec.
+
+::
+
+    from pyflink_kinesis.datastream import from_ingress, to_egress
+    ds = from_ingress(env, ingress_spec)          # the deserializer's values (IngressRecords without one)
+    to_egress(ds.map(enrich), egress_spec)        # the serializer's EgressRecord picks stream / key / hash key
+    env.execute("job")
+
+Both run the connector shipped in this package (``pyflink_kinesis/jars/``, built from ``java/``): a FLIP-27
+source with one split per shard and an async sink batching PutRecords per stream. Both add the jar to the
+environment themselves. Importing this module does not import PyFlink; calling these functions does.
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any, Mapping, Optional
+
+from ..spec.errors import ConfigError, ConfigWarning, user_stacklevel
+from .jar import add_connector_jar, call_java, connector_class, java_list, java_map
+from ..spec.properties import LEGACY_KEYS
+from ..spec.serde import ON_DESERIALIZE_ERROR
+from ..spec.builders import KinesisEgressSpec, KinesisIngressSpec
+
+ENGINE = "PyFlink"
+DEFAULT_IDLE_TIMEOUT_SECONDS = 30
+
+# Connector keys this engine's connector does not honour, with why. They are left out, with a ConfigWarning.
+_UNSUPPORTED_KEYS = {
+    "source.efo.consumer.name": "this connector reads with polling (GetRecords) only",
+    "source.efo.lifecycle": "this connector reads with polling (GetRecords) only",
+    "source.efo.subscription.timeout": "this connector reads with polling (GetRecords) only",
+    "sink.partitioner": "the serializer's EgressRecord sets each record's partition key",
+    "sink.partitioner-field-delimiter": "the serializer's EgressRecord sets each record's partition key",
+}
+
+
+def _supported(spec: Any, properties: Mapping[str, str]) -> dict[str, str]:
+    """``properties`` without the keys the PyFlink connector cannot honour; a ConfigWarning names each."""
+    reasons = {k: why for k, why in _UNSUPPORTED_KEYS.items() if k in properties}
+    if properties.get("source.reader.type", "POLLING").upper() == "EFO":
+        reasons["source.reader.type"] = "EFO (enhanced fan-out) is not supported: this connector reads with polling"
+    for key, _ in spec.client_properties:
+        legacy = LEGACY_KEYS.get(key)
+        if legacy is not None and legacy.flink is None:
+            reasons[key] = "it only configures boto3 clients (the Beam transforms and the CLI)"
+    for key, why in reasons.items():
+        warnings.warn(f"{spec.id}: client property '{key}' is ignored by the {ENGINE} connector: {why}",
+                      ConfigWarning, stacklevel=user_stacklevel())
+    return {k: v for k, v in properties.items() if k not in reasons}
+
+
+def source_configuration(ingress_spec: KinesisIngressSpec) -> dict[str, str]:
+    """The properties :func:`from_ingress` hands the connector's source: :meth:`source_properties`, less the
+    keys it cannot honour (each named in a :class:`ConfigWarning`). Secrets included: print :func:`masked`."""
+    return _supported(ingress_spec, ingress_spec.source_properties())
+
+
+def sink_configuration(egress_spec: KinesisEgressSpec) -> dict[str, str]:
+    """The properties :func:`to_egress` hands the connector's sink: :meth:`sink_properties` and
+    ``max_outstanding_records`` as ``sink.requests.max-buffered``, less the keys it cannot honour (each
+    named in a :class:`ConfigWarning`). Secrets included: print :func:`masked`."""
+    return _supported(egress_spec, {**egress_spec.sink_properties(), **egress_spec.buffer_properties()})
+
+
+def _uid(kind: str, spec_id: str, name: Optional[str]) -> str:
+    # Stable across runs, so savepoints map operator state back; a name tells two uses of one spec apart.
+    return f"kinesis-{kind}:{spec_id}" + (f":{name}" if name else "")
+
+
+def default_watermark_strategy() -> Any:
+    """Event time = arrival time (the source's record timestamps), per shard, idle shards ignored after 30 s."""
+    from pyflink.common import Duration, WatermarkStrategy
+
+    return WatermarkStrategy.for_monotonous_timestamps().with_idleness(Duration.of_seconds(DEFAULT_IDLE_TIMEOUT_SECONDS))
+
+
+def from_ingress(env: Any, ingress_spec: KinesisIngressSpec, *, watermark_strategy: Any = None,
+                 on_deserialize_error: str = "fail", name: Optional[str] = None) -> Any:
+    """Read the streams of ``ingress_spec`` as a DataStream.
+
+    The elements are the spec's deserializer's values; without a deserializer, :class:`IngressRecord`s
+    (a StateFun routable ingress: one :class:`RoutableMessage` per target instead). Records the deserializer
+    maps to ``None`` are skipped and counted (metric ``kinesis.skipped_records``).
+
+    Args:
+        env: The ``pyflink.datastream.StreamExecutionEnvironment``; the connector jar is added to it.
+        ingress_spec: What to read: streams, startup position (on a fresh start only), region, credentials,
+            ``source.*`` client properties.
+        watermark_strategy: A ``pyflink.common.WatermarkStrategy`` replacing the default: event time is the
+            arrival time, watermarks per shard, shards idle for 30 s do not hold windows back. Without a
+            timestamp assigner of its own it keeps the arrival time as the event time.
+        on_deserialize_error: ``"fail"`` (default): a deserializer that raises fails the job with an error
+            naming the stream, shard and sequence number; ``"skip"``: the record is skipped, logged and counted
+            in the metric ``kinesis.deserialize_errors``.
+        name: The source's operator name (default ``Kinesis source <id>``); also part of the operator uids,
+            so reading one spec twice in a job needs two names. Keep it stable to restore savepoints.
+
+    Returns:
+        A ``pyflink.datastream.DataStream``.
+    """
+    from pyflink.datastream.connectors import Source
+
+    from .functions import SourceRowsToValues
+
+    if not isinstance(ingress_spec, KinesisIngressSpec):
+        raise ConfigError(f"expected a KinesisIngressSpec, got {type(ingress_spec).__name__}", field="ingress_spec")
+    if on_deserialize_error not in ON_DESERIALIZE_ERROR:
+        raise ConfigError(f"expected 'fail' or 'skip', got {on_deserialize_error!r}", field="on_deserialize_error")
+    properties = source_configuration(ingress_spec)
+    add_connector_jar(env)
+    j_source = call_java(
+        lambda: connector_class("source.KinesisSource").create(java_map(properties), java_list(ingress_spec.streams)),
+        f"ingress {ingress_spec.id}")
+    label = name or f"Kinesis source {ingress_spec.id}"
+    rows = env.from_source(Source(j_source), watermark_strategy or default_watermark_strategy(), label)
+    rows = rows.uid(_uid("source", ingress_spec.id, name))
+    values = rows.flat_map(SourceRowsToValues(ingress_spec, on_deserialize_error))
+    return values.name(f"{label}: records to values").uid(_uid("deserialize", ingress_spec.id, name))
+
+
+def to_egress(ds: Any, egress_spec: KinesisEgressSpec, *, name: Optional[str] = None) -> Any:
+    """Write a DataStream to Kinesis with ``egress_spec``.
+
+    The spec's serializer turns each element into an :class:`EgressRecord` (stream, partition key, explicit
+    hash key, data); ``None`` skips it (metric ``kinesis.skipped_records``). Without a serializer the
+    elements must be EgressRecords; a StateFun generic egress (YAML) also takes ``KinesisEgressRecord``
+    protobuf bytes. Records are batched per stream into PutRecords calls; at most
+    ``max_outstanding_records`` wait in the sink's buffer before it applies backpressure. Delivery is at
+    least once (buffered records are flushed on every checkpoint).
+
+    Args:
+        ds: A ``pyflink.datastream.DataStream``; the connector jar is added to its environment.
+        egress_spec: Where and how to write: region, credentials, serializer, ``max_outstanding_records``,
+            ``sink.*`` client properties (``sink.batch.max-size``, ``sink.requests.max-inflight``,
+            ``sink.flush-buffer.size``, ``sink.flush-buffer.timeout``, ``sink.skip-oversized-records``,
+            ``sink.fail-on-error``).
+        name: The sink's operator name (default ``Kinesis sink <id>``); also part of the operator uids, so
+            writing to one spec twice in a job needs two names.
+
+    Returns:
+        The ``pyflink.datastream.DataStreamSink``.
+    """
+    from pyflink.datastream.connectors import Sink
+
+    from .functions import ValuesToSinkRows, sink_row_type
+
+    if not isinstance(egress_spec, KinesisEgressSpec):
+        raise ConfigError(f"expected a KinesisEgressSpec, got {type(egress_spec).__name__}", field="egress_spec")
+    properties = sink_configuration(egress_spec)
+    add_connector_jar(ds.get_execution_environment())
+    j_sink = call_java(lambda: connector_class("sink.KinesisSink").create(java_map(properties)),
+                       f"egress {egress_spec.id}")
+    label = name or f"Kinesis sink {egress_spec.id}"
+    rows = ds.flat_map(ValuesToSinkRows(egress_spec), output_type=sink_row_type())
+    rows = rows.name(f"{label}: values to records").uid(_uid("serialize", egress_spec.id, name))
+    return rows.sink_to(Sink(j_sink)).name(label).uid(_uid("sink", egress_spec.id, name))
+
+
+__all__ = ["default_watermark_strategy", "from_ingress", "sink_configuration", "source_configuration", "to_egress"]
