@@ -13,7 +13,7 @@ benchmark reshards, so kinesalite's missing ChildShards does not matter.
   metric, polled over REST about every 0.1 s; job start-up excluded); then the output stream is checked to
   hold exactly n records. The target is
   python_step >= 0.5x java_only.
-- Memory: a bounded job writes N records of ``size`` bytes through a loopback proxy (``tests/faultproxy.py``)
+- Memory: a bounded job writes N records of ``size`` bytes through a loopback proxy (``pyflink_kinesis/testing/faultproxy.py``)
   that waits ``delay`` seconds before forwarding each PutRecords, with ``max_outstanding_records`` M. While it
   runs, the MiniCluster JVM's heap in use right after a ``System.gc()`` (live data) is sampled; its peak should
   stay within M x size plus a constant, whatever N.
@@ -33,10 +33,9 @@ from typing import Any, Callable, Dict, List, Optional, Sequence
 
 import harness
 
-sys.path.insert(0, str(harness.ROOT))
 import flink_jobs  # noqa: E402
-from tests.faultproxy import FaultProxy  # noqa: E402
-from tests.flink_support import FlinkChild  # noqa: E402
+from pyflink_kinesis.testing.faultproxy import FaultProxy  # noqa: E402
+from pyflink_kinesis.testing.flink_child import FlinkChild  # noqa: E402
 
 JOBS = Path(__file__).with_name("flink_jobs.py")
 METHODS = {"python_step": "source -> Python deserializer -> Python serializer -> sink",
@@ -216,7 +215,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     args = parser.parse_args(argv)
     started = time.perf_counter()
     with harness.open_emulator(args.emulator) as emulator, tempfile.TemporaryDirectory() as tmp:
-        with FlinkChild(Path(tmp) / "flink.log", lifetime=3600, script=JOBS) as child:
+        with FlinkChild(JOBS, Path(tmp) / "flink.log", lifetime=3600) as child:
             speed = throughput(emulator, child, args.records, args.shards, args.repeat)
             mem = memory(emulator, child, [int(s) for s in args.memory_sizes.split(",")], 2000, 200, 0.05)
         about = harness.machine(emulator)

@@ -8,18 +8,15 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
 from typing import Any, Dict
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from pyflink.common import WatermarkStrategy  # noqa: E402
-from pyflink.datastream import DataStream  # noqa: E402
-from pyflink.datastream.connectors import Sink, Source  # noqa: E402
-from pyflink.datastream.connectors.number_seq import NumberSequenceSource  # noqa: E402
+from pyflink.common import WatermarkStrategy
+from pyflink.datastream import DataStream
+from pyflink.datastream.connectors import Sink, Source
+from pyflink.datastream.connectors.number_seq import NumberSequenceSource
 
-from pyflink_kinesis import (  # noqa: E402
+from pyflink_kinesis import (
     AwsCredentials,
     AwsRegion,
     EgressRecord,
@@ -29,10 +26,10 @@ from pyflink_kinesis import (  # noqa: E402
     KinesisIngressSpec,
     KinesisIngressStartupPosition,
 )
-from pyflink_kinesis.flink.datastream import from_ingress, sink_configuration, source_configuration, to_egress  # noqa: E402
-from pyflink_kinesis.flink.functions import sink_row_type  # noqa: E402
-from pyflink_kinesis.flink.jar import add_connector_jar, connector_class, java_list, java_map  # noqa: E402
-from tests.flink_host import serve  # noqa: E402
+from pyflink_kinesis.flink.datastream import from_ingress, sink_configuration, source_configuration, to_egress
+from pyflink_kinesis.flink.functions import sink_row_type
+from pyflink_kinesis.flink.jar import add_connector_jar, connector_class, java_list, java_map
+from pyflink_kinesis.testing.flink_host import serve
 
 
 def ingress(args: Dict[str, Any], deserializer: Any = None) -> KinesisIngressSpec:

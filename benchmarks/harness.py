@@ -27,7 +27,6 @@ import platform
 import pstats
 import shutil
 import subprocess
-import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,8 +36,6 @@ if TYPE_CHECKING:
     import argparse
 
 ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
 
 from pyflink_kinesis import EgressRecord  # noqa: E402
 from pyflink_kinesis.tools.local import PACKAGE_DIR, LocalKinesis, create_stream, install_locked  # noqa: E402

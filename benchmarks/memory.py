@@ -3,7 +3,7 @@
 Each measurement runs in a fresh child process (``python benchmarks/memory.py --child ...``) so that nothing
 the parent did (earlier benchmarks, the emulator client, the proxy) is counted. The child writes N records
 of ``size`` bytes, generated one at a time (the input never exists as a whole), through a loopback
-``tests/faultproxy.py`` proxy that waits ``delay`` seconds before forwarding each PutRecords (a slow, stalled
+``pyflink_kinesis/testing/faultproxy.py`` proxy that waits ``delay`` seconds before forwarding each PutRecords (a slow, stalled
 downstream), with either
 
 - ``KinesisBatchWriter`` (the writer under WriteToKinesis, driven as its DoFn drives it), or
@@ -80,8 +80,7 @@ def child(endpoint: str, stream: str, mode: str, n: int, size: int, max_outstand
 def measure(emulator: Any, sizes: Sequence[int], size: int = 2000, max_outstanding: int = 200, delay: float = 0.02,
             modes: Sequence[str] = MODES, timeout: float = 300.0) -> List[Dict[str, Any]]:
     """One child process per (mode, input size), all through one slow proxy in front of ``emulator``."""
-    sys.path.insert(0, str(harness.ROOT))
-    from tests.faultproxy import FaultProxy
+    from pyflink_kinesis.testing.faultproxy import FaultProxy
 
     client = emulator.client()
     streams = harness.Streams(client, "memory")

@@ -224,7 +224,7 @@ def chart(plt: Any, data: Dict[str, Any], path: Path) -> None:
 def run_flink(emulator: Any, mode: Mode, out: Path) -> Dict[str, Any]:
     """The PyFlink section: both pipelines' throughput, then the sink's memory, in one Flink child process."""
     harness.log("[flink] throughput and memory on a local MiniCluster ...")
-    with flink.FlinkChild(out / "flink-child.log", lifetime=3600, script=flink.JOBS) as child:
+    with flink.FlinkChild(flink.JOBS, out / "flink-child.log", lifetime=3600) as child:
         speed = flink.throughput(emulator, child, mode.flink_records, mode.flink_shards, mode.flink_repeat)
         mem = flink.memory(emulator, child, mode.flink_memory_sizes, mode.memory_record_size,
                            mode.memory_max_outstanding, 0.05)
@@ -308,7 +308,7 @@ def summary(data: Dict[str, Any], write: beam_write.WriteResult, read: beam_read
         "## Writer memory with a slow downstream",
         "",
         f"Each row is a fresh process writing N records of {mode.memory_record_size} bytes (made one at a "
-        "time) through a loopback proxy (`tests/faultproxy.py`) that waits "
+        "time) through a loopback proxy (`pyflink_kinesis/testing/faultproxy.py`) that waits "
         f"{mem_rows[0]['delay'] * 1000:.0f} ms before forwarding each PutRecords, with "
         f"max_outstanding_records={mode.memory_max_outstanding}. Peak RSS growth is VmHWM (reset before the "
         "run) minus RSS before it; tracemalloc peak is what Python objects held at most. Both include a "

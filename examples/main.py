@@ -24,24 +24,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # for examples.sen
 
 from examples.sensors import ALERT_CELSIUS, STREAMS, encode_reading  # noqa: E402
 from pyflink_kinesis import load_module  # noqa: E402
+from pyflink_kinesis.testing import read_stream  # noqa: E402
 from pyflink_kinesis.tools.local import LocalKinesis, create_stream  # noqa: E402
 
 MODULE = Path(__file__).with_name("module.yaml")
-
-
-def read_all(client, stream: str) -> list[dict]:
-    """Every record of ``stream``, oldest first per shard (bounded: stops when a shard is drained)."""
-    records = []
-    for shard in client.list_shards(StreamName=stream)["Shards"]:
-        iterator = client.get_shard_iterator(StreamName=stream, ShardId=shard["ShardId"],
-                                             ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
-        for _ in range(100):
-            response = client.get_records(ShardIterator=iterator, Limit=10000)
-            records.extend(response["Records"])
-            iterator = response.get("NextShardIterator")
-            if not response["Records"] or iterator is None:
-                break
-    return records
 
 
 def write_readings(client: Any, n: int) -> Counter:
@@ -57,7 +43,7 @@ def write_readings(client: Any, n: int) -> Counter:
 
 def count_outputs(client: Any) -> Counter:
     """How many records the alerts and normal streams hold."""
-    return Counter({kind: len(read_all(client, STREAMS[kind])) for kind in ("alerts", "normal")})
+    return Counter({kind: len(read_stream(client, STREAMS[kind])) for kind in ("alerts", "normal")})
 
 
 def run_beam(ingress: Any, egress: Any) -> dict:
@@ -84,7 +70,7 @@ def report(client: Any, before: Counter, expected: Counter) -> bool:
     """Print what an engine added to each output stream; True if it is what the readings call for."""
     ok = True
     for kind in ("alerts", "normal"):
-        out = read_all(client, STREAMS[kind])
+        out = read_stream(client, STREAMS[kind])
         added = len(out) - before[kind]
         sample = json.loads(out[-1]["Data"]) if out else None
         print(f"  out: {STREAMS[kind]}: +{added} records (expected {expected[kind]}), e.g. {sample}")

@@ -10,7 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
-from .flink_support import put_all
+from pyflink_kinesis.testing import put_all
 
 # Test clusters: small processes, quick failure detection and restarts, every checkpoint kept in the REST history.
 TEST_CLUSTER_CONFIG = {

@@ -2,7 +2,7 @@
 
 Run as a script, so :class:`RouteSerializer` (the egress serializer of the roundtrip job) and the functions
 below are defined in ``__main__``; PyFlink must ship them to its Python workers by value (cloudpickle). The
-jobs take their streams and the emulator's endpoint as arguments; ``tests/flink_host.py`` runs them.
+jobs take their streams and the emulator's endpoint as arguments; ``pyflink_kinesis/testing/flink_host.py`` runs them.
 
 Every job writes what it saw as JSON "observations" (one per record: data in base64 and the metadata) so the
 tests can check records and metadata byte for byte in the output streams.
@@ -13,18 +13,15 @@ from __future__ import annotations
 import base64
 import dataclasses
 import json
-import sys
 from datetime import datetime
-from pathlib import Path
 from typing import Any, Dict, List, Optional
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from pyflink.common import WatermarkStrategy  # noqa: E402
-from pyflink.datastream.connectors.number_seq import NumberSequenceSource  # noqa: E402
-from pyflink.datastream.functions import MapFunction, RuntimeContext  # noqa: E402
+from pyflink.common import WatermarkStrategy
+from pyflink.datastream.connectors.number_seq import NumberSequenceSource
+from pyflink.datastream.functions import MapFunction, RuntimeContext
 
-from pyflink_kinesis import (  # noqa: E402
+from pyflink_kinesis import (
     AwsCredentials,
     AwsRegion,
     EgressRecord,
@@ -36,9 +33,9 @@ from pyflink_kinesis import (  # noqa: E402
     KinesisIngressStartupPosition,
     KinesisEgressSpec,
 )
-from pyflink_kinesis.flink.datastream import from_ingress, to_egress  # noqa: E402
-from tests.flink_host import serve  # noqa: E402
-from tests.flink_support import hash_key_for  # noqa: E402
+from pyflink_kinesis.flink.datastream import from_ingress, to_egress
+from pyflink_kinesis.testing.flink_host import serve
+from tests.flink_support import hash_key_for
 
 POISON = "poison"  # records with partition keys starting so make the test deserializer raise
 

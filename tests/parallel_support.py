@@ -15,11 +15,12 @@ import threading
 import time
 from collections import defaultdict
 from pathlib import Path
-from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
+from typing import Any, Dict, Iterator, List, Optional, Tuple
 
 import apache_beam as beam
 
 from pyflink_kinesis import IngressRecord
+from pyflink_kinesis.testing import wait_until
 
 
 class CollectToFiles(beam.DoFn):
@@ -110,14 +111,6 @@ def check_key_order(lines: List[Dict[str, Any]], keys: List[str]) -> None:
             seen[line["key"]].append(int(line["data"].split(b":")[1]))
     for key in keys:
         assert seen[key] == sorted(seen[key]), f"key {key} out of order: {seen[key]}"
-
-
-def wait_until(condition: Callable[[], bool], timeout: float, what: str) -> None:
-    """Wait (bounded) until ``condition()`` holds."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out after {timeout:.0f} s waiting for {what}"
-        time.sleep(0.1)
 
 
 def hash_keys_in(shard: Dict[str, Any], n: int) -> List[str]:

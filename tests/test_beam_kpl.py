@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import time
 import uuid
-from typing import Any, Callable, List, Optional, Tuple
+from typing import Any, Callable, List
 
 import pytest
 
@@ -26,7 +26,16 @@ from beam_transforms.restriction import StreamShards  # noqa: E402
 from beam_transforms.shards import Backoff, list_shards  # noqa: E402
 from pyflink_kinesis import IngressRecord  # noqa: E402
 
-from tests.beam_support import SINK, Collect, spec_for  # noqa: E402
+from tests.beam_support import (  # noqa: E402
+    SINK,
+    Collect,
+    aggregate,
+    kpl_as_tuples,
+    kpl_entries,
+    kpl_expected,
+    spec_for,
+    write_kpl,
+)
 
 pytestmark = [pytest.mark.integration, pytest.mark.beam]
 
@@ -38,80 +47,23 @@ def _read(spec: Any, **kwargs: Any) -> List[IngressRecord]:
     return SINK.pop(key)
 
 
-UserRecords = List[Tuple[str, bytes]]
-
-
-def _aggregate(users: UserRecords) -> Tuple[str, Optional[str], bytes]:
-    agg = aggregator.RecordAggregator()
-    for key, data in users:
-        assert agg.add_user_record(key, data) is None  # all fit in one aggregate
-    return agg.clear_and_get().get_contents()
-
-
-def _write(client: Any, stream: str, entries: List[Any]) -> List[Tuple[str, Optional[UserRecords]]]:
-    """Write plain records ``(key, data)`` and aggregates ``[(key, data), ...]`` in one PutRecords.
-
-    Returns (sequence number, user records or None) per Kinesis record.
-    """
-    batch = []
-    for entry in entries:
-        if isinstance(entry, list):
-            key, hash_key, data = _aggregate(entry)
-            item = {"PartitionKey": key, "Data": data}
-            if hash_key:
-                item["ExplicitHashKey"] = hash_key
-        else:
-            item = {"PartitionKey": entry[0], "Data": entry[1]}
-        batch.append(item)
-    response = client.put_records(StreamName=stream, Records=batch)
-    assert response.get("FailedRecordCount", 0) == 0
-    return [(r["SequenceNumber"], e if isinstance(e, list) else None) for r, e in zip(response["Records"], entries)]
-
-
-Expected = List[Tuple[str, bytes, str, Optional[int]]]
-
-
-def _expected(written: List[Tuple[str, Optional[UserRecords]]], entries: List[Any]) -> Expected:
-    out = []
-    for (sequence_number, users), entry in zip(written, entries):
-        if users is None:
-            out.append((entry[0], entry[1], sequence_number, None))
-        else:
-            out.extend((key, data, sequence_number, i) for i, (key, data) in enumerate(users))
-    return out
-
-
-def _as_tuples(records: List[IngressRecord]) -> List[Tuple[str, bytes, str, Optional[int]]]:
-    return [(r.partition_key, r.data, r.sequence_number, r.sub_sequence_number) for r in records]
-
-
-def _entries() -> List[Any]:
-    return [
-        [(f"user-{i}", f"first-{i}".encode()) for i in range(10)],
-        ("plain-key", b"plain payload"),
-        [(f"other-{i % 3}", bytes([0xFF, 0x00, i])) for i in range(5)],  # binary user records, repeated keys
-        ("fake", MAGIC + b"not an aggregate" + bytes(16)),  # magic bytes, wrong checksum: a plain record
-        [("single", b"alone")],
-    ]
-
-
 def test_aggregated_records_come_out_as_user_records_with_their_partition_keys(
     kinesis: Any, client: Any, new_stream: Callable[..., str]
 ) -> None:
     stream = new_stream(shards=1)
-    entries = _entries()
-    written = _write(client, stream, entries)
+    entries = kpl_entries()
+    written = write_kpl(client, stream, entries)
     out = _read(spec_for(kinesis, stream), stop_when_caught_up=True)
-    assert _as_tuples(out) == _expected(written, entries)
+    assert kpl_as_tuples(out) == kpl_expected(written, entries)
     assert len(out) == 10 + 1 + 5 + 1 + 1
 
 
 def test_max_records_can_stop_inside_an_aggregate(kinesis: Any, client: Any, new_stream: Callable[..., str]) -> None:
     stream = new_stream(shards=1)
-    entries = _entries()
-    written = _write(client, stream, entries)
+    entries = kpl_entries()
+    written = write_kpl(client, stream, entries)
     out = _read(spec_for(kinesis, stream), max_records=4)
-    assert _as_tuples(out) == _expected(written, entries)[:4]
+    assert kpl_as_tuples(out) == kpl_expected(written, entries)[:4]
 
 
 @pytest.mark.parametrize("take", [4, 10, 11, 13])  # inside, at the end of, after, inside the next aggregate
@@ -119,8 +71,8 @@ def test_resume_inside_an_aggregate_emits_the_next_user_record_once(
     kinesis: Any, client: Any, new_stream: Callable[..., str], take: int
 ) -> None:
     stream = new_stream(shards=1)
-    entries = _entries()
-    expected = _expected(_write(client, stream, entries), entries)
+    entries = kpl_entries()
+    expected = kpl_expected(write_kpl(client, stream, entries), entries)
     spec = spec_for(kinesis, stream)
     settings = ReadSettings(stop_when_caught_up=True, poll_interval=0.05)
     element = StreamShards(stream, tuple(list_shards(client, stream, Backoff())), time.time())
@@ -151,12 +103,12 @@ def test_resume_inside_an_aggregate_emits_the_next_user_record_once(
     second = [o.value for o in fn2.process(element, tracker=RestrictionTrackerView(tracker2),
                                            watermark_estimator=ManualWatermarkEstimator(None))]
     tracker2.check_done()
-    assert _as_tuples(second)[:1] == expected[take : take + 1]
-    assert _as_tuples(first + second) == expected
+    assert kpl_as_tuples(second)[:1] == expected[take : take + 1]
+    assert kpl_as_tuples(first + second) == expected
 
 
 def test_deaggregate_rejects_corrupt_aggregates() -> None:
-    key, _, data = _aggregate([("a", b"1"), ("b", b"2")])
+    key, _, data = aggregate([("a", b"1"), ("b", b"2")])
     assert [(u.partition_key, u.data) for u in deaggregate(data)] == [("a", b"1"), ("b", b"2")]
     flipped = data[:-17] + bytes([data[-17] ^ 1]) + data[-16:]
     assert deaggregate(flipped) is None  # checksum mismatch: a plain record

@@ -33,6 +33,7 @@ from beam_transforms.restriction import (  # noqa: E402
 )
 
 from tests.beam_support import spec_for  # noqa: E402
+from pyflink_kinesis.testing import wait_until  # noqa: E402
 from tests.parallel_support import (  # noqa: E402
     CollectToFiles,
     KeyedWriter,
@@ -40,7 +41,6 @@ from tests.parallel_support import (  # noqa: E402
     check_exactly_once,
     check_key_order,
     collected,
-    wait_until,
 )
 
 pytestmark = [pytest.mark.beam]

@@ -19,8 +19,6 @@ import pytest
 beam = pytest.importorskip("apache_beam")
 
 from apache_beam.io.watermark_estimators import ManualWatermarkEstimator  # noqa: E402
-from apache_beam.metrics.metric import MetricsFilter  # noqa: E402
-from apache_beam.runners.sdf_utils import RestrictionTrackerView, ThreadsafeRestrictionTracker  # noqa: E402
 from apache_beam.utils.timestamp import Timestamp  # noqa: E402
 from botocore.exceptions import ClientError  # noqa: E402
 
@@ -37,69 +35,12 @@ from pyflink_kinesis import (  # noqa: E402
     load_module,
 )
 
-from tests.beam_support import SINK, Collect, spec_for  # noqa: E402
+from tests.beam_support import SINK, Collect, counter, drive, put, run_read, spec_for  # noqa: E402
 
 pytestmark = [pytest.mark.integration, pytest.mark.beam]
 NewStream = Callable[..., str]
 
 # ---------------------------------------------------------------- helpers
-
-Collected = List[Tuple[Any, Timestamp]]
-
-
-def run_read(spec: KinesisIngressSpec, key: Optional[str] = None, **kwargs: Any) -> Tuple[Collected, Any]:
-    """Run ReadFromKinesis(spec, **kwargs) to completion; return [(value, timestamp)] and the result.
-
-    ``SINK[key]`` fills while it runs (pass ``key`` to watch it from another thread).
-    """
-    key = key or uuid.uuid4().hex
-    SINK.setdefault(key, [])
-    pipeline = beam.Pipeline(runner="DirectRunner")
-    _ = pipeline | ReadFromKinesis(spec, **kwargs) | beam.ParDo(Collect(key, timestamps=True))
-    result = pipeline.run()
-    result.wait_until_finish()
-    return SINK.pop(key), result
-
-
-def counter(result: Any, name: str) -> int:
-    found = result.metrics().query(MetricsFilter().with_namespace("kinesis").with_name(name))["counters"]
-    return sum(c.committed or 0 for c in found)
-
-
-def put(client: Any, stream: str, records: List[Tuple[str, bytes]], **extra: Any) -> List[Tuple[str, str]]:
-    """PutRecords in batches of 500; returns (shard id, sequence number) per record, in order."""
-    out: List[Tuple[str, str]] = []
-    for i in range(0, len(records), 500):
-        batch = [{"PartitionKey": k, "Data": d, **extra} for k, d in records[i : i + 500]]
-        response = client.put_records(StreamName=stream, Records=batch)
-        assert response.get("FailedRecordCount", 0) == 0
-        out.extend((r["ShardId"], r["SequenceNumber"]) for r in response["Records"])
-    return out
-
-
-def drive(fn: _ReadStreamFn, element: StreamShards, restriction: Any, take: Optional[int] = None,
-          watermark: Optional[ManualWatermarkEstimator] = None) -> Tuple[List[Any], ThreadsafeRestrictionTracker, Any]:
-    """Call the SDF's process() with a tracker, as the SDK harness does.
-
-    With ``take``, checkpoint (try_split(0)) after ``take`` outputs and return the split as
-    the third value; otherwise run until process() returns (a stop or a self-checkpoint).
-    """
-    tracker = ThreadsafeRestrictionTracker(fn.create_tracker(restriction))
-    watermark = watermark or ManualWatermarkEstimator(None)
-    outputs: List[Any] = []
-    split = None
-    gen = fn.process(element, tracker=RestrictionTrackerView(tracker), watermark_estimator=watermark)
-    for out in gen:
-        outputs.append(out.value)
-        if take is not None and len(outputs) == take:
-            split = tracker.try_split(0)
-            assert split is not None
-            break
-    rest = list(gen)  # after a checkpoint, process() must claim nothing more
-    assert rest == []
-    tracker.check_done()
-    return outputs, tracker, split if take is not None else tracker.deferred_status()
-
 
 # ---------------------------------------------------------------- payloads and metadata
 

@@ -6,17 +6,12 @@ reader emits records (a DoFn fused after the reader appends them to a list).
 
 from __future__ import annotations
 
-import threading
-import time
-import uuid
-from collections import defaultdict
-from typing import Any, Callable, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, Tuple
 
 import pytest
 
 beam = pytest.importorskip("apache_beam")
 
-from beam_transforms.read import ReadFromKinesis  # noqa: E402
 from beam_transforms.restriction import (  # noqa: E402
     ShardCursor,
     ShardEndClaim,
@@ -26,63 +21,10 @@ from beam_transforms.restriction import (  # noqa: E402
 )
 from pyflink_kinesis import IngressRecord  # noqa: E402
 
-from tests.beam_support import SINK, Collect, spec_for  # noqa: E402
+from pyflink_kinesis.testing import wait_until  # noqa: E402
+from tests.beam_support import check_exactly_once_in_key_order, put, read_while, spec_for  # noqa: E402
 
 pytestmark = [pytest.mark.integration, pytest.mark.beam]
-
-def _put(client: Any, stream: str, records: List[Tuple[str, bytes, Optional[str]]]) -> None:
-    for i in range(0, len(records), 500):
-        batch = []
-        for key, data, hash_key in records[i : i + 500]:
-            entry = {"PartitionKey": key, "Data": data}
-            if hash_key is not None:
-                entry["ExplicitHashKey"] = hash_key
-            batch.append(entry)
-        assert client.put_records(StreamName=stream, Records=batch).get("FailedRecordCount", 0) == 0
-
-
-def _wait_until(condition: Callable[[], bool], timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.05)
-
-
-def _read_while(spec: Any, background: Callable[[List[IngressRecord]], None], **kwargs: Any) -> List[IngressRecord]:
-    """Run ReadFromKinesis(spec, **kwargs) while ``background(sink)`` runs in a thread; return the records read."""
-    key = uuid.uuid4().hex
-    sink: List[IngressRecord] = []
-    SINK[key] = sink
-    errors: List[BaseException] = []
-
-    def run() -> None:
-        try:
-            background(sink)
-        except BaseException as e:  # noqa: BLE001 - reported below
-            errors.append(e)
-
-    thread = threading.Thread(target=run)
-    thread.start()
-    try:
-        with beam.Pipeline(runner="DirectRunner") as pipeline:
-            _ = pipeline | ReadFromKinesis(spec, **kwargs) | beam.ParDo(Collect(key))
-    finally:
-        thread.join()
-        SINK.pop(key, None)
-    assert not errors, errors
-    return sink
-
-
-def _check_exactly_once_in_key_order(records: List[IngressRecord], expected: Dict[str, int]) -> None:
-    seen: Dict[str, List[int]] = defaultdict(list)
-    for r in records:
-        key, counter = r.data.decode().split(":")
-        assert key == r.partition_key
-        seen[key].append(int(counter))
-    assert set(seen) == set(expected)
-    for key, counters in seen.items():
-        assert counters == list(range(expected[key])), f"key {key}: {counters}"  # once each, in order
-
 
 def test_split_while_reading_reads_each_record_once_in_key_order(
     kinesis: Any, client: Any, new_stream: Callable[..., str]
@@ -104,19 +46,20 @@ def test_split_while_reading_reads_each_record_once_in_key_order(
 
     def write_split_write(sink: List[IngressRecord]) -> None:
         writer = kinesis.client()
-        _put(writer, stream, records(1000))
-        _wait_until(lambda: len(sink) > 0)  # the pipeline is reading: split under its feet
+        put(writer, stream, records(1000))
+        # the pipeline is reading: split under its feet
+        wait_until(lambda: len(sink) > 0, 60, "the first records read", interval=0.05)
         writer.split_shard(StreamName=stream, ShardToSplit=parent["ShardId"], NewStartingHashKey=str((low + high) // 2))
-        _wait_until(lambda: writer.describe_stream_summary(StreamName=stream)["StreamDescriptionSummary"]
-                    ["StreamStatus"] == "ACTIVE")
-        _put(writer, stream, records(1000))
+        wait_until(lambda: writer.describe_stream_summary(StreamName=stream)["StreamDescriptionSummary"]
+                    ["StreamStatus"] == "ACTIVE", 60, "the stream to be ACTIVE", interval=0.05)
+        put(writer, stream, records(1000))
 
     # Small batches keep the parent's backlog for seconds after the split, and frequent ListShards
     # calls find the children meanwhile: they must still wait for the parent's end.
-    out = _read_while(spec_for(kinesis, stream), write_split_write, max_records=2000, max_read_time=120,
+    out = read_while(spec_for(kinesis, stream), write_split_write, max_records=2000, max_read_time=120,
                       poll_interval=0.2, max_records_per_call=25, shard_discovery_interval=0.5)
     assert len(out) == 2000
-    _check_exactly_once_in_key_order(out, counters)
+    check_exactly_once_in_key_order(out, counters)
     shards = {r.shard_id for r in out}
     assert len(shards) == 4, shards  # both original shards and both children were read
     # The parent was read to its end before any record of its children.
@@ -146,20 +89,20 @@ def test_merge_while_reading_waits_for_both_parents(kinesis: Any, client: Any, n
             counters[key] += 1
         return out
 
-    _put(client, stream, records(3, few))
+    put(client, stream, records(3, few))
 
     def write_merge_write(sink: List[IngressRecord]) -> None:
         writer = kinesis.client()
-        _wait_until(lambda: len(sink) >= 3)
-        _put(writer, stream, records(600, keys))
+        wait_until(lambda: len(sink) >= 3, 60, "3 records read", interval=0.05)
+        put(writer, stream, records(600, keys))
         writer.merge_shards(StreamName=stream, ShardToMerge=first["ShardId"], AdjacentShardToMerge=second["ShardId"])
-        _wait_until(lambda: writer.describe_stream_summary(StreamName=stream)["StreamDescriptionSummary"]
-                    ["StreamStatus"] == "ACTIVE")
-        _put(writer, stream, records(200, keys) + records(3, few))
+        wait_until(lambda: writer.describe_stream_summary(StreamName=stream)["StreamDescriptionSummary"]
+                    ["StreamStatus"] == "ACTIVE", 60, "the stream to be ACTIVE", interval=0.05)
+        put(writer, stream, records(200, keys) + records(3, few))
 
-    out = _read_while(spec_for(kinesis, stream), write_merge_write, max_records=806, max_read_time=120,
+    out = read_while(spec_for(kinesis, stream), write_merge_write, max_records=806, max_read_time=120,
                       poll_interval=0.2, max_records_per_call=20)
-    _check_exactly_once_in_key_order(out, counters)
+    check_exactly_once_in_key_order(out, counters)
     child = {r.shard_id for r in out} - {first["ShardId"], second["ShardId"]}
     assert len(child) == 1
     last_parent = max(i for i, r in enumerate(out) if r.shard_id in (first["ShardId"], second["ShardId"]))

@@ -1,7 +1,7 @@
 """WriteToKinesis on the DirectRunner against the local Kinesis, plus unit checks of the batching writer.
 
 Faults: no emulator throttles, partially fails PutRecords or drops connections, so the end-to-end fault
-tests put ``tests/faultproxy.py`` (a loopback proxy that rewrites or drops real calls to the emulator)
+tests put ``pyflink_kinesis/testing/faultproxy.py`` (a loopback proxy that rewrites or drops real calls to the emulator)
 between boto3 and the emulator: that exercises the real botocore parsing and error classes over HTTP.
 Unit-level checks of the retry rules use botocore's Stubber (exact request contents, no network), and the
 backpressure/batch-size checks use a tiny fake client whose calls the test can hold and inspect.
@@ -31,7 +31,9 @@ from beam_transforms.batching import (  # noqa: E402
 from beam_transforms.retry import RetryPolicy  # noqa: E402
 from beam_transforms.write import WriteToKinesis  # noqa: E402
 from pyflink_kinesis.spec.boto import transform_client  # noqa: E402
-from tests.faultproxy import FaultProxy  # noqa: E402
+from pyflink_kinesis.testing import read_stream  # noqa: E402
+from pyflink_kinesis.testing.faultproxy import FaultProxy  # noqa: E402
+from tests.beam_support import counter  # noqa: E402
 from pyflink_kinesis import AwsCredentials, AwsRegion, ConfigError, EgressRecord, KinesisEgressBuilder  # noqa: E402
 from pyflink_kinesis.spec.records import MAX_RECORD_BYTES  # noqa: E402
 
@@ -78,38 +80,9 @@ def run(build: Any) -> Any:
     return result
 
 
-def counter(result: Any, name: str) -> int:
-    found = result.metrics().query(MetricsFilter().with_namespace("kinesis").with_name(name))["counters"]
-    return sum(c.committed for c in found)
-
-
 def distribution_max(result: Any, name: str) -> int:
     found = result.metrics().query(MetricsFilter().with_namespace("kinesis").with_name(name))["distributions"]
     return max(d.committed.max for d in found)
-
-
-def read_all(client: Any, stream: str, max_pages: int = 200) -> List[Dict[str, Any]]:
-    """Every record in ``stream`` (all shards, from the start), each with its ``ShardId``.
-
-    The emulator has everything readable once PutRecords answered, so an empty page means the end;
-    at most ``max_pages`` pages per shard.
-    """
-    out: List[Dict[str, Any]] = []
-    for shard in client.list_shards(StreamName=stream)["Shards"]:
-        iterator = client.get_shard_iterator(
-            StreamName=stream, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
-        )["ShardIterator"]
-        for _ in range(max_pages):
-            page = client.get_records(ShardIterator=iterator, Limit=10000)
-            for r in page["Records"]:
-                r["ShardId"] = shard["ShardId"]
-                out.append(r)
-            iterator = page.get("NextShardIterator")
-            if not page["Records"] or not iterator:
-                break
-        else:
-            raise AssertionError(f"shard {shard['ShardId']} of {stream} did not end within {max_pages} pages")
-    return out
 
 
 def shard_ranges(client: Any, stream: str) -> Dict[str, range]:
@@ -144,7 +117,7 @@ def test_binary_payloads_partition_and_hash_keys_arrive_byte_for_byte(kinesis: A
         tokens["failed"] = collect(out.failed, "failed")
 
     run(build)
-    got = read_all(client, stream)
+    got = read_stream(client, stream)
     assert Counter((r["Data"], r["PartitionKey"]) for r in got) == Counter((r.data, r.partition_key) for r in records)
     # Explicit hash keys were sent: each such record sits in the shard whose hash range holds its key.
     ranges = shard_ranges(client, stream)
@@ -174,8 +147,8 @@ def test_one_egress_writes_to_two_streams_chosen_per_record(kinesis: Any, client
     spec = egress(kinesis.region, kinesis.credentials,
                   lambda i: EgressRecord(f"v{i}".encode(), a if i % 3 == 0 else b, f"k{i % 11}"))
     run(lambda p: p | beam.Create(range(300)) | WriteToKinesis(spec))
-    assert sorted(r["Data"] for r in read_all(client, a)) == sorted(f"v{i}".encode() for i in range(0, 300, 3))
-    assert sorted(r["Data"] for r in read_all(client, b)) == sorted(
+    assert sorted(r["Data"] for r in read_stream(client, a)) == sorted(f"v{i}".encode() for i in range(0, 300, 3))
+    assert sorted(r["Data"] for r in read_stream(client, b)) == sorted(
         f"v{i}".encode() for i in range(300) if i % 3
     )
 
@@ -214,7 +187,7 @@ def test_10000_records_through_partial_failures_throttling_and_dropped_connectio
                                                                              "drop_before", "drop_after"))
     assert counter(result, "written_records") == n and counter(result, "failed_records") == 0
     assert len(_SINKS[tokens["written"]]) == n
-    got = Counter(r["Data"] for r in read_all(client, stream))
+    got = Counter(r["Data"] for r in read_stream(client, stream))
     expected = Counter({serialize(i).data: 1 for i in range(n)})
     for data, extra in proxy.dropped_after.items():
         expected[data] += extra
@@ -235,7 +208,7 @@ def test_max_outstanding_records_bounds_buffered_and_in_flight_records(
     high_water = distribution_max(result, "outstanding_records_high_water")
     assert high_water == limit  # the bound was reached (so it was tested) and never exceeded
     assert 0 < proxy.max_inflight_entries <= limit  # seen from outside: never more than the limit on the wire
-    assert len(read_all(client, stream)) == 1000
+    assert len(read_stream(client, stream)) == 1000
 
 
 def test_put_blocks_at_the_limit_until_a_call_completes() -> None:
@@ -296,7 +269,7 @@ def test_record_over_1mib_goes_to_the_dead_letter_output_and_the_others_are_writ
     assert "partition key 'big'" in failed[0].error_message and failed[0].attempts == 0
     assert counter(result, "too_large_records") == 1
     assert len(_SINKS[tokens["written"]]) == 21
-    assert sorted(r["Data"] for r in read_all(client, stream)) == sorted(r.data for r in small + [fits])
+    assert sorted(r["Data"] for r in read_stream(client, stream)) == sorted(r.data for r in small + [fits])
 
 
 @pytest.mark.integration
@@ -318,7 +291,7 @@ def test_records_still_failing_after_the_retries_go_to_the_dead_letter_output(
     assert sorted(f.record.data for f in failed) == sorted(b"%d" % i for i in range(30))
     assert {(f.error_code, f.attempts) for f in failed} == {("ProvisionedThroughputExceededException", 3)}
     assert counter(result, "failed_records") == 30 and proxy.put_records_calls == 3
-    assert read_all(client, stream) == []
+    assert read_stream(client, stream) == []
 
 
 @pytest.mark.integration
@@ -358,7 +331,7 @@ def test_serializer_none_skips_and_counts_the_value(kinesis: Any, client: Any, n
     result = run(lambda p: p | beam.Create(range(90)) | WriteToKinesis(spec))
     assert counter(result, "skipped_records") == 30
     assert counter(result, "written_records") == 60
-    assert sorted(r["Data"] for r in read_all(client, stream)) == sorted(b"%d" % i for i in range(90) if i % 3)
+    assert sorted(r["Data"] for r in read_stream(client, stream)) == sorted(b"%d" % i for i in range(90) if i % 3)
 
 
 class Order:

@@ -18,7 +18,7 @@ import pytest
 from pyflink_kinesis.tools.cluster import FlinkCluster, flink_home
 from pyflink_kinesis.tools.local import free_port
 
-from .flink_support import wait_until
+from pyflink_kinesis.testing import wait_until
 
 pytestmark = [pytest.mark.cluster]
 

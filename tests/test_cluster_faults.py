@@ -5,7 +5,7 @@ the local Kinesis restarted, network faults, and a shard split then merge. Each 
 with boto3, checks that every input record is there, and reports its figures (records in, out, duplicates,
 restarts, recovery time) through the ``figures`` fixture (tests/figures.py).
 
-Network faults are injected by tests/faultproxy.py (a loopback proxy): no emulator produces them.
+Network faults are injected by pyflink_kinesis/testing/faultproxy.py (a loopback proxy): no emulator produces them.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from pyflink_kinesis.tools.local import LocalKinesis, create_stream, wait_for_st
 
 from .cluster_support import TEST_CLUSTER_CONFIG, Delivery, StreamTail, analyse, numbered, put_parallel
 from .faultproxy import FaultProxy
-from .flink_support import put_all, wait_until
+from pyflink_kinesis.testing import put_all, wait_until
 
 pytestmark = [pytest.mark.cluster, pytest.mark.integration]
 

@@ -3,7 +3,7 @@
 The jobs are ``tests/flink_jobs.py``, run as a user's script in one child process for this module (its JVM ends
 with it); each scenario below is one job, and several tests check what one job did. Faults that no emulator
 produces (partial PutRecords failures, throttling, dropped connections) come from the loopback
-``tests/faultproxy.py`` in front of kinesis-local. Every wait has a deadline.
+``pyflink_kinesis/testing/faultproxy.py`` in front of kinesis-local. Every wait has a deadline.
 """
 
 from __future__ import annotations
@@ -25,8 +25,10 @@ pytest.importorskip("pyflink")
 aggregator = pytest.importorskip("aws_kinesis_agg.aggregator")
 
 from pyflink_kinesis.tools.local import LocalKinesis, create_stream  # noqa: E402
-from tests.faultproxy import FaultProxy  # noqa: E402
-from tests.flink_support import JAR, FlinkChild, hash_key_for, put_all, read_stream, wait_until  # noqa: E402
+from pyflink_kinesis.testing.faultproxy import FaultProxy  # noqa: E402
+from pyflink_kinesis.testing import put_all, read_stream, wait_until  # noqa: E402
+from pyflink_kinesis.testing.flink_child import FlinkChild  # noqa: E402
+from tests.flink_support import JAR, JOBS_SCRIPT, hash_key_for  # noqa: E402
 
 pytestmark = [pytest.mark.integration, pytest.mark.flink]
 DEADLINE = 240.0  # seconds for a job to start and move what it was given, on a loaded 2-core machine
@@ -36,7 +38,7 @@ DEADLINE = 240.0  # seconds for a job to start and move what it was given, on a 
 def flink(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FlinkChild]:
     """One child process running the jobs of this module, one after the other."""
     assert JAR.is_file(), f"{JAR} is missing: build it with ./dev test (or mvn package in java/ and copy it)"
-    child = FlinkChild(tmp_path_factory.mktemp("flink") / "child.log", lifetime=900)
+    child = FlinkChild(JOBS_SCRIPT, tmp_path_factory.mktemp("flink") / "child.log", lifetime=900)
     yield child
     child.close()
 
@@ -105,12 +107,12 @@ def roundtrip(kinesis: LocalKinesis, flink: FlinkChild) -> Dict[str, Any]:
 
     flink.start("roundtrip", dict(names, endpoint=kinesis.endpoint))
     total = len(entries) + sum(len(u) for u in kpl_users)
-    wait_until(lambda: len(read_stream(client, names["meta"])) >= total, DEADLINE,
-               f"{total} observations in {names['meta']}", interval=2, child=flink)
-    wait_until(lambda: len(read_stream(client, names["out_a"])) + len(read_stream(client, names["out_b"]))
-               >= len(entries), DEADLINE, "the records in out_a and out_b", interval=2, child=flink)
-    errors = wait_until(lambda: flink.call(cmd="metric", suffix=".kinesis.deserialize_errors")["value"] >= 5,
-                        60, "the deserialize_errors metric to count the 5 poison records", child=flink)
+    flink.wait_until(lambda: len(read_stream(client, names["meta"])) >= total, DEADLINE,
+               f"{total} observations in {names['meta']}", interval=2)
+    flink.wait_until(lambda: len(read_stream(client, names["out_a"])) + len(read_stream(client, names["out_b"]))
+               >= len(entries), DEADLINE, "the records in out_a and out_b", interval=2)
+    errors = flink.wait_until(lambda: flink.call(cmd="metric", suffix=".kinesis.deserialize_errors")["value"] >= 5,
+                        60, "the deserialize_errors metric to count the 5 poison records")
     result = {
         "names": names, "entries": entries, "answers": answers, "kpl_users": kpl_users, "kpl_answers": kpl_answers,
         "out": {n: read_stream(client, names[n]) for n in ("out_a", "out_b")},
@@ -217,10 +219,9 @@ def live(kinesis: LocalKinesis, flink: FlinkChild) -> Dict[str, Any]:
         put_all(client, positions, [{"Data": b"marker", "PartitionKey": "m"}])
         return bool(read_stream(client, out["latest"]))
 
-    wait_until(latest_started, DEADLINE, "the LATEST reader to read a marker", interval=2, child=flink)
+    flink.wait_until(latest_started, DEADLINE, "the LATEST reader to read a marker", interval=2)
     put_all(client, positions, batch["running"])
-    wait_until(lambda: len(read_stream(client, out["reshard"])) >= 60, DEADLINE, "the first reshard phase",
-               child=flink)
+    flink.wait_until(lambda: len(read_stream(client, out["reshard"])) >= 60, DEADLINE, "the first reshard phase")
     parent = client.list_shards(StreamName=reshard)["Shards"][0]
     client.split_shard(StreamName=reshard, ShardToSplit=parent["ShardId"], NewStartingHashKey=str(2**127))
     wait_until(lambda: client.describe_stream_summary(StreamName=reshard)["StreamDescriptionSummary"]
@@ -229,18 +230,16 @@ def live(kinesis: LocalKinesis, flink: FlinkChild) -> Dict[str, Any]:
     children = [s for s in client.list_shards(StreamName=reshard)["Shards"]
                 if s.get("ParentShardId") == parent["ShardId"]]
     assert len(children) == 2
-    wait_until(lambda: len(read_stream(client, out["reshard"])) >= 120, DEADLINE, "the records after the split",
-               child=flink)
+    flink.wait_until(lambda: len(read_stream(client, out["reshard"])) >= 120, DEADLINE, "the records after the split")
     client.merge_shards(StreamName=reshard, ShardToMerge=children[0]["ShardId"],
                         AdjacentShardToMerge=children[1]["ShardId"])
     wait_until(lambda: client.describe_stream_summary(StreamName=reshard)["StreamDescriptionSummary"]
                ["StreamStatus"] == "ACTIVE", 60, "the merge")
     write_phase("merged", 5)
-    wait_until(lambda: len(read_stream(client, out["reshard"])) >= 180, DEADLINE, "the records after the merge",
-               interval=2, child=flink)
-    wait_until(lambda: all(len([o for o in observations(client, out[t]) if o["data"].startswith(b"running")]) >= 30
-                           for t in ("latest", "earliest", "at")), DEADLINE, "the batch written while running",
-               child=flink)
+    flink.wait_until(lambda: len(read_stream(client, out["reshard"])) >= 180, DEADLINE, "the records after the merge",
+               interval=2)
+    flink.wait_until(lambda: all(len([o for o in observations(client, out[t]) if o["data"].startswith(b"running")]) >= 30
+                           for t in ("latest", "earliest", "at")), DEADLINE, "the batch written while running")
     result = {tag: observations(client, stream) for tag, stream in out.items()}
     result["batch"] = batch
     result["counters"] = dict(counters)
@@ -285,14 +284,13 @@ def test_savepoint_resume_continues_after_the_last_record_then_a_failing_deseria
     second = [{"Data": b"second-%d" % i, "PartitionKey": f"k{i}"} for i in range(60)]
     put_all(client, source, first)
     flink.start("resumable", args)
-    wait_until(lambda: len(read_stream(client, out)) >= 60, DEADLINE, "the first records", child=flink)
+    flink.wait_until(lambda: len(read_stream(client, out)) >= 60, DEADLINE, "the first records")
     savepoint = flink.call(cmd="stop_with_savepoint", dir=str(tmp_path / "savepoints"))["savepoint"]
     assert flink.call(cmd="wait", timeout=60)["status"] == "FINISHED"
     put_all(client, source, second)
 
     flink.start("resumable", args, {"execution.savepoint.path": savepoint})
-    wait_until(lambda: len(read_stream(client, out)) >= 120, DEADLINE, "the records written while stopped",
-               child=flink)
+    flink.wait_until(lambda: len(read_stream(client, out)) >= 120, DEADLINE, "the records written while stopped")
     poison = put_all(client, source, [{"Data": b"bad", "PartitionKey": "poison-x"}])[0]
     ended = flink.call(cmd="wait", timeout=DEADLINE)
     got = Counter(o["data"] for o in observations(client, out))

@@ -26,6 +26,7 @@ from pyflink_kinesis import EgressRecord, KinesisEgressBuilder  # noqa: E402
 from pyflink_kinesis.tools.prism import prism_binary  # noqa: E402
 
 from tests.beam_support import spec_for  # noqa: E402
+from pyflink_kinesis.testing import wait_until  # noqa: E402
 from tests.parallel_support import (  # noqa: E402
     CollectToFiles,
     KeyedWriter,
@@ -33,7 +34,6 @@ from tests.parallel_support import (  # noqa: E402
     check_exactly_once,
     check_key_order,
     collected,
-    wait_until,
 )
 
 pytestmark = [pytest.mark.beam, pytest.mark.integration, pytest.mark.prism]

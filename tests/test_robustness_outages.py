@@ -1,7 +1,7 @@
 """Issue 11, item 3: endpoint outages and frozen endpoints, on reads and writes.
 
 A frozen endpoint (connections accepted, no answer: a stopped process or a network partition) is made by
-the loopback proxy (tests/faultproxy.py) in front of kinesis-local; so are GetRecords 5xx answers, which no
+the loopback proxy (pyflink_kinesis/testing/faultproxy.py) in front of kinesis-local; so are GetRecords 5xx answers, which no
 emulator produces. The long outage test stops the emulator process itself (persisting to disk) and starts
 it again on the same port.
 """
@@ -24,8 +24,8 @@ from beam_transforms.shards import KinesisReadError  # noqa: E402
 from pyflink_kinesis import (AwsRegion, EgressRecord, KinesisEgressBuilder,  # noqa: E402
                              KinesisIngressBuilder, KinesisIngressStartupPosition)
 from pyflink_kinesis.spec.boto import transform_client  # noqa: E402
-from tests.faultproxy import FaultProxy  # noqa: E402
-from tests.flink_support import read_stream  # noqa: E402
+from pyflink_kinesis.testing.faultproxy import FaultProxy  # noqa: E402
+from pyflink_kinesis.testing import read_stream  # noqa: E402
 from tests.test_beam_read import _element, drive, put  # noqa: E402
 
 pytestmark = [pytest.mark.integration, pytest.mark.beam]

@@ -8,7 +8,7 @@ checks (a stand-in for a rule they might not know) and let kinesis-local refuse 
 
 from __future__ import annotations
 
-from typing import Any, List, Optional
+from typing import Any, List
 
 import pytest
 

@@ -31,7 +31,7 @@ from beam_transforms.restriction import StreamShards  # noqa: E402
 from beam_transforms.shards import Backoff, list_shards  # noqa: E402
 from beam_transforms.write import WriteToKinesis, _WriteFn  # noqa: E402
 
-from tests.faultproxy import FaultProxy  # noqa: E402
+from pyflink_kinesis.testing.faultproxy import FaultProxy  # noqa: E402
 from tests.test_beam_read import counter, drive, put  # noqa: E402
 from tests.test_beam_write import distribution_max  # noqa: E402
 

@@ -1,0 +1,15 @@
+"""A test kit for jobs and pipelines on Kinesis: what this project's tests and benchmarks use, for yours too.
+
+- :func:`wait_until`, :func:`read_stream`, :func:`put_all` (:mod:`.streams`): bounded waits, reading a whole
+  stream back, writing with retries of failed entries;
+- :class:`~.faultproxy.FaultProxy`: a loopback HTTP proxy in front of a Kinesis endpoint that injects
+  throttling, partial PutRecords failures, 5xx answers and dropped connections (no emulator produces them);
+- :class:`~.flink_child.FlinkChild` and :func:`~.flink_host.serve`: PyFlink jobs in a child process, driven
+  from the test (start, savepoint, cancel, wait, metrics).
+
+Pair them with :class:`pyflink_kinesis.local.LocalKinesis`. Importing this package imports no engine.
+"""
+
+from .streams import put_all, read_stream, wait_until
+
+__all__ = ["put_all", "read_stream", "wait_until"]

@@ -1,0 +1,76 @@
+"""Bounded helpers for tests and benchmarks against a Kinesis endpoint: write, read back, wait."""
+
+from __future__ import annotations
+
+import time
+from typing import Any, Callable, Dict, List, Optional
+
+MAX_PUT_RECORDS = 500  # PutRecords' limit per call
+
+
+def wait_until(condition: Callable[[], Any], timeout: float, what: str, interval: float = 0.5,
+               check: Optional[Callable[[], None]] = None, details: Optional[Callable[[], str]] = None) -> Any:
+    """Call ``condition`` until it returns something true, for at most ``timeout`` seconds; return that.
+
+    Args:
+        condition: What to wait for; its first true result is returned.
+        timeout: Seconds before giving up with an ``AssertionError`` naming ``what``.
+        what: The condition in words, for the error.
+        interval: Seconds between calls.
+        check: Called between calls; raises to stop waiting early (e.g. a child process exited).
+        details: Text appended to the timeout error (e.g. the tail of a log).
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        result = condition()
+        if result:
+            return result
+        if time.monotonic() >= deadline:
+            extra = f"\n{details()}" if details is not None else ""
+            raise AssertionError(f"timed out after {timeout:g} s waiting for {what}{extra}")
+        if check is not None:
+            check()
+        time.sleep(interval)
+
+
+def read_stream(client: Any, stream: str, max_pages: int = 1000) -> List[Dict[str, Any]]:
+    """Every record of ``stream`` now, per shard in order (shards in ListShards order), each with its ``ShardId``.
+
+    A shard ends at its end (no next iterator) or at an empty page that is caught up (``MillisBehindLatest``
+    0); at most ``max_pages`` GetRecords calls per shard.
+    """
+    records: List[Dict[str, Any]] = []
+    for shard in client.list_shards(StreamName=stream)["Shards"]:
+        iterator = client.get_shard_iterator(StreamName=stream, ShardId=shard["ShardId"],
+                                             ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+        for _ in range(max_pages):
+            response = client.get_records(ShardIterator=iterator, Limit=10000)
+            records.extend(dict(r, ShardId=shard["ShardId"]) for r in response["Records"])
+            iterator = response.get("NextShardIterator")
+            if iterator is None or (not response["Records"] and response.get("MillisBehindLatest", 0) == 0):
+                break
+    return records
+
+
+def put_all(client: Any, stream: str, entries: List[Dict[str, Any]], attempts: int = 20) -> List[Dict[str, Any]]:
+    """PutRecords ``entries`` in calls of 500, retrying failed entries up to ``attempts`` times; the answer per
+    entry, in order. Raises ``AssertionError`` if some could not be written."""
+    results: List[Dict[str, Any]] = [{} for _ in entries]
+    for start in range(0, len(entries), MAX_PUT_RECORDS):
+        pending = list(range(start, min(start + MAX_PUT_RECORDS, len(entries))))
+        for _ in range(attempts):
+            answer = client.put_records(StreamName=stream, Records=[entries[i] for i in pending])
+            failed = []
+            for i, result in zip(pending, answer["Records"]):
+                if "ErrorCode" in result:
+                    failed.append(i)
+                else:
+                    results[i] = result
+            pending = failed
+            if not pending:
+                break
+        assert not pending, f"{len(pending)} entries could not be written to {stream}"
+    return results
+
+
+__all__ = ["put_all", "read_stream", "wait_until"]
