@@ -155,9 +155,13 @@ def download_wheels(requirements: Sequence[str], python: str) -> list[Path]:
     if result.returncode != 0:
         shutil.rmtree(partial, ignore_errors=True)
         raise ConfigError(_pip_failure(result.stdout + result.stderr, python), field="dependencies")
-    shutil.rmtree(folder, ignore_errors=True)
-    partial.rename(folder)
-    (folder / "complete").write_text("\n".join(requirements) + "\n")
+    (partial / "complete").write_text("\n".join(requirements) + "\n")
+    try:
+        partial.rename(folder)  # only complete downloads get the folder's name
+    except OSError:  # another package run finished the same download first
+        if not (folder / "complete").is_file():
+            raise
+        shutil.rmtree(partial, ignore_errors=True)
     return sorted(folder.glob("*.whl"))
 
 
@@ -231,6 +235,6 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--flink", default=DEFAULT_FLINK, help=f"the application's Flink runtime (default {DEFAULT_FLINK})")
     p.add_argument("--python", help="the service's Python (default: the one it runs with --flink: "
                    + ", ".join(f"{line}: {py}" for line, py in MSF_PYTHON.items()) + ")")
-    p.add_argument("--include", action="append", default=[], metavar="DIR",
-                   help="a folder of the job's own modules, importable as DIR's name (repeatable)")
+    p.add_argument("--include", action="extend", nargs="+", default=[], metavar="DIR",
+                   help="folders of the job's own modules, each importable by its name")
     p.set_defaults(run=cmd_package)
