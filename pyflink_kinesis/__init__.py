@@ -5,6 +5,7 @@ YAML, and hand the same spec to every engine. Importing this package needs
 neither PyFlink nor Beam.
 """
 
+from .spec.application_properties import ApplicationProperties, PropertyGroup, load_application_properties
 from .spec.credentials import AwsCredentials, Secret
 from .spec.errors import ConfigError, ConfigWarning
 from .spec.position import KinesisIngressStartupPosition, parse_date
@@ -24,6 +25,7 @@ from .statefun.module import KinesisModule, load_module
 __version__ = "0.1.0"
 
 __all__ = [
+    "ApplicationProperties",
     "AwsCredentials",
     "AwsRegion",
     "ConfigError",
@@ -38,9 +40,11 @@ __all__ = [
     "KinesisIngressSpec",
     "KinesisIngressStartupPosition",
     "KinesisModule",
+    "PropertyGroup",
     "RoutableMessage",
     "Routing",
     "Secret",
+    "load_application_properties",
     "load_module",
     "masked",
     "parse_date",

@@ -305,6 +305,8 @@ def parser() -> argparse.ArgumentParser:
 
     from .tools.cluster_cli import register  # cluster up|down|status, submit, savepoint
     register(sub)
+    from .tools.msf_package import register as register_package  # package (Amazon Managed Service for Apache Flink)
+    register_package(sub)
     return p
 
 

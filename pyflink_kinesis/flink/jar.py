@@ -33,9 +33,15 @@ def connector_jar() -> Path:
 
 
 def add_connector_jar(env: Any) -> None:
-    """Add the packaged jar to ``env`` once: to the gateway JVM and to ``pipeline.jars`` (shipped by ``flink run``)."""
+    """Add the packaged jar to ``env`` once: to the gateway JVM and to ``pipeline.jars`` (shipped by ``flink run``).
+
+    A package without its jar (as in an MSF zip, whose ``lib/`` has it) is fine when the JVM already has the
+    connector's classes."""
+    from py4j.java_gateway import JavaClass
     from pyflink.java_gateway import get_gateway
 
+    if not JAR_PATH.is_file() and isinstance(connector_class("source.KinesisSource"), JavaClass):
+        return  # the job was given the jar another way (flink run --jarfile; MSF's jarfile, see msf_package)
     uri = connector_jar().as_uri()
     jvm = get_gateway().jvm
     config = jvm.org.apache.flink.python.util.PythonConfigUtil.getEnvironmentConfig(env._j_stream_execution_environment)
