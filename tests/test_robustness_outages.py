@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import re
 import time
-from typing import Any, List
+from typing import Any, List, Tuple
 
 import pytest
 
@@ -25,7 +25,7 @@ from pyflink_kinesis import (AwsRegion, EgressRecord, KinesisEgressBuilder,  # n
                              KinesisIngressBuilder, KinesisIngressStartupPosition)
 from pyflink_kinesis.spec.boto import transform_client  # noqa: E402
 from pyflink_kinesis.testing.faultproxy import FaultProxy  # noqa: E402
-from pyflink_kinesis.testing import read_stream  # noqa: E402
+from pyflink_kinesis.testing import read_stream, wait_until  # noqa: E402
 from tests.test_beam_read import _element, drive, put  # noqa: E402
 
 pytestmark = [pytest.mark.integration, pytest.mark.beam]
@@ -122,66 +122,80 @@ OUTAGE = 60.0
 SLACK = 200  # room in the reader's max_records for records stored twice
 
 
-@pytest.mark.slow
-def test_20000_records_written_and_read_across_a_60_s_outage_with_default_settings(tmp_path: Any) -> None:
+def _pipelines(region: Any, credentials: Any, stream: str, key: str) -> Tuple[Any, Any, List[BaseException]]:
+    """A WriteToKinesis of RECORDS records and a ReadFromKinesis into ``SINK[key]``, each on the DirectRunner in
+    a thread, with default settings (no retry, timeout or attempt argument); and the list their errors go to."""
     import threading
 
     import apache_beam as beam
 
     from beam_transforms import ReadFromKinesis, WriteToKinesis
-    from pyflink_kinesis.tools.local import LocalKinesis, create_stream
-    from tests.beam_support import SINK, Collect
+    from tests.beam_support import Collect
 
-    # kinesis-local writes its streams to disk on a timer only: what it accepted since the last write is lost
-    # when it stops. So the clients reach it through a loopback proxy that goes down first (closes every
-    # connection: the outage begins), the emulator is stopped once it has written everything to disk, and
-    # both come back after the outage, the emulator on the same port with its streams.
+    egress = (KinesisEgressBuilder.for_identifier("t/out").with_aws_region(region).with_aws_credentials(credentials)
+              .with_serializer(lambda i: EgressRecord(b"%d" % i, stream, f"k{i}")).build())
+    ingress = (KinesisIngressBuilder.for_identifier("t/in").with_aws_region(region).with_aws_credentials(credentials)
+               .with_stream(stream).with_startup_position(KinesisIngressStartupPosition.from_earliest()).build())
+    failures: List[BaseException] = []
+
+    def run(build: Any) -> None:
+        try:
+            pipeline = beam.Pipeline(runner="DirectRunner")
+            build(pipeline)
+            pipeline.run().wait_until_finish()
+        except BaseException as e:  # noqa: BLE001 - asserted by the test
+            failures.append(e)
+
+    writer = threading.Thread(target=run, daemon=True, args=(
+        lambda p: p | beam.Create(list(range(RECORDS))) | WriteToKinesis(egress),))
+    reader = threading.Thread(target=run, daemon=True, args=(
+        lambda p: p | ReadFromKinesis(ingress, max_records=RECORDS + SLACK) | beam.ParDo(Collect(key)),))
+    return writer, reader, failures
+
+
+def _stop_endpoint(proxy: FaultProxy, emulator: Any, folder: Any) -> None:
+    """The outage begins: the proxy closes every connection, then the emulator stops once its streams are on disk
+    (kinesis-local writes them on a timer only: what it accepted since the last write is lost when it stops)."""
+    proxy.down()
+    wait_until(lambda: proxy.forwarding == 0, 120, "the calls forwarded before the proxy went down", interval=0.1)
+    _wait_until_persisted(folder, after=time.time() + 0.5)
+    emulator.stop(timeout=120)
+    assert not emulator.healthy()
+
+
+def _pad(client: Any, stream: str, padding: int) -> None:
+    """Write ``padding`` records, so that the reader's max_records ends exactly at the last record."""
+    for start in range(0, padding, 500):
+        client.put_records(StreamName=stream, Records=[{"Data": b"pad", "PartitionKey": f"pad{i}"}
+                                                       for i in range(start, min(padding, start + 500))])
+
+
+@pytest.mark.slow
+def test_20000_records_written_and_read_across_a_60_s_outage_with_default_settings(tmp_path: Any) -> None:
+    from pyflink_kinesis.tools.local import LocalKinesis, create_stream
+    from tests.beam_support import SINK
+
+    # The clients reach the emulator through a loopback proxy that goes down first; both come back after the
+    # outage, the emulator on the same port with its streams (persisted).
     persist = dict(persist_path=str(tmp_path / "kinesis"), persist_interval="5s", startup_timeout=300)
     emulator = LocalKinesis(**persist).start()
     proxy = FaultProxy(emulator.port, max_lifetime=1200).start()
     try:
-        stream = "outage"
+        stream, key = "outage", f"outage-{time.time()}"
         create_stream(emulator.client(), stream, shards=16)  # kinesis-local writes faster to many small shards
-        region, credentials = AwsRegion.of_custom_endpoint(proxy.endpoint, "us-east-1"), emulator.credentials
-        egress = (KinesisEgressBuilder.for_identifier("t/out").with_aws_region(region)
-                  .with_aws_credentials(credentials)
-                  .with_serializer(lambda i: EgressRecord(b"%d" % i, stream, f"k{i}")).build())
-        ingress = (KinesisIngressBuilder.for_identifier("t/in").with_aws_region(region)
-                   .with_aws_credentials(credentials).with_stream(stream)
-                   .with_startup_position(KinesisIngressStartupPosition.from_earliest()).build())
-        key = f"outage-{time.time()}"
         SINK[key] = []
-        failures: List[BaseException] = []
-
-        def run(build: Any) -> None:
-            try:
-                pipeline = beam.Pipeline(runner="DirectRunner")
-                build(pipeline)
-                pipeline.run().wait_until_finish()
-            except BaseException as e:  # noqa: BLE001 - asserted below
-                failures.append(e)
-
-        # Default settings: no retry, timeout or attempt argument is given to either transform.
-        writer = threading.Thread(target=run, daemon=True, args=(
-            lambda p: p | beam.Create(list(range(RECORDS))) | WriteToKinesis(egress),))
-        reader = threading.Thread(target=run, daemon=True, args=(
-            lambda p: p | ReadFromKinesis(ingress, max_records=RECORDS + SLACK) | beam.ParDo(Collect(key)),))
+        region = AwsRegion.of_custom_endpoint(proxy.endpoint, "us-east-1")
+        writer, reader, failures = _pipelines(region, emulator.credentials, stream, key)
         started = time.monotonic()
         writer.start()
         reader.start()
-        deadline = time.monotonic() + 300
-        while len(SINK[key]) < RECORDS // 4 and time.monotonic() < deadline and not failures:
-            time.sleep(0.1)
-        assert len(SINK[key]) >= RECORDS // 4 and not failures, failures
-        proxy.down()
+        # The outage begins once a quarter of the writer's PutRecords calls (500 records each) went through and
+        # the reader has records: both are then mid-way, whichever of them the machine's load lets run faster.
+        wait_until(lambda: failures or (proxy.put_records_calls >= RECORDS // 500 // 4 and SINK[key]), 300,
+                   "a quarter of the writes and the first records read", interval=0.1)
+        assert not failures, failures
         stopped_at, read_before = time.monotonic(), len(SINK[key])
-        deadline = time.monotonic() + 120
-        while proxy.forwarding and time.monotonic() < deadline:  # calls forwarded before it went down
-            time.sleep(0.1)
-        assert proxy.forwarding == 0
-        _wait_until_persisted(tmp_path / "kinesis", after=time.time() + 0.5)
-        emulator.stop(timeout=120)
-        assert not emulator.healthy()
+        _stop_endpoint(proxy, emulator, tmp_path / "kinesis")
         while time.monotonic() - stopped_at < OUTAGE:  # the outage itself
             time.sleep(1)
         assert writer.is_alive() and reader.is_alive() and not failures, failures  # both waited it out
@@ -196,24 +210,18 @@ def test_20000_records_written_and_read_across_a_60_s_outage_with_default_settin
         duplicates = len(datas) - len(set(datas))
         assert set(datas) == {b"%d" % i for i in range(RECORDS)}  # the write lost nothing
         assert duplicates <= SLACK
-        padding = SLACK - duplicates  # lets the reader's max_records end exactly at the last record
-        client = emulator.client()
-        for start in range(0, padding, 500):
-            client.put_records(StreamName=stream, Records=[{"Data": b"pad", "PartitionKey": f"pad{i}"}
-                                                           for i in range(start, min(padding, start + 500))])
+        _pad(emulator.client(), stream, SLACK - duplicates)
         reader.join(timeout=300)
         assert not reader.is_alive() and not failures, failures
         read = SINK.pop(key)
         positions = [(r.shard_id, r.sequence_number) for r in read]
-        stored_positions = {(r["ShardId"], r["SequenceNumber"]) for r in stored}
         print(f"\noutage test: {RECORDS} records written by WriteToKinesis and read by ReadFromKinesis, defaults; "
               f"endpoint stopped for {outage:.0f} s after {read_before} records were read; "
               f"{len(datas)} stored ({duplicates} stored twice: PutRecords calls in flight when the endpoint "
               f"stopped, which Kinesis had taken but whose answer never came, were retried - at least once); "
-              f"{len(read)} read ({len(read) - len(set(positions))} read twice), {padding} padding records; "
-              f"{time.monotonic() - started:.0f} s in all")
+              f"{len(read)} read ({len(read) - len(set(positions))} read twice); {time.monotonic() - started:.0f} s")
         assert len(positions) == len(set(positions)) == RECORDS + SLACK  # the read lost and repeated nothing
-        assert stored_positions <= set(positions)
+        assert {(r["ShardId"], r["SequenceNumber"]) for r in stored} <= set(positions)
         assert {r.data for r in read} - {b"pad"} == {b"%d" % i for i in range(RECORDS)}
     finally:
         proxy.stop()
