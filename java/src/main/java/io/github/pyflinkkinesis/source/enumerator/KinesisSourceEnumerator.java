@@ -173,7 +173,7 @@ public final class KinesisSourceEnumerator implements SplitEnumerator<KinesisSha
         LOG.info("Reader {} gave back shards {}", subtaskId, splits);
         List<String> settled = tracker.addBack(splits);
         if (!settled.isEmpty()) {
-            LOG.warn("Not reading shards {} again: their children were handed out already", settled);
+            LOG.warn("Not reading shards {} again: they were read to their end and no child waits for them", settled);
         }
         assignReadySplits();
     }
