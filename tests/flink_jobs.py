@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import dataclasses
 import json
+import time
 from datetime import datetime
 from typing import Any, Dict, List, Optional
 
@@ -93,6 +94,28 @@ class Observe(MapFunction):
         return EgressRecord(json.dumps(body).encode(), stream=self.stream, partition_key=record.sequence_number)
 
 
+class FailOnce(MapFunction):
+    """Like :class:`Observe`, adding the task's attempt number and the emit time (``t``); raises on the record
+    keyed ``trigger`` in a task's first attempt, so the failover region reading that record restarts once."""
+
+    def __init__(self, stream: str, trigger: str) -> None:
+        self.stream = stream
+        self.trigger = trigger
+        self.subtask = self.attempt = -1
+        self.emitted = 0
+
+    def open(self, runtime_context: RuntimeContext) -> None:
+        self.subtask = runtime_context.get_index_of_this_subtask()
+        self.attempt = runtime_context.get_attempt_number()
+
+    def map(self, record: IngressRecord) -> EgressRecord:
+        if record.partition_key == self.trigger and self.attempt == 0:
+            raise RuntimeError(f"failing subtask {self.subtask} once on record {record.sequence_number}")
+        self.emitted += 1
+        body = observation(record, subtask=self.subtask, attempt=self.attempt, order=self.emitted, t=time.time())
+        return EgressRecord(json.dumps(body).encode(), stream=self.stream, partition_key=record.sequence_number)
+
+
 class RouteSerializer(KinesisEgressSerializer[IngressRecord]):
     """Defined in ``__main__``: the same bytes to out_a or out_b by their second byte, key ``o-<key>``;
     records whose key ends in an even digit get an explicit hash key."""
@@ -156,6 +179,17 @@ def resumable(env: Any, args: Dict[str, Any]) -> None:
     to_egress(records.map(Observe(args["out"], "resumable")), egress(args, "t/resumable-out"))
 
 
+def region_failover(env: Any, args: Dict[str, Any]) -> None:
+    """Observations of ``in`` to ``out`` at parallelism 2 with nothing between source and sink that shuffles, so
+    each reader's pipeline is a failover region of its own; the region reading the record keyed ``trigger``
+    fails once. Checkpoints come only when the test triggers them (the interval is an hour)."""
+    env.set_parallelism(2)
+    env.enable_checkpointing(3_600_000)
+    earliest = KinesisIngressStartupPosition.from_earliest()
+    records = from_ingress(env, ingress(args, "t/failover", [args["in"]], earliest))
+    to_egress(records.map(FailOnce(args["out"], args["trigger"])), egress(args, "t/failover-out"))
+
+
 def numbered(i: int, outs: List[str]) -> Optional[EgressRecord]:
     """Record ``i`` of the fault job: 8 digits, then bytes that are not UTF-8, to one of ``outs``."""
     return EgressRecord(b"%08d\xff\xfe" % i, stream=outs[i % len(outs)], partition_key=f"k{i % 97}")
@@ -176,5 +210,5 @@ def bad_setting(env: Any, args: Dict[str, Any]) -> None:
 
 
 if __name__ == "__main__":
-    serve({"roundtrip": roundtrip, "live": live, "resumable": resumable, "through_faults": through_faults,
-           "bad_setting": bad_setting})
+    serve({"roundtrip": roundtrip, "live": live, "resumable": resumable, "region_failover": region_failover,
+           "through_faults": through_faults, "bad_setting": bad_setting})

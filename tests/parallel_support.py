@@ -11,7 +11,6 @@ import base64
 import json
 import os
 import random
-import threading
 import time
 from collections import defaultdict
 from pathlib import Path
@@ -36,7 +35,7 @@ class CollectToFiles(beam.DoFn):
 
     def process(self, record: IngressRecord) -> Iterator[Any]:
         assert isinstance(record, IngressRecord), type(record)
-        line = {"pid": os.getpid(), "worker": f"{os.getpid()}/{threading.get_ident()}", "t": time.time(), "data": base64.b64encode(record.data).decode(),
+        line = {"pid": os.getpid(), "t": time.time(), "data": base64.b64encode(record.data).decode(),
                 "key": record.partition_key, "shard": record.shard_id, "seq": record.sequence_number,
                 "sub": record.sub_sequence_number}
         self._file.write(json.dumps(line) + "\n")

@@ -3,7 +3,8 @@
 Prism splits running restrictions (``try_split(0.5)``), checkpoints, runs ``--streaming`` for real and
 cancels jobs. Its binary is built once from source for the installed Beam version and cached
 (:mod:`pyflink_kinesis.tools.prism`; ``./dev test`` builds it before the tests). The SDK harness runs in this
-process (LOOPBACK), on several bundle threads: the "workers" counted below are those threads.
+process (LOOPBACK). Whether and when Prism splits, and over how many bundle threads, depends on timing and is
+not asserted: the splits themselves are tested by hand in test_beam_parallel.py.
 """
 
 from __future__ import annotations
@@ -138,8 +139,6 @@ def test_streaming_read_of_eight_shards_while_one_splits_and_two_merge_then_canc
         lines = collected(folder)
 
     check_exactly_once(lines, writer)
-    workers = {line["worker"] for line in lines}
-    assert len(workers) >= 2, f"every record came from one bundle thread ({workers})"
     assert plan.merged_child()["ShardId"] in {line["shard"] for line in lines}
     check_key_order(lines, plan.ordered_keys())
     # Cancelling while process() reads: the reader checkpoints and returns, nothing of ours logs an error.

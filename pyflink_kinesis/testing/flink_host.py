@@ -10,6 +10,7 @@ line on stdout, prefixed with ``@@ ``:
 - ``{"cmd": "cancel"}``, ``{"cmd": "wait", "timeout": S}``: waits for the job to end; answers its end state and,
   if it failed, the error text.
 - ``{"cmd": "metric", "suffix": ".kinesis.deserialize_errors"}``: the sum of the job's metrics ending so (REST).
+- ``{"cmd": "checkpoint", "timeout": S}``: triggers a checkpoint (REST) and answers its id once it completed.
 - ``{"cmd": "done"}``: whether the job has ended.
 - ``{"cmd": "heap"}``: the JVM's heap in use right after a ``System.gc()`` (live data), and its RSS (benchmarks).
 - ``{"cmd": "exit"}``.
@@ -87,6 +88,21 @@ class _Host:
                     found.append(m["id"])
         return {"value": total, "metrics": found}
 
+    def checkpoint(self, timeout: float) -> Dict[str, Any]:
+        assert self.rest_port is not None, "start the job with config rest.port to trigger checkpoints"
+        base = f"http://127.0.0.1:{self.rest_port}/jobs/{self.client.get_job_id()}/checkpoints"
+        trigger = _post(base, {"checkpointType": "FULL"})["request-id"]
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            answer = _get(f"{base}/{trigger}")
+            if answer["status"]["id"] == "COMPLETED":
+                operation = answer.get("operation") or {}
+                if "checkpointId" not in operation:
+                    raise RuntimeError(f"checkpoint failed: {operation.get('failure-cause')}")
+                return {"checkpoint": operation["checkpointId"]}
+            time.sleep(0.2)
+        raise TimeoutError(f"checkpoint {trigger} did not complete within {timeout} s")
+
     def handle(self, cmd: Dict[str, Any]) -> Dict[str, Any]:
         kind = cmd["cmd"]
         if kind == "start":
@@ -102,6 +118,8 @@ class _Host:
             return {"status": self.status()}
         if kind == "metric":
             return self.metric(cmd["suffix"])
+        if kind == "checkpoint":
+            return self.checkpoint(cmd.get("timeout", 120))
         if kind == "done":
             return {"done": bool(self.client._j_job_client.getJobExecutionResult().isDone())}
         if kind == "heap":
@@ -123,6 +141,13 @@ def _heap() -> Dict[str, Any]:
 
 def _get(url: str) -> Any:
     with urllib.request.urlopen(url, timeout=10) as response:
+        return json.loads(response.read())
+
+
+def _post(url: str, body: Dict[str, Any]) -> Any:
+    request = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST",
+                                     headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=10) as response:
         return json.loads(response.read())
 
 

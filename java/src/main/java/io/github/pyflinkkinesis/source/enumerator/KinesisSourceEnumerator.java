@@ -30,6 +30,14 @@ import software.amazon.awssdk.services.kinesis.model.Shard;
  * readers: evenly, and a child only after all its parents were read to their end (readers say so
  * with {@link ShardsFinishedEvent}).
  *
+ * <p>Failover rule: a shard whose children were handed out is never read again. A reader reports an
+ * end only once a checkpoint holding the shard at its end has completed (see the reader's
+ * FinishedShards), so a region failover of that reader, which restores the latest completed
+ * checkpoint while the children's reader goes on, neither reads the parent again nor gives it back.
+ * Flink gives back only splits assigned after the restored checkpoint; of those, a shard reported
+ * finished can only be one that ended before its reader's first checkpoint, and it is read again
+ * only while its children wait ({@link ShardTracker#addBack}).
+ *
  * <p>A stream's first discovery uses the configured initial position (LATEST pinned as
  * AT_TIMESTAMP of the discovery, so records written before the first read are kept); shards found
  * later start at TRIM_HORIZON.
@@ -163,7 +171,10 @@ public final class KinesisSourceEnumerator implements SplitEnumerator<KinesisSha
     @Override
     public void addSplitsBack(List<KinesisShardSplit> splits, int subtaskId) {
         LOG.info("Reader {} gave back shards {}", subtaskId, splits);
-        tracker.addBack(splits);
+        List<String> settled = tracker.addBack(splits);
+        if (!settled.isEmpty()) {
+            LOG.warn("Not reading shards {} again: they were read to their end and no child waits for them", settled);
+        }
         assignReadySplits();
     }
 

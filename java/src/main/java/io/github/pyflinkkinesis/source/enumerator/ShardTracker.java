@@ -84,20 +84,29 @@ final class ShardTracker {
     }
 
     /**
-     * Takes back splits of a failed reader to hand out again from their positions. A shard it had
-     * reported finished is read again too: the failed reader's records since its last checkpoint are
-     * rolled back.
+     * Takes back the splits Flink gives back from a failed reader: those assigned to it after the
+     * checkpoint it restarts from. A shard the reader was still reading is handed out again from its
+     * position. A shard it reported finished is read again only while its children wait (the reader
+     * then restarts from before the end, so reading it again loses nothing and keeps the order); once
+     * its children were handed out, it is never read again: its records would follow theirs.
+     *
+     * @return the ids of shards not to read again
      */
-    void addBack(Collection<KinesisShardSplit> splits) {
+    List<String> addBack(Collection<KinesisShardSplit> splits) {
+        List<String> settled = new ArrayList<>();
         for (KinesisShardSplit split : splits) {
+            String id = split.splitId();
             if (split.isFinished()) {
-                markFinished(List.of(split.splitId()));
-            } else {
-                assigned.remove(split.splitId());
-                finished.remove(split.splitId());
-                unassigned.put(split.splitId(), split);
+                markFinished(List.of(id));
+            } else if (assigned.containsKey(id) || finished.contains(id)) {
+                assigned.remove(id);
+                finished.remove(id);
+                unassigned.put(id, split);
+            } else if (!unassigned.containsKey(id)) {
+                settled.add(id);
             }
         }
+        return settled;
     }
 
     /** True when some known shard names {@code splitId} as a parent. */

@@ -4,7 +4,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.TreeMap;
 import java.util.function.Supplier;
 
 import org.apache.flink.api.connector.source.SourceReaderContext;
@@ -20,11 +19,8 @@ import io.github.pyflinkkinesis.source.split.KinesisShardSplitState;
 import io.github.pyflinkkinesis.source.split.StartingPosition;
 
 /**
- * Reads its shards on one fetcher thread and tells the enumerator about shards read to their end.
- *
- * <p>A finished shard stays in this reader's checkpoints (at SHARD_END) until a checkpoint that
- * holds it completes: if the job restarts from a checkpoint taken before the enumerator heard of
- * the end, the restored reader tells it again, so the shard's children are never held back forever.
+ * Reads its shards on one fetcher thread and tells the enumerator about shards read to their end,
+ * once a checkpoint holding the end has completed ({@link FinishedShards} says why and when).
  */
 public final class KinesisSourceReader
         extends SingleThreadMultiplexSourceReaderBase<KinesisRecord, Row, KinesisShardSplit, KinesisShardSplitState> {
@@ -32,8 +28,8 @@ public final class KinesisSourceReader
     private static final Logger LOG = LoggerFactory.getLogger(KinesisSourceReader.class);
 
     private final Set<String> streamNames;
-    private final List<KinesisShardSplit> finishedUnconfirmed = new ArrayList<>();
-    private final TreeMap<Long, List<KinesisShardSplit>> finishedByCheckpoint = new TreeMap<>();
+    private final FinishedShards finishedShards = new FinishedShards();
+    private boolean started;
 
     /**
      * @param streamNames the names of the streams the source reads: restored splits of other streams
@@ -46,7 +42,17 @@ public final class KinesisSourceReader
     }
 
     @Override
+    public void start() {
+        started = true;
+        super.start();
+    }
+
+    /** Splits added before {@link #start} are restored from a checkpoint (Flink's SourceOperator adds them so). */
+    @Override
     public void addSplits(List<KinesisShardSplit> splits) {
+        if (!started) {
+            finishedShards.restoredFromCheckpoint();
+        }
         List<KinesisShardSplit> toRead = new ArrayList<>();
         List<KinesisShardSplit> finished = new ArrayList<>();
         for (KinesisShardSplit split : splits) {
@@ -57,7 +63,7 @@ public final class KinesisSourceReader
             }
         }
         if (!finished.isEmpty()) {
-            reportFinished(finished);
+            reportFinished(finishedShards.restored(finished));
         }
         if (!toRead.isEmpty()) {
             super.addSplits(toRead);
@@ -68,11 +74,13 @@ public final class KinesisSourceReader
     protected void onSplitFinished(Map<String, KinesisShardSplitState> finishedSplitIds) {
         List<KinesisShardSplit> finished = new ArrayList<>();
         finishedSplitIds.values().forEach(state -> finished.add(state.split().withStartingPosition(StartingPosition.shardEnd())));
-        reportFinished(finished);
+        reportFinished(finishedShards.ended(finished));
     }
 
     private void reportFinished(List<KinesisShardSplit> finished) {
-        finishedUnconfirmed.addAll(finished);
+        if (finished.isEmpty()) {
+            return;
+        }
         List<String> ids = new ArrayList<>();
         finished.forEach(split -> ids.add(split.splitId()));
         context.sendSourceEventToCoordinator(new ShardsFinishedEvent(ids));
@@ -81,17 +89,14 @@ public final class KinesisSourceReader
     @Override
     public List<KinesisShardSplit> snapshotState(long checkpointId) {
         List<KinesisShardSplit> state = new ArrayList<>(super.snapshotState(checkpointId));
-        state.addAll(finishedUnconfirmed);
-        finishedByCheckpoint.put(checkpointId, new ArrayList<>(finishedUnconfirmed));
+        state.addAll(finishedShards.snapshot(checkpointId));
         return state;
     }
 
     @Override
     public void notifyCheckpointComplete(long checkpointId) throws Exception {
         super.notifyCheckpointComplete(checkpointId);
-        Map<Long, List<KinesisShardSplit>> confirmed = finishedByCheckpoint.headMap(checkpointId, true);
-        confirmed.values().forEach(finishedUnconfirmed::removeAll);
-        confirmed.clear();
+        reportFinished(finishedShards.checkpointComplete(checkpointId));
     }
 
     @Override

@@ -182,6 +182,37 @@ class KinesisSourceEnumeratorTest {
         assertEquals(List.of("shardId-0", "shardId-0", "shardId-2"), assigned(context, 0));
     }
 
+    /**
+     * Region failover of the reader of a merge parent after the merged child went to the other reader:
+     * Flink gives back the failed reader's splits assigned after its last checkpoint; the parent it
+     * reported finished is not read again, the shard it was still reading is.
+     */
+    @Test
+    void aFinishedParentWhoseChildWasHandedOutIsNotReadAgainWhenItsReaderFails() throws Exception {
+        kinesis.shards.add(shard("shardId-0", null, null));
+        kinesis.shards.add(shard("shardId-1", null, null));
+        kinesis.shards.add(shard("shardId-2", null, null));
+        var context = context(2, 0, 1);
+        KinesisSourceEnumerator enumerator = enumerator(context);
+        discover(enumerator);
+        assertEquals(List.of("shardId-0", "shardId-2"), assigned(context, 0));
+        List<KinesisShardSplit> givenBack = List.copyOf(context.getSplitAssignments().get(0).getAssignedSplits());
+        kinesis.shards.add(shard("shardId-3", "shardId-1", "shardId-2"));
+        discover(enumerator);
+        finish(enumerator, 1, "shardId-1");
+        finish(enumerator, 0, "shardId-2");
+        assertEquals(List.of("shardId-1", "shardId-3"), assigned(context, 1), "the child went to the other reader");
+
+        enumerator.addSplitsBack(givenBack, 0);
+        assertEquals(List.of("shardId-0", "shardId-2", "shardId-0"), assigned(context, 0),
+                "the open shard is read again, the finished parent is not");
+        finish(enumerator, 0, "shardId-2");
+        assertEquals(List.of("shardId-0", "shardId-2", "shardId-0"), assigned(context, 0),
+                "a late report of the parent changes nothing");
+        assertEquals(List.of(), enumerator.snapshotState(3).unassigned());
+        assertEquals(List.of("shardId-1", "shardId-3"), assigned(context, 1));
+    }
+
     @Test
     void finishedParentsAreKeptInTheCheckpoint() throws Exception {
         kinesis.shards.add(shard("shardId-0", null, null));

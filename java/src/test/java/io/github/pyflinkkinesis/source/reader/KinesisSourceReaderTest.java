@@ -125,6 +125,7 @@ class KinesisSourceReaderTest {
         assertEquals(second.splitId(), other.splitId);
     }
 
+    /** Before any checkpoint (or in a job without them) an end is reported at once. */
     @Test
     void finishedShardsStayInCheckpointsUntilOneCompletes() throws Exception {
         kinesis.put(SHARD, "pk-a", "a".getBytes(), 10);
@@ -141,6 +142,51 @@ class KinesisSourceReaderTest {
         assertEquals(List.of(finished), reader.snapshotState(6), "checkpoint 4 did not hold it");
         reader.notifyCheckpointComplete(5);
         assertEquals(List.of(), reader.snapshotState(7));
+    }
+
+    /** Once the reader checkpoints, an end is reported only after a checkpoint holding it completed. */
+    @Test
+    void anEndIsReportedOnceACheckpointHoldingItCompletes() throws Exception {
+        kinesis.put(SHARD, "pk-a", "a".getBytes(), 10);
+        KinesisShardSplit split = new KinesisShardSplit("orders", SHARD, List.of(), StartingPosition.trimHorizon());
+        newReader().addSplits(List.of(split));
+        pollUntil(() -> output.emitted.size() == 1);
+        reader.snapshotState(1);
+        reader.notifyCheckpointComplete(1);
+        kinesis.put(SHARD, "pk-b", "b".getBytes(), 20);
+        kinesis.closedShards.add(SHARD);
+        pollUntil(() -> reader.getNumberOfCurrentlyAssignedSplits() == 0);
+        assertEquals(List.of("a", "b"), emittedData());
+        assertEquals(List.of(), finishedEvents(), "not before a checkpoint holds the end");
+
+        KinesisShardSplit finished = split.withStartingPosition(StartingPosition.shardEnd());
+        assertEquals(List.of(finished), reader.snapshotState(2));
+        reader.notifyCheckpointComplete(1);
+        assertEquals(List.of(), finishedEvents(), "checkpoint 1 did not hold the end");
+        reader.notifyCheckpointComplete(2);
+        assertEquals(1, finishedEvents().size());
+        assertEquals(List.of(split.splitId()), finishedEvents().get(0).splitIds());
+        assertEquals(List.of(finished), reader.snapshotState(3), "kept until a checkpoint after the report completes");
+        reader.notifyCheckpointComplete(3);
+        assertEquals(List.of(), reader.snapshotState(4));
+        assertEquals(1, finishedEvents().size());
+    }
+
+    /** A reader restored from a checkpoint (splits added before start) holds ends back from the first one. */
+    @Test
+    void aRestoredReaderHoldsAnEndBackUntilACheckpointHoldsIt() throws Exception {
+        kinesis.put(SHARD, "pk-a", "a".getBytes(), 10);
+        kinesis.closedShards.add(SHARD);
+        reader = new KinesisSourceReader(() -> new KinesisShardSplitReader(kinesis, CONFIG, context.metricGroup()),
+                context, Set.of("orders"));
+        KinesisShardSplit split = new KinesisShardSplit("orders", SHARD, List.of(), StartingPosition.trimHorizon());
+        reader.addSplits(List.of(split));
+        reader.start();
+        pollUntil(() -> reader.getNumberOfCurrentlyAssignedSplits() == 0);
+        assertEquals(List.of(), finishedEvents());
+        reader.snapshotState(7);
+        reader.notifyCheckpointComplete(7);
+        assertEquals(List.of(split.splitId()), finishedEvents().get(0).splitIds());
     }
 
     @Test
