@@ -19,7 +19,13 @@ from beam_transforms.read import ReadFromKinesis
 from beam_transforms.reader import _ReadStreamFn
 from beam_transforms.restriction import StreamShards
 
-from pyflink_kinesis import IngressRecord, KinesisIngressBuilder, KinesisIngressSpec, KinesisIngressStartupPosition
+from pyflink_kinesis import (
+    IngressRecord,
+    KinesisEgressBuilder,
+    KinesisIngressBuilder,
+    KinesisIngressSpec,
+    KinesisIngressStartupPosition,
+)
 
 # Outputs by key: the DirectRunner runs DoFns in this process, so a module-level dict collects them.
 SINK: Dict[str, List[Any]] = {}
@@ -208,3 +214,16 @@ def kpl_entries() -> List[Any]:
         ("fake", MAGIC + b"not an aggregate" + bytes(16)),  # magic bytes, wrong checksum: a plain record
         [("single", b"alone")],
     ]
+
+
+def egress_spec(region: Any, credentials: Any, serializer: Any, max_outstanding: Optional[int] = None) -> Any:
+    """An egress spec with ``serializer`` (and ``max_outstanding_records`` if given) for ``region``."""
+    builder = (
+        KinesisEgressBuilder.for_identifier("t/out")
+        .with_aws_region(region)
+        .with_aws_credentials(credentials)
+        .with_serializer(serializer)
+    )
+    if max_outstanding is not None:
+        builder = builder.with_max_outstanding_records(max_outstanding)
+    return builder.build()

@@ -3,18 +3,15 @@
 Faults: no emulator throttles, partially fails PutRecords or drops connections, so the end-to-end fault
 tests put ``pyflink_kinesis/testing/faultproxy.py`` (a loopback proxy that rewrites or drops real calls to the emulator)
 between boto3 and the emulator: that exercises the real botocore parsing and error classes over HTTP.
-Unit-level checks of the retry rules use botocore's Stubber (exact request contents, no network), and the
-backpressure/batch-size checks use a tiny fake client whose calls the test can hold and inspect.
+Unit-level checks of the writer are in test_beam_write_units.py.
 """
 
 from __future__ import annotations
 
 import random
-import threading
 import time
 import uuid
 from collections import Counter
-from types import SimpleNamespace
 from typing import Any, Dict, List, Optional
 
 import pytest
@@ -22,19 +19,11 @@ import pytest
 beam = pytest.importorskip("apache_beam")
 from apache_beam.metrics.metric import MetricsFilter  # noqa: E402
 
-from beam_transforms.batching import (  # noqa: E402
-    MAX_BATCH_BYTES,
-    KinesisBatchWriter,
-    KinesisWriteError,
-    RecordTooLargeError,
-)
-from beam_transforms.retry import RetryPolicy  # noqa: E402
 from beam_transforms.write import WriteToKinesis  # noqa: E402
-from pyflink_kinesis.spec.boto import transform_client  # noqa: E402
 from pyflink_kinesis.testing import read_stream  # noqa: E402
 from pyflink_kinesis.testing.faultproxy import FaultProxy  # noqa: E402
-from tests.beam_support import counter  # noqa: E402
-from pyflink_kinesis import AwsCredentials, AwsRegion, ConfigError, EgressRecord, KinesisEgressBuilder  # noqa: E402
+from tests.beam_support import counter, egress_spec  # noqa: E402
+from pyflink_kinesis import AwsCredentials, AwsRegion, EgressRecord  # noqa: E402
 from pyflink_kinesis.spec.records import MAX_RECORD_BYTES  # noqa: E402
 
 pytestmark = pytest.mark.beam
@@ -53,18 +42,6 @@ def collect(pcoll: Any, label: str) -> str:
     _SINKS[token] = []
     pcoll | f"Collect{label}" >> beam.Map(_sink, token)
     return token
-
-
-def egress(region: AwsRegion, credentials: AwsCredentials, serializer: Any, max_outstanding: Optional[int] = None) -> Any:
-    builder = (
-        KinesisEgressBuilder.for_identifier("t/out")
-        .with_aws_region(region)
-        .with_aws_credentials(credentials)
-        .with_serializer(serializer)
-    )
-    if max_outstanding is not None:
-        builder = builder.with_max_outstanding_records(max_outstanding)
-    return builder.build()
 
 
 def via(proxy: FaultProxy) -> AwsRegion:
@@ -108,7 +85,7 @@ def test_binary_payloads_partition_and_hash_keys_arrive_byte_for_byte(kinesis: A
         ehk = str(rng.getrandbits(128)) if i % 5 == 0 else None
         records.append(EgressRecord(data, stream, key, ehk))
     assert any(not _utf8(r.data) for r in records)
-    spec = egress(kinesis.region, kinesis.credentials, None)  # values already are EgressRecords
+    spec = egress_spec(kinesis.region, kinesis.credentials, None)  # values already are EgressRecords
     tokens = {}
 
     def build(p: Any) -> None:
@@ -144,7 +121,7 @@ def _utf8(data: bytes) -> bool:
 @pytest.mark.integration
 def test_one_egress_writes_to_two_streams_chosen_per_record(kinesis: Any, client: Any, new_stream: Any) -> None:
     a, b = new_stream(shards=1), new_stream(shards=2)
-    spec = egress(kinesis.region, kinesis.credentials,
+    spec = egress_spec(kinesis.region, kinesis.credentials,
                   lambda i: EgressRecord(f"v{i}".encode(), a if i % 3 == 0 else b, f"k{i % 11}"))
     run(lambda p: p | beam.Create(range(300)) | WriteToKinesis(spec))
     assert sorted(r["Data"] for r in read_stream(client, a)) == sorted(f"v{i}".encode() for i in range(0, 300, 3))
@@ -168,7 +145,7 @@ def test_10000_records_through_partial_failures_throttling_and_dropped_connectio
 
     with FaultProxy(kinesis.port, seed=11, partial=0.15, partial_entries=0.3, throttle=0.06, limit=0.03,
                     error500=0.03, drop_before=0.03, drop_after=0.03, max_lifetime=240) as proxy:
-        spec = egress(via(proxy), kinesis.credentials, serialize, max_outstanding=2000)
+        spec = egress_spec(via(proxy), kinesis.credentials, serialize, max_outstanding=2000)
         tokens = {}
 
         def build(p: Any) -> None:
@@ -203,7 +180,7 @@ def test_max_outstanding_records_bounds_buffered_and_in_flight_records(
     stream = new_stream(shards=2)
     limit = 120
     with FaultProxy(kinesis.port, delay=0.05, max_lifetime=120) as proxy:  # a slow endpoint
-        spec = egress(via(proxy), kinesis.credentials, lambda i: EgressRecord(b"x%d" % i, stream, str(i)), limit)
+        spec = egress_spec(via(proxy), kinesis.credentials, lambda i: EgressRecord(b"x%d" % i, stream, str(i)), limit)
         result = run(lambda p: p | beam.Create(range(1000)) | WriteToKinesis(spec, max_concurrent_requests=8))
     high_water = distribution_max(result, "outstanding_records_high_water")
     assert high_water == limit  # the bound was reached (so it was tested) and never exceeded
@@ -211,35 +188,11 @@ def test_max_outstanding_records_bounds_buffered_and_in_flight_records(
     assert len(read_stream(client, stream)) == 1000
 
 
-def test_put_blocks_at_the_limit_until_a_call_completes() -> None:
-    gate = threading.Event()
-    client = FakeClient(gate=gate)
-    writer = KinesisBatchWriter(client, max_outstanding_records=7, max_concurrent_requests=4, max_batch_records=3)
-    done: List[int] = []
-
-    def produce() -> None:
-        for i in range(20):
-            writer.put(EgressRecord(b"%d" % i, "s", "k"))
-            done.append(i)
-
-    producer = threading.Thread(target=produce, daemon=True)
-    producer.start()
-    time.sleep(0.5)
-    assert len(done) == 7 and writer.outstanding == 7  # blocked at the limit, nothing lost in between
-    assert sum(len(b) for b in client.calls) <= 7
-    gate.set()
-    producer.join(10)
-    writer.flush()
-    assert not producer.is_alive() and len(done) == 20
-    assert writer.stats.high_water == 7 and writer.stats.records_written == 20
-    writer.close()
-
-
 @pytest.mark.integration
 def test_record_over_1mib_fails_with_an_error_naming_it(kinesis: Any, new_stream: Any) -> None:
     stream = new_stream()
     big = EgressRecord(b"\0" * (MAX_RECORD_BYTES - 3), stream, "big-key")  # 1 MiB + 4 with the key
-    spec = egress(kinesis.region, kinesis.credentials, None)
+    spec = egress_spec(kinesis.region, kinesis.credentials, None)
     with pytest.raises(Exception) as caught:
         run(lambda p: p | beam.Create([EgressRecord(b"ok", stream, "k"), big]) | WriteToKinesis(spec))
     message = str(caught.value)
@@ -255,7 +208,7 @@ def test_record_over_1mib_goes_to_the_dead_letter_output_and_the_others_are_writ
     big = EgressRecord(b"\1" * MAX_RECORD_BYTES, stream, "big")  # data alone at the limit: over it with the key
     fits = EgressRecord(b"\2" * (MAX_RECORD_BYTES - 200_000), stream, "fits")
     small = [EgressRecord(b"s%d" % i, stream, f"k{i}") for i in range(20)]
-    spec = egress(kinesis.region, kinesis.credentials, None)
+    spec = egress_spec(kinesis.region, kinesis.credentials, None)
     tokens = {}
 
     def build(p: Any) -> None:
@@ -278,7 +231,7 @@ def test_records_still_failing_after_the_retries_go_to_the_dead_letter_output(
 ) -> None:
     stream = new_stream()
     with FaultProxy(kinesis.port, throttle=1.0, max_lifetime=60) as proxy:
-        spec = egress(via(proxy), kinesis.credentials, lambda i: EgressRecord(b"%d" % i, stream, "k"))
+        spec = egress_spec(via(proxy), kinesis.credentials, lambda i: EgressRecord(b"%d" % i, stream, "k"))
         tokens = {}
 
         def build(p: Any) -> None:
@@ -298,7 +251,7 @@ def test_records_still_failing_after_the_retries_go_to_the_dead_letter_output(
 def test_exhausted_retries_fail_loudly_naming_the_stream_and_error(kinesis: Any, new_stream: Any) -> None:
     stream = new_stream()
     with FaultProxy(kinesis.port, limit=1.0, max_lifetime=60) as proxy:
-        spec = egress(via(proxy), kinesis.credentials, lambda i: EgressRecord(b"%d" % i, stream, "k"))
+        spec = egress_spec(via(proxy), kinesis.credentials, lambda i: EgressRecord(b"%d" % i, stream, "k"))
         started = time.monotonic()
         with pytest.raises(Exception) as caught:
             run(lambda p: p | beam.Create(range(5)) | WriteToKinesis(
@@ -312,7 +265,7 @@ def test_exhausted_retries_fail_loudly_naming_the_stream_and_error(kinesis: Any,
 
 @pytest.mark.integration
 def test_a_missing_stream_fails_at_once_naming_it(kinesis: Any) -> None:
-    spec = egress(kinesis.region, kinesis.credentials, lambda i: EgressRecord(b"x", "no-such-stream-xyz", "k"))
+    spec = egress_spec(kinesis.region, kinesis.credentials, lambda i: EgressRecord(b"x", "no-such-stream-xyz", "k"))
     with pytest.raises(Exception) as caught:
         run(lambda p: p | beam.Create(range(3)) | WriteToKinesis(spec, initial_backoff=5.0))
     message = str(caught.value)
@@ -327,7 +280,7 @@ def test_serializer_none_skips_and_counts_the_value(kinesis: Any, client: Any, n
     def serialize(i: int) -> Optional[EgressRecord]:
         return None if i % 3 == 0 else EgressRecord(b"%d" % i, stream, "k")
 
-    spec = egress(kinesis.region, kinesis.credentials, serialize)
+    spec = egress_spec(kinesis.region, kinesis.credentials, serialize)
     result = run(lambda p: p | beam.Create(range(90)) | WriteToKinesis(spec))
     assert counter(result, "skipped_records") == 30
     assert counter(result, "written_records") == 60
@@ -345,133 +298,10 @@ def test_serializer_that_raises_fails_naming_the_value_index_and_type() -> None:
             raise KeyError("customer")
         return EgressRecord(b"x", "s", "k")
 
-    spec = egress(AwsRegion.of_custom_endpoint("http://127.0.0.1:9", "us-east-1"),
+    spec = egress_spec(AwsRegion.of_custom_endpoint("http://127.0.0.1:9", "us-east-1"),
                   AwsCredentials.basic("x", "x"), serialize)
     with pytest.raises(Exception) as caught:
         run(lambda p: p | beam.Create([1, Order(), 3]) | WriteToKinesis(spec))
     message = str(caught.value)
     assert "serializer failed on value #1 of the bundle" in message, message
     assert "Order(7)" in message and "KeyError" in message and "customer" in message
-
-
-# --- unit level: retries with botocore's Stubber, batching with a fake client ---------------------
-
-
-def stubbed_client() -> Any:
-    spec = egress(AwsRegion.of("us-east-1"), AwsCredentials.basic("x", "x"), None)
-    return transform_client(spec, 1)
-
-
-def test_only_the_failed_entries_of_a_partial_failure_are_retried() -> None:
-    from botocore.stub import Stubber
-
-    client = stubbed_client()
-    records = [EgressRecord(b"r%d" % i, "s", f"k{i}") for i in range(5)]
-    entries = [{"Data": r.data, "PartitionKey": r.partition_key} for r in records]
-    ok = lambda n: {"ShardId": "shardId-000000000000", "SequenceNumber": str(n)}  # noqa: E731
-    with Stubber(client) as stub:
-        stub.add_response("put_records", {"FailedRecordCount": 2, "Records": [
-            ok(1), {"ErrorCode": "ProvisionedThroughputExceededException", "ErrorMessage": "slow down"},
-            ok(2), {"ErrorCode": "InternalFailure", "ErrorMessage": "oops"}, ok(3)]},
-            {"StreamName": "s", "Records": entries})
-        stub.add_response("put_records", {"FailedRecordCount": 1, "Records": [
-            ok(4), {"ErrorCode": "ProvisionedThroughputExceededException", "ErrorMessage": "slow down"}]},
-            {"StreamName": "s", "Records": [entries[1], entries[3]]})
-        stub.add_client_error("put_records", "ProvisionedThroughputExceededException", "whole call", 400,
-                              expected_params={"StreamName": "s", "Records": [entries[3]]})
-        stub.add_response("put_records", {"Records": [ok(5)]},
-                          {"StreamName": "s", "Records": [entries[3]]})
-        writer = KinesisBatchWriter(client, max_concurrent_requests=1, sleep=lambda s: None)
-        for r in records:
-            writer.put(r)
-        writer.flush()
-        stub.assert_no_pending_responses()
-    written, failed = writer.drain()
-    assert not failed
-    assert sorted((w.partition_key, w.sequence_number, w.attempts) for w, _ in written) == [
-        ("k0", "1", 1), ("k1", "4", 2), ("k2", "2", 1), ("k3", "5", 4), ("k4", "3", 1)]
-    assert writer.stats.entry_retries == 3 and writer.stats.call_retries == 1
-    writer.close()
-
-
-def test_non_retryable_entry_errors_are_not_retried() -> None:
-    from botocore.stub import Stubber
-
-    client = stubbed_client()
-    with Stubber(client) as stub:
-        stub.add_response("put_records", {"FailedRecordCount": 1, "Records": [
-            {"ErrorCode": "KMSAccessDeniedException", "ErrorMessage": "no key for you"}]})
-        writer = KinesisBatchWriter(client, max_concurrent_requests=1, sleep=lambda s: None)
-        writer.put(EgressRecord(b"x", "secret-stream", "k"))
-        with pytest.raises(KinesisWriteError, match="stream 'secret-stream'.*not retryable.*KMSAccessDeniedException"):
-            writer.flush()
-    writer.close()
-
-
-def test_retry_policy_bounds_attempts_and_total_time() -> None:
-    policy = RetryPolicy(max_attempts=4, initial_backoff=1.0, max_backoff=3.0, max_elapsed=10.0)
-    rng = random.Random(1)
-    for attempt in range(1, 4):
-        for _ in range(50):
-            assert 0 <= policy.backoff(attempt, rng) <= min(3.0, 2 ** (attempt - 1))
-    assert policy.next_delay(4, 0.0, rng) is None  # out of attempts
-    assert policy.next_delay(3, 0.0, rng) is not None
-    assert policy.next_delay(1, 10.5, rng) is None  # out of time
-    assert all(policy.next_delay(1, 9.0, rng) is not None for _ in range(20))  # a sleep of <= 1 s still fits
-
-
-class FakeClient:
-    """Answers PutRecords with success, optionally only after ``gate`` is set; records each call's entries."""
-
-    def __init__(self, gate: Optional[threading.Event] = None) -> None:
-        self.gate = gate
-        self.calls: List[List[Dict[str, Any]]] = []
-        self.streams: List[str] = []
-        self._lock = threading.Lock()
-
-    def put_records(self, StreamName: str, Records: List[Dict[str, Any]]) -> Dict[str, Any]:
-        with self._lock:
-            self.calls.append(list(Records))
-            self.streams.append(StreamName)
-        if self.gate is not None:
-            assert self.gate.wait(30)
-        return {"FailedRecordCount": 0,
-                "Records": [{"ShardId": "shardId-000000000000", "SequenceNumber": "1"} for _ in Records]}
-
-
-def test_batches_hold_at_most_500_records_and_5_mib_and_one_stream() -> None:
-    client = FakeClient()
-    writer = KinesisBatchWriter(client, max_outstanding_records=5000, max_concurrent_requests=2)
-    for i in range(1203):
-        writer.put(EgressRecord(b"x", "small-a" if i % 2 else "small-b", "k"))
-    big = b"y" * (900 * 1024)
-    for i in range(13):
-        writer.put(EgressRecord(big, "big", "key"))
-    writer.put(EgressRecord(b"z" * (MAX_RECORD_BYTES - 3), "big", "key"))  # exactly at the limit: allowed
-    writer.flush()
-    assert writer.stats.records_written == 1203 + 14
-    sizes = {s: [] for s in ("small-a", "small-b", "big")}
-    for stream, call in zip(client.streams, client.calls):
-        sizes[stream].append((len(call), sum(len(e["Data"]) + len(e["PartitionKey"]) for e in call)))
-    assert sorted(n for n, _ in sizes["small-a"]) == [101, 500] and sorted(n for n, _ in sizes["small-b"]) == [102, 500]
-    assert all(b <= MAX_BATCH_BYTES for _, b in sizes["big"])
-    assert [n for n, _ in sizes["big"]] == [5, 5, 4]  # 5 x 900 KiB fit in 5 MiB, a 6th would not
-    with pytest.raises(RecordTooLargeError, match="stream 'big' with partition key 'key' is 1048577 bytes"):
-        writer.put(EgressRecord(b"z" * (MAX_RECORD_BYTES - 2), "big", "key"))
-    writer.close()
-
-
-def test_client_retries_are_left_to_the_writer_and_the_pool_fits_the_threads() -> None:
-    spec = egress(AwsRegion.of("us-east-1"), AwsCredentials.basic("x", "x"), None)
-    config = transform_client(spec, 16).meta.config
-    assert config.retries["total_max_attempts"] == 1 and config.max_pool_connections == 16
-
-
-def test_egress_id_is_looked_up_in_the_module() -> None:
-    spec = egress(AwsRegion.of("us-east-1"), AwsCredentials.basic("x", "x"), None)
-    module = SimpleNamespace(egresses={"t/out": spec})
-    assert WriteToKinesis("t/out", module).spec is spec
-    with pytest.raises(ConfigError, match="no egress 't/ouz'.*did you mean 't/out'"):
-        WriteToKinesis("t/ouz", module)
-    with pytest.raises(ConfigError, match="needs module="):
-        WriteToKinesis("t/out")
