@@ -44,6 +44,7 @@ Recover = Callable[[BaseException], bool]
 class KinesisReadError(RuntimeError):
     """Reading from Kinesis failed for good (retries exhausted, or an error that retrying cannot fix)."""
 
+
 @dataclass(frozen=True)
 class RetryPolicy:
     """Exponential backoff with full jitter, bounded by total time (and optionally by attempts).
