@@ -27,107 +27,16 @@ import threading
 import time
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Callable, Deque, Dict, List, NamedTuple, Optional, Sequence, Tuple
+from typing import Any, Callable, Deque, Dict, List, Optional, Tuple
 
 from pyflink_kinesis.spec.records import MAX_RECORD_BYTES, EgressRecord
 from beam_transforms.settings import MAX_BATCH_BYTES, MAX_BATCH_RECORDS
 
-from .retry import (
-    RETRYABLE_ENTRY_ERRORS,
-    Attempts,
-    RetryPolicy,
-    call_error_code,
-    is_rejected_call,
-    is_retryable_call_error,
-)
+from .retry import Attempts, RetryPolicy, error_code, is_rejected, is_retryable, is_retryable_entry
+from .write_results import KinesisFailedRecord, KinesisWriteError, KinesisWriteResult, RecordTooLargeError, WriterStats
 
 # put()/flush() waits in slices of this many seconds, re-checking for errors in between.
 _WAIT_SLICE = 1.0
-
-
-class KinesisWriteResult(NamedTuple):
-    """Where one record was written.
-
-    Attributes:
-        stream: The stream it was written to.
-        partition_key: Its partition key.
-        explicit_hash_key: Its explicit hash key, or ``None``.
-        shard_id: The shard Kinesis put it in, e.g. ``"shardId-000000000001"``.
-        sequence_number: Its sequence number within that shard.
-        attempts: PutRecords calls it took (1 when it went through at once).
-    """
-
-    stream: str
-    partition_key: str
-    explicit_hash_key: Optional[str]
-    shard_id: str
-    sequence_number: str
-    attempts: int
-
-
-class KinesisFailedRecord(NamedTuple):
-    """A record that was not written (dead-letter output).
-
-    Attributes:
-        record: The record, as the serializer made it.
-        error_code: ``RecordTooLarge``, the PutRecords entry ``ErrorCode`` or the whole-call error code.
-        error_message: What went wrong, in words.
-        attempts: PutRecords calls made for it (0 for records rejected before sending).
-    """
-
-    record: EgressRecord
-    error_code: str
-    error_message: str
-    attempts: int
-
-
-class RecordTooLargeError(ValueError):
-    """A record is larger than Kinesis accepts (1 MiB of data plus partition key)."""
-
-    def __init__(self, record: EgressRecord, limit: int = MAX_RECORD_BYTES) -> None:
-        self.record = record
-        self.limit = limit
-        super().__init__(too_large_message(record, limit))
-
-
-def too_large_message(record: EgressRecord, limit: int = MAX_RECORD_BYTES) -> str:
-    """The error text for a record over ``limit`` bytes, naming its stream, partition key and size."""
-    key = record.partition_key if len(record.partition_key) <= 64 else record.partition_key[:61] + "..."
-    return (
-        f"record for stream '{record.stream}' with partition key '{key}' is {record.size} bytes "
-        f"(data {len(record.data)} + partition key), over the Kinesis limit of {limit} bytes per record"
-    )
-
-
-class KinesisWriteError(RuntimeError):
-    """Records could not be written to a stream, after retrying where retrying could help.
-
-    Attributes:
-        stream: The stream.
-        error_code: The last error code (entry ``ErrorCode`` or whole-call error).
-        error_message: The last error message.
-        records: How many records failed this way.
-        attempts: PutRecords calls made for them.
-        partition_keys: The partition keys of the failed records.
-    """
-
-    def __init__(self, stream: str, error_code: str, error_message: str, records: int, attempts: int,
-                 elapsed: float, retryable: bool, partition_keys: Sequence[str] = ()) -> None:
-        self.stream = stream
-        self.partition_keys = list(partition_keys)
-        self.error_code = error_code
-        self.error_message = error_message
-        self.records = records
-        self.attempts = attempts
-        why = "retries exhausted" if retryable else "not retryable"
-        keys = ", ".join(repr(k if len(k) <= 40 else k[:37] + "...") for k in self.partition_keys[:3])
-        if len(self.partition_keys) > 3:
-            keys += ", ..."
-        super().__init__(
-            f"PutRecords to stream '{stream}' failed for {records} record(s)"
-            f"{f' (partition key {keys})' if keys else ''} after {attempts} attempt(s) "
-            f"in {elapsed:.1f} s ({why}): {error_code}: {error_message}"
-        )
 
 
 class _Pending:
@@ -141,36 +50,6 @@ class _Pending:
         if record.explicit_hash_key is not None:
             entry["ExplicitHashKey"] = record.explicit_hash_key
         self.entry = entry
-
-
-class WriterStats:
-    """Plain counters of a writer (read them from the thread that calls put/flush).
-
-    Attributes:
-        records_written: Records Kinesis accepted.
-        records_failed: Records given up on.
-        calls: PutRecords calls made.
-        call_retries: Whole calls repeated after a throttle, 5xx or connection error.
-        entry_retries: Entries resent after a partial failure.
-        split_calls: Calls refused as a whole for their content, then split in halves.
-        high_water: The most records ever buffered plus in flight at once.
-    """
-
-    __slots__ = ("records_written", "records_failed", "calls", "call_retries", "entry_retries", "split_calls",
-                 "high_water")
-
-    def __init__(self) -> None:
-        self.records_written = 0
-        self.records_failed = 0
-        self.calls = 0
-        self.call_retries = 0
-        self.entry_retries = 0
-        self.split_calls = 0
-        self.high_water = 0
-
-    def as_dict(self) -> Dict[str, int]:
-        """The counters by name."""
-        return {name: getattr(self, name) for name in self.__slots__}
 
 
 class KinesisBatchWriter:
@@ -377,66 +256,70 @@ class KinesisBatchWriter:
         until the refused records stand alone: only they fail, named by stream and partition key.
         """
         pending = current[0]
-        attempts = Attempts(self._policy, f"PutRecords stream {stream}", self._sleep, self._rng)
-        put_records, calls = self._client.put_records, 0
+        attempts = self._policy.attempts(f"PutRecords stream {stream}", self._sleep, self._rng)
+        calls = 0  # PutRecords calls made for these records
         while pending:
             current[0] = pending
-            calls += 1
-            with self._cond:
-                self.stats.calls += 1
+            tries = [0]
             try:
-                response = put_records(StreamName=stream, Records=[p.entry for p in pending])
-            except Exception as e:  # noqa: BLE001 - classified below
-                if is_rejected_call(e) and len(pending) > 1:
+                response = attempts.call(self._put_records, stream, pending, tries, give_up=None)
+            except Exception as e:  # noqa: BLE001 - not retryable, or retries spent
+                if is_rejected(e) and len(pending) > 1:
                     with self._cond:
                         self.stats.split_calls += 1
                     half = len(pending) // 2
                     current[0] = []
                     return [pending[half:], pending[:half]]  # popped from the end: the first half goes first
-                retryable = is_retryable_call_error(e)
-                delay = attempts.delay_after(e) if retryable else None
-                if delay is None:
-                    self._give_up(stream, pending, call_error_code(e), str(e), calls, attempts.elapsed, retryable)
-                    pending = []
-                    continue
-                with self._cond:
-                    self.stats.call_retries += 1
-                self._sleep(delay)
-                continue
-            entries = response.get("Records") or []
-            if len(entries) != len(pending):
-                raise RuntimeError(
-                    f"PutRecords to stream '{stream}' answered {len(entries)} entries for {len(pending)} records"
-                )
-            retry: List[_Pending] = []
-            written: List[Tuple[KinesisWriteResult, Any]] = []
-            last_code = last_message = ""
-            # Per-entry ErrorCode decides (FailedRecordCount is only a summary of it).
-            for p, entry in zip(pending, entries):
-                code = entry.get("ErrorCode")
-                if not code:
-                    r = p.record
-                    written.append((KinesisWriteResult(stream, r.partition_key, r.explicit_hash_key,
-                                                       entry["ShardId"], entry["SequenceNumber"], calls),
-                                    p.context))
-                elif code in RETRYABLE_ENTRY_ERRORS:
-                    retry.append(p)
-                    last_code, last_message = code, entry.get("ErrorMessage", "")
-                else:
-                    self._give_up(stream, [p], code, entry.get("ErrorMessage", ""), calls, attempts.elapsed, False)
-            self._resolve_written(written)
-            pending = current[0] = retry
-            if pending:
-                delay = attempts.delay_after(f"{len(pending)} entries failed with {last_code}")
-                if delay is None:
-                    self._give_up(stream, pending, last_code, last_message, calls, attempts.elapsed, True)
-                    pending = []
-                    continue
-                with self._cond:
-                    self.stats.entry_retries += len(pending)
-                self._sleep(delay)
+                calls += tries[0]
+                self._give_up(stream, pending, error_code(e), str(e), calls, attempts.elapsed, is_retryable(e))
+                break
+            calls += tries[0]
+            pending = self._resolve_entries(stream, pending, response, calls, attempts, current)
         current[0] = []
         return []
+
+    def _put_records(self, stream: str, pending: List[_Pending], tries: List[int]) -> Dict[str, Any]:
+        """One PutRecords call; ``tries`` counts them (beyond the first: a whole call repeated after an error)."""
+        tries[0] += 1
+        with self._cond:
+            self.stats.calls += 1
+            if tries[0] > 1:
+                self.stats.call_retries += 1
+        response: Dict[str, Any] = self._client.put_records(StreamName=stream, Records=[p.entry for p in pending])
+        return response
+
+    def _resolve_entries(self, stream: str, pending: List[_Pending], response: Dict[str, Any], calls: int,
+                         attempts: Attempts, current: List[List[_Pending]]) -> List[_Pending]:
+        """Settle each entry of an answer by its ``ErrorCode``; sleep and return those to send again."""
+        entries = response.get("Records") or []
+        if len(entries) != len(pending):
+            raise RuntimeError(f"PutRecords to stream '{stream}' answered {len(entries)} entries for {len(pending)} records")
+        retry: List[_Pending] = []
+        written: List[Tuple[KinesisWriteResult, Any]] = []
+        last_code = last_message = ""
+        for p, entry in zip(pending, entries):  # per-entry ErrorCode decides (FailedRecordCount only sums it)
+            code = entry.get("ErrorCode")
+            if not code:
+                r = p.record
+                written.append((KinesisWriteResult(stream, r.partition_key, r.explicit_hash_key,
+                                                   entry["ShardId"], entry["SequenceNumber"], calls), p.context))
+            elif is_retryable_entry(code):
+                retry.append(p)
+                last_code, last_message = code, entry.get("ErrorMessage", "")
+            else:
+                self._give_up(stream, [p], code, entry.get("ErrorMessage", ""), calls, attempts.elapsed, False)
+        self._resolve_written(written)
+        current[0] = retry
+        if not retry:
+            return []
+        delay = attempts.delay_after(f"{len(retry)} entries failed with {last_code}")
+        if delay is None:
+            self._give_up(stream, retry, last_code, last_message, calls, attempts.elapsed, True)
+            return []
+        with self._cond:
+            self.stats.entry_retries += len(retry)
+        self._sleep(delay)
+        return retry
 
     def _resolve_written(self, written: List[Tuple[KinesisWriteResult, Any]]) -> None:
         if not written:

@@ -3,17 +3,29 @@
 The transform and its arguments (resolved with the spec's ``source.*`` properties by
 :mod:`beam_transforms.settings`); the reading itself (shards, cursors, checkpoints, resharding,
 watermark, enhanced fan-out) is in :mod:`beam_transforms.reader`.
+
+How many restrictions the initial split makes depends on the runner (``read._initial_splits``): one
+per lineage where runners spread initial restrictions; one on Prism, which splits a running
+restriction (``try_split(0.5)``) and reads the residuals on other threads. The DirectRunner never
+splits a running restriction: with one worker (its default) the stream stays in one restriction,
+whose fetch threads overlap the shards. With ``direct_num_workers=N`` the initial split deals the lineages
+over N restrictions, and a bounded read then waits in ``process()`` rather than deferring: Beam
+2.61's multi-worker DirectRunner drops self-checkpointed residuals (its ParallelBundleManager merges
+the workers' answers without their residual roots).
 """
 
 from __future__ import annotations
 
 import functools
+import logging
 import os
-from typing import Any, Dict, Optional, Union
+import time
+from typing import Any, Dict, Iterator, Optional, Union
 
 import apache_beam as beam
 from apache_beam.options.pipeline_options import DirectOptions
 
+from pyflink_kinesis.spec.boto import transform_client
 from pyflink_kinesis.spec.records import IngressRecord, RoutableMessage
 from pyflink_kinesis.spec.routing import route
 from beam_transforms.settings import DEFAULT_MAX_RETRY_TIME, ReadSettings, read_settings
@@ -21,8 +33,38 @@ from pyflink_kinesis.spec.builders import KinesisIngressSpec
 from pyflink_kinesis.statefun.module import resolve_spec
 
 from . import coders  # noqa: F401 - registers the IngressRecord coder
-from .reader import DeserializationError, _ListShardsFn, _ReadStreamFn, _ReadStreamUnboundedFn
-from .shards import KinesisReadError
+from . import efo
+from .positions import StreamShards
+from .reader import DeserializationError, _ReadStreamFn, _ReadStreamUnboundedFn
+from .retry import RetryPolicy
+from .shards import KinesisReadError, list_shards
+
+_LOG = logging.getLogger(__name__)
+
+
+class _ListShardsFn(beam.DoFn):
+    """Impulse -> one :class:`StreamShards` per stream of the spec, with every shard ListShards returns."""
+
+    def __init__(self, spec: KinesisIngressSpec, consumer: Optional[str] = None,
+                 max_retry_time: float = DEFAULT_MAX_RETRY_TIME) -> None:
+        super().__init__()
+        self._spec = spec
+        self._consumer = consumer  # the enhanced fan-out consumer, named in the error for a missing stream
+        self._max_retry_time = max_retry_time
+        self._client: Any = None
+
+    def setup(self) -> None:
+        self._client = transform_client(self._spec)
+
+    def process(self, unused_impulse: Any) -> Iterator[StreamShards]:
+        started_at = time.time()
+        policy = RetryPolicy(max_elapsed=self._max_retry_time)
+        for stream in self._spec.streams:
+            if self._consumer is not None:
+                efo.describe_stream_arn(self._client, stream, self._consumer, policy)
+            shards = list_shards(self._client, stream, policy)
+            _LOG.info("ingress %s: stream %s has %d shards", self._spec.id, stream, len(shards))
+            yield StreamShards(stream, tuple(shards), started_at)
 
 
 class ReadFromKinesis(beam.PTransform):

@@ -35,191 +35,30 @@ watermark that the unread adjacent parent holds back).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
-from typing import Any, Dict, Iterable, Iterator, List, Optional, Tuple, Union
+from dataclasses import replace
+from typing import Dict, Iterable, Iterator, Optional, Tuple
 
 from apache_beam.io.iobase import RestrictionProgress, RestrictionTracker
 from apache_beam.transforms.core import RestrictionProvider
 
-TRIM_HORIZON = "TRIM_HORIZON"
-LATEST = "LATEST"
-AT_TIMESTAMP = "AT_TIMESTAMP"
-AT_SEQUENCE_NUMBER = "AT_SEQUENCE_NUMBER"
-AFTER_SEQUENCE_NUMBER = "AFTER_SEQUENCE_NUMBER"
-START_TYPES = (TRIM_HORIZON, LATEST, AT_TIMESTAMP)
-
-
-@dataclass(frozen=True)
-class ShardInfo:
-    """A shard as ListShards or ChildShards describe it.
-
-    Attributes:
-        shard_id: e.g. ``"shardId-000000000002"``.
-        parents: The ids of its parent shards (none, one for a split, two for a merge).
-    """
-
-    shard_id: str
-    parents: Tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class ShardCursor:
-    """Where reading one shard stands.
-
-    Attributes:
-        shard_id: The shard.
-        parents: Its parent shards; it is read once no parent is owned by its restriction any more.
-        start_type: ``TRIM_HORIZON``, ``LATEST`` or ``AT_TIMESTAMP``: where to start when nothing was emitted yet.
-        start_timestamp: Seconds since the epoch for ``AT_TIMESTAMP``.
-        sequence_number: The last record emitted from this shard, or ``None``.
-        sub_sequence_number: The last user record emitted inside the aggregate at ``sequence_number``;
-            ``None`` when that record was plain or its aggregate was emitted completely.
-        last_arrival_micros: Arrival time of the last record emitted (microseconds since the epoch), for the watermark.
-    """
-
-    shard_id: str
-    parents: Tuple[str, ...] = ()
-    start_type: str = TRIM_HORIZON
-    start_timestamp: Optional[float] = None
-    sequence_number: Optional[str] = None
-    sub_sequence_number: Optional[int] = None
-    last_arrival_micros: Optional[int] = None
-
-    def iterator_args(self) -> Dict[str, Any]:
-        """GetShardIterator arguments that resume right after the last record emitted.
-
-        Inside an unfinished aggregate this is ``AT_SEQUENCE_NUMBER``: the reader then skips
-        the user records up to ``sub_sequence_number``.
-        """
-        if self.sequence_number is not None:
-            kind = AFTER_SEQUENCE_NUMBER if self.sub_sequence_number is None else AT_SEQUENCE_NUMBER
-            return {"ShardIteratorType": kind, "StartingSequenceNumber": self.sequence_number}
-        if self.start_type == AT_TIMESTAMP:
-            return {"ShardIteratorType": AT_TIMESTAMP, "Timestamp": self.start_timestamp}
-        return {"ShardIteratorType": self.start_type}
-
-    def advanced(self, sequence_number: str, sub_sequence_number: Optional[int],
-                 last_arrival_micros: Optional[int]) -> "ShardCursor":
-        """This cursor moved to a record just emitted (``dataclasses.replace`` without its per-call cost:
-        this runs once per record)."""
-        return ShardCursor(self.shard_id, self.parents, self.start_type, self.start_timestamp, sequence_number,
-                           sub_sequence_number, last_arrival_micros)
-
-    def is_after(self, sequence_number: str, sub_sequence_number: Optional[int]) -> bool:
-        """True if the record at this position was already emitted (is at or before the cursor)."""
-        if self.sequence_number is None:
-            return False
-        last, seq = int(self.sequence_number), int(sequence_number)
-        if seq != last:
-            return seq < last
-        if self.sub_sequence_number is None:
-            return True  # the plain record, or the whole aggregate, was emitted
-        return sub_sequence_number is not None and sub_sequence_number <= self.sub_sequence_number
-
-
-@dataclass(frozen=True)
-class StreamRestriction:
-    """The work of reading some shards of one stream: a cursor per owned shard, plus the limits of a bounded read.
-
-    Attributes:
-        stream: The stream name.
-        shards: A cursor per unfinished shard this restriction owns, in discovery order.
-        records_left: Records still to read for ``max_records`` (``None``: no limit).
-        deadline: Epoch seconds at which a ``max_read_time`` read stops (``None``: no limit).
-        bounded: Whether the read is bounded (any of ``max_records``, ``max_read_time``, ``stop_when_caught_up``).
-        complete: Nothing is left to read: the primary of a checkpoint, or a read that stopped.
-    """
-
-    stream: str
-    shards: Tuple[ShardCursor, ...]
-    records_left: Optional[int] = None
-    deadline: Optional[float] = None
-    bounded: bool = False
-    complete: bool = False
-
-    def cursor(self, shard_id: str) -> Optional[ShardCursor]:
-        """The cursor of ``shard_id``, or ``None`` if this restriction does not own it."""
-        for c in self.shards:
-            if c.shard_id == shard_id:
-                return c
-        return None
-
-    def ready(self) -> List[ShardCursor]:
-        """Shards none of whose parents is still owned here (unfinished): the shards to read now."""
-        owned = {c.shard_id for c in self.shards}
-        return [c for c in self.shards if not any(p in owned for p in c.parents)]
-
-    def lineages(self) -> List[Tuple[ShardCursor, ...]]:
-        """The shards grouped so that a shard and its owned parents are in one group, in discovery order."""
-        root = {c.shard_id: c.shard_id for c in self.shards}
-
-        def find(shard_id: str) -> str:
-            while root[shard_id] != shard_id:
-                root[shard_id] = root[root[shard_id]]
-                shard_id = root[shard_id]
-            return shard_id
-
-        for c in self.shards:  # a split joins a child to its parent, a merge both parents too
-            for parent in c.parents:
-                if parent in root:
-                    root[find(parent)] = find(c.shard_id)
-        groups: Dict[str, List[ShardCursor]] = {}
-        for c in self.shards:
-            groups.setdefault(find(c.shard_id), []).append(c)
-        return [tuple(g) for g in groups.values()]
-
-
-@dataclass(frozen=True)
-class RecordClaim:
-    """Claim of one record (or one user record of an aggregate) of a shard, before it is emitted.
-
-    Attributes:
-        shard_id: The shard.
-        sequence_number: The Kinesis record's sequence number.
-        sub_sequence_number: Index of the user record inside its aggregate, ``None`` for a plain record.
-        last_in_aggregate: This is the aggregate's last user record.
-        arrival_micros: The record's approximate arrival time, microseconds since the epoch.
-    """
-
-    shard_id: str
-    sequence_number: str
-    sub_sequence_number: Optional[int] = None
-    last_in_aggregate: bool = True
-    arrival_micros: Optional[int] = None
-
-
-@dataclass(frozen=True)
-class ShardEndClaim:
-    """A closed shard was read to its end: it leaves the restriction, and the children it adopts join.
-
-    It adopts the children whose first parent (Kinesis' ``ParentShardId``) it is: both children of a
-    split, and the child of a merge only on the ``ParentShardId`` side.
-    """
-
-    shard_id: str
-    children: Tuple[ShardInfo, ...] = ()
-
-
-@dataclass(frozen=True)
-class NewShardsClaim:
-    """Shards found by ListShards after the start; those whose ``ParentShardId`` is owned join, from TRIM_HORIZON."""
-
-    shards: Tuple[ShardInfo, ...]
-
-
-@dataclass(frozen=True)
-class StopClaim:
-    """End a bounded read at the current position (nothing is left in the restriction)."""
-
-    reason: str = ""
-
-
-Claim = Union[RecordClaim, ShardEndClaim, NewShardsClaim, StopClaim]
-
-
-def adopted(parent: str, children: Iterable[ShardInfo]) -> Tuple[ShardInfo, ...]:
-    """The children the owner of ``parent`` reads: those whose ``ParentShardId`` (first parent) it is."""
-    return tuple(c for c in children if c.parents and c.parents[0] == parent)
+from .positions import (  # noqa: F401 - the restriction's parts, importable from here as before
+    AFTER_SEQUENCE_NUMBER,
+    AT_SEQUENCE_NUMBER,
+    AT_TIMESTAMP,
+    LATEST,
+    START_TYPES,
+    TRIM_HORIZON,
+    Claim,
+    NewShardsClaim,
+    RecordClaim,
+    ShardCursor,
+    ShardEndClaim,
+    ShardInfo,
+    StopClaim,
+    StreamRestriction,
+    StreamShards,
+    adopted,
+)
 
 
 class StreamRestrictionTracker(RestrictionTracker):
@@ -358,21 +197,6 @@ class StreamRestrictionTracker(RestrictionTracker):
     def stop_reason(self) -> str:
         """Why the restriction is done (``"max_records"``, ``"checkpoint"``, ...), ``""`` while it runs."""
         return self._stop_reason
-
-
-@dataclass(frozen=True)
-class StreamShards:
-    """The element the reader's splittable DoFn gets: a stream and the shards listed at the start.
-
-    Attributes:
-        stream: The stream name.
-        shards: Every shard ListShards returned (open and closed), with their parents.
-        started_at: Epoch seconds of the listing: the instant ``LATEST`` is pinned to and ``max_read_time`` counts from.
-    """
-
-    stream: str
-    shards: Tuple[ShardInfo, ...]
-    started_at: float
 
 
 class StreamRestrictionProvider(RestrictionProvider):

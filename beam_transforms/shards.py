@@ -1,85 +1,16 @@
-"""Kinesis calls of the reader: listing shards, retries (:mod:`.retry`), and a per-shard rate limit."""
+"""Kinesis calls of the reader: listing shards and a per-shard rate limit (retries: :mod:`.retry`)."""
 
 from __future__ import annotations
 
 import time
-from typing import Any, Callable, Dict, List, Optional, Set, Tuple, TypeVar
+from typing import Any, Callable, Dict, List, Optional, Set, Tuple
 
 from pyflink_kinesis.spec.position import KinesisIngressStartupPosition
 
 from .restriction import AT_TIMESTAMP, ShardInfo
-from .retry import DEFAULT_MAX_RETRY_TIME, Attempts, RetryPolicy, attempts_limit
-from .retry import is_retryable_call_error as is_retryable
+from .retry import NOT_FOUND, KinesisReadError, RetryPolicy, call, error_code
 
-T = TypeVar("T")
-
-EXPIRED_ITERATOR = "ExpiredIteratorException"
 GET_RECORDS_PER_SECOND = 5  # the Kinesis limit per shard
-
-
-class KinesisReadError(RuntimeError):
-    """Reading from Kinesis failed for good (retries exhausted, or an error that retrying cannot fix)."""
-
-
-def error_code(error: BaseException) -> Optional[str]:
-    """The AWS error code of a botocore ``ClientError`` (``None`` for other errors)."""
-    response = getattr(error, "response", None)
-    if isinstance(response, dict):
-        code = response.get("Error", {}).get("Code")
-        if code:
-            return str(code)
-        status = response.get("ResponseMetadata", {}).get("HTTPStatusCode")
-        if status:
-            return str(status)
-    return None
-
-
-class Backoff:
-    """The reader's calls under a :class:`~.retry.RetryPolicy` (the writer's policy too: one retry layer).
-
-    Args:
-        base: The first delay's upper bound, in seconds.
-        cap: The largest delay, in seconds.
-        max_attempts: Attempts before giving up (the first call counts); ``None``: bounded by ``max_elapsed``.
-        sleep: The sleep function (tests may pass a fake).
-        max_elapsed: Seconds after the first attempt at which a call gives up (``max_retry_time``).
-    """
-
-    def __init__(self, base: float = 0.1, cap: float = 5.0, max_attempts: Optional[int] = None,
-                 sleep: Callable[[float], None] = time.sleep, max_elapsed: float = DEFAULT_MAX_RETRY_TIME) -> None:
-        self.policy = RetryPolicy(max_attempts, base, cap, max_elapsed)
-        self.sleep = sleep
-
-    @property
-    def max_attempts(self) -> int:
-        """Attempts per call at most (``sys.maxsize`` when bounded by time only)."""
-        return attempts_limit(self.policy)
-
-    def delay(self, attempt: int) -> float:
-        """The delay before retry number ``attempt`` (0-based)."""
-        return self.policy.backoff(attempt + 1)
-
-    def attempts(self, what: str) -> Attempts:
-        """The attempts of one operation, e.g. ``"GetRecords stream s shard x"`` (named in logs and errors)."""
-        return Attempts(self.policy, what, self.sleep)
-
-    def call(self, what: str, fn: Callable[..., T], **kwargs: Any) -> T:
-        """Call ``fn(**kwargs)``, retrying retryable errors; other errors propagate unchanged.
-
-        Args:
-            what: Describes the call for errors and logs, e.g. ``"ListShards stream s"``.
-            fn: The boto3 client method.
-            kwargs: Its arguments.
-
-        Raises:
-            KinesisReadError: The retries were spent.
-        """
-        attempts = self.attempts(what)
-        while True:
-            try:
-                return fn(**kwargs)
-            except Exception as e:  # noqa: BLE001 - classified by Attempts.retry
-                attempts.retry(e, KinesisReadError)
 
 
 class RateLimiter:
@@ -113,19 +44,23 @@ class RateLimiter:
         self._next[key] = self.clock() + self.interval
 
 
-def list_shards(client: Any, stream: str, backoff: Backoff, closed: Optional[Set[str]] = None) -> List[ShardInfo]:
+def list_shards(client: Any, stream: str, policy: RetryPolicy,
+                closed: Optional[Set[str]] = None) -> List[ShardInfo]:
     """Every shard of ``stream`` (open and closed, within retention), following ListShards pagination.
 
     Args:
+        client: The boto3 Kinesis client.
+        stream: The stream's name.
+        policy: Retries of each ListShards call.
         closed: If given, the ids of closed shards (those with an ``EndingSequenceNumber``) are added to it.
     """
     out: List[ShardInfo] = []
     kwargs: Dict[str, Any] = {"StreamName": stream}
     while True:
         try:
-            response = backoff.call(f"ListShards stream {stream}", client.list_shards, **kwargs)
+            response = call(policy, f"ListShards stream {stream}", client.list_shards, **kwargs)
         except Exception as e:  # noqa: BLE001
-            if error_code(e) == "ResourceNotFoundException":
+            if error_code(e) == NOT_FOUND:
                 raise KinesisReadError(f"stream {stream} does not exist (ListShards: {e})") from e
             raise
         for shard in response.get("Shards", []):
@@ -162,12 +97,9 @@ def child_shards(response: Dict[str, Any]) -> Tuple[ShardInfo, ...]:
 
 
 __all__ = [
-    "Backoff",
     "KinesisReadError",
     "RateLimiter",
     "child_shards",
-    "error_code",
-    "is_retryable",
     "list_shards",
     "start_floor_micros",
 ]

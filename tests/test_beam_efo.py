@@ -26,7 +26,9 @@ from beam_transforms import efo  # noqa: E402
 from beam_transforms.read import ReadFromKinesis  # noqa: E402
 from beam_transforms.reader import ReadSettings, _ReadStreamFn  # noqa: E402
 from beam_transforms.restriction import ShardCursor, ShardInfo, StreamShards  # noqa: E402
-from beam_transforms.shards import Backoff, KinesisReadError, list_shards  # noqa: E402
+from beam_transforms import subscription  # noqa: E402
+from beam_transforms.retry import RetryPolicy  # noqa: E402
+from beam_transforms.shards import KinesisReadError, list_shards  # noqa: E402
 from pyflink_kinesis import (  # noqa: E402
     AwsCredentials,
     AwsRegion,
@@ -138,7 +140,7 @@ def test_kpl_aggregates_and_checkpoints_resume_on_the_same_subscription_then_a_n
     expected = kpl_expected(write_kpl(client, stream, entries), entries)
     spec = spec_for(kinesis, stream)
     settings = ReadSettings(stop_when_caught_up=True, consumer_name="resumer")
-    element = StreamShards(stream, tuple(list_shards(client, stream, Backoff())), time.time())
+    element = StreamShards(stream, tuple(list_shards(client, stream, RetryPolicy())), time.time())
 
     fn = _ReadStreamFn(spec, settings)
     fn.setup()
@@ -298,9 +300,10 @@ def test_a_shard_held_by_another_subscription_falls_back_to_get_records(
                interval=0.05)
     holder_client = kinesis.client()
     efo.tolerate_missing_initial_response(holder_client)
-    holder = efo.Subscription(holder_client, consumer["ConsumerARN"], ShardCursor(SHARD0), Backoff())
+    holder = efo.Subscription(holder_client, consumer["ConsumerARN"], ShardCursor(SHARD0), RetryPolicy())
     wait_until(lambda: holder.peek() is not None, 30, "another reader to hold the shard", interval=0.05)
-    monkeypatch.setattr(efo, "subscribe_backoff", lambda: Backoff(base=0.1, cap=0.2, max_attempts=3))
+    monkeypatch.setattr(subscription, "SUBSCRIBE_POLICY", RetryPolicy(max_attempts=3, initial_backoff=0.1,
+                                                                      max_backoff=0.2))
     try:
         out, result = run_read(spec_for(kinesis, stream), consumer_name="contended", stop_when_caught_up=True,
                                poll_interval=0.1)
@@ -449,10 +452,14 @@ def test_fake_other_subscription_errors_fail_naming_consumer_and_shard() -> None
         _fake_read(fake, ["s"], stop_when_caught_up=True)
 
 
-def test_fake_a_future_at_timestamp_start_subscribes_at_latest() -> None:
-    # FAKE: Kinesis rejects an AT_TIMESTAMP in its future (the emulator accepts it).
-    future = ClientError({"Error": {"Code": "InvalidArgumentException", "Message": "timestamp is in the future"}},
-                         "SubscribeToShard")
+@pytest.mark.parametrize("message", [
+    "The timestampInMillis parameter cannot be greater than the currentTimestampInMillis. "
+    "timestampInMillis: 1900000000000, currentTimestampInMillis: 1800000000000",  # the service's words
+    "Timestamp cannot be in the future",  # kinesis-local's words
+], ids=["service-wording", "kinesis-local-wording"])
+def test_fake_a_future_at_timestamp_start_subscribes_at_latest(message: str) -> None:
+    # FAKE: Kinesis rejects an AT_TIMESTAMP subscription in its future; known by code and request, not by words.
+    future = ClientError({"Error": {"Code": "InvalidArgumentException", "Message": message}}, "SubscribeToShard")
     date = datetime.now(timezone.utc) + timedelta(hours=1)
     before = dict(_record(1, b"before"), ApproximateArrivalTimestamp=date - timedelta(minutes=1))
     after = dict(_record(2, b"a"), ApproximateArrivalTimestamp=date + timedelta(seconds=1))
@@ -497,17 +504,17 @@ class _ConsumerStates:
 
 def test_fake_consumer_registration_waits_out_deleting_and_creating() -> None:
     fake = _ConsumerStates(["DELETING", None, "CREATING", "ACTIVE"])
-    consumer = efo.resolve_consumer(fake, "s", Backoff(), name="c", sleep=lambda s: None)
+    consumer = efo.resolve_consumer(fake, "s", RetryPolicy(), name="c", sleep=lambda s: None)
     assert (consumer.arn, consumer.stream_arn, fake.registered) == ("arn:c", "arn:aws:kinesis:r:1:stream/s", 1)
     never = _ConsumerStates(["CREATING"] * 5)
     clock = iter(range(100))
     with pytest.raises(KinesisReadError, match="not ACTIVE after 3 s"):
-        efo.resolve_consumer(never, "s", Backoff(), name="c", timeout=3, sleep=lambda s: None,
+        efo.resolve_consumer(never, "s", RetryPolicy(), name="c", timeout=3, sleep=lambda s: None,
                              clock=lambda: next(clock))
     other = _ConsumerStates(["ACTIVE"])
     other.describe_stream_summary = lambda StreamName: {"StreamDescriptionSummary": {"StreamARN": "arn:other"}}
     with pytest.raises(KinesisReadError, match="belongs to another stream"):
-        efo.resolve_consumer(other, "s", Backoff(), arn="arn:c")
+        efo.resolve_consumer(other, "s", RetryPolicy(), arn="arn:c")
 
 
 def test_only_loopback_clients_get_the_emulator_parser() -> None:

@@ -23,7 +23,8 @@ from beam_transforms.aggregation import MAGIC, deaggregate  # noqa: E402
 from beam_transforms.read import ReadFromKinesis  # noqa: E402
 from beam_transforms.reader import ReadSettings, _ReadStreamFn  # noqa: E402
 from beam_transforms.restriction import StreamShards  # noqa: E402
-from beam_transforms.shards import Backoff, list_shards  # noqa: E402
+from beam_transforms.retry import RetryPolicy  # noqa: E402
+from beam_transforms.shards import list_shards  # noqa: E402
 from pyflink_kinesis import IngressRecord  # noqa: E402
 
 from tests.beam_support import (  # noqa: E402
@@ -75,7 +76,7 @@ def test_resume_inside_an_aggregate_emits_the_next_user_record_once(
     expected = kpl_expected(write_kpl(client, stream, entries), entries)
     spec = spec_for(kinesis, stream)
     settings = ReadSettings(stop_when_caught_up=True, poll_interval=0.05)
-    element = StreamShards(stream, tuple(list_shards(client, stream, Backoff())), time.time())
+    element = StreamShards(stream, tuple(list_shards(client, stream, RetryPolicy())), time.time())
 
     fn = _ReadStreamFn(spec, settings)
     fn.setup()

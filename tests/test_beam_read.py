@@ -25,7 +25,9 @@ from botocore.exceptions import ClientError  # noqa: E402
 from beam_transforms.read import ReadFromKinesis  # noqa: E402
 from beam_transforms.reader import ReadSettings, _ReadStreamFn  # noqa: E402
 from beam_transforms.restriction import StreamShards  # noqa: E402
-from beam_transforms.shards import Backoff, KinesisReadError, list_shards  # noqa: E402
+from beam_transforms import retry  # noqa: E402
+from beam_transforms.retry import RetryPolicy  # noqa: E402
+from beam_transforms.shards import KinesisReadError, list_shards  # noqa: E402
 from pyflink_kinesis import (  # noqa: E402
     ConfigError,
     IngressRecord,
@@ -164,7 +166,7 @@ def test_max_read_time_ends_an_idle_read(kinesis: Any, new_stream: NewStream) ->
 
 
 def _element(client: Any, stream: str) -> StreamShards:
-    return StreamShards(stream, tuple(list_shards(client, stream, Backoff())), time.time())
+    return StreamShards(stream, tuple(list_shards(client, stream, RetryPolicy())), time.time())
 
 
 def test_resume_from_a_checkpoint_emits_the_next_record_and_none_twice(
@@ -393,7 +395,7 @@ def test_throttling_and_expired_iterators_are_recovered_exactly_once(
 
 def test_backoff_gives_up_on_persistent_throttling_and_not_on_other_errors() -> None:
     waits: List[float] = []
-    backoff = Backoff(base=0.1, cap=1.0, max_attempts=4, sleep=waits.append)
+    policy = RetryPolicy(max_attempts=4, initial_backoff=0.1, max_backoff=1.0)
     calls = {"n": 0}
 
     def throttled() -> None:
@@ -401,7 +403,7 @@ def test_backoff_gives_up_on_persistent_throttling_and_not_on_other_errors() -> 
         raise ClientError({"Error": {"Code": "ProvisionedThroughputExceededException"}}, "GetRecords")
 
     with pytest.raises(KinesisReadError, match="giving up after 4 attempts"):
-        backoff.call("GetRecords stream s shard x", throttled)
+        retry.call(policy, "GetRecords stream s shard x", throttled, sleep=waits.append)
     assert calls["n"] == 4 and len(waits) == 3
     assert all(0 <= w <= 0.1 * 2**i for i, w in enumerate(waits))  # exponential, full jitter
 
@@ -409,7 +411,7 @@ def test_backoff_gives_up_on_persistent_throttling_and_not_on_other_errors() -> 
         raise ClientError({"Error": {"Code": "InvalidArgumentException"}}, "GetRecords")
 
     with pytest.raises(ClientError):
-        backoff.call("x", invalid)
+        retry.call(policy, "x", invalid, sleep=waits.append)
     assert len(waits) == 3  # not retried
 
 

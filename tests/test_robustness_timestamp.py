@@ -1,8 +1,10 @@
 """Issue 11, item 4: a read AT_TIMESTAMP never emits a record that arrived before the timestamp.
 
-kinesis-local 0.6.2 refuses a future timestamp as the service does ("Timestamp cannot be in the future");
-the reader then starts at LATEST, where records that arrived before the timestamp follow. (Other emulators
-accept it and return older records; the same check covers both.)
+kinesis-local 0.6.2 refuses a future timestamp with its own words ("Timestamp cannot be in the future"); the
+service and kinesalite answer "The timestampInMillis parameter cannot be greater than the
+currentTimestampInMillis ..." (issue 18, item 5: injected here through the loopback fault proxy). The reader
+knows the refusal by its code and the AT_TIMESTAMP request, and starts at LATEST, where records that arrived
+before the timestamp follow. (Other emulators accept it and return older records; the same check covers both.)
 """
 
 from __future__ import annotations
@@ -16,9 +18,13 @@ import pytest
 
 pytest.importorskip("apache_beam")
 
+import apache_beam as beam  # noqa: E402
+
+from beam_transforms.read import ReadFromKinesis  # noqa: E402
 from beam_transforms.reader import ReadSettings, _ReadStreamFn  # noqa: E402
-from pyflink_kinesis import KinesisIngressSpec, KinesisIngressStartupPosition  # noqa: E402
-from tests.beam_support import spec_for  # noqa: E402
+from pyflink_kinesis import AwsRegion, KinesisIngressBuilder, KinesisIngressSpec, KinesisIngressStartupPosition  # noqa: E402
+from tests.beam_support import SINK, Collect, spec_for  # noqa: E402
+from tests.faultproxy import FaultProxy  # noqa: E402
 from tests.test_beam_read import _element, drive, put  # noqa: E402
 
 pytestmark = [pytest.mark.integration, pytest.mark.beam]
@@ -95,5 +101,60 @@ def test_a_future_startup_date_emits_only_records_that_arrived_after_it(
     put(client, stream, [(f"new-{i}", b"new") for i in range(6)])
     reader.join(timeout=120)
     assert not reader.is_alive() and not failures, failures
+    assert sorted(r.partition_key for r in outputs) == sorted(f"new-{i}" for i in range(6))
+    assert all(r.approximate_arrival_timestamp.timestamp() >= startup for r in outputs)
+
+
+SERVICE_AHEAD = 15.0  # seconds: room for a DirectRunner pipeline to start and be refused on a loaded machine
+
+
+def _wait(condition: Any, what: str, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"{what} not within {timeout:.0f} s"
+        time.sleep(0.05)
+
+
+def test_a_future_startup_date_refused_in_the_services_words_reads_on_from_latest(
+        kinesis: Any, client: Any, new_stream: Any) -> None:
+    """Issue 18 item 5: the FAULT is injected by the loopback proxy, which answers every GetShardIterator asking
+    AT_TIMESTAMP past its clock with HTTP 400 InvalidArgumentException in the service's words (kinesis-local's
+    own refusal says "future"; the service's does not). A ReadFromKinesis pipeline reads on: no failure, and
+    no record that arrived before the date."""
+    stream = new_stream(shards=1)
+    put(client, stream, [(f"old-{i}", b"old") for i in range(6)])
+    startup = time.time() + SERVICE_AHEAD
+    key = f"service-wording-{time.time()}"
+    SINK[key] = []
+    failures: List[BaseException] = []
+    with FaultProxy(kinesis.port, future_timestamps=True, max_lifetime=240) as proxy:
+        spec = (KinesisIngressBuilder.for_identifier("t/in")
+                .with_aws_region(AwsRegion.of_custom_endpoint(proxy.endpoint, "us-east-1"))
+                .with_aws_credentials(kinesis.credentials).with_stream(stream)
+                .with_startup_position(KinesisIngressStartupPosition.from_date(
+                    datetime.fromtimestamp(startup, timezone.utc))).build())
+
+        def run() -> None:
+            try:
+                pipeline = beam.Pipeline(runner="DirectRunner")
+                _ = (pipeline | ReadFromKinesis(spec, max_records=6, max_read_time=180, poll_interval=0.1)
+                     | beam.ParDo(Collect(key)))
+                pipeline.run().wait_until_finish()
+            except BaseException as e:  # noqa: BLE001 - asserted below
+                failures.append(e)
+
+        reader = threading.Thread(target=run, daemon=True)
+        reader.start()
+        # Refused in the service's words, then reading from LATEST (its GetRecords calls pass the proxy).
+        _wait(lambda: proxy.refused_timestamps >= 1 and proxy.operations("GetRecords") or failures,
+              "a refused AT_TIMESTAMP iterator, then GetRecords", SERVICE_AHEAD)
+        assert not failures and time.time() < startup, failures
+        put(client, stream, [(f"early-{i}", b"early") for i in range(6)])  # after the read began, before the date
+        _wait(lambda: time.time() > startup, "the startup date", SERVICE_AHEAD + 5)
+        put(client, stream, [(f"new-{i}", b"new") for i in range(6)])
+        reader.join(timeout=180)
+    outputs = SINK.pop(key)
+    assert not reader.is_alive() and not failures, failures
+    assert proxy.refused_timestamps >= 1
     assert sorted(r.partition_key for r in outputs) == sorted(f"new-{i}" for i in range(6))
     assert all(r.approximate_arrival_timestamp.timestamp() >= startup for r in outputs)

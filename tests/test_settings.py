@@ -28,7 +28,8 @@ beam = pytest.importorskip("apache_beam")
 from beam_transforms.read import ReadFromKinesis  # noqa: E402
 from beam_transforms.reader import _ReadStreamFn  # noqa: E402
 from beam_transforms.restriction import StreamShards  # noqa: E402
-from beam_transforms.shards import Backoff, list_shards  # noqa: E402
+from beam_transforms.retry import RetryPolicy  # noqa: E402
+from beam_transforms.shards import list_shards  # noqa: E402
 from beam_transforms.write import WriteToKinesis, _WriteFn  # noqa: E402
 
 from pyflink_kinesis.testing.faultproxy import FaultProxy  # noqa: E402
@@ -60,7 +61,7 @@ def _reader(transform: Any, client: Any, stream: str, max_splits: Any = None) ->
     fn.calls = []
     fn._client.meta.events.register("provide-client-params.kinesis.*",
                                     lambda params, model, **_: fn.calls.append((model.name, dict(params))))
-    element = StreamShards(stream, tuple(list_shards(client, stream, Backoff())), time.time())
+    element = StreamShards(stream, tuple(list_shards(client, stream, RetryPolicy())), time.time())
     return fn, element
 
 

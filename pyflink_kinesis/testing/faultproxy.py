@@ -25,6 +25,10 @@ network partition: connections are accepted, nothing comes back) until :meth:`Fa
 call's arrival time and ``X-Amz-Target`` operation is kept in :attr:`FaultProxy.calls`. :meth:`FaultProxy.down`
 closes every connection at once without forwarding (an endpoint that went away) until :meth:`FaultProxy.up`.
 
+``future_timestamps``: GetShardIterator and SubscribeToShard calls asking ``AT_TIMESTAMP`` past the proxy's clock
+are answered 400 ``InvalidArgumentException`` in the service's (and kinesalite's) words, not kinesis-local's;
+:attr:`FaultProxy.refused_timestamps` counts them.
+
 ``read_operations`` (e.g. ``("GetRecords",)``) extends the faults to reads: those calls are delayed, answered
 with throttling or 500 errors, or have their connection dropped before or after forwarding, drawn from the
 same shares (``partial`` forwards them unchanged); :attr:`FaultProxy.read_faults` counts them.
@@ -67,12 +71,14 @@ class FaultProxy:
         delay: Seconds to wait before forwarding each PutRecords.
         max_lifetime: Seconds after which the proxy stops by itself.
         read_operations: Other Kinesis operations (``"GetRecords"``, ...) that get the faults and the delay.
+        future_timestamps: Refuse an AT_TIMESTAMP iterator or subscription past the proxy's clock as the service does.
     """
 
     def __init__(self, upstream_port: int, *, seed: int = 0, partial: float = 0.0, partial_entries: float = 0.3,
                  throttle: float = 0.0, limit: float = 0.0, error500: float = 0.0, drop_before: float = 0.0,
                  drop_after: float = 0.0, delay: float = 0.0, max_lifetime: float = 300.0,
-                 get_records_error500: float = 0.0, read_operations: Tuple[str, ...] = ()) -> None:
+                 get_records_error500: float = 0.0, read_operations: Tuple[str, ...] = (),
+                 future_timestamps: bool = False) -> None:
         self.upstream_port = upstream_port
         self.rates = {"partial": partial, "throttle": throttle, "limit": limit, "error500": error500,
                       "drop_before": drop_before, "drop_after": drop_after}
@@ -89,6 +95,8 @@ class FaultProxy:
         self.max_lifetime = max_lifetime
         self.read_targets = {f"Kinesis_20131202.{op}" for op in read_operations}
         self.read_faults: Counter = Counter()  # fault kind -> read calls
+        self.future_timestamps = future_timestamps
+        self.refused_timestamps = 0
         self._rng = random.Random(seed)
         self._lock = threading.Lock()
         self.faults: Counter = Counter()  # fault kind -> calls
@@ -217,6 +225,8 @@ class _Handler(BaseHTTPRequestHandler):
             proxy._thawed.wait(proxy.max_lifetime)
             self._drop()  # a call that hung never gets an answer
             return
+        if proxy.future_timestamps and self._refuse_future_timestamp(target, body):
+            return
         if target == GET_RECORDS and proxy.get_records_error500:
             with proxy._lock:
                 fail = proxy._rng.random() < proxy.get_records_error500
@@ -291,6 +301,24 @@ class _Handler(BaseHTTPRequestHandler):
             self._drop()
         else:
             return False
+        return True
+
+    def _refuse_future_timestamp(self, target: str, body: bytes) -> bool:
+        """Answer an AT_TIMESTAMP GetShardIterator or SubscribeToShard past this clock with the service's words."""
+        operation = target.rpartition(".")[2]
+        if operation not in ("GetShardIterator", "SubscribeToShard"):
+            return False
+        request = json.loads(body or b"{}")
+        position = request if operation == "GetShardIterator" else request.get("StartingPosition") or {}
+        kind = position.get("ShardIteratorType" if operation == "GetShardIterator" else "Type")
+        now_ms = int(time.time() * 1000)
+        if kind != "AT_TIMESTAMP" or float(position.get("Timestamp", 0)) * 1000 <= now_ms:
+            return False
+        with self.owner._lock:
+            self.owner.refused_timestamps += 1
+        self._error(400, "InvalidArgumentException",
+                    "The timestampInMillis parameter cannot be greater than the currentTimestampInMillis. "
+                    f"timestampInMillis: {int(float(position['Timestamp']) * 1000)}, currentTimestampInMillis: {now_ms}")
         return True
 
     def _read(self, body: bytes) -> None:

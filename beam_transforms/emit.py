@@ -1,0 +1,120 @@
+"""Claiming and emitting the records of one GetRecords answer (or one subscription event adapted to it)."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timezone
+from typing import Any, Dict, Iterator, List, Optional, Tuple
+
+from apache_beam.transforms.window import TimestampedValue
+from apache_beam.utils.timestamp import Timestamp
+
+from pyflink_kinesis.spec.builders import KinesisIngressSpec
+from pyflink_kinesis.spec.records import IngressRecord
+from pyflink_kinesis.spec.serde import deserialization_error, record_location
+
+from .aggregation import deaggregate
+from .positions import RecordClaim, ShardCursor, StopClaim
+from .shards import start_floor_micros
+
+_LOG = logging.getLogger(__name__)
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_ONE_MICRO = datetime(1970, 1, 1, 0, 0, 0, 1, tzinfo=timezone.utc) - _EPOCH
+
+# One user record: (sub-sequence number or None, partition key, data, last of its Kinesis record).
+_UserRecord = Tuple[Optional[int], str, bytes, bool]
+
+
+def _micros(moment: datetime) -> int:
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return (moment - _EPOCH) // _ONE_MICRO
+
+
+def _utc(moment: datetime) -> datetime:
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(timezone.utc)
+
+
+def user_records(record: Dict[str, Any]) -> List[_UserRecord]:
+    """The user records of a Kinesis record: itself, or those of its KPL aggregate."""
+    data = bytes(record["Data"])
+    users = deaggregate(data)
+    if users is None:
+        return [(None, record["PartitionKey"], data, True)]
+    return [(i, u.partition_key, u.data, i == len(users) - 1) for i, u in enumerate(users)]
+
+
+class RecordEmitter:
+    """Claims each record of an answer from the tracker, then emits it as a timestamped element.
+
+    Args:
+        spec: The ingress spec (its deserializer and startup position).
+        on_deserialize_error: ``"fail"`` or ``"skip"``.
+        counters: Beam counters ``records_read``, ``skipped_records`` and ``deserialize_errors``.
+    """
+
+    def __init__(self, spec: KinesisIngressSpec, on_deserialize_error: str, counters: Dict[str, Any]) -> None:
+        self._spec = spec
+        self._skip_errors = on_deserialize_error == "skip"
+        self._counters = counters
+        self._floor = start_floor_micros(spec.startup_position)
+
+    def emit(self, tracker: Any, stream: str, cursor: ShardCursor, response: Dict[str, Any],
+             marks: Dict[str, int], records_left: Optional[int], outcome: List[Any]) -> Iterator[Any]:
+        """Claim and emit the records of ``response``; sets ``outcome`` to [status, records claimed, cursor].
+
+        Status: ``"ok"``, ``"end"`` (the shard ended), ``"stopped"`` (``max_records`` ended the restriction)
+        or ``"stop"`` (a claim failed: the restriction was checkpointed, or the shard split off to a residual).
+        The cursor is where the shard stands after the records claimed.
+        """
+        count = 0
+        resuming = cursor.sequence_number is not None
+        for record in response.get("Records") or ():
+            sequence_number = record["SequenceNumber"]
+            arrival = _utc(record["ApproximateArrivalTimestamp"])
+            micros = _micros(arrival)
+            if self._floor is not None and micros < self._floor:
+                continue  # arrived before an AT_TIMESTAMP start (see start_floor_micros)
+            for sub, partition_key, payload, last in user_records(record):
+                if resuming:  # the records of one answer only move forward: check until one is new
+                    if cursor.is_after(sequence_number, sub):
+                        continue  # emitted before this resume (inside an aggregate)
+                    resuming = False
+                if records_left is not None and count >= records_left:
+                    stopped = tracker.try_claim(StopClaim("max_records"))
+                    outcome[:] = ["stopped" if stopped else "stop", count, cursor]
+                    return
+                if not tracker.try_claim(RecordClaim(cursor.shard_id, sequence_number, sub, last, micros)):
+                    outcome[:] = ["stop", count, cursor]
+                    return
+                cursor = cursor.advanced(sequence_number, None if last else sub, micros)  # mirrors the claim
+                marks[cursor.shard_id] = max(marks.get(cursor.shard_id, micros), micros)
+                count += 1
+                self._counters["records_read"].inc()
+                value = self._value(IngressRecord(
+                    data=payload, stream=stream, shard_id=cursor.shard_id, partition_key=partition_key,
+                    sequence_number=sequence_number, approximate_arrival_timestamp=arrival, sub_sequence_number=sub,
+                ))
+                if value is not None:
+                    yield TimestampedValue(value, Timestamp(micros=micros))
+        outcome[:] = ["end" if response.get("NextShardIterator") is None else "ok", count, cursor]
+
+    def _value(self, record: IngressRecord) -> Any:
+        """The element for a record: the deserializer's value (``None``: skip it), or the record itself."""
+        deserializer = self._spec.deserializer
+        if deserializer is None:
+            return record
+        try:
+            value = deserializer(record)
+        except Exception as e:  # noqa: BLE001 - user code
+            if not self._skip_errors:
+                raise deserialization_error(self._spec.id, record, e) from e
+            self._counters["deserialize_errors"].inc()
+            _LOG.warning("ingress %s: skipping a record that failed to deserialize (%s): %r",
+                         self._spec.id, record_location(record), e)
+            return None
+        if value is None:
+            self._counters["skipped_records"].inc()
+        return value
