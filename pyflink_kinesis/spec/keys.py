@@ -121,7 +121,7 @@ class Key:
 
     def honoured_by(self, path: str) -> bool:
         """True if ``path`` acts on this key today (a path or entry still pending on another branch does not)."""
-        return path in self.honoured and path not in self.pending and "pending" not in _paths()[path]
+        return path in self.honoured and path not in self.pending and pending_path(path) is None
 
     def default_for(self, path: str) -> Optional[str]:
         """The default on ``path``, as text."""
@@ -132,8 +132,9 @@ class Key:
         why = self.elsewhere.get(path) or self.elsewhere.get("*")
         if why:
             return why
-        if path in self.pending:
-            return f"not yet (coming with {self.pending[path]})"
+        coming = self.pending.get(path) or pending_path(path)
+        if path in self.honoured and coming:
+            return f"not yet: {coming}"
         return f"not read by the {path_name(path)}"
 
     def asks_nothing(self, path: str, value: str) -> bool:
@@ -202,6 +203,11 @@ def _paths() -> Dict[str, Any]:
     return _load()[0]
 
 
+def pending_path(path: str) -> Optional[str]:
+    """The note of a path another branch is still adding (``sql``), else ``None``."""
+    return _paths()[path].get("pending")
+
+
 def path_name(path: str) -> str:
     """What a path is called in messages, e.g. ``"PyFlink connector"``."""
     return str(_paths()[path]["name"])
@@ -255,5 +261,5 @@ def unhonoured(keys: Iterable[Tuple[str, str]], path: str) -> Dict[str, str]:
     return out
 
 
-__all__ = ["PATHS", "Key", "all_keys", "beam_default", "canonical", "default_of", "duration_seconds", "lookup", "path_name",
+__all__ = ["PATHS", "Key", "all_keys", "beam_default", "canonical", "default_of", "pending_path", "duration_seconds", "lookup", "path_name",
            "size_bytes", "unhonoured", "whole_number"]
