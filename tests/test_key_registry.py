@@ -65,6 +65,19 @@ def test_pyflink_hands_the_jar_only_keys_it_acts_on(key: keys.Key) -> None:
 
 
 @pytest.mark.parametrize("key", CONNECTOR, ids=lambda k: k.name)
+def test_official_table_options_hold_only_keys_it_acts_on(key: keys.Key) -> None:
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        options = spec(key.name, example(key)).sql_options("arn:aws:kinesis:eu-west-1:1:stream/s")
+    named = [str(w.message) for w in caught if f"'{key.name}' is left out of the official 'kinesis' table" in str(w.message)]
+    if key.honoured_by("official-sql"):
+        assert not named
+    else:
+        assert named and key.why_not("official-sql") in named[0]
+        assert key.name not in options
+
+
+@pytest.mark.parametrize("key", CONNECTOR, ids=lambda k: k.name)
 def test_beam_warns_about_exactly_the_keys_it_does_not_act_on(key: keys.Key) -> None:
     settings = write_settings if key.name.startswith("sink.") else read_settings
     value = example(key)

@@ -14,12 +14,11 @@ environment themselves. Importing this module does not import PyFlink; calling t
 
 from __future__ import annotations
 
-import warnings
 from typing import Any, Mapping, Optional
 
-from ..spec.errors import ConfigError, ConfigWarning, user_stacklevel
+from ..spec.errors import ConfigError
 from .jar import add_connector_jar, call_java, connector_class, java_list, java_map
-from ..spec.keys import unhonoured
+from ..spec.keys import drop_unhonoured
 from ..spec.serde import ON_DESERIALIZE_ERROR
 from ..spec.builders import KinesisEgressSpec, KinesisIngressSpec
 
@@ -30,11 +29,8 @@ DEFAULT_IDLE_TIMEOUT_SECONDS = 30
 def _supported(spec: Any, properties: Mapping[str, str]) -> dict[str, str]:
     """``properties`` without the keys the PyFlink connector does not act on (keys.json, path ``flink``):
     a ConfigWarning names each, so nothing reaches the jar that it would refuse."""
-    reasons = unhonoured({**properties, **dict(spec.client_properties)}.items(), "flink")
-    for key, why in reasons.items():
-        warnings.warn(f"{spec.id}: client property '{key}' is ignored by the {ENGINE} connector: {why}",
-                      ConfigWarning, stacklevel=user_stacklevel())
-    return {k: v for k, v in properties.items() if k not in reasons}
+    return drop_unhonoured(spec, properties, "flink",
+                           lambda key, why: f"{spec.id}: client property '{key}' is ignored by the {ENGINE} connector: {why}")
 
 
 def source_configuration(ingress_spec: KinesisIngressSpec) -> dict[str, str]:

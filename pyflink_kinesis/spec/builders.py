@@ -11,7 +11,8 @@ from .credentials import MASK, AwsCredentials
 from .errors import ConfigError
 from .position import KinesisIngressStartupPosition, parse_date
 from .keys import default_of
-from .properties import aws_properties, botocore_settings, check_client_property, is_secret_key, sql_key
+from .properties import (aws_properties, botocore_settings, check_client_property, is_secret_key,
+                         official_table_properties, sql_key)
 from .records import STREAM_NAME
 from .region import AwsRegion
 from .serde import DeserializerLike, SerializerLike, as_function
@@ -139,7 +140,7 @@ class KinesisIngressSpec(_AwsSpec):
             format: The table format, e.g. ``"raw"`` (bytes), ``"json"`` or ``"csv"``.
         """
         options = {"connector": "kinesis", "stream.arn": stream_arn, "format": format}
-        options.update({sql_key(k): v for k, v in self.source_properties().items()})
+        options.update({sql_key(k): v for k, v in official_table_properties(self, self.source_properties()).items()})
         return options
 
 
@@ -174,7 +175,7 @@ class KinesisEgressSpec(_AwsSpec):
             format: The table format, e.g. ``"raw"``, ``"json"`` or ``"csv"``.
         """
         options = {"connector": "kinesis", "stream.arn": stream_arn, "format": format}
-        options.update({sql_key(k): v for k, v in self.sink_properties().items()})
+        options.update({sql_key(k): v for k, v in official_table_properties(self, self.sink_properties()).items()})
         options.update(self.buffer_properties())
         return options
 

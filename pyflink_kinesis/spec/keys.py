@@ -23,12 +23,13 @@ from __future__ import annotations
 
 import json
 import re
+import warnings
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Dict, Iterable, Mapping, Optional, Tuple
+from typing import Any, Callable, Dict, Iterable, Mapping, Optional, Tuple
 
-from .errors import ConfigError
+from .errors import ConfigError, ConfigWarning, user_stacklevel
 
 REGISTRY_FILE = Path(__file__).with_name("keys.json")
 PATHS = ("beam", "flink", "sql", "official-sql")
@@ -261,5 +262,22 @@ def unhonoured(keys: Iterable[Tuple[str, str]], path: str) -> Dict[str, str]:
     return out
 
 
-__all__ = ["PATHS", "Key", "all_keys", "beam_default", "canonical", "default_of", "pending_path", "duration_seconds", "lookup", "path_name",
+def drop_unhonoured(spec: Any, props: Mapping[str, str], path: str, message: Callable[[str, str], str]
+                    ) -> Dict[str, str]:
+    """``props`` (what ``spec`` translates to) without the keys ``path`` does not act on; a ConfigWarning
+    with ``message(key, why)`` names each (the spec's client properties are named as the user wrote them).
+
+    Args:
+        spec: An ingress or egress spec (its ``client_properties`` are checked too).
+        props: The translated properties to hand to ``path``.
+        path: One of :data:`PATHS`.
+        message: Makes the warning's text from the key and the registry's reason.
+    """
+    reasons = unhonoured({**props, **dict(spec.client_properties)}.items(), path)
+    for key, why in reasons.items():
+        warnings.warn(message(key, why), ConfigWarning, stacklevel=user_stacklevel())
+    return {k: v for k, v in props.items() if k not in reasons}
+
+
+__all__ = ["PATHS", "Key", "all_keys", "beam_default", "canonical", "default_of", "drop_unhonoured", "pending_path", "duration_seconds", "lookup", "path_name",
            "size_bytes", "unhonoured", "whole_number"]

@@ -206,6 +206,13 @@ def sql_key(key: str) -> str:
     return key
 
 
+def official_table_properties(spec: Any, props: Mapping[str, str]) -> dict[str, str]:
+    """``props`` of ``spec`` less the keys the official ``kinesis`` table does not act on (keys.json), each
+    named in a ConfigWarning."""
+    return keys.drop_unhonoured(spec, props, "official-sql", lambda key, why: f"{spec.id}: client property "
+                                f"'{key}' is left out of the official 'kinesis' table's options: {why}")
+
+
 def is_secret_key(key: str) -> bool:
     """True for keys whose values must never be shown."""
     return any(word in key.lower().replace("-", "").replace("_", "") for word in SECRET_WORDS)
