@@ -46,6 +46,14 @@ _UNIT_BYTES = {"b": 1, "bytes": 1, "k": 1024, "kb": 1024, "kibibytes": 1024, "m"
                "mebibytes": 1024 ** 2, "g": 1024 ** 3, "gb": 1024 ** 3, "gibibytes": 1024 ** 3}
 
 
+def _measure(text: str, field: str, pattern: Any, units: Mapping[str, float], unit: str, expected: str) -> float:
+    """A number with an optional unit from ``units`` (``unit`` when none is written), in the units' base."""
+    match = pattern.match(text)
+    if not match:
+        raise ConfigError(f"expected {expected}, got '{text}'", field=field)
+    return float(match.group(1)) * units[(match.group(2) or unit).lower()]
+
+
 def duration_seconds(text: str, field: str) -> float:
     """A Flink duration (``"250 ms"``, ``"10 s"``, ``"1 min"``, or plain milliseconds) in seconds.
 
@@ -53,41 +61,39 @@ def duration_seconds(text: str, field: str) -> float:
         text: The duration as written.
         field: The field to name in the error.
     """
-    match = _DURATION.match(text)
-    if not match:
-        raise ConfigError(f"expected a duration such as '500 ms', '10 s' or a number of milliseconds, got '{text}'",
-                          field=field)
-    return float(match.group(1)) * _UNIT_SECONDS[(match.group(2) or "ms").lower()]
-
-
-def whole_number(text: str, field: str) -> int:
-    """A property's text as a whole number; ``field`` is named in the error."""
-    try:
-        return int(text.strip())
-    except ValueError:
-        raise ConfigError(f"expected a whole number, got '{text}'", field=field) from None
+    return _measure(text, field, _DURATION, _UNIT_SECONDS, "ms",
+                    "a duration such as '500 ms', '10 s' or a number of milliseconds")
 
 
 def size_bytes(text: str, field: str) -> int:
     """A Flink memory size (``"5242880"``, ``"5 mb"``, ``"512 kb"``; units of 1024) in bytes."""
-    match = _BYTES.match(text)
-    if not match:
-        raise ConfigError(f"expected a size in bytes such as '5242880' or '5 mb', got '{text}'", field=field)
-    return int(match.group(1)) * _UNIT_BYTES[(match.group(2) or "b").lower()]
+    return int(_measure(text, field, _BYTES, _UNIT_BYTES, "b", "a size in bytes such as '5242880' or '5 mb'"))
+
+
+def _convert(text: str, field: str, kind: Callable[[str], Any], expected: str) -> Any:
+    try:
+        return kind(text.strip())
+    except ValueError:
+        raise ConfigError(f"expected {expected}, got '{text}'", field=field) from None
+
+
+def whole_number(text: str, field: str) -> int:
+    """A property's text as a whole number; ``field`` is named in the error."""
+    return int(_convert(text, field, int, "a whole number"))
 
 
 def _number(text: str, field: str) -> float:
-    try:
-        return float(text.strip())
-    except ValueError:
-        raise ConfigError(f"expected a number, got '{text}'", field=field) from None
+    return float(_convert(text, field, float, "a number"))
+
+
+def _truth(text: str) -> bool:
+    if text.lower() not in ("true", "false"):
+        raise ValueError(text)
+    return text.lower() == "true"
 
 
 def _boolean(text: str, field: str) -> bool:
-    value = text.strip().lower()
-    if value not in ("true", "false"):
-        raise ConfigError(f"expected true or false, got '{text}'", field=field)
-    return value == "true"
+    return bool(_convert(text, field, _truth, "true or false"))
 
 
 _PARSERS = {"int": whole_number, "float": _number, "bool": _boolean, "duration": duration_seconds,
