@@ -168,7 +168,6 @@ def read_settings(spec: KinesisIngressSpec, engine: str = "beam", **overrides: A
     check_number(given.get("idle_timeout"), "idle_timeout", allow_zero=True)
     check_number(given.get("checkpoint_interval"), "checkpoint_interval")
     check_number(given.get("fetch_threads"), "fetch_threads", integer=True)
-    check_number(given.get("max_retry_time"), "max_retry_time")
     stop = given.get("stop_when_caught_up", False)
     if not isinstance(stop, bool):
         raise ConfigError(f"expected True or False, got {stop!r}", field="stop_when_caught_up")
@@ -184,6 +183,8 @@ def read_settings(spec: KinesisIngressSpec, engine: str = "beam", **overrides: A
     discovery, field = _pick(given, "shard_discovery_interval", props, "source.shard.discovery.interval",
                              d.shard_discovery_interval)
     check_number(discovery, field)
+    retry_time, field = _pick(given, "max_retry_time", props, "source.max-retry-time", d.max_retry_time)
+    check_number(retry_time, field)
 
     bounded = "max_records" in given or "max_read_time" in given or stop
     name, arn = given.get("consumer_name"), given.get("consumer_arn")
@@ -212,7 +213,7 @@ def read_settings(spec: KinesisIngressSpec, engine: str = "beam", **overrides: A
         consumer_name=name,
         consumer_arn=arn,
         consumer_lifecycle=lifecycle,
-        max_retry_time=float(given.get("max_retry_time", d.max_retry_time)),
+        max_retry_time=float(retry_time),
     )
 
 
@@ -301,7 +302,8 @@ def write_settings(spec: KinesisEgressSpec, engine: str = "beam", **overrides: A
     check_number(given.get("max_attempts"), "max_attempts", integer=True)
     check_number(given.get("initial_backoff"), "initial_backoff", allow_zero=True)
     check_number(given.get("max_backoff"), "max_backoff", allow_zero=True)
-    check_number(given.get("max_retry_time"), "max_retry_time")
+    retry_time, field = _pick(given, "max_retry_time", props, "sink.max-retry-time", d.max_retry_time)
+    check_number(retry_time, field)
     records, field = _pick(given, "max_batch_records", props, "sink.batch.max-size", d.max_batch_records)
     check_number(records, field, integer=True, high=MAX_BATCH_RECORDS)
     size, field = _pick(given, "max_batch_bytes", props, "sink.flush-buffer.size", d.max_batch_bytes)
@@ -326,7 +328,7 @@ def write_settings(spec: KinesisEgressSpec, engine: str = "beam", **overrides: A
         max_attempts=given.get("max_attempts"),
         initial_backoff=float(given.get("initial_backoff", d.initial_backoff)),
         max_backoff=float(given.get("max_backoff", d.max_backoff)),
-        max_retry_time=float(given.get("max_retry_time", d.max_retry_time)),
+        max_retry_time=float(retry_time),
     )
 
 

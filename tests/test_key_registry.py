@@ -89,6 +89,16 @@ def test_beam_warns_about_exactly_the_keys_it_does_not_act_on(key: keys.Key) -> 
     assert bool(named) == (not key.honoured_by("beam") and not key.asks_nothing("beam", value))
 
 
+def test_max_retry_time_properties_set_the_beam_retry_time() -> None:
+    """source/sink.max-retry-time (the connector's keys, branch javacore) configure the Beam transforms too."""
+    assert read_settings(spec("source.max-retry-time", "2 min")).max_retry_time == 120.0
+    assert write_settings(spec("sink.max-retry-time", "30 s")).max_retry_time == 30.0
+    assert write_settings(spec("sink.max-retry-time", "30 s"), max_retry_time=5).max_retry_time == 5.0
+    assert read_settings(spec("source.init.position", "LATEST")).max_retry_time == 300.0
+    with pytest.raises(ConfigError, match=r"client_properties\.sink\.max-retry-time: must be greater than 0"):
+        write_settings(spec("sink.max-retry-time", "0 s"))
+
+
 def test_a_key_no_engine_knows_fails_before_the_job_naming_it() -> None:
     with pytest.raises(ConfigError, match=r"client_properties\.sink\.request\.max-record-size: unknown client "
                                           r"property 'sink\.request\.max-record-size'"):
