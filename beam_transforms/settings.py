@@ -187,18 +187,7 @@ def read_settings(spec: KinesisIngressSpec, engine: str = "beam", **overrides: A
     check_number(retry_time, field)
 
     bounded = "max_records" in given or "max_read_time" in given or stop
-    name, arn = given.get("consumer_name"), given.get("consumer_arn")
-    lifecycle = given.get("consumer_lifecycle")
-    reader = _key("source.reader.type")
-    if name is None and arn is None and reader.read(props, "beam") == "EFO":
-        name = props.get("source.efo.consumer.name")
-        if name is None:
-            raise ConfigError("source.reader.type EFO needs source.efo.consumer.name",
-                              field="client_properties.source.efo.consumer.name")
-        if lifecycle is None:
-            lifecycle = _spec_lifecycle(spec, props, bounded, engine)
-    lifecycle = lifecycle or SELF_MANAGED
-    _check_fan_out(name, arn, lifecycle, bounded, len(spec.streams))
+    name, arn, lifecycle = _consumer(spec, props, given, bounded, engine)
     return ReadSettings(
         max_records=given.get("max_records"),
         max_read_time=None if given.get("max_read_time") is None else float(given["max_read_time"]),
@@ -215,6 +204,23 @@ def read_settings(spec: KinesisIngressSpec, engine: str = "beam", **overrides: A
         consumer_lifecycle=lifecycle,
         max_retry_time=float(retry_time),
     )
+
+
+def _consumer(spec: Any, props: Mapping[str, str], given: Mapping[str, Any], bounded: bool, engine: str
+              ) -> Tuple[Optional[str], Optional[str], str]:
+    """The fan-out consumer's name, ARN and lifecycle: the arguments, else the spec's ``source.reader.type: EFO``."""
+    name, arn = given.get("consumer_name"), given.get("consumer_arn")
+    lifecycle = given.get("consumer_lifecycle")
+    if name is None and arn is None and _key("source.reader.type").read(props, "beam") == "EFO":
+        name = props.get("source.efo.consumer.name")
+        if name is None:
+            raise ConfigError("source.reader.type EFO needs source.efo.consumer.name",
+                              field="client_properties.source.efo.consumer.name")
+        if lifecycle is None:
+            lifecycle = _spec_lifecycle(spec, props, bounded, engine)
+    lifecycle = lifecycle or SELF_MANAGED
+    _check_fan_out(name, arn, lifecycle, bounded, len(spec.streams))
+    return name, arn, lifecycle
 
 
 def _spec_lifecycle(spec: Any, props: Mapping[str, str], bounded: bool, engine: str) -> str:
