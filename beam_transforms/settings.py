@@ -20,9 +20,10 @@ import math
 import re
 import warnings
 from dataclasses import dataclass, fields
-from typing import Any, Callable, Dict, Mapping, Optional, Tuple
+from typing import Any, Dict, Mapping, Optional, Tuple
 
 from pyflink_kinesis.spec.errors import ConfigError, ConfigWarning, user_stacklevel
+from pyflink_kinesis.spec.keys import Key, beam_default, duration_seconds, lookup, unhonoured
 from pyflink_kinesis.spec.records import MAX_RECORD_BYTES
 from pyflink_kinesis.spec.serde import ON_DESERIALIZE_ERROR
 from pyflink_kinesis.spec.builders import DEFAULT_MAX_OUTSTANDING_RECORDS, MAX_BATCH_RECORDS, KinesisEgressSpec, KinesisIngressSpec
@@ -35,44 +36,9 @@ CONSUMER_NAME = re.compile(r"^[a-zA-Z0-9_.-]{1,128}$")  # the RegisterStreamCons
 MAX_GET_RECORDS = 10_000  # GetRecords' Limit
 MAX_BATCH_BYTES = 5 * 1024 * 1024  # PutRecords: bytes per call, partition keys included
 # Seconds a Kinesis call of the Beam transforms keeps being retried by default: an outage of a few minutes is survived.
-DEFAULT_MAX_RETRY_TIME = 300.0
-
-# The startup position keys are read into the spec's startup position by its builder (both engines).
-_STARTUP_KEYS = ("source.init.position", "source.init.timestamp", "source.init.timestamp.format")
-# Keys of the Flink connector that the Beam transforms honour (the Flink connector honours all of its own).
-BEAM_SOURCE_KEYS = _STARTUP_KEYS + (
-    "source.reader.type",
-    "source.efo.consumer.name",
-    "source.efo.lifecycle",
-    "source.shard.get-records.max-record-count",
-    "source.shard.discovery.interval",
-    "source.reader.empty-records-fetch-interval",
-)
-BEAM_SINK_KEYS = (
-    "sink.batch.max-size",
-    "sink.requests.max-inflight",
-    "sink.flush-buffer.timeout",
-    "sink.flush-buffer.size",
-    "sink.requests.max-buffered",
-)
-FLINK_SOURCE_KEYS = BEAM_SOURCE_KEYS + (
-    "source.efo.subscription.timeout",
-    "source.efo.consumer.registration.timeout",
-    "source.efo.consumer.deregistration.timeout",
-    "source.efo.describe.retry-strategy.attempts.max",
-)
-FLINK_SINK_KEYS = BEAM_SINK_KEYS + (
-    "sink.fail-on-error",
-    "sink.partitioner",
-    "sink.partitioner-field-delimiter",
-    "sink.request.max-record-size",
-)
-_HONOURED = {"beam": (BEAM_SOURCE_KEYS, BEAM_SINK_KEYS), "flink": (FLINK_SOURCE_KEYS, FLINK_SINK_KEYS)}
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|milli|millis|s|sec|secs|second|seconds|min|m|minute|minutes|h|hour|hours)?\s*$",
-                       re.IGNORECASE)
-_UNIT_SECONDS = {"ms": 0.001, "milli": 0.001, "millis": 0.001, "s": 1.0, "sec": 1.0, "secs": 1.0, "second": 1.0,
-                 "seconds": 1.0, "min": 60.0, "m": 60.0, "minute": 60.0, "minutes": 60.0, "h": 3600.0,
-                 "hour": 3600.0, "hours": 3600.0}
+DEFAULT_MAX_RETRY_TIME = float(beam_default("max_retry_time"))
+# Each direction warns about its own keys and the shared ones (aws.*, SDK v1 names), not the other direction's.
+_OTHER_DIRECTION = {"source.": "sink.", "sink.": "source."}
 
 
 # ---------------------------------------------------------------- shared helpers
@@ -86,30 +52,14 @@ def check_engine(engine: str) -> str:
 
 
 def warn_unhonoured(spec: Any, prefix: str, engine: str) -> None:
-    """Warn (ConfigWarning) about each ``prefix`` property of ``spec`` that ``engine`` cannot honour."""
-    source, sink = _HONOURED[check_engine(engine)]
-    honoured = source if prefix == "source." else sink
-    for key, _ in spec.client_properties:
-        if key.startswith(prefix) and key not in honoured:
-            warnings.warn(f"{spec.id}: client property '{key}' is not honoured by the {engine} engine; it is ignored",
-                          ConfigWarning, stacklevel=user_stacklevel())
-
-
-def duration_seconds(text: str, field: str) -> float:
-    """A Flink duration (``"250 ms"``, ``"10 s"``, ``"1 min"``, or plain milliseconds) in seconds."""
-    match = _DURATION.match(text)
-    if not match:
-        raise ConfigError(f"expected a duration such as '500 ms', '10 s' or a number of milliseconds, got '{text}'",
-                          field=field)
-    return float(match.group(1)) * _UNIT_SECONDS[(match.group(2) or "ms").lower()]
-
-
-def whole_number(text: str, field: str) -> int:
-    """A property's text as a whole number."""
-    try:
-        return int(text.strip())
-    except ValueError:
-        raise ConfigError(f"expected a whole number, got '{text}'", field=field) from None
+    """Warn (ConfigWarning) about each client property of ``spec`` that ``engine`` does not act on, as the key
+    registry (``pyflink_kinesis/spec/keys.json``) says; ``prefix`` (``"source."`` or ``"sink."``) is the
+    direction: the other direction's keys are not this reader's or writer's business."""
+    check_engine(engine)
+    given = [(k, v) for k, v in spec.client_properties if not k.startswith(_OTHER_DIRECTION[prefix])]
+    for key, why in unhonoured(given, engine).items():
+        warnings.warn(f"{spec.id}: client property '{key}' is not honoured by the {engine} engine; it is ignored: "
+                      f"{why}", ConfigWarning, stacklevel=user_stacklevel())
 
 
 def check_number(value: Any, name: str, *, integer: bool = False, allow_zero: bool = False,
@@ -129,15 +79,22 @@ def check_number(value: Any, name: str, *, integer: bool = False, allow_zero: bo
     return value
 
 
-def _pick(overrides: Mapping[str, Any], name: str, props: Mapping[str, str], key: str,
-          parse: Callable[[str, str], Any], default: Any) -> Tuple[Any, str]:
-    """The value of setting ``name`` and the field it came from: the override, the property, or the default."""
+def _pick(overrides: Mapping[str, Any], name: str, props: Mapping[str, str], key: str, default: Any
+          ) -> Tuple[Any, str]:
+    """The value of setting ``name`` and the field it came from: the override, the property (parsed as the
+    key registry types it), or the default."""
     if overrides.get(name) is not None:
         return overrides[name], name
     if key in props:
         field = f"client_properties.{key}"
-        return parse(props[key], field), field
+        return _key(key).parse(props[key], field), field
     return default, name
+
+
+def _key(name: str) -> Key:
+    key = lookup(name)
+    assert key is not None, name  # a registry key: keys.json declares it
+    return key
 
 
 def _start(spec: Any, prefix: str, engine: str, settings: Any, overrides: Mapping[str, Any]
@@ -162,13 +119,13 @@ class ReadSettings:
     max_records: Optional[int] = None
     max_read_time: Optional[float] = None
     stop_when_caught_up: bool = False
-    idle_timeout: float = 120.0
-    poll_interval: float = 1.0
-    shard_discovery_interval: float = 30.0
-    checkpoint_interval: float = 10.0
-    max_records_per_call: int = MAX_GET_RECORDS
-    on_deserialize_error: str = "fail"
-    fetch_threads: int = 8
+    idle_timeout: float = beam_default("idle_timeout")
+    poll_interval: float = beam_default("poll_interval")
+    shard_discovery_interval: float = beam_default("shard_discovery_interval")
+    checkpoint_interval: float = beam_default("checkpoint_interval")
+    max_records_per_call: int = beam_default("max_records_per_call")
+    on_deserialize_error: str = beam_default("on_deserialize_error")
+    fetch_threads: int = beam_default("fetch_threads")
     consumer_name: Optional[str] = None
     consumer_arn: Optional[str] = None
     consumer_lifecycle: str = SELF_MANAGED
@@ -211,7 +168,6 @@ def read_settings(spec: KinesisIngressSpec, engine: str = "beam", **overrides: A
     check_number(given.get("idle_timeout"), "idle_timeout", allow_zero=True)
     check_number(given.get("checkpoint_interval"), "checkpoint_interval")
     check_number(given.get("fetch_threads"), "fetch_threads", integer=True)
-    check_number(given.get("max_retry_time"), "max_retry_time")
     stop = given.get("stop_when_caught_up", False)
     if not isinstance(stop, bool):
         raise ConfigError(f"expected True or False, got {stop!r}", field="stop_when_caught_up")
@@ -220,30 +176,18 @@ def read_settings(spec: KinesisIngressSpec, engine: str = "beam", **overrides: A
         raise ConfigError(f"expected 'fail' or 'skip', got {on_error!r}", field="on_deserialize_error")
 
     per_call, field = _pick(given, "max_records_per_call", props, "source.shard.get-records.max-record-count",
-                            whole_number, d.max_records_per_call)
+                            d.max_records_per_call)
     check_number(per_call, field, integer=True, high=MAX_GET_RECORDS)
-    poll, field = _pick(given, "poll_interval", props, "source.reader.empty-records-fetch-interval",
-                        duration_seconds, d.poll_interval)
+    poll, field = _pick(given, "poll_interval", props, "source.reader.empty-records-fetch-interval", d.poll_interval)
     check_number(poll, field, allow_zero=True)
     discovery, field = _pick(given, "shard_discovery_interval", props, "source.shard.discovery.interval",
-                             duration_seconds, d.shard_discovery_interval)
+                             d.shard_discovery_interval)
     check_number(discovery, field)
+    retry_time, field = _pick(given, "max_retry_time", props, "source.max-retry-time", d.max_retry_time)
+    check_number(retry_time, field)
 
     bounded = "max_records" in given or "max_read_time" in given or stop
-    name, arn = given.get("consumer_name"), given.get("consumer_arn")
-    lifecycle = given.get("consumer_lifecycle")
-    if name is None and arn is None and props.get("source.reader.type", "POLLING").strip().upper() == "EFO":
-        name = props.get("source.efo.consumer.name")
-        if name is None:
-            raise ConfigError("source.reader.type EFO needs source.efo.consumer.name",
-                              field="client_properties.source.efo.consumer.name")
-        if lifecycle is None:
-            lifecycle = _spec_lifecycle(spec, props, bounded, engine)
-    elif props.get("source.reader.type", "POLLING").strip().upper() not in ("EFO", "POLLING"):
-        raise ConfigError(f"expected POLLING or EFO, got '{props['source.reader.type']}'",
-                          field="client_properties.source.reader.type")
-    lifecycle = lifecycle or SELF_MANAGED
-    _check_fan_out(name, arn, lifecycle, bounded, len(spec.streams))
+    name, arn, lifecycle = _consumer(spec, props, given, bounded, engine)
     return ReadSettings(
         max_records=given.get("max_records"),
         max_read_time=None if given.get("max_read_time") is None else float(given["max_read_time"]),
@@ -258,16 +202,30 @@ def read_settings(spec: KinesisIngressSpec, engine: str = "beam", **overrides: A
         consumer_name=name,
         consumer_arn=arn,
         consumer_lifecycle=lifecycle,
-        max_retry_time=float(given.get("max_retry_time", d.max_retry_time)),
+        max_retry_time=float(retry_time),
     )
+
+
+def _consumer(spec: Any, props: Mapping[str, str], given: Mapping[str, Any], bounded: bool, engine: str
+              ) -> Tuple[Optional[str], Optional[str], str]:
+    """The fan-out consumer's name, ARN and lifecycle: the arguments, else the spec's ``source.reader.type: EFO``."""
+    name, arn = given.get("consumer_name"), given.get("consumer_arn")
+    lifecycle = given.get("consumer_lifecycle")
+    if name is None and arn is None and _key("source.reader.type").read(props, "beam") == "EFO":
+        name = props.get("source.efo.consumer.name")
+        if name is None:
+            raise ConfigError("source.reader.type EFO needs source.efo.consumer.name",
+                              field="client_properties.source.efo.consumer.name")
+        if lifecycle is None:
+            lifecycle = _spec_lifecycle(spec, props, bounded, engine)
+    lifecycle = lifecycle or SELF_MANAGED
+    _check_fan_out(name, arn, lifecycle, bounded, len(spec.streams))
+    return name, arn, lifecycle
 
 
 def _spec_lifecycle(spec: Any, props: Mapping[str, str], bounded: bool, engine: str) -> str:
     """``source.efo.lifecycle`` as a consumer lifecycle; JOB_MANAGED only where the engine can honour it."""
-    text = props.get("source.efo.lifecycle", "SELF_MANAGED").strip().upper().replace("-", "_")
-    if text not in ("SELF_MANAGED", "JOB_MANAGED"):
-        raise ConfigError(f"expected SELF_MANAGED or JOB_MANAGED, got '{props['source.efo.lifecycle']}'",
-                          field="client_properties.source.efo.lifecycle")
+    text = _key("source.efo.lifecycle").read(props, "beam")
     if text == "JOB_MANAGED" and not bounded:
         warnings.warn(f"{spec.id}: client property 'source.efo.lifecycle' JOB_MANAGED is not honoured by the "
                       f"{engine} engine for an unbounded read (nothing tells it the job ended); the consumer "
@@ -316,15 +274,15 @@ class WriteSettings:
         max_retry_time: Seconds after a batch's first attempt at which no retry is started any more.
     """
 
-    max_batch_records: int = MAX_BATCH_RECORDS
-    max_batch_bytes: int = MAX_BATCH_BYTES
-    max_concurrent_requests: int = 4
-    flush_interval: float = 5.0
+    max_batch_records: int = beam_default("max_batch_records")
+    max_batch_bytes: int = beam_default("max_batch_bytes")
+    max_concurrent_requests: int = beam_default("max_concurrent_requests")
+    flush_interval: float = beam_default("flush_interval")
     max_outstanding_records: int = DEFAULT_MAX_OUTSTANDING_RECORDS
-    dead_letter: bool = False
+    dead_letter: bool = beam_default("dead_letter")
     max_attempts: Optional[int] = None
-    initial_backoff: float = 0.1
-    max_backoff: float = 5.0
+    initial_backoff: float = beam_default("initial_backoff")
+    max_backoff: float = beam_default("max_backoff")
     max_retry_time: float = DEFAULT_MAX_RETRY_TIME
 
 
@@ -350,22 +308,21 @@ def write_settings(spec: KinesisEgressSpec, engine: str = "beam", **overrides: A
     check_number(given.get("max_attempts"), "max_attempts", integer=True)
     check_number(given.get("initial_backoff"), "initial_backoff", allow_zero=True)
     check_number(given.get("max_backoff"), "max_backoff", allow_zero=True)
-    check_number(given.get("max_retry_time"), "max_retry_time")
-    records, field = _pick(given, "max_batch_records", props, "sink.batch.max-size", whole_number,
-                           d.max_batch_records)
+    retry_time, field = _pick(given, "max_retry_time", props, "sink.max-retry-time", d.max_retry_time)
+    check_number(retry_time, field)
+    records, field = _pick(given, "max_batch_records", props, "sink.batch.max-size", d.max_batch_records)
     check_number(records, field, integer=True, high=MAX_BATCH_RECORDS)
-    size, field = _pick(given, "max_batch_bytes", props, "sink.flush-buffer.size", whole_number, d.max_batch_bytes)
+    size, field = _pick(given, "max_batch_bytes", props, "sink.flush-buffer.size", d.max_batch_bytes)
     check_number(size, field, integer=True, low=MAX_RECORD_BYTES, high=MAX_BATCH_BYTES)
-    inflight, field = _pick(given, "max_concurrent_requests", props, "sink.requests.max-inflight", whole_number,
+    inflight, field = _pick(given, "max_concurrent_requests", props, "sink.requests.max-inflight",
                             d.max_concurrent_requests)
     check_number(inflight, field, integer=True)
-    flush, field = _pick(given, "flush_interval", props, "sink.flush-buffer.timeout", duration_seconds,
-                         d.flush_interval)
+    flush, field = _pick(given, "flush_interval", props, "sink.flush-buffer.timeout", d.flush_interval)
     check_number(flush, field)
     # The builder's bound wins over the property unless it was left at its default.
     property_decides = spec.max_outstanding_records == DEFAULT_MAX_OUTSTANDING_RECORDS
     outstanding, field = _pick(given, "max_outstanding_records", props if property_decides else {},
-                               "sink.requests.max-buffered", whole_number, spec.max_outstanding_records)
+                               "sink.requests.max-buffered", spec.max_outstanding_records)
     check_number(outstanding, field, integer=True)
     return WriteSettings(
         max_batch_records=records,
@@ -377,7 +334,7 @@ def write_settings(spec: KinesisEgressSpec, engine: str = "beam", **overrides: A
         max_attempts=given.get("max_attempts"),
         initial_backoff=float(given.get("initial_backoff", d.initial_backoff)),
         max_backoff=float(given.get("max_backoff", d.max_backoff)),
-        max_retry_time=float(given.get("max_retry_time", d.max_retry_time)),
+        max_retry_time=float(retry_time),
     )
 
 

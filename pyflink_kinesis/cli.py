@@ -14,7 +14,8 @@ import warnings
 from pathlib import Path
 from typing import Any, Optional, Sequence
 
-from .spec.errors import ConfigError
+from .spec import keys, keys_doc
+from .spec.errors import ConfigError, did_you_mean
 from .tools.local import EmulatorError, LocalKinesis, cache_dir, create_stream
 from .spec.properties import masked
 from .spec.records import MAX_PARTITION_KEY_CHARS, partition_key_length
@@ -66,6 +67,7 @@ def _explain_spec(spec: Any, stream_arn: str) -> dict[str, Any]:
         table = spec.id.replace("/", "_")
         out["sql_create_table"] = create_table_sql(spec, table, [("data", "BYTES")], stream_arn, mask_secrets=True)
         out["boto3"] = {"credentials": repr(boto["credentials"]), "client": boto["client"]}
+        out["client_properties"] = keys_doc.explain(spec.client_properties)
         return out
     except ConfigError as e:
         return {"error": str(e)}
@@ -82,6 +84,20 @@ def cmd_explain(args: argparse.Namespace) -> int:
             report[section][identifier] = _explain_spec(spec, f"<ARN of {stream}: aws kinesis describe-stream-summary>")
     _print_json(report)
     return 1 if any("error" in v for s in report.values() for v in s.values()) else 0
+
+
+def cmd_keys(args: argparse.Namespace) -> int:
+    if args.markdown:
+        print("\n".join(keys_doc.tables().values()))
+        return 0
+    names = args.key or [k.name for k in keys.all_keys()]
+    for name in names:
+        key = keys.lookup(name)
+        if key is None:
+            known = [k.name for k in keys.all_keys()]
+            raise ConfigError(f"not a key of the registry{did_you_mean(name, known)}", field=name)
+        print(keys_doc.describe(key))
+    return 0
 
 
 # --- local --------------------------------------------------------------------------------------
@@ -277,6 +293,11 @@ def parser() -> argparse.ArgumentParser:
     e = sub.add_parser("explain", help="show the Flink, SQL and boto3 configuration of each ingress and egress")
     e.add_argument("file")
     e.set_defaults(run=cmd_explain)
+
+    k = sub.add_parser("keys", help="the configuration keys: type, default, which engines act on each and why")
+    k.add_argument("key", nargs="*", help="keys to explain (default: all)")
+    k.add_argument("--markdown", action="store_true", help="the README's tables")
+    k.set_defaults(run=cmd_keys)
 
     loc = sub.add_parser("local", help="the embedded local Kinesis on 127.0.0.1")
     loc.add_argument("action", choices=["up", "down", "status"])

@@ -58,6 +58,15 @@ def test_max_outstanding_records_becomes_the_sinks_buffer_bound() -> None:
     assert sink_configuration(yaml_spec)["sink.requests.max-buffered"] == "5000"
 
 
+def test_max_buffered_property_decides_when_max_outstanding_is_left_at_its_default() -> None:
+    """The rule the Beam writer follows (beam_transforms.settings.write_settings), so both engines agree."""
+    builder = (KinesisEgressBuilder.for_identifier("t/out").with_aws_region(AwsRegion.of("eu-west-1"))
+               .with_client_configuration_property("sink.requests.max-buffered", 3))
+    props = sink_configuration(builder.build())
+    assert props["sink.requests.max-buffered"] == "3" and props["sink.batch.max-size"] == "2"
+    assert sink_configuration(builder.with_max_outstanding_records(50).build())["sink.requests.max-buffered"] == "50"
+
+
 @pytest.mark.parametrize("key, value", [("source.reader.type", "EFO"), ("source.efo.consumer.name", "app"),
                                         ("ConnectTimeout", 1000), ("MaxErrorRetry", 3)])
 def test_keys_pyflink_cannot_honour_warn_naming_key_and_engine(key: str, value: object) -> None:

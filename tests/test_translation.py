@@ -231,11 +231,24 @@ def test_properties_fill_in_unset_named_settings() -> None:
 
 def test_passthrough_prefixes() -> None:
     props = ingress(props={"aws.http-client.read-timeout": 1, "source.reader.type": "EFO",
-                           "source.efo.consumer.name": "c", "sink.x": "y"}).source_properties()
+                           "source.efo.consumer.name": "c", "sink.fail-on-error": "true",
+                           "aws.x": "y"}).source_properties()
     assert props["aws.http-client.read-timeout"] == "1"
     assert props["source.reader.type"] == "EFO"
     assert props["source.efo.consumer.name"] == "c"
-    assert props["sink.x"] == "y"
+    assert props["sink.fail-on-error"] == "true"
+    assert props["aws.x"] == "y"  # the official connector has more aws.* keys than the registry
+
+
+def test_unknown_source_or_sink_key_is_an_error_with_did_you_mean() -> None:
+    """Keys of the registry only: a sink.* key the jar lacks would pass here and be refused by the jar."""
+    with pytest.raises(ConfigError, match="did you mean 'sink.requests.max-inflight'") as info:
+        egress(props={"sink.request.max-inflight": 2})
+    assert info.value.field == "client_properties.sink.request.max-inflight"
+    with pytest.raises(ConfigError, match="unknown client property 'sink.request.max-record-size'"):
+        egress(props={"sink.request.max-record-size": 1024})
+    with pytest.raises(ConfigError, match="source.shard.discovery.interval"):
+        ingress(props={"source.shard.discovery-interval": "1 s"})
 
 
 @pytest.mark.parametrize(

@@ -14,41 +14,23 @@ environment themselves. Importing this module does not import PyFlink; calling t
 
 from __future__ import annotations
 
-import warnings
 from typing import Any, Mapping, Optional
 
-from ..spec.errors import ConfigError, ConfigWarning, user_stacklevel
+from ..spec.errors import ConfigError
 from .jar import add_connector_jar, call_java, connector_class, java_list, java_map
-from ..spec.properties import LEGACY_KEYS
+from ..spec.keys import drop_unhonoured
 from ..spec.serde import ON_DESERIALIZE_ERROR
 from ..spec.builders import KinesisEgressSpec, KinesisIngressSpec
 
 ENGINE = "PyFlink"
 DEFAULT_IDLE_TIMEOUT_SECONDS = 30
 
-# Connector keys this engine's connector does not honour, with why. They are left out, with a ConfigWarning.
-_UNSUPPORTED_KEYS = {
-    "source.efo.consumer.name": "this connector reads with polling (GetRecords) only",
-    "source.efo.lifecycle": "this connector reads with polling (GetRecords) only",
-    "source.efo.subscription.timeout": "this connector reads with polling (GetRecords) only",
-    "sink.partitioner": "the serializer's EgressRecord sets each record's partition key",
-    "sink.partitioner-field-delimiter": "the serializer's EgressRecord sets each record's partition key",
-}
-
 
 def _supported(spec: Any, properties: Mapping[str, str]) -> dict[str, str]:
-    """``properties`` without the keys the PyFlink connector cannot honour; a ConfigWarning names each."""
-    reasons = {k: why for k, why in _UNSUPPORTED_KEYS.items() if k in properties}
-    if properties.get("source.reader.type", "POLLING").upper() == "EFO":
-        reasons["source.reader.type"] = "EFO (enhanced fan-out) is not supported: this connector reads with polling"
-    for key, _ in spec.client_properties:
-        legacy = LEGACY_KEYS.get(key)
-        if legacy is not None and legacy.flink is None:
-            reasons[key] = "it only configures boto3 clients (the Beam transforms and the CLI)"
-    for key, why in reasons.items():
-        warnings.warn(f"{spec.id}: client property '{key}' is ignored by the {ENGINE} connector: {why}",
-                      ConfigWarning, stacklevel=user_stacklevel())
-    return {k: v for k, v in properties.items() if k not in reasons}
+    """``properties`` without the keys the PyFlink connector does not act on (keys.json, path ``flink``):
+    a ConfigWarning names each, so nothing reaches the jar that it would refuse."""
+    return drop_unhonoured(spec, properties, "flink",
+                           lambda key, why: f"{spec.id}: client property '{key}' is ignored by the {ENGINE} connector: {why}")
 
 
 def source_configuration(ingress_spec: KinesisIngressSpec) -> dict[str, str]:

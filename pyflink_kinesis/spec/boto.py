@@ -6,6 +6,7 @@ from typing import Any, Mapping
 
 from .credentials import AwsCredentials
 from .errors import ConfigError
+from .keys import default_of
 from .properties import credentials_from_properties
 
 
@@ -29,8 +30,8 @@ def boto3_arguments(props: Mapping[str, str], config: Mapping[str, Any]) -> dict
 
 # Timeouts of the Beam transforms' clients unless the spec sets them (milliseconds, as SDK v1 names take
 # them): a frozen endpoint is noticed within seconds, not botocore's 60 s.
-TRANSFORM_CONNECT_TIMEOUT_MS = 5000
-TRANSFORM_READ_TIMEOUT_MS = 20000
+TRANSFORM_CONNECT_TIMEOUT_MS = default_of("ConnectionTimeout", "beam")
+TRANSFORM_READ_TIMEOUT_MS = default_of("aws.http-client.read-timeout", "beam")
 
 
 def transform_client(spec: Any, pool: int = 10) -> Any:

@@ -10,13 +10,15 @@ from typing import Any, Callable, Iterable, Mapping, Optional
 from .credentials import MASK, AwsCredentials
 from .errors import ConfigError
 from .position import KinesisIngressStartupPosition, parse_date
-from .properties import aws_properties, botocore_settings, check_client_property, is_secret_key, sql_key
+from .keys import default_of
+from .properties import (aws_properties, botocore_settings, check_client_property, is_secret_key,
+                         official_table_properties, sql_key)
 from .records import STREAM_NAME
 from .region import AwsRegion
 from .serde import DeserializerLike, SerializerLike, as_function
 
 _ID = re.compile(r"^[^/\s]+/[^/\s]+$")
-DEFAULT_MAX_OUTSTANDING_RECORDS = 1000
+DEFAULT_MAX_OUTSTANDING_RECORDS = default_of("sink.requests.max-buffered", "flink")
 MAX_BATCH_RECORDS = 500  # PutRecords' limit
 FLINK_TIMESTAMP_FORMAT = "yyyy-MM-dd'T'HH:mm:ss.SSSXXX"
 
@@ -138,7 +140,7 @@ class KinesisIngressSpec(_AwsSpec):
             format: The table format, e.g. ``"raw"`` (bytes), ``"json"`` or ``"csv"``.
         """
         options = {"connector": "kinesis", "stream.arn": stream_arn, "format": format}
-        options.update({sql_key(k): v for k, v in self.source_properties().items()})
+        options.update({sql_key(k): v for k, v in official_table_properties(self, self.source_properties()).items()})
         return options
 
 
@@ -173,20 +175,26 @@ class KinesisEgressSpec(_AwsSpec):
             format: The table format, e.g. ``"raw"``, ``"json"`` or ``"csv"``.
         """
         options = {"connector": "kinesis", "stream.arn": stream_arn, "format": format}
-        options.update({sql_key(k): v for k, v in self.sink_properties().items()})
+        options.update({sql_key(k): v for k, v in official_table_properties(self, self.sink_properties()).items()})
         options.update(self.buffer_properties())
         return options
 
     def buffer_properties(self) -> dict[str, str]:
         """``sink.requests.max-buffered`` = ``max_outstanding_records``, and a ``sink.batch.max-size`` below it.
 
+        As in the Beam transforms, a client property ``sink.requests.max-buffered`` decides when
+        ``max_outstanding_records`` was left at its default.
+
         Flink's async sinks need a batch smaller than the buffer; a client property
         ``sink.batch.max-size`` (or ``CollectionMaxCount``) is kept when it fits.
         """
-        batch = int(self.sink_properties().get("sink.batch.max-size", MAX_BATCH_RECORDS))
-        batch = max(1, min(batch, self.max_outstanding_records - 1))
-        return {"sink.batch.max-size": str(batch),
-                "sink.requests.max-buffered": str(max(self.max_outstanding_records, batch + 1))}
+        props = self.sink_properties()
+        outstanding = self.max_outstanding_records
+        if outstanding == DEFAULT_MAX_OUTSTANDING_RECORDS and "sink.requests.max-buffered" in props:
+            outstanding = int(props["sink.requests.max-buffered"])  # left at its default: the property decides
+        batch = int(props.get("sink.batch.max-size", MAX_BATCH_RECORDS))
+        batch = max(1, min(batch, outstanding - 1))
+        return {"sink.batch.max-size": str(batch), "sink.requests.max-buffered": str(max(outstanding, batch + 1))}
 
 
 class _AwsBuilder:

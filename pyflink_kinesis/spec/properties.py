@@ -13,18 +13,19 @@ from dataclasses import dataclass
 from typing import Any, Iterable, Mapping, Optional
 
 from .credentials import MASK, AwsCredentials
+from . import keys
 from .errors import ConfigError, ConfigWarning, did_you_mean, user_stacklevel
 from .region import AwsRegion, resolve_default_region
 
-PASSTHROUGH_PREFIXES = ("aws.", "source.", "sink.")
-PROVIDER = "aws.credentials.provider"
+PASSTHROUGH_PREFIXES = keys.PREFIXES
+PROVIDER = keys.PROVIDER
 SECRET_WORDS = ("secretkey", "secret", "sessiontoken", "password")
 LOCAL_DEFAULTS = {"aws.trust.all.certificates": "true", "aws.http.protocol.version": "HTTP1_1"}
 
 
 @dataclass(frozen=True)
 class LegacyKey:
-    """An AWS SDK v1 ClientConfiguration or KPL property that StateFun users have.
+    """An AWS SDK v1 ClientConfiguration or KPL property that StateFun users have (declared in keys.json).
 
     Attributes:
         flink: The Flink connector (SDK v2) key it maps to, if any.
@@ -38,31 +39,11 @@ class LegacyKey:
 
 
 LEGACY_KEYS: dict[str, LegacyKey] = {
-    "SocketTimeout": LegacyKey("aws.http-client.read-timeout", "read_timeout", 0.001),
-    "RequestTimeout": LegacyKey("aws.http-client.read-timeout", "read_timeout", 0.001),
-    "MaxConnections": LegacyKey("aws.http-client.max-concurrency", "max_pool_connections"),
-    "ConnectionTimeout": LegacyKey(None, "connect_timeout", 0.001),
-    "ConnectTimeout": LegacyKey(None, "connect_timeout", 0.001),
-    "MaxErrorRetry": LegacyKey(None, "total_max_attempts"),
-    "TcpKeepAlive": LegacyKey(None, "tcp_keepalive"),
-    "UseTcpKeepAlive": LegacyKey(None, "tcp_keepalive"),
-    "RecordMaxBufferedTime": LegacyKey("sink.flush-buffer.timeout"),
-    "CollectionMaxCount": LegacyKey("sink.batch.max-size"),
+    k.name: LegacyKey(k.flink_key, k.botocore, k.botocore_scale) for k in keys.all_keys("sdk-v1") if k.maps_anywhere
 }
 # Known names with no equivalent in the SDK v2 connector or botocore: accepted with a warning.
-UNSUPPORTED_LEGACY_KEYS = frozenset(
-    {
-        "ThreadingModel", "ThreadPoolSize", "AggregationEnabled", "AggregationMaxCount", "AggregationMaxSize",
-        "CollectionMaxSize", "RecordTtl", "RateLimit", "FailIfThrottled", "VerifyCertificate", "LogLevel",
-        "MetricsLevel", "MetricsGranularity", "MetricsNamespace", "MetricsUploadDelay", "MinConnections",
-        "CredentialsRefreshDelay", "EnableCoreDumps", "NativeExecutable", "TempDirectory", "CloudwatchEndpoint",
-        "CloudwatchPort", "KinesisEndpoint", "KinesisPort", "Region", "UserAgent", "Protocol", "ProxyHost",
-        "ProxyPort", "ProxyUsername", "ProxyPassword", "ConnectionTTL", "ConnectionMaxIdleMillis", "UseGzip",
-        "UseReaper", "ClientExecutionTimeout", "SocketBufferSizeHints", "SignerOverride", "UseExpectContinue",
-        "ResponseMetadataCacheSize", "CacheResponseMetadata", "ValidateAfterInactivityMillis", "MaxConsecutiveRetriesBeforeThrottling",
-    }
-)
-_NUMERIC_LEGACY = {name for name, key in LEGACY_KEYS.items() if name not in ("TcpKeepAlive", "UseTcpKeepAlive")}
+UNSUPPORTED_LEGACY_KEYS = frozenset(k.name for k in keys.all_keys("sdk-v1") if not k.maps_anywhere)
+_CONNECTOR_KEYS = tuple(k.name for k in keys.all_keys("connector"))
 
 
 def as_property_value(value: Any) -> str:
@@ -75,9 +56,12 @@ def as_property_value(value: Any) -> str:
 def check_client_property(key: object, value: Any, field: str = "client_properties") -> tuple[str, str]:
     """Validate one client property and return it as ``(key, text)``.
 
-    Keys ``aws.*``, ``source.*`` and ``sink.*`` pass through to the connector; AWS
-    SDK v1 names map to their SDK v2 and botocore equivalents; known v1 names
-    without one are accepted with a :class:`ConfigWarning`; anything else is an error.
+    Keys of the registry (``keys.json``) are checked against their type: connector keys pass through to
+    the connector, AWS SDK v1 names map to their SDK v2 and botocore equivalents, and known v1 names
+    without one are accepted with a :class:`ConfigWarning`. An unknown ``source.*`` / ``sink.*`` key is an
+    error with a did-you-mean (the connector would refuse or ignore it); an unknown ``aws.*`` key passes
+    (the official connector has more of them), with a warning if it looks like a misspelt known key.
+    Anything else is an error.
     """
     if not isinstance(key, str) or not key:
         raise ConfigError(f"expected a property name, got {key!r}", field=field)
@@ -85,23 +69,21 @@ def check_client_property(key: object, value: Any, field: str = "client_properti
         shown = MASK if is_secret_key(key) else repr(value)
         raise ConfigError(f"expected a text or number value, got {shown}", field=f"{field}.{key}")
     text = as_property_value(value)
-    if key.startswith(PASSTHROUGH_PREFIXES):
+    entry = keys.lookup(key)
+    if entry is not None and entry.kind in ("connector", "sdk-v1"):
+        _check_value(entry, text, f"{field}.{key}")
+        if not entry.maps_anywhere:
+            warnings.warn(f"{field}.{key}: {entry.why_not('beam')} and is ignored", ConfigWarning,
+                          stacklevel=user_stacklevel())
         return key, text
-    if key in LEGACY_KEYS:
-        if key in _NUMERIC_LEGACY:
-            try:
-                if float(text) < 0:
-                    raise ValueError
-            except ValueError:
-                raise ConfigError(f"expected a non-negative number, got '{text}'", field=f"{field}.{key}") from None
-        return key, text
-    if key in UNSUPPORTED_LEGACY_KEYS:
-        warnings.warn(
-            f"{field}.{key}: this AWS SDK v1 / KPL setting has no equivalent in the AWS SDK v2 Kinesis "
-            "connector or botocore and is ignored",
-            ConfigWarning,
-            stacklevel=user_stacklevel(),
-        )
+    if key.startswith(("source.", "sink.")):
+        raise ConfigError(f"unknown client property '{key}'{did_you_mean(key, _CONNECTOR_KEYS)}; not a key of any "
+                          "engine here (see the README's key tables, or `pyflink-kinesis keys`)", field=f"{field}.{key}")
+    if key.startswith("aws."):
+        hint = did_you_mean(key, _CONNECTOR_KEYS)
+        if hint:
+            warnings.warn(f"{field}.{key}: not a key this project reads{hint}; passed on as it is", ConfigWarning,
+                          stacklevel=user_stacklevel())
         return key, text
     known = list(LEGACY_KEYS) + sorted(UNSUPPORTED_LEGACY_KEYS)
     raise ConfigError(
@@ -109,6 +91,18 @@ def check_client_property(key: object, value: Any, field: str = "client_properti
         f"'aws.', 'source.' or 'sink.', or an AWS SDK v1 client setting such as SocketTimeout or MaxConnections",
         field=f"{field}.{key}",
     )
+
+
+def _check_value(entry: keys.Key, text: str, field: str) -> None:
+    """The value parses as the key's type; SDK v1 numbers are not negative."""
+    if entry.kind == "sdk-v1" and entry.type in ("int", "float"):
+        try:
+            if float(text) < 0:
+                raise ValueError
+        except ValueError:
+            raise ConfigError(f"expected a non-negative number, got '{text}'", field=field) from None
+    elif entry.kind == "connector" and not entry.secret:
+        entry.parse(text, field)
 
 
 def credential_properties(credentials: AwsCredentials, prefix: str = PROVIDER) -> dict[str, str]:
@@ -210,6 +204,13 @@ def sql_key(key: str) -> str:
     if key.startswith(PROVIDER + "."):
         return "aws.credentials." + key[len(PROVIDER) + 1 :]
     return key
+
+
+def official_table_properties(spec: Any, props: Mapping[str, str]) -> dict[str, str]:
+    """``props`` of ``spec`` less the keys the official ``kinesis`` table does not act on (keys.json), each
+    named in a ConfigWarning."""
+    return keys.drop_unhonoured(spec, props, "official-sql", lambda key, why: f"{spec.id}: client property "
+                                f"'{key}' is left out of the official 'kinesis' table's options: {why}")
 
 
 def is_secret_key(key: str) -> bool:
