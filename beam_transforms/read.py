@@ -28,6 +28,7 @@ from apache_beam.options.pipeline_options import DirectOptions
 from pyflink_kinesis.spec.boto import transform_client
 from pyflink_kinesis.spec.records import IngressRecord, RoutableMessage
 from pyflink_kinesis.spec.routing import route
+from pyflink_kinesis.spec.serde import DeserializationError
 from beam_transforms.settings import DEFAULT_MAX_RETRY_TIME, ReadSettings, read_settings
 from pyflink_kinesis.spec.builders import KinesisIngressSpec
 from pyflink_kinesis.statefun.module import resolve_spec
@@ -35,7 +36,7 @@ from pyflink_kinesis.statefun.module import resolve_spec
 from . import coders  # noqa: F401 - registers the IngressRecord coder
 from . import efo
 from .positions import StreamShards
-from .reader import DeserializationError, _ReadStreamFn, _ReadStreamUnboundedFn
+from .reader import _ReadStreamFn, _ReadStreamUnboundedFn
 from .retry import RetryPolicy
 from .shards import KinesisReadError, list_shards
 

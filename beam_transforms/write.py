@@ -54,9 +54,9 @@ from .batching import (
     KinesisWriteError,
     KinesisWriteResult,
     RecordTooLargeError,
-    too_large_message,
 )
 from .retry import RetryPolicy
+from .write_results import too_large_message
 
 __all__ = [
     "WriteToKinesis",
