@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import threading
+import time
 import uuid
 from collections import defaultdict
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
@@ -18,6 +19,8 @@ from beam_transforms.aggregation import MAGIC
 from beam_transforms.read import ReadFromKinesis
 from beam_transforms.reader import _ReadStreamFn
 from beam_transforms.restriction import StreamShards
+from beam_transforms.retry import RetryPolicy
+from beam_transforms.shards import list_shards
 
 from pyflink_kinesis import (
     IngressRecord,
@@ -227,3 +230,32 @@ def egress_spec(region: Any, credentials: Any, serializer: Any, max_outstanding:
     if max_outstanding is not None:
         builder = builder.with_max_outstanding_records(max_outstanding)
     return builder.build()
+
+
+def collect(pcoll: Any, label: str) -> str:
+    """Collect ``pcoll``'s elements into ``SINK[token]`` (in this process: the DirectRunner runs bundles here);
+    returns the token."""
+    token = f"{label}-{uuid.uuid4().hex}"
+    SINK[token] = []
+    pcoll | f"Collect{label}" >> beam.ParDo(Collect(token))
+    return token
+
+
+def run(build: Any) -> Any:
+    """Build a pipeline with ``build(pipeline)`` and run it to completion on the DirectRunner; returns its result."""
+    pipeline = beam.Pipeline(runner="DirectRunner")
+    build(pipeline)
+    result = pipeline.run()
+    result.wait_until_finish()
+    return result
+
+
+def distribution_max(result: Any, name: str) -> int:
+    """The largest committed value of the ``kinesis`` distribution metric ``name``."""
+    found = result.metrics().query(MetricsFilter().with_namespace("kinesis").with_name(name))["distributions"]
+    return max(d.committed.max for d in found)
+
+
+def stream_element(client: Any, stream: str) -> StreamShards:
+    """The element ReadFromKinesis makes of ``stream``: its shards now."""
+    return StreamShards(stream, tuple(list_shards(client, stream, RetryPolicy())), time.time())

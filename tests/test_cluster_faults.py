@@ -22,7 +22,7 @@ from pyflink_kinesis.tools.cluster import FlinkCluster
 from pyflink_kinesis.tools.local import LocalKinesis, create_stream, wait_for_stream
 
 from .cluster_support import TEST_CLUSTER_CONFIG, Delivery, StreamTail, analyse, numbered, put_parallel
-from .faultproxy import FaultProxy
+from pyflink_kinesis.testing.faultproxy import FaultProxy
 from pyflink_kinesis.testing import put_all, wait_until
 
 pytestmark = [pytest.mark.cluster, pytest.mark.integration]
