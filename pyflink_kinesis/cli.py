@@ -305,6 +305,8 @@ def parser() -> argparse.ArgumentParser:
 
     from .cluster_cli import register  # cluster up|down|status, submit, savepoint
     register(sub)
+    from .sql_cli import register as register_sql  # sql [-f script.sql]
+    register_sql(sub)
     return p
 
 
