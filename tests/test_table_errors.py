@@ -28,19 +28,19 @@ from pyflink_kinesis.table import check_table, create_table
 region = AwsRegion.of_custom_endpoint("http://127.0.0.1:9", "us-east-1")
 secret = AwsCredentials.basic("AKID", "Top-Secret-1")
 t_env = TableEnvironment.create(EnvironmentSettings.in_streaming_mode())
-source = KinesisIngressBuilder.for_identifier("t/in").with_aws_region(region).with_aws_credentials(secret)
-sink = KinesisEgressBuilder.for_identifier("t/out").with_aws_region(region).with_aws_credentials(secret)
-create_table(t_env, "readings", source.with_stream("readings").build(), "sensor INT, celsius DOUBLE", format="json")
-create_table(t_env, "counts", sink.build(), "sensor INT, n BIGINT", format="json", stream="counts")
+source = lambda: KinesisIngressBuilder.for_identifier("t/in").with_aws_region(region).with_aws_credentials(secret)
+sink = lambda: KinesisEgressBuilder.for_identifier("t/out").with_aws_region(region).with_aws_credentials(secret)
+create_table(t_env, "readings", source().with_stream("readings").build(), "sensor INT, celsius DOUBLE", format="json")
+create_table(t_env, "counts", sink().build(), "sensor INT, n BIGINT", format="json", stream="counts")
 out = {}
 try:
     t_env.explain_sql("INSERT INTO counts SELECT sensor, COUNT(*) FROM readings GROUP BY sensor")
 except Exception as e:
     out["updates"] = str(e)
 cases = {
-    "bad_value": lambda: create_table(t_env, "b", sink.with_client_configuration_property("sink.batch.max-size", "0")
-                                      .build(), "x INT", format="json", stream="s"),
-    "unknown": lambda: create_table(t_env, "u", source.with_stream("s").with_client_configuration_property(
+    "bad_value": lambda: create_table(t_env, "b", sink().with_client_configuration_property(
+        "sink.flush-buffer.timeout", "soon").build(), "x INT", format="json", stream="s"),
+    "unknown": lambda: create_table(t_env, "u", source().with_stream("s").with_client_configuration_property(
         "source.init.positon", "LATEST").build(), "x INT", format="json"),
     "no_format": lambda: (t_env.execute_sql("CREATE TABLE nf (x INT) WITH ('connector' = 'pyflink-kinesis', "
                                             "'stream' = 's', 'aws.region' = 'us-east-1')"),
@@ -69,7 +69,7 @@ def test_a_query_with_updates_into_the_kinesis_sink_fails_at_planning_naming_the
     assert "doesn't support consuming update changes" in message
 
 
-@pytest.mark.parametrize("case, named", [("bad_value", "sink.batch.max-size"), ("unknown", "source.init.positon"),
+@pytest.mark.parametrize("case, named", [("bad_value", "sink.flush-buffer.timeout"), ("unknown", "source.init.positon"),
                                          ("no_format", "'format' is required")])
 def test_option_errors_are_one_line_naming_the_option(errors: dict, case: str, named: str) -> None:
     message = errors[case]
