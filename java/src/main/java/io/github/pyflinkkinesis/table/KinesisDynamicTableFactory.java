@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.function.Consumer;
 import java.util.function.Supplier;
 
 import org.apache.flink.api.common.serialization.DeserializationSchema;
@@ -61,11 +62,7 @@ public final class KinesisDynamicTableFactory implements DynamicTableSourceFacto
         FactoryUtil.TableFactoryHelper helper = checkedHelper(context);
         String table = context.getObjectIdentifier().asSummaryString();
         Map<String, String> options = context.getCatalogTable().getOptions();
-        Map<String, String> properties = KinesisTableOptions.connectorProperties(options, KinesisTableOptions.SOURCE);
-        check(table, () -> {
-            KinesisSourceConfig.of(properties);
-            AwsClientConfig.of(properties);
-        });
+        Map<String, String> properties = properties(table, options, KinesisTableOptions.SOURCE, KinesisSourceConfig::of);
         DecodingFormat<DeserializationSchema<RowData>> format =
                 helper.discoverDecodingFormat(DeserializationFormatFactory.class, FactoryUtil.FORMAT);
         helper.validateExcept(KinesisTableOptions.ROLE_PROVIDER_PREFIX);
@@ -83,11 +80,7 @@ public final class KinesisDynamicTableFactory implements DynamicTableSourceFacto
         String table = context.getObjectIdentifier().asSummaryString();
         ResolvedCatalogTable catalogTable = context.getCatalogTable();
         Map<String, String> options = catalogTable.getOptions();
-        Map<String, String> properties = KinesisTableOptions.connectorProperties(options, KinesisTableOptions.SINK);
-        check(table, () -> {
-            KinesisSinkConfig.of(properties);
-            AwsClientConfig.of(properties);
-        });
+        Map<String, String> properties = properties(table, options, KinesisTableOptions.SINK, KinesisSinkConfig::of);
         EncodingFormat<SerializationSchema<RowData>> format =
                 helper.discoverEncodingFormat(SerializationFormatFactory.class, FactoryUtil.FORMAT);
         helper.validateExcept(KinesisTableOptions.ROLE_PROVIDER_PREFIX);
@@ -130,6 +123,20 @@ public final class KinesisDynamicTableFactory implements DynamicTableSourceFacto
                     + String.join(", ", known) + " and the '" + format + ".*' format options");
         }
         return FactoryUtil.createTableFactoryHelper(this, context);
+    }
+
+    /**
+     * The table's {@code aws.*} keys and those of {@code own} in the connector's names, validated by
+     * {@link AwsClientConfig} and {@code config} (the source's or the sink's config class).
+     */
+    private static Map<String, String> properties(String table, Map<String, String> options,
+                                                  List<ConfigOption<?>> own, Consumer<Map<String, String>> config) {
+        Map<String, String> properties = KinesisTableOptions.connectorProperties(options, own);
+        check(table, () -> {
+            config.accept(properties);
+            AwsClientConfig.of(properties);
+        });
+        return properties;
     }
 
     private static String stream(String table, Map<String, String> options) {
