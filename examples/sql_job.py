@@ -69,7 +69,8 @@ def main() -> int:
                 time.sleep(1)
         finally:
             job.cancel().result()
-        print(f"in: {min(args.readings, 500)} readings; out: {hot} alerts in {ALERTS}")
+        print(f"in: {min(args.readings, 500)} readings; out: {_count(client, ALERTS)} alerts in {ALERTS} "
+              f"(expected {hot})")
     return 0
 
 

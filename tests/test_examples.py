@@ -29,6 +29,17 @@ def test_main_job_moves_every_reading_to_its_stream_with_beam_and_pyflink() -> N
     assert "OK: every reading arrived in its stream, from each engine" in out
 
 
+@pytest.mark.integration
+@pytest.mark.flink
+def test_sql_example_writes_every_hot_reading_once() -> None:
+    """examples/sql_job.py: 'pyflink-kinesis' tables made by create_table, a filter in SQL, on a MiniCluster."""
+    result = subprocess.run([sys.executable, str(ROOT / "examples" / "sql_job.py"), "--readings", "100"],
+                            capture_output=True, text=True, timeout=420, cwd=ROOT)
+    assert result.returncode == 0, result.stdout + result.stderr[-5000:]
+    got, expected = re.search(r"out: (\d+) alerts in sql-alerts \(expected (\d+)\)", result.stdout).groups()
+    assert got == expected and int(got) > 0, result.stdout
+
+
 def test_example_module_validates() -> None:
     result = subprocess.run([sys.executable, "-m", "pyflink_kinesis", "validate", "examples/module.yaml"],
                             capture_output=True, text=True, timeout=120, cwd=ROOT)

@@ -20,7 +20,7 @@ from pyflink_kinesis.cluster import FlinkCluster  # noqa: E402
 from pyflink_kinesis.local import LocalKinesis, create_stream  # noqa: E402
 from tests.flink_support import ROOT, put_all, read_stream, wait_until  # noqa: E402
 
-pytestmark = [pytest.mark.cluster]
+pytestmark = [pytest.mark.cluster, pytest.mark.integration]
 
 
 @pytest.fixture

@@ -17,6 +17,8 @@ pytest.importorskip("pyflink")
 
 from tests.flink_support import ROOT  # noqa: E402
 
+pytestmark = [pytest.mark.flink]
+
 CHILD = r"""
 import json
 import os

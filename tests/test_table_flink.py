@@ -27,6 +27,8 @@ aggregator = pytest.importorskip("aws_kinesis_agg.aggregator")
 from pyflink_kinesis.local import LocalKinesis, create_stream  # noqa: E402
 from tests.flink_support import ROOT, FlinkChild, put_all, read_stream, wait_until  # noqa: E402
 
+pytestmark = [pytest.mark.integration, pytest.mark.flink]
+
 DEADLINE = 240
 WINDOW_MS = 2000
 HASH_KEY_SHARD_0 = "0"
