@@ -23,6 +23,8 @@ class BuildPyWithConnectorJar(build_py):
                 raise SystemExit("error: 'mvn -q -B package' in java/ failed (see above): the connector jar did not build")
             JAR.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(HERE / "java" / "target" / JAR.name, JAR)
+            for gateway in (HERE / "java" / "target" / "sql-client").glob("flink-sql-gateway-*.jar"):
+                shutil.copyfile(gateway, JAR.parent / gateway.name)  # Flink's SQL client needs it (`sql`)
         super().run()
 
 

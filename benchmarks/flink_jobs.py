@@ -2,6 +2,8 @@
 
 - ``python_step``: from_ingress (a Python deserializer) -> to_egress (a Python serializer);
 - ``java_only``: the same connector source -> ``ToStream`` (Java) -> the same sink, no Python step;
+- ``sql_copy``: the same copy in SQL: ``INSERT INTO dst SELECT data, pk FROM src`` on 'pyflink-kinesis' tables
+  (raw format, the partition key as a metadata column), no Python step;
 - ``sink_memory``: a bounded job writing ``count`` records of ``size`` bytes through ``sink_endpoint`` (a slow
   proxy), with ``max_outstanding_records``; small Python bundles, so the sink is what holds records.
 """
@@ -77,6 +79,21 @@ def java_only(env: Any, args: Dict[str, Any]) -> None:
     mapped.sink_to(Sink(j_sink))
 
 
+def sql_copy(env: Any, args: Dict[str, Any]) -> None:
+    from pyflink.table import StreamTableEnvironment
+
+    from pyflink_kinesis.table import create_table
+
+    env.set_parallelism(args["parallelism"])
+    t_env = StreamTableEnvironment.create(env)
+    columns = "data BYTES, pk STRING METADATA FROM 'partition-key'"
+    create_table(t_env, "src", ingress(args), columns, format="raw")
+    create_table(t_env, "dst", egress(args), columns, format="raw", stream=args["out"])
+    statements = t_env.create_statement_set()
+    statements.add_insert_sql("INSERT INTO dst SELECT data, pk FROM src")
+    statements.attach_as_datastream()
+
+
 def sink_memory(env: Any, args: Dict[str, Any]) -> None:
     env.set_parallelism(1)
     out, size = args["out"], args["size"]
@@ -86,4 +103,4 @@ def sink_memory(env: Any, args: Dict[str, Any]) -> None:
 
 
 if __name__ == "__main__":
-    serve({"python_step": python_step, "java_only": java_only, "sink_memory": sink_memory})
+    serve({"python_step": python_step, "java_only": java_only, "sql_copy": sql_copy, "sink_memory": sink_memory})

@@ -23,7 +23,8 @@ Sections (each a module beside this one):
   async-kinesis's Producer and Consumer, and ReadFromKinesis on an 8-shard stream with 1, 2, 4 DirectRunner
   worker processes.
 - PyFlink (``flink.py``): the connector on a local MiniCluster, source -> Python deserializer -> Python
-  serializer -> sink against source -> ToStream -> sink (no Python step), and the sink's live heap behind a
+  serializer -> sink and the same copy in SQL ('pyflink-kinesis' tables, raw format) against source -> ToStream
+  -> sink (the DataStream API, no Python step), and the sink's live heap behind a
   slow endpoint for growing inputs (``--quick``/``--full``; ``--smoke`` leaves it out, the Flink tests run it).
 
 Every loop is bounded in count and time; all traffic stays on 127.0.0.1; the emulator and the child

@@ -328,6 +328,8 @@ def parser() -> argparse.ArgumentParser:
     register(sub)
     from .tools.msf_package import register as register_package  # package (Amazon Managed Service for Apache Flink)
     register_package(sub)
+    from .tools.sql_cli import register as register_sql  # sql [-f script.sql]
+    register_sql(sub)
     return p
 
 

@@ -128,7 +128,7 @@ def test_explain(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert source["aws.http-client.read-timeout"] == "9999"
     assert source["aws.trust.all.certificates"] == "true"
     sql = ingress["sql_options"]
-    assert sql["connector"] == "kinesis" and sql["aws.credentials.basic.secretkey"] == "****"
+    assert sql["connector"] == "pyflink-kinesis" and sql["aws.credentials.basic.secretkey"] == "****"
     assert "readings" in sql["stream.arn"]
     assert ingress["boto3"]["client"]["endpoint_url"] == "http://localhost:4568"
     assert ingress["boto3"]["client"]["config"] == {"read_timeout": 9.999}

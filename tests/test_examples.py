@@ -12,14 +12,19 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def run_example(script: str, readings: int) -> str:
+    """``python examples/<script> --readings N`` as a user runs it; its stdout, once it exited 0."""
+    result = subprocess.run([sys.executable, str(ROOT / "examples" / script), "--readings", str(readings)],
+                            capture_output=True, text=True, timeout=420, cwd=ROOT)
+    assert result.returncode == 0, result.stdout + result.stderr[-5000:]
+    return result.stdout
+
+
 @pytest.mark.integration
 @pytest.mark.flink
 def test_main_job_moves_every_reading_to_its_stream_with_beam_and_pyflink() -> None:
     """`./dev run`'s main: the same specs through Beam and through PyFlink; each engine writes every reading once."""
-    result = subprocess.run([sys.executable, str(ROOT / "examples" / "main.py"), "--readings", "120"],
-                            capture_output=True, text=True, timeout=420, cwd=ROOT)
-    assert result.returncode == 0, result.stdout + result.stderr[-5000:]
-    out = result.stdout
+    out = run_example("main.py", 120)
     assert "records read: 121, skipped by the deserializer: 1, written: 120" in out
     beam, flink = out.split("PyFlink: from_ingress(example/readings) -> to_egress(example/alerts)")
     for section in (beam, flink):
@@ -27,6 +32,15 @@ def test_main_job_moves_every_reading_to_its_stream_with_beam_and_pyflink() -> N
         assert len(added) == 2 and all(got == want for _, got, want in added), section
         assert sum(int(got) for _, got, _ in added) == 120
     assert "OK: every reading arrived in its stream, from each engine" in out
+
+
+@pytest.mark.integration
+@pytest.mark.flink
+def test_sql_example_writes_every_hot_reading_once() -> None:
+    """examples/sql_job.py: 'pyflink-kinesis' tables made by create_table, a filter in SQL, on a MiniCluster."""
+    out = run_example("sql_job.py", 100)
+    got, expected = re.search(r"out: (\d+) alerts in sql-alerts \(expected (\d+)\)", out).groups()
+    assert got == expected and int(got) > 0, out
 
 
 def test_example_module_validates() -> None:

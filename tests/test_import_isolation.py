@@ -56,7 +56,7 @@ SCRIPT = textwrap.dedent(
     )
     props = ingress.source_properties()
     assert props["source.init.position"] == "TRIM_HORIZON", props
-    assert ingress.sql_options("arn:s")["connector"] == "kinesis"
+    assert ingress.sql_options("arn:s")["connector"] == "pyflink-kinesis"
     assert ingress.botocore_config() == {"read_timeout": 1.0}
     client = ingress.create_client()
     assert client.meta.endpoint_url == "http://localhost:4568"

@@ -24,6 +24,7 @@ from pyflink_kinesis import (  # noqa: E402
     KinesisIngressStartupPosition,
 )
 from pyflink_kinesis.flink.table import create_table_sql  # noqa: E402
+from pyflink_kinesis.statefun.module import load_module  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 ARN = "arn:aws:kinesis:us-east-1:000000000000:stream/orders"
@@ -57,6 +58,13 @@ def ingress():
             .with_stream("orders").with_startup_position(KinesisIngressStartupPosition.from_earliest()).build())
 
 
+def yaml_ingress():
+    """A StateFun YAML module's ingress: specs from YAML make tables too."""
+    module = load_module("kind: io.statefun.kinesis.v1/ingress\nspec:\n  id: y/in\n  deserializer: json:loads\n  streams: [clicks]\n"
+                         "  awsRegion: {type: specific, id: eu-west-1}\n")
+    return module.ingresses["y/in"]
+
+
 def egress():
     return (KinesisEgressBuilder.for_identifier("t/out").with_aws_region(AwsRegion.of("eu-west-1"))
             .with_max_outstanding_records(2000).build())
@@ -70,6 +78,10 @@ def shown() -> dict[str, Any]:
         "statements": [
             ("orders `in`", create_table_sql(ingress(), "orders `in`", [("data", "BYTES")], ARN)),
             ("alerts", create_table_sql(egress(), "alerts", "`key` STRING, `data` BYTES", ARN, partitioned_by=["key"])),
+            ("official", ingress().create_table_sql("official", [("data", "BYTES")], stream_arn=ARN, connector="kinesis")),
+            ("timed", ingress().create_table_sql("timed", "sensor INT, arrived TIMESTAMP_LTZ(3) METADATA FROM 'timestamp'",
+                                                 "json", watermark="arrived - INTERVAL '5' SECOND")),
+            ("from_yaml", yaml_ingress().create_table_sql("from_yaml", [("data", "BYTES")])),
         ],
         "descriptors": [("described", ingress())],
     }
@@ -104,4 +116,25 @@ def test_table_descriptor_carries_the_same_options(shown: dict[str, Any]) -> Non
 
 def test_masked_ddl_hides_the_secret() -> None:
     ddl = create_table_sql(ingress(), "t", [("data", "BYTES")], ARN, mask_secrets=True)
+    assert "SeCrEt" not in ddl and "'****'" in ddl
+
+
+def test_tables_default_to_our_connector_and_keep_the_official_one(shown: dict[str, Any]) -> None:
+    assert "'connector' = 'pyflink-kinesis'" in shown["orders `in`"] and f"'stream.arn' = '{ARN}'" in shown["orders `in`"]
+    assert "'stream' = 'orders'" in shown["timed"]  # the ingress's only stream, by name
+    assert "'connector' = 'kinesis'" in shown["official"] and f"'stream.arn' = '{ARN}'" in shown["official"]
+
+
+def test_watermark_and_metadata_columns_register(shown: dict[str, Any]) -> None:
+    table = shown["timed"]
+    assert "METADATA FROM 'timestamp'" in table
+    assert "WATERMARK FOR `arrived` AS `arrived` - INTERVAL '5' SECOND" in table
+
+
+def test_a_yaml_module_ingress_makes_a_table(shown: dict[str, Any]) -> None:
+    assert "'stream' = 'clicks'" in shown["from_yaml"] and "'aws.region' = 'eu-west-1'" in shown["from_yaml"]
+
+
+def test_spec_method_masks_secrets_for_printing() -> None:
+    ddl = ingress().create_table_sql("t", [("data", "BYTES")], mask_secrets=True)
     assert "SeCrEt" not in ddl and "'****'" in ddl

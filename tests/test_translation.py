@@ -337,7 +337,7 @@ def test_ingress_sql_options() -> None:
         credentials=AwsCredentials.basic("AKIA", "SeCrEt-123"),
         position=KinesisIngressStartupPosition.from_earliest(),
         props={"source.reader.type": "EFO"},
-    ).sql_options("arn:aws:kinesis:us-west-1:123456789012:stream/s", "json")
+    ).sql_options("arn:aws:kinesis:us-west-1:123456789012:stream/s", "json", connector="kinesis")
     assert options == {
         "connector": "kinesis",
         "stream.arn": "arn:aws:kinesis:us-west-1:123456789012:stream/s",
@@ -349,6 +349,25 @@ def test_ingress_sql_options() -> None:
         "source.reader.type": "EFO",
         "source.init.position": "TRIM_HORIZON",
     }
+
+
+def test_sql_options_default_to_our_connector_and_the_ingress_stream_name() -> None:
+    options = ingress().sql_options(format="json")
+    assert options["connector"] == "pyflink-kinesis"
+    assert options["stream"] == ingress().streams[0] and "stream.arn" not in options
+    assert egress().sql_options(stream="out")["stream"] == "out"
+    assert "stream" not in egress().sql_options()  # rows may name their stream in a metadata column
+
+
+@pytest.mark.parametrize("call, fragment", [
+    (lambda: ingress().sql_options(connector="kinesis"), "needs a stream ARN"),
+    (lambda: egress().sql_options(connector="kinesis"), "needs a stream ARN"),
+    (lambda: egress().sql_options("arn:s", connector="kafka"), "expected 'pyflink-kinesis' or 'kinesis'"),
+    (lambda: egress().sql_options(stream="no spaces"), "expected a stream name"),
+])
+def test_sql_options_errors(call: Any, fragment: str) -> None:
+    with pytest.raises(ConfigError, match=fragment):
+        call()
 
 
 def test_sql_format_defaults_to_raw() -> None:

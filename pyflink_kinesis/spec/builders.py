@@ -12,10 +12,11 @@ from .errors import ConfigError
 from .position import KinesisIngressStartupPosition, parse_date
 from .keys import default_of
 from .properties import (aws_properties, botocore_settings, check_client_property, is_secret_key,
-                         official_table_properties, sql_key)
+                         table_properties, sql_key)
 from .records import STREAM_NAME
 from .region import AwsRegion
 from .serde import DeserializerLike, SerializerLike, as_function
+from .table_options import CONNECTOR, table_head
 
 _ID = re.compile(r"^[^/\s]+/[^/\s]+$")
 DEFAULT_MAX_OUTSTANDING_RECORDS = default_of("sink.requests.max-buffered", "flink")
@@ -94,6 +95,28 @@ class _AwsSpec:
 
         return create_client(self.aws_properties(), self.botocore_config(), session)
 
+    def create_table_sql(self, name: str, schema: Any, format: str = "raw", *, stream: Optional[str] = None,
+                         stream_arn: Optional[str] = None, watermark: Optional[str] = None,
+                         partition_by: Iterable[str] = (), connector: str = CONNECTOR,
+                         mask_secrets: bool = False) -> str:
+        """A ``CREATE TABLE`` statement for a table on this spec (see :func:`pyflink_kinesis.table.create_table_sql`).
+
+        Args:
+            name: The table's name.
+            schema: The columns, as SQL text or ``(name, type)`` pairs (metadata columns included).
+            format: ``"raw"``, ``"json"``, ``"csv"`` or any Flink format.
+            stream: The stream's name (``pyflink-kinesis``; an ingress's only stream by default).
+            stream_arn: The stream's ARN (required by the official ``kinesis`` table).
+            watermark: A watermark expression starting with its time column.
+            partition_by: Columns whose values become the partition key of written rows.
+            connector: ``"pyflink-kinesis"`` (default) or ``"kinesis"``.
+            mask_secrets: Show secrets as ``****``, for printing.
+        """
+        from .table import create_table_sql
+
+        return create_table_sql(self, name, schema, stream_arn, format, tuple(partition_by), mask_secrets,  # type: ignore[arg-type]
+                                stream=stream, watermark=watermark, connector=connector)
+
 
 @dataclass(frozen=True, repr=False)
 class KinesisIngressSpec(_AwsSpec):
@@ -132,15 +155,21 @@ class KinesisIngressSpec(_AwsSpec):
             out["source.init.timestamp.format"] = FLINK_TIMESTAMP_FORMAT
         return out
 
-    def sql_options(self, stream_arn: str, format: str = "raw") -> dict[str, str]:
-        """Options of a ``kinesis`` SQL table that reads one of this ingress's streams.
+    def sql_options(self, stream_arn: Optional[str] = None, format: str = "raw", *, stream: Optional[str] = None,
+                    connector: str = CONNECTOR) -> dict[str, str]:
+        """Options of a SQL table that reads one of this ingress's streams.
 
         Args:
             stream_arn: The stream's ARN (take it from DescribeStreamSummary; account ids differ).
             format: The table format, e.g. ``"raw"`` (bytes), ``"json"`` or ``"csv"``.
+            stream: The stream's name instead of an ARN (``pyflink-kinesis`` only); by default the
+                ingress's stream, if it reads exactly one.
+            connector: ``"pyflink-kinesis"`` (this package's jar) or ``"kinesis"`` (the official connector).
         """
-        options = {"connector": "kinesis", "stream.arn": stream_arn, "format": format}
-        options.update({sql_key(k): v for k, v in official_table_properties(self, self.source_properties()).items()})
+        if stream is None and len(self.streams) == 1:
+            stream = self.streams[0]
+        options = table_head(connector, stream_arn, stream, format, required=True)
+        options.update({sql_key(k): v for k, v in table_properties(self, self.source_properties(), connector).items()})
         return options
 
 
@@ -164,8 +193,9 @@ class KinesisEgressSpec(_AwsSpec):
         """The AWS client configuration of the Flink connector's KinesisStreamsSink."""
         return self.aws_properties()
 
-    def sql_options(self, stream_arn: str, format: str = "raw") -> dict[str, str]:
-        """Options of a ``kinesis`` SQL table that writes to one stream.
+    def sql_options(self, stream_arn: Optional[str] = None, format: str = "raw", *, stream: Optional[str] = None,
+                    connector: str = CONNECTOR) -> dict[str, str]:
+        """Options of a SQL table that writes to a stream.
 
         ``max_outstanding_records`` becomes ``sink.requests.max-buffered``, the
         records the sink buffers before it applies backpressure.
@@ -173,9 +203,12 @@ class KinesisEgressSpec(_AwsSpec):
         Args:
             stream_arn: The target stream's ARN.
             format: The table format, e.g. ``"raw"``, ``"json"`` or ``"csv"``.
+            stream: The target stream's name instead of an ARN (``pyflink-kinesis`` only; may be left out
+                when the table has a ``METADATA FROM 'stream'`` column naming each row's stream).
+            connector: ``"pyflink-kinesis"`` (this package's jar) or ``"kinesis"`` (the official connector).
         """
-        options = {"connector": "kinesis", "stream.arn": stream_arn, "format": format}
-        options.update({sql_key(k): v for k, v in official_table_properties(self, self.sink_properties()).items()})
+        options = table_head(connector, stream_arn, stream, format, required=False)
+        options.update({sql_key(k): v for k, v in table_properties(self, self.sink_properties(), connector).items()})
         options.update(self.buffer_properties())
         return options
 

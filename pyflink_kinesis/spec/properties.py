@@ -206,11 +206,12 @@ def sql_key(key: str) -> str:
     return key
 
 
-def official_table_properties(spec: Any, props: Mapping[str, str]) -> dict[str, str]:
-    """``props`` of ``spec`` less the keys the official ``kinesis`` table does not act on (keys.json), each
-    named in a ConfigWarning."""
-    return keys.drop_unhonoured(spec, props, "official-sql", lambda key, why: f"{spec.id}: client property "
-                                f"'{key}' is left out of the official 'kinesis' table's options: {why}")
+def table_properties(spec: Any, props: Mapping[str, str], connector: str) -> dict[str, str]:
+    """``props`` of ``spec`` less the keys the ``connector`` table (``pyflink-kinesis`` or the official
+    ``kinesis``) does not act on (keys.json), each named in a ConfigWarning."""
+    path = "official-sql" if connector == "kinesis" else "sql"
+    return keys.drop_unhonoured(spec, props, path, lambda key, why: f"{spec.id}: client property "
+                                f"'{key}' is left out of the '{connector}' table's options: {why}")
 
 
 def is_secret_key(key: str) -> bool:

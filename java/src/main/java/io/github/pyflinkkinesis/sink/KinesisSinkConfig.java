@@ -27,9 +27,12 @@ public final class KinesisSinkConfig implements Serializable {
     static final List<String> KEYS = Arrays.asList(
             BATCH_MAX_SIZE, MAX_INFLIGHT, MAX_BUFFERED, FLUSH_SIZE, FLUSH_TIMEOUT, SKIP_OVERSIZED, FAIL_ON_ERROR);
 
-    /** PutRecords' limits per call. */
-    static final int MAX_BATCH_RECORDS = 500;
-    static final long MAX_BATCH_BYTES = 5L * 1024 * 1024;
+    /** PutRecords' limits per call, also the defaults of batch size and flush size. */
+    public static final int MAX_BATCH_RECORDS = 500;
+    public static final long MAX_BATCH_BYTES = 5L * 1024 * 1024;
+    public static final int DEFAULT_MAX_INFLIGHT = 50;
+    public static final int DEFAULT_MAX_BUFFERED = 10_000;
+    public static final long DEFAULT_FLUSH_TIMEOUT_MS = 5000;
 
     private final int maxBatchSize;
     private final int maxInFlightRequests;
@@ -46,8 +49,8 @@ public final class KinesisSinkConfig implements Serializable {
                         + " (stream, partition key and hash key come from each record)");
             }
         }
-        maxInFlightRequests = intIn(p, MAX_INFLIGHT, 50, 1, Integer.MAX_VALUE);
-        maxBufferedRequests = intIn(p, MAX_BUFFERED, 10_000, 2, Integer.MAX_VALUE);
+        maxInFlightRequests = intIn(p, MAX_INFLIGHT, DEFAULT_MAX_INFLIGHT, 1, Integer.MAX_VALUE);
+        maxBufferedRequests = intIn(p, MAX_BUFFERED, DEFAULT_MAX_BUFFERED, 2, Integer.MAX_VALUE);
         // Unset, the batch size fits under a small max-buffered (which must exceed it).
         maxBatchSize = intIn(p, BATCH_MAX_SIZE, Math.min(MAX_BATCH_RECORDS, maxBufferedRequests - 1),
                 1, MAX_BATCH_RECORDS);
@@ -57,7 +60,7 @@ public final class KinesisSinkConfig implements Serializable {
         }
         maxBatchSizeInBytes = bytesIn(p, FLUSH_SIZE, MAX_BATCH_BYTES, KinesisSinkEntry.MAX_RECORD_BYTES,
                 MAX_BATCH_BYTES);
-        maxTimeInBufferMs = millisIn(p, FLUSH_TIMEOUT, 5000);
+        maxTimeInBufferMs = millisIn(p, FLUSH_TIMEOUT, DEFAULT_FLUSH_TIMEOUT_MS);
         skipOversizedRecords = bool(p, SKIP_OVERSIZED);
         failOnError = bool(p, FAIL_ON_ERROR);
     }

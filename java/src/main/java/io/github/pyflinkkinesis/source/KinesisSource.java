@@ -8,6 +8,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 
+import org.apache.flink.api.common.serialization.DeserializationSchema;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.connector.source.Boundedness;
 import org.apache.flink.api.connector.source.Source;
@@ -17,37 +18,45 @@ import org.apache.flink.api.connector.source.SplitEnumerator;
 import org.apache.flink.api.connector.source.SplitEnumeratorContext;
 import org.apache.flink.api.java.typeutils.ResultTypeQueryable;
 import org.apache.flink.core.io.SimpleVersionedSerializer;
+import org.apache.flink.metrics.MetricGroup;
 import org.apache.flink.types.Row;
+import org.apache.flink.util.UserCodeClassLoader;
 
 import io.github.pyflinkkinesis.aws.AwsClientConfig;
 import io.github.pyflinkkinesis.source.enumerator.KinesisSourceEnumState;
 import io.github.pyflinkkinesis.source.enumerator.KinesisSourceEnumStateSerializer;
 import io.github.pyflinkkinesis.source.enumerator.KinesisSourceEnumerator;
+import io.github.pyflinkkinesis.source.reader.KinesisRecordDeserializer;
 import io.github.pyflinkkinesis.source.reader.KinesisRecordEmitter;
 import io.github.pyflinkkinesis.source.reader.KinesisShardSplitReader;
 import io.github.pyflinkkinesis.source.reader.KinesisSourceReader;
+import io.github.pyflinkkinesis.source.reader.RowRecordDeserializer;
 import io.github.pyflinkkinesis.source.split.KinesisShardSplit;
 import io.github.pyflinkkinesis.source.split.KinesisShardSplitSerializer;
 
 /**
  * A Kinesis Data Streams source on Flink's FLIP-27 API: one split per shard, polled with
- * GetRecords, KPL aggregates de-aggregated. Emits a {@link Row} with named fields {@code data}
- * (bytes), {@code stream}, {@code shard_id}, {@code partition_key}, {@code sequence_number},
- * {@code sub_sequence_number} (null unless from a KPL aggregate) and {@code arrival_time} (epoch
- * ms, also the record's timestamp).
+ * GetRecords, KPL aggregates de-aggregated. Built by {@link #create(Map, List)} it emits a {@link Row}
+ * with named fields {@code data} (bytes), {@code stream}, {@code shard_id}, {@code partition_key},
+ * {@code sequence_number}, {@code sub_sequence_number} (null unless from a KPL aggregate) and
+ * {@code arrival_time} (epoch ms, also the record's timestamp); with a {@link KinesisRecordDeserializer},
+ * whatever that makes of each record (the SQL table's RowData).
  */
-public final class KinesisSource
-        implements Source<Row, KinesisShardSplit, KinesisSourceEnumState>, ResultTypeQueryable<Row> {
+public final class KinesisSource<T>
+        implements Source<T, KinesisShardSplit, KinesisSourceEnumState>, ResultTypeQueryable<T> {
     private static final long serialVersionUID = 1L;
 
     private final List<String> streams;
     private final KinesisSourceConfig config;
     private final AwsClientConfig awsConfig;
+    private final KinesisRecordDeserializer<T> deserializer;
 
-    private KinesisSource(List<String> streams, KinesisSourceConfig config, AwsClientConfig awsConfig) {
+    private KinesisSource(List<String> streams, KinesisSourceConfig config, AwsClientConfig awsConfig,
+                          KinesisRecordDeserializer<T> deserializer) {
         this.streams = streams;
         this.config = config;
         this.awsConfig = awsConfig;
+        this.deserializer = deserializer;
     }
 
     /**
@@ -56,8 +65,15 @@ public final class KinesisSource
      *
      * @throws IllegalArgumentException naming the key or stream that is wrong
      */
-    public static KinesisSource create(Map<String, String> properties, List<String> streams) {
+    public static KinesisSource<Row> create(Map<String, String> properties, List<String> streams) {
+        return create(properties, streams, new RowRecordDeserializer());
+    }
+
+    /** As {@link #create(Map, List)}, emitting what {@code deserializer} makes of each record. */
+    public static <T> KinesisSource<T> create(Map<String, String> properties, List<String> streams,
+                                              KinesisRecordDeserializer<T> deserializer) {
         Objects.requireNonNull(properties, "properties");
+        Objects.requireNonNull(deserializer, "deserializer");
         Objects.requireNonNull(streams, "streams");
         Map<String, String> copy = new HashMap<>(properties);
         KinesisSourceConfig config = KinesisSourceConfig.of(copy);
@@ -76,7 +92,7 @@ public final class KinesisSource
         if (unique.isEmpty()) {
             throw new IllegalArgumentException("streams: expected at least one stream name or ARN");
         }
-        return new KinesisSource(List.copyOf(unique), config, aws);
+        return new KinesisSource<>(List.copyOf(unique), config, aws, deserializer);
     }
 
     @Override
@@ -85,12 +101,23 @@ public final class KinesisSource
     }
 
     @Override
-    public SourceReader<Row, KinesisShardSplit> createReader(SourceReaderContext readerContext) {
+    public SourceReader<T, KinesisShardSplit> createReader(SourceReaderContext readerContext) throws Exception {
         Set<String> names = new LinkedHashSet<>();
         streams.forEach(stream -> names.add(KinesisShardSplit.streamName(stream)));
-        return new KinesisSourceReader(
+        deserializer.open(new DeserializationSchema.InitializationContext() {
+            @Override
+            public MetricGroup getMetricGroup() {
+                return readerContext.metricGroup().addGroup("deserializer");
+            }
+
+            @Override
+            public UserCodeClassLoader getUserCodeClassLoader() {
+                return readerContext.getUserCodeClassLoader();
+            }
+        });
+        return new KinesisSourceReader<>(
                 () -> new KinesisShardSplitReader(awsConfig.createSyncClient(), config, readerContext.metricGroup()),
-                readerContext, names);
+                new KinesisRecordEmitter<>(deserializer), readerContext, names);
     }
 
     @Override
@@ -116,8 +143,8 @@ public final class KinesisSource
     }
 
     @Override
-    public TypeInformation<Row> getProducedType() {
-        return KinesisRecordEmitter.ROW_TYPE;
+    public TypeInformation<T> getProducedType() {
+        return deserializer.getProducedType();
     }
 
     @Override

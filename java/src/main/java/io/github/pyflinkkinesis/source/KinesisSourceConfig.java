@@ -32,6 +32,8 @@ public final class KinesisSourceConfig implements Serializable {
     public static final String EMPTY_FETCH_INTERVAL = "source.reader.empty-records-fetch-interval";
 
     public static final String DEFAULT_TIMESTAMP_FORMAT = "yyyy-MM-dd'T'HH:mm:ss.SSSXXX";
+    public static final Duration DEFAULT_DISCOVERY_INTERVAL = Duration.ofSeconds(10);
+    public static final Duration DEFAULT_EMPTY_FETCH_INTERVAL = Duration.ofMillis(250);
     /** GetRecords takes at most 10,000 records per call. */
     public static final int MAX_RECORDS_PER_CALL = 10_000;
 
@@ -71,12 +73,12 @@ public final class KinesisSourceConfig implements Serializable {
             }
             timestamp = parseTimestamp(value, properties.getOrDefault(INIT_TIMESTAMP_FORMAT, DEFAULT_TIMESTAMP_FORMAT));
         }
-        Duration discovery = duration(properties, DISCOVERY_INTERVAL, Duration.ofSeconds(10));
+        Duration discovery = duration(properties, DISCOVERY_INTERVAL, DEFAULT_DISCOVERY_INTERVAL);
         if (discovery.isZero()) {
             throw new IllegalArgumentException(DISCOVERY_INTERVAL + ": expected a duration > 0");
         }
         int maxRecords = maxRecordCount(properties.get(MAX_RECORD_COUNT));
-        Duration emptyFetch = duration(properties, EMPTY_FETCH_INTERVAL, Duration.ofMillis(250));
+        Duration emptyFetch = duration(properties, EMPTY_FETCH_INTERVAL, DEFAULT_EMPTY_FETCH_INTERVAL);
         return new KinesisSourceConfig(position, timestamp, discovery, maxRecords, emptyFetch);
     }
 

@@ -9,7 +9,6 @@ import java.util.function.Supplier;
 import org.apache.flink.api.connector.source.SourceReaderContext;
 import org.apache.flink.connector.base.source.reader.SingleThreadMultiplexSourceReaderBase;
 import org.apache.flink.connector.base.source.reader.splitreader.SplitReader;
-import org.apache.flink.types.Row;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -22,8 +21,8 @@ import io.github.pyflinkkinesis.source.split.StartingPosition;
  * Reads its shards on one fetcher thread and tells the enumerator about shards read to their end,
  * once a checkpoint holding the end has completed ({@link FinishedShards} says why and when).
  */
-public final class KinesisSourceReader
-        extends SingleThreadMultiplexSourceReaderBase<KinesisRecord, Row, KinesisShardSplit, KinesisShardSplitState> {
+public final class KinesisSourceReader<T>
+        extends SingleThreadMultiplexSourceReaderBase<KinesisRecord, T, KinesisShardSplit, KinesisShardSplitState> {
 
     private static final Logger LOG = LoggerFactory.getLogger(KinesisSourceReader.class);
 
@@ -32,12 +31,13 @@ public final class KinesisSourceReader
     private boolean started;
 
     /**
+     * @param emitter turns records into the source's output
      * @param streamNames the names of the streams the source reads: restored splits of other streams
      *     (removed from the source since the checkpoint) are dropped
      */
     public KinesisSourceReader(Supplier<SplitReader<KinesisRecord, KinesisShardSplit>> splitReaderSupplier,
-                               SourceReaderContext context, Set<String> streamNames) {
-        super(splitReaderSupplier, new KinesisRecordEmitter(), context.getConfiguration(), context);
+                               KinesisRecordEmitter<T> emitter, SourceReaderContext context, Set<String> streamNames) {
+        super(splitReaderSupplier, emitter, context.getConfiguration(), context);
         this.streamNames = Set.copyOf(streamNames);
     }
 

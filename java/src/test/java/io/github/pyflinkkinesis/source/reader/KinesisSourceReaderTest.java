@@ -36,13 +36,14 @@ class KinesisSourceReaderTest {
     private final FakeKinesisClient kinesis = new FakeKinesisClient();
     private final TestingReaderContext context = new TestingReaderContext();
     private final SplitRecordingOutput output = new SplitRecordingOutput();
-    private KinesisSourceReader reader;
+    private KinesisSourceReader<Row> reader;
 
     private KinesisSourceReader newReader() throws Exception {
         if (reader != null) {
             reader.close();
         }
-        reader = new KinesisSourceReader(() -> new KinesisShardSplitReader(kinesis, CONFIG, context.metricGroup()), context, Set.of("orders"));
+        reader = new KinesisSourceReader<>(() -> new KinesisShardSplitReader(kinesis, CONFIG, context.metricGroup()),
+                new KinesisRecordEmitter<>(new RowRecordDeserializer()), context, Set.of("orders"));
         reader.start();
         return reader;
     }
