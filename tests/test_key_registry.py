@@ -50,13 +50,15 @@ def test_readme_tables_are_the_registrys() -> None:
 
 
 def handed(path: str, spec: Any) -> Any:
-    """What ``path`` is handed for ``spec``: the connector's configuration, or the official table's options."""
-    if path == "official-sql":
-        return spec.sql_options("arn:aws:kinesis:eu-west-1:1:stream/s")
+    """What ``path`` is handed for ``spec``: the connector's configuration, or a table's options."""
+    if path in ("sql", "official-sql"):
+        return spec.sql_options("arn:aws:kinesis:eu-west-1:1:stream/s", connector=TABLES[path])
     return (sink_configuration if isinstance(spec, KinesisEgressSpec) else source_configuration)(spec)
 
 
-WARNS = {"flink": "is ignored by the PyFlink connector", "official-sql": "is left out of the official 'kinesis' table"}
+TABLES = {"sql": "pyflink-kinesis", "official-sql": "kinesis"}
+WARNS = {"flink": "is ignored by the PyFlink connector", "sql": "is left out of the 'pyflink-kinesis' table",
+         "official-sql": "is left out of the 'kinesis' table"}
 
 
 @pytest.mark.parametrize("path", sorted(WARNS))
@@ -150,6 +152,6 @@ def test_cli_keys_and_explain_come_from_the_registry(tmp_path: Path, capsys: pyt
                       "  clientConfigProperties:\n    - sink.fail-on-error: true\n    - SocketTimeout: 100\n")
     assert main(["explain", str(module)]) == 0
     report = json.loads(capsys.readouterr().out)["egresses"]["a/b"]["client_properties"]
-    assert report["sink.fail-on-error"]["honoured_by"] == ["flink", "official-sql"]
+    assert report["sink.fail-on-error"]["honoured_by"] == ["flink", "sql", "official-sql"]
     assert "dead letter" in report["sink.fail-on-error"]["ignored_by"]["beam"]
-    assert report["SocketTimeout"]["honoured_by"] == ["beam", "flink", "official-sql"]
+    assert report["SocketTimeout"]["honoured_by"] == ["beam", "flink", "sql", "official-sql"]

@@ -8,83 +8,19 @@ PyFlink TableDescriptor. With ``connector="kinesis"`` they write the official co
 
 from __future__ import annotations
 
-import re
-from typing import Any, Optional, Sequence, Union
+from typing import Any, Optional, Sequence
 
 from ..spec.errors import ConfigError
-from ..spec.properties import masked
-from ..spec.builders import KinesisEgressSpec, KinesisIngressSpec
-from ..spec.table_options import CONNECTOR
-
-Columns = Union[str, Sequence[tuple[str, str]]]
-Spec = Union[KinesisIngressSpec, KinesisEgressSpec]
-_LEADING_COLUMN = re.compile(r"\s*(`(?:[^`]|``)+`|[A-Za-z_][A-Za-z0-9_$]*)")
-
-
-def quote_identifier(name: str) -> str:
-    """A Flink SQL identifier in backticks (a backtick inside is doubled)."""
-    return "`" + name.replace("`", "``") + "`"
-
-
-def quote_literal(value: str) -> str:
-    """A Flink SQL string literal (a quote inside is doubled)."""
-    return "'" + value.replace("'", "''") + "'"
-
-
-def watermark_clause(watermark: str) -> str:
-    """``WATERMARK FOR col AS expr`` for an expression that starts with its time column, e.g.
-    ``"arrived - INTERVAL '5' SECOND"`` (or ``"arrived"``: watermark = the latest arrival time)."""
-    match = _LEADING_COLUMN.match(watermark or "")
-    if match is None:
-        raise ConfigError(f"expected an expression starting with the time column, got {watermark!r}", field="watermark")
-    return f"WATERMARK FOR {match.group(1)} AS {watermark.strip()}"
-
-
-def create_table_sql(
-    spec: Spec,
-    table: str,
-    columns: Columns,
-    stream_arn: Optional[str] = None,
-    format: str = "raw",
-    partitioned_by: Sequence[str] = (),
-    mask_secrets: bool = False,
-    *,
-    stream: Optional[str] = None,
-    watermark: Optional[str] = None,
-    connector: str = CONNECTOR,
-) -> str:
-    """A ``CREATE TABLE`` statement for a Kinesis table configured by ``spec``.
-
-    Args:
-        spec: An ingress spec (a table to read) or an egress spec (a table to write).
-        table: The table name (quoted as needed).
-        columns: ``[("data", "BYTES"), ...]`` pairs of name and SQL type, or the column list as SQL text
-            (metadata columns too: ``arrived TIMESTAMP_LTZ(3) METADATA FROM 'timestamp'``).
-        stream_arn: The stream's ARN; the official ``kinesis`` table needs it.
-        format: The table format: ``"raw"`` (one BYTES column, byte for byte), ``"json"``, ``"csv"``, ...
-        partitioned_by: Columns whose values, joined by ``sink.partitioner-field-delimiter``, become the
-            partition key when writing.
-        mask_secrets: Replace secret values with ``****``, for printing; never execute a masked statement.
-        stream: The stream's name, instead of an ARN (``pyflink-kinesis`` only); an ingress reading one stream
-            uses it by default, an egress may leave it out when rows name theirs (``METADATA FROM 'stream'``).
-        watermark: A watermark expression starting with its time column (see :func:`watermark_clause`).
-        connector: ``"pyflink-kinesis"`` (this package's jar) or ``"kinesis"`` (the official connector).
-    """
-    options = spec.sql_options(stream_arn, format, stream=stream, connector=connector)
-    if mask_secrets:
-        options = masked(options)
-    if isinstance(columns, str):
-        column_sql = columns.strip()
-    else:
-        column_sql = ",\n  ".join(f"{quote_identifier(name)} {sql_type}" for name, sql_type in columns)
-    if watermark:
-        column_sql += ",\n  " + watermark_clause(watermark)
-    with_sql = ",\n  ".join(f"{quote_literal(k)} = {quote_literal(v)}" for k, v in options.items())
-    partitions = ""
-    if partitioned_by:
-        partitions = f"\nPARTITIONED BY ({', '.join(quote_identifier(c) for c in partitioned_by)})"
-    return f"CREATE TABLE {quote_identifier(table)} (\n  {column_sql}\n){partitions}\nWITH (\n  {with_sql}\n)"
-
+from ..spec.builders import KinesisEgressSpec
+from ..spec.ddl import (
+    CONNECTOR,
+    Columns,
+    Spec,
+    create_table_sql,
+    quote_identifier,
+    quote_literal,
+    watermark_clause,
+)
 
 def table_descriptor(
     spec: Spec,

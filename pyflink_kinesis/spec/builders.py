@@ -16,7 +16,7 @@ from .properties import (aws_properties, botocore_settings, check_client_propert
 from .records import STREAM_NAME
 from .region import AwsRegion
 from .serde import DeserializerLike, SerializerLike, as_function
-from .table_options import CONNECTOR, table_head
+from .ddl import CONNECTOR, create_table_sql, table_head
 
 _ID = re.compile(r"^[^/\s]+/[^/\s]+$")
 DEFAULT_MAX_OUTSTANDING_RECORDS = default_of("sink.requests.max-buffered", "flink")
@@ -112,8 +112,6 @@ class _AwsSpec:
             connector: ``"pyflink-kinesis"`` (default) or ``"kinesis"``.
             mask_secrets: Show secrets as ``****``, for printing.
         """
-        from .table import create_table_sql
-
         return create_table_sql(self, name, schema, stream_arn, format, tuple(partition_by), mask_secrets,  # type: ignore[arg-type]
                                 stream=stream, watermark=watermark, connector=connector)
 

@@ -178,8 +178,8 @@ class KinesisSourceReaderTest {
     void aRestoredReaderHoldsAnEndBackUntilACheckpointHoldsIt() throws Exception {
         kinesis.put(SHARD, "pk-a", "a".getBytes(), 10);
         kinesis.closedShards.add(SHARD);
-        reader = new KinesisSourceReader(() -> new KinesisShardSplitReader(kinesis, CONFIG, context.metricGroup()),
-                context, Set.of("orders"));
+        reader = new KinesisSourceReader<>(() -> new KinesisShardSplitReader(kinesis, CONFIG, context.metricGroup()),
+                new KinesisRecordEmitter<>(new RowRecordDeserializer()), context, Set.of("orders"));
         KinesisShardSplit split = new KinesisShardSplit("orders", SHARD, List.of(), StartingPosition.trimHorizon());
         reader.addSplits(List.of(split));
         reader.start();
