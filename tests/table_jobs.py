@@ -45,10 +45,10 @@ def egress(args: Dict[str, Any]) -> KinesisEgressSpec:
 
 def table_env(env: Any) -> Any:
     t_env = StreamTableEnvironment.create(env)
-    # A shard without records for 6 s stops holding the watermark back (Flink's default: never). Longer than a
-    # busy shard's reader may lag here (seconds, on 2 cores): a lagging shard taken for idle would make its
-    # records late, dropped by the windows.
-    t_env.get_config().set("table.exec.source.idle-timeout", "6 s")
+    # A shard without records for 20 s stops holding the watermark back (Flink's default: never). Longer than a
+    # busy shard's reader may lag on a loaded 2-core machine (kinesis-local can take over 10 s to answer): a
+    # lagging shard taken for idle would make its records late, dropped by the windows.
+    t_env.get_config().set("table.exec.source.idle-timeout", "20 s")
     return t_env
 
 

@@ -247,8 +247,10 @@ def test_watermark_follows_arrival_times_and_idle_shards(kinesis: Any, client: A
     wm = ManualWatermarkEstimator(None)
     out, _, _ = drive(fn, element, fn.initial_restriction(element), watermark=wm)
     assert len(out) == 10
-    # The idle shard's mark is now - 0 s, so the busy shard's last arrival is the watermark.
-    assert wm.current_watermark() == Timestamp.from_utc_datetime(out[-1].approximate_arrival_timestamp)
+    # The idle shard's mark is now - 0 s: it does not hold the watermark behind the busy shard's last arrival
+    # (whether the caught-up busy shard counts as idle too by the end depends on the emulator's paging).
+    last_arrival = Timestamp.from_utc_datetime(out[-1].approximate_arrival_timestamp)
+    assert last_arrival <= wm.current_watermark() <= Timestamp.now()
 
     fn = _ReadStreamFn(spec, ReadSettings(stop_when_caught_up=True, poll_interval=0.05, idle_timeout=3600.0))
     fn.setup()

@@ -40,6 +40,10 @@ class _Host:
         from pyflink.common import Configuration
         from pyflink.datastream import StreamExecutionEnvironment
 
+        if self.client is not None and not self.client._j_job_client.getJobExecutionResult().isDone():
+            # the last test failed before it ended its job, which still holds the REST port
+            self.client.cancel().result()
+            self.wait(120)
         conf = Configuration()
         for key, value in config.items():
             conf.set_string(key, str(value))
