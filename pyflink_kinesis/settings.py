@@ -55,13 +55,17 @@ BEAM_SINK_KEYS = (
     "sink.flush-buffer.size",
     "sink.requests.max-buffered",
 )
+# source.max-retry-time / sink.max-retry-time: our Flink connector's total retry time (Flink durations, default
+# 5 min as DEFAULT_MAX_RETRY_TIME); the Beam transforms take max_retry_time instead.
 FLINK_SOURCE_KEYS = BEAM_SOURCE_KEYS + (
+    "source.max-retry-time",
     "source.efo.subscription.timeout",
     "source.efo.consumer.registration.timeout",
     "source.efo.consumer.deregistration.timeout",
     "source.efo.describe.retry-strategy.attempts.max",
 )
 FLINK_SINK_KEYS = BEAM_SINK_KEYS + (
+    "sink.max-retry-time",
     "sink.fail-on-error",
     "sink.partitioner",
     "sink.partitioner-field-delimiter",

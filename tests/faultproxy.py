@@ -15,6 +15,8 @@ It listens on 127.0.0.1 only, forwards every call to the emulator, and for a sha
 - ``drop_after``: forwards the call, then closes the connection instead of answering: the records were
   written but the client cannot know, so its retry writes them again. The proxy counts these records in
   :attr:`FaultProxy.dropped_after` so tests can allow exactly those duplicates.
+- ``hold``: forwards the call (the records are stored at once), then holds the answer back ``hold_seconds``
+  before sending it: a slow answer, as a loaded Kinesis gives. :attr:`FaultProxy.held` counts those records.
 
 It also sleeps ``delay`` seconds before forwarding each PutRecords (a slow endpoint) and tracks how many
 entries are inside PutRecords calls at once (:attr:`FaultProxy.max_inflight_entries`).
@@ -28,6 +30,11 @@ closes every connection at once without forwarding (an endpoint that went away) 
 ``read_operations`` (e.g. ``("GetRecords",)``) extends the faults to reads: those calls are delayed, answered
 with throttling or 500 errors, or have their connection dropped before or after forwarding, drawn from the
 same shares (``partial`` forwards them unchanged); :attr:`FaultProxy.read_faults` counts them.
+
+``refuse_future_timestamps`` answers each AT_TIMESTAMP GetShardIterator whose Timestamp is past the proxy's
+clock as the service does: 400 ``InvalidArgumentException`` "The timestampInMillis parameter cannot be greater
+than the currentTimestampInMillis. ..." (the emulators' wording differs); :attr:`FaultProxy.refused_timestamps`
+counts them. Any client (the Flink connector, the Beam reader, boto3) meets the service's wording this way.
 
 The server stops itself after ``max_lifetime`` seconds even if a test forgets to stop it.
 """
@@ -47,7 +54,8 @@ from typing import Any, Dict, List, Optional, Tuple
 
 PUT_RECORDS = "Kinesis_20131202.PutRecords"
 GET_RECORDS = "Kinesis_20131202.GetRecords"
-FAULTS = ("partial", "throttle", "limit", "error500", "drop_before", "drop_after")
+GET_SHARD_ITERATOR = "Kinesis_20131202.GetShardIterator"
+FAULTS = ("partial", "throttle", "limit", "error500", "drop_before", "drop_after", "hold")
 _HOP_HEADERS = {"host", "content-length", "connection", "keep-alive", "transfer-encoding", "proxy-connection"}
 
 
@@ -64,18 +72,27 @@ class FaultProxy:
         error500: Share answered 500 InternalFailure.
         drop_before: Share whose connection is closed before forwarding.
         drop_after: Share forwarded, then their connection closed without an answer.
+        hold: Share forwarded, then answered ``hold_seconds`` later.
+        hold_seconds: How long a ``hold`` answer is held back.
         delay: Seconds to wait before forwarding each PutRecords.
         max_lifetime: Seconds after which the proxy stops by itself.
         read_operations: Other Kinesis operations (``"GetRecords"``, ...) that get the faults and the delay.
+        refuse_future_timestamps: Answer AT_TIMESTAMP GetShardIterator calls for a time past the proxy's clock
+            as the service does (400 InvalidArgumentException).
     """
 
     def __init__(self, upstream_port: int, *, seed: int = 0, partial: float = 0.0, partial_entries: float = 0.3,
                  throttle: float = 0.0, limit: float = 0.0, error500: float = 0.0, drop_before: float = 0.0,
-                 drop_after: float = 0.0, delay: float = 0.0, max_lifetime: float = 300.0,
-                 get_records_error500: float = 0.0, read_operations: Tuple[str, ...] = ()) -> None:
+                 drop_after: float = 0.0, hold: float = 0.0, hold_seconds: float = 15.0, delay: float = 0.0,
+                 max_lifetime: float = 300.0, get_records_error500: float = 0.0,
+                 read_operations: Tuple[str, ...] = (), refuse_future_timestamps: bool = False) -> None:
         self.upstream_port = upstream_port
         self.rates = {"partial": partial, "throttle": throttle, "limit": limit, "error500": error500,
-                      "drop_before": drop_before, "drop_after": drop_after}
+                      "drop_before": drop_before, "drop_after": drop_after, "hold": hold}
+        self.hold_seconds = hold_seconds
+        self.held = 0  # records whose answer was held back
+        self.refuse_future_timestamps = refuse_future_timestamps
+        self.refused_timestamps = 0
         if sum(self.rates.values()) > 1.0:
             raise ValueError("fault shares add up to more than 1")
         self.partial_entries = partial_entries
@@ -84,6 +101,7 @@ class FaultProxy:
         self._thawed = threading.Event()
         self._thawed.set()
         self._down = False
+        self.down_since = float("inf")  # time.monotonic() of the last down()
         self.forwarding = 0  # calls being forwarded to the emulator now
         self.delay = delay
         self.max_lifetime = max_lifetime
@@ -155,7 +173,8 @@ class FaultProxy:
         self._thawed.set()
 
     def down(self) -> None:
-        """From now on, close every connection without forwarding (until :meth:`up`)."""
+        """From now on, close every connection without forwarding (until :meth:`up`); :attr:`down_since` is when."""
+        self.down_since = time.monotonic()
         self._down = True
 
     def up(self) -> None:
@@ -223,6 +242,8 @@ class _Handler(BaseHTTPRequestHandler):
             if fail:
                 self._error(500, "InternalFailure", "injected internal failure")
                 return
+        if target == GET_SHARD_ITERATOR and proxy.refuse_future_timestamps and self._refuse_future(body):
+            return
         if target in proxy.read_targets:
             self._read(body)
             return
@@ -255,6 +276,12 @@ class _Handler(BaseHTTPRequestHandler):
                     for e in entries:
                         proxy.dropped_after[base64.b64decode(e["Data"])] += 1
             self._drop()
+        elif fault == "hold":
+            answer = self._forward(body)
+            with proxy._lock:
+                proxy.held += len(entries)
+            time.sleep(proxy.hold_seconds)
+            self._respond(*answer)
         elif fault == "partial":
             failing = set(proxy.pick_failing(len(entries)))
             kept = [e for i, e in enumerate(entries) if i not in failing]
@@ -291,6 +318,20 @@ class _Handler(BaseHTTPRequestHandler):
             self._drop()
         else:
             return False
+        return True
+
+    def _refuse_future(self, body: bytes) -> bool:
+        """Answer an AT_TIMESTAMP request for a time past this clock with the service's 400; False otherwise."""
+        request = json.loads(body)
+        if request.get("ShardIteratorType") != "AT_TIMESTAMP":
+            return False
+        asked_ms, now_ms = int(float(request["Timestamp"]) * 1000), int(time.time() * 1000)
+        if asked_ms <= now_ms:
+            return False
+        with self.owner._lock:
+            self.owner.refused_timestamps += 1
+        self._error(400, "InvalidArgumentException", "The timestampInMillis parameter cannot be greater than the "
+                    f"currentTimestampInMillis. timestampInMillis: {asked_ms}, currentTimestampInMillis: {now_ms}")
         return True
 
     def _read(self, body: bytes) -> None:

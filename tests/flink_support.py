@@ -15,7 +15,7 @@ import sys
 import threading
 import time
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Callable, Dict, Iterator, List, Optional
 
 from pyflink_kinesis.local import free_port
 
@@ -100,6 +100,14 @@ class FlinkChild:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def module_child(tmp_path_factory: Any, lifetime: float) -> Iterator[FlinkChild]:
+    """The body of a test module's ``flink`` fixture: one child for the module's jobs, after checking the jar."""
+    assert JAR.is_file(), f"{JAR} is missing: build it with ./dev test (or mvn package in java/ and copy it)"
+    child = FlinkChild(tmp_path_factory.mktemp("flink") / "child.log", lifetime=lifetime)
+    yield child
+    child.close()
 
 
 def wait_until(condition: Callable[[], Any], timeout: float, what: str, interval: float = 0.5,
