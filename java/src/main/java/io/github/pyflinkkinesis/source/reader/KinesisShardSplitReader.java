@@ -205,7 +205,12 @@ public final class KinesisShardSplitReader implements SplitReader<KinesisRecord,
             throw new IOException(cursor.retries().givingUp(where, error, startedAt), error);
         }
         cursor.nextCallAtMillis = startedAt + Math.max(MIN_CALL_INTERVAL_MS, backoff);
-        LOG.debug("Kinesis {} failed ({}), retrying in {} ms", where, KinesisErrors.describe(error), backoff);
+        if (cursor.retries().failures() == 1) {
+            LOG.warn("Kinesis {} failed ({}), retrying for up to {} ms ({})", where, KinesisErrors.describe(error),
+                    retryRule.maxRetryMillis(), retryRule.key());
+        } else {
+            LOG.debug("Kinesis {} failed ({}), retrying in {} ms", where, KinesisErrors.describe(error), backoff);
+        }
     }
 
     /** The records to emit: KPL aggregates split up, already emitted and too early records dropped. */
