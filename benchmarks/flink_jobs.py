@@ -1,7 +1,9 @@
 """The PyFlink jobs of the benchmark (``benchmarks/flink.py`` runs this script in a child process).
 
 - ``python_step``: from_ingress (a Python deserializer) -> to_egress (a Python serializer);
-- ``java_only``: the same connector source -> ``ToStream`` (Java) -> the same sink, no Python step;
+- ``java_only``: the same connector source -> ``ToStream`` (Java) -> the same sink, no Python step; ``ToStream`` is
+  benchmark-only Java in ``java/target/pyflink-kinesis-connector-benchmark.jar`` (``mvn package`` in java/), never
+  in the connector jar;
 - ``sql_copy``: the same copy in SQL: ``INSERT INTO dst SELECT data, pk FROM src`` on 'pyflink-kinesis' tables
   (raw format, the partition key as a metadata column), no Python step;
 - ``sink_memory``: a bounded job writing ``count`` records of ``size`` bytes through ``sink_endpoint`` (a slow
@@ -10,6 +12,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any, Dict
 
 
@@ -32,6 +35,16 @@ from pyflink_kinesis.flink.datastream import from_ingress, sink_configuration, s
 from pyflink_kinesis.flink.functions import sink_row_type
 from pyflink_kinesis.flink.jar import add_connector_jar, connector_class, java_list, java_map
 from pyflink_kinesis.testing.flink_host import serve
+
+BENCHMARK_JAR = Path(__file__).resolve().parents[1] / "java" / "target" / "pyflink-kinesis-connector-benchmark.jar"
+
+
+def add_benchmark_jar(env: Any) -> None:
+    """Add the benchmark jar (after the connector jar, whose classes it uses) to ``env``."""
+    if not BENCHMARK_JAR.is_file():
+        raise FileNotFoundError(f"{BENCHMARK_JAR} is missing: run `mvn -B package -DskipTests` in java/")
+    add_connector_jar(env)
+    env.add_jars(BENCHMARK_JAR.as_uri())
 
 
 def ingress(args: Dict[str, Any], deserializer: Any = None) -> KinesisIngressSpec:
@@ -68,7 +81,7 @@ def python_step(env: Any, args: Dict[str, Any]) -> None:
 
 def java_only(env: Any, args: Dict[str, Any]) -> None:
     env.set_parallelism(args["parallelism"])
-    add_connector_jar(env)
+    add_benchmark_jar(env)
     spec = ingress(args)
     j_source = connector_class("source.KinesisSource").create(java_map(source_configuration(spec)),
                                                               java_list(spec.streams))

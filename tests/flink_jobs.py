@@ -46,12 +46,14 @@ def region(args: Dict[str, Any]) -> AwsRegion:
 
 
 def ingress(args: Dict[str, Any], spec_id: str, streams: List[str], position: KinesisIngressStartupPosition,
-            deserializer: Any = None) -> KinesisIngressSpec:
+            deserializer: Any = None, **properties: Any) -> KinesisIngressSpec:
     builder = (KinesisIngressBuilder.for_identifier(spec_id)
-               .with_aws_region(AwsRegion.of_custom_endpoint(args["endpoint"], "us-east-1"))
+               .with_aws_region(AwsRegion.of_custom_endpoint(args.get("source_endpoint") or args["endpoint"],
+                                                             "us-east-1"))
                .with_aws_credentials(AwsCredentials.basic("local", "local"))
                .with_streams(streams).with_startup_position(position)
-               .with_client_configuration_property("source.shard.discovery.interval", "1 s"))
+               .with_client_configuration_property("source.shard.discovery.interval", "1 s")
+               .with_client_configuration_properties(properties))
     if deserializer is not None:
         builder = builder.with_deserializer(deserializer)
     return builder.build()
@@ -203,6 +205,19 @@ def through_faults(env: Any, args: Dict[str, Any]) -> None:
     to_egress(numbers, egress(args, "t/faults", lambda i: numbered(i, outs), **{"sink.requests.max-inflight": 4}))
 
 
+def copy(env: Any, args: Dict[str, Any]) -> None:
+    """Observations of ``in`` to ``out`` (parallelism 1, checkpoints every second), from the earliest record or
+    from the date ``start_at``; ``source_endpoint`` / ``sink_endpoint`` (e.g. a fault proxy) and the connector
+    keys ``source_props`` / ``sink_props`` as given."""
+    env.set_parallelism(1)
+    env.enable_checkpointing(1000)
+    start_at = args.get("start_at")
+    position = (KinesisIngressStartupPosition.from_date(datetime.fromisoformat(start_at)) if start_at
+                else KinesisIngressStartupPosition.from_earliest())
+    records = from_ingress(env, ingress(args, "t/copy", [args["in"]], position, **args.get("source_props", {})))
+    to_egress(records.map(Observe(args["out"], "copy")), egress(args, "t/copy-out", **args.get("sink_props", {})))
+
+
 def bad_setting(env: Any, args: Dict[str, Any]) -> None:
     """Fails while building: the connector refuses a setting (no job is submitted)."""
     spec = ingress(args, "t/bad", ["s"], KinesisIngressStartupPosition.from_latest())
@@ -211,4 +226,4 @@ def bad_setting(env: Any, args: Dict[str, Any]) -> None:
 
 if __name__ == "__main__":
     serve({"roundtrip": roundtrip, "live": live, "resumable": resumable, "region_failover": region_failover,
-           "through_faults": through_faults, "bad_setting": bad_setting})
+           "through_faults": through_faults, "copy": copy, "bad_setting": bad_setting})

@@ -7,11 +7,22 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
-from typing import Any, Dict
+from typing import Any, Dict, Iterator
+
+from pyflink_kinesis.testing.flink_child import FlinkChild
 
 ROOT = Path(__file__).resolve().parents[1]
 JOBS_SCRIPT = ROOT / "tests" / "flink_jobs.py"
 JAR = ROOT / "pyflink_kinesis" / "jars" / "pyflink-kinesis-connector.jar"
+
+
+def module_child(tmp_path_factory: Any, lifetime: float) -> Iterator[FlinkChild]:
+    """The body of a test module's ``flink`` fixture: one child running tests/flink_jobs.py for the module's
+    jobs, after checking the jar."""
+    assert JAR.is_file(), f"{JAR} is missing: build it with ./dev test (or mvn package in java/ and copy it)"
+    child = FlinkChild(JOBS_SCRIPT, tmp_path_factory.mktemp("flink") / "child.log", lifetime=lifetime)
+    yield child
+    child.close()
 
 
 def hash_key_for(data: bytes) -> str:

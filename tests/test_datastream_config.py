@@ -97,3 +97,31 @@ def test_missing_jar_says_how_to_build_it(monkeypatch: pytest.MonkeyPatch, tmp_p
     with pytest.raises(ConnectorJarMissing, match="./dev test"):
         connector_jar()
     assert JAR_PATH.name == "pyflink-kinesis-connector.jar"
+
+
+def test_the_total_retry_time_keys_reach_the_connector_without_a_warning() -> None:
+    from pyflink_kinesis.settings import read_settings, write_settings
+
+    egress = (KinesisEgressBuilder.for_identifier("t/out").with_aws_region(AwsRegion.of("eu-west-1"))
+              .with_client_configuration_property("sink.max-retry-time", "90 s").build())
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        source = source_configuration(ingress(**{"source.max-retry-time": "2 min"}))
+        sink = sink_configuration(egress)
+        read_settings(ingress(**{"source.max-retry-time": "2 min"}), "flink")
+        write_settings(egress, "flink")
+    assert source["source.max-retry-time"] == "2 min" and sink["sink.max-retry-time"] == "90 s"
+
+
+def test_the_connector_jar_carries_the_shared_error_codes_and_no_benchmark_code() -> None:
+    """The jar's error list is pyflink_kinesis/spec/error_codes.txt byte for byte; sink.ToStream (benchmarks only)
+    lives in java/target/pyflink-kinesis-connector-benchmark.jar, not in the jar users get."""
+    import zipfile
+    from pathlib import Path
+
+    shared = Path(__file__).resolve().parents[1] / "pyflink_kinesis" / "spec" / "error_codes.txt"
+    with zipfile.ZipFile(connector_jar()) as jar:
+        names = jar.namelist()
+        assert jar.read("io/github/pyflinkkinesis/aws/retry/error_codes.txt") == shared.read_bytes()
+    assert "io/github/pyflinkkinesis/sink/KinesisSink.class" in names
+    assert not [n for n in names if n.startswith("io/github/pyflinkkinesis/sink/ToStream")]

@@ -28,7 +28,7 @@ from pyflink_kinesis.tools.local import LocalKinesis, create_stream  # noqa: E40
 from pyflink_kinesis.testing.faultproxy import FaultProxy  # noqa: E402
 from pyflink_kinesis.testing import put_all, read_stream, wait_until  # noqa: E402
 from pyflink_kinesis.testing.flink_child import FlinkChild  # noqa: E402
-from tests.flink_support import JAR, JOBS_SCRIPT, hash_key_for  # noqa: E402
+from tests.flink_support import hash_key_for, module_child  # noqa: E402
 
 pytestmark = [pytest.mark.integration, pytest.mark.flink]
 DEADLINE = 240.0  # seconds for a job to start and move what it was given, on a loaded 2-core machine
@@ -37,10 +37,7 @@ DEADLINE = 240.0  # seconds for a job to start and move what it was given, on a 
 @pytest.fixture(scope="module")
 def flink(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FlinkChild]:
     """One child process running the jobs of this module, one after the other."""
-    assert JAR.is_file(), f"{JAR} is missing: build it with ./dev test (or mvn package in java/ and copy it)"
-    child = FlinkChild(JOBS_SCRIPT, tmp_path_factory.mktemp("flink") / "child.log", lifetime=900)
-    yield child
-    child.close()
+    yield from module_child(tmp_path_factory, lifetime=900)
 
 
 class Streams:

@@ -15,6 +15,8 @@ It listens on 127.0.0.1 only, forwards every call to the emulator, and for a sha
 - ``drop_after``: forwards the call, then closes the connection instead of answering: the records were
   written but the client cannot know, so its retry writes them again. The proxy counts these records in
   :attr:`FaultProxy.dropped_after` so tests can allow exactly those duplicates.
+- ``hold``: forwards the call (the records are stored at once), then holds the answer back ``hold_seconds``
+  before sending it: a slow answer, as a loaded Kinesis gives. :attr:`FaultProxy.held` counts those records.
 
 It also sleeps ``delay`` seconds before forwarding each PutRecords (a slow endpoint) and tracks how many
 entries are inside PutRecords calls at once (:attr:`FaultProxy.max_inflight_entries`).
@@ -27,7 +29,8 @@ closes every connection at once without forwarding (an endpoint that went away) 
 
 ``future_timestamps``: GetShardIterator and SubscribeToShard calls asking ``AT_TIMESTAMP`` past the proxy's clock
 are answered 400 ``InvalidArgumentException`` in the service's (and kinesalite's) words, not kinesis-local's;
-:attr:`FaultProxy.refused_timestamps` counts them.
+:attr:`FaultProxy.refused_timestamps` counts them. Any client (the Flink connector, the Beam reader, boto3) meets
+the service's wording this way.
 
 ``read_operations`` (e.g. ``("GetRecords",)``) extends the faults to reads: those calls are delayed, answered
 with throttling or 500 errors, or have their connection dropped before or after forwarding, drawn from the
@@ -51,7 +54,7 @@ from typing import Any, Dict, List, Optional, Tuple
 
 PUT_RECORDS = "Kinesis_20131202.PutRecords"
 GET_RECORDS = "Kinesis_20131202.GetRecords"
-FAULTS = ("partial", "throttle", "limit", "error500", "drop_before", "drop_after")
+FAULTS = ("partial", "throttle", "limit", "error500", "drop_before", "drop_after", "hold")
 _HOP_HEADERS = {"host", "content-length", "connection", "keep-alive", "transfer-encoding", "proxy-connection"}
 
 
@@ -68,6 +71,8 @@ class FaultProxy:
         error500: Share answered 500 InternalFailure.
         drop_before: Share whose connection is closed before forwarding.
         drop_after: Share forwarded, then their connection closed without an answer.
+        hold: Share forwarded, then answered ``hold_seconds`` later.
+        hold_seconds: How long a ``hold`` answer is held back.
         delay: Seconds to wait before forwarding each PutRecords.
         max_lifetime: Seconds after which the proxy stops by itself.
         read_operations: Other Kinesis operations (``"GetRecords"``, ...) that get the faults and the delay.
@@ -76,12 +81,14 @@ class FaultProxy:
 
     def __init__(self, upstream_port: int, *, seed: int = 0, partial: float = 0.0, partial_entries: float = 0.3,
                  throttle: float = 0.0, limit: float = 0.0, error500: float = 0.0, drop_before: float = 0.0,
-                 drop_after: float = 0.0, delay: float = 0.0, max_lifetime: float = 300.0,
-                 get_records_error500: float = 0.0, read_operations: Tuple[str, ...] = (),
-                 future_timestamps: bool = False) -> None:
+                 drop_after: float = 0.0, hold: float = 0.0, hold_seconds: float = 15.0, delay: float = 0.0,
+                 max_lifetime: float = 300.0, get_records_error500: float = 0.0,
+                 read_operations: Tuple[str, ...] = (), future_timestamps: bool = False) -> None:
         self.upstream_port = upstream_port
         self.rates = {"partial": partial, "throttle": throttle, "limit": limit, "error500": error500,
-                      "drop_before": drop_before, "drop_after": drop_after}
+                      "drop_before": drop_before, "drop_after": drop_after, "hold": hold}
+        self.hold_seconds = hold_seconds
+        self.held = 0  # records whose answer was held back
         if sum(self.rates.values()) > 1.0:
             raise ValueError("fault shares add up to more than 1")
         self.partial_entries = partial_entries
@@ -90,6 +97,7 @@ class FaultProxy:
         self._thawed = threading.Event()
         self._thawed.set()
         self._down = False
+        self.down_since = float("inf")  # time.monotonic() of the last down()
         self.forwarding = 0  # calls being forwarded to the emulator now
         self.delay = delay
         self.max_lifetime = max_lifetime
@@ -163,7 +171,8 @@ class FaultProxy:
         self._thawed.set()
 
     def down(self) -> None:
-        """From now on, close every connection without forwarding (until :meth:`up`)."""
+        """From now on, close every connection without forwarding (until :meth:`up`); :attr:`down_since` is when."""
+        self.down_since = time.monotonic()
         self._down = True
 
     def up(self) -> None:
@@ -265,6 +274,12 @@ class _Handler(BaseHTTPRequestHandler):
                     for e in entries:
                         proxy.dropped_after[base64.b64decode(e["Data"])] += 1
             self._drop()
+        elif fault == "hold":
+            answer = self._forward(body)
+            with proxy._lock:
+                proxy.held += len(entries)
+            time.sleep(proxy.hold_seconds)
+            self._respond(*answer)
         elif fault == "partial":
             failing = set(proxy.pick_failing(len(entries)))
             kept = [e for i, e in enumerate(entries) if i not in failing]

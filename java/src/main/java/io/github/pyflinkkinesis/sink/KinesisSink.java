@@ -33,9 +33,6 @@ public final class KinesisSink extends AsyncSinkBase<Row, KinesisSinkEntry> {
             new TypeInformation<?>[] {Types.STRING, Types.STRING, Types.STRING, Types.PRIMITIVE_ARRAY(Types.BYTE)},
             new String[] {"stream", "partition_key", "explicit_hash_key", "data"});
 
-    static final long INITIAL_BACKOFF_MS = 100;
-    static final long MAX_BACKOFF_MS = 5000;
-
     /** Builds the Kinesis client on the task manager. */
     interface ClientFactory extends Serializable {
         KinesisAsyncClient create();
@@ -58,17 +55,13 @@ public final class KinesisSink extends AsyncSinkBase<Row, KinesisSinkEntry> {
 
     private final KinesisSinkConfig config;
     private final ClientFactory clientFactory;
-    private final long initialBackoffMs;
-    private final long maxBackoffMs;
 
-    KinesisSink(KinesisSinkConfig config, ClientFactory clientFactory, long initialBackoffMs, long maxBackoffMs) {
+    KinesisSink(KinesisSinkConfig config, ClientFactory clientFactory) {
         super(new RowEntryConverter(), config.maxBatchSize(), config.maxInFlightRequests(),
                 config.maxBufferedRequests(), config.maxBatchSizeInBytes(), config.maxTimeInBufferMs(),
                 KinesisSinkEntry.MAX_RECORD_BYTES);
         this.config = config;
         this.clientFactory = clientFactory;
-        this.initialBackoffMs = initialBackoffMs;
-        this.maxBackoffMs = maxBackoffMs;
     }
 
     /**
@@ -80,7 +73,7 @@ public final class KinesisSink extends AsyncSinkBase<Row, KinesisSinkEntry> {
     public static KinesisSink create(Map<String, String> properties) {
         KinesisSinkConfig config = KinesisSinkConfig.of(properties);
         AwsClientConfig aws = AwsClientConfig.of(properties);
-        return new KinesisSink(config, new AwsClientFactory(aws), INITIAL_BACKOFF_MS, MAX_BACKOFF_MS);
+        return new KinesisSink(config, new AwsClientFactory(aws));
     }
 
     public KinesisSinkConfig config() {
@@ -95,8 +88,7 @@ public final class KinesisSink extends AsyncSinkBase<Row, KinesisSinkEntry> {
     @Override
     public StatefulSinkWriter<Row, BufferedRequestState<KinesisSinkEntry>> restoreWriter(
             WriterInitContext context, Collection<BufferedRequestState<KinesisSinkEntry>> states) {
-        return new KinesisSinkWriter(context, config, clientFactory.create(),
-                new Backoff(initialBackoffMs, maxBackoffMs), states);
+        return new KinesisSinkWriter(context, config, clientFactory.create(), config.retryRule(), states);
     }
 
     @Override

@@ -10,8 +10,11 @@ import java.util.Objects;
 import org.apache.flink.configuration.MemorySize;
 import org.apache.flink.util.TimeUtils;
 
+import io.github.pyflinkkinesis.aws.retry.RetryRule;
+
 /**
- * The sink's {@code sink.*} keys (the official connector's names), read and validated once.
+ * The sink's {@code sink.*} keys (the official connector's names, and ours: {@code sink.max-retry-time},
+ * how long PutRecords failures may go on before the job fails), read and validated once.
  * Errors are {@link IllegalArgumentException}s naming the key and what was expected.
  */
 public final class KinesisSinkConfig implements Serializable {
@@ -24,8 +27,9 @@ public final class KinesisSinkConfig implements Serializable {
     public static final String FLUSH_TIMEOUT = "sink.flush-buffer.timeout";
     public static final String SKIP_OVERSIZED = "sink.skip-oversized-records";
     public static final String FAIL_ON_ERROR = "sink.fail-on-error";
-    static final List<String> KEYS = Arrays.asList(
-            BATCH_MAX_SIZE, MAX_INFLIGHT, MAX_BUFFERED, FLUSH_SIZE, FLUSH_TIMEOUT, SKIP_OVERSIZED, FAIL_ON_ERROR);
+    public static final String MAX_RETRY_TIME = "sink.max-retry-time";
+    static final List<String> KEYS = Arrays.asList(BATCH_MAX_SIZE, MAX_INFLIGHT, MAX_BUFFERED, FLUSH_SIZE,
+            FLUSH_TIMEOUT, SKIP_OVERSIZED, FAIL_ON_ERROR, MAX_RETRY_TIME);
 
     /** PutRecords' limits per call, also the defaults of batch size and flush size. */
     public static final int MAX_BATCH_RECORDS = 500;
@@ -41,6 +45,7 @@ public final class KinesisSinkConfig implements Serializable {
     private final long maxTimeInBufferMs;
     private final boolean skipOversizedRecords;
     private final boolean failOnError;
+    private final long maxRetryTimeMs;
 
     private KinesisSinkConfig(Map<String, String> p) {
         for (String key : p.keySet()) {
@@ -63,6 +68,7 @@ public final class KinesisSinkConfig implements Serializable {
         maxTimeInBufferMs = millisIn(p, FLUSH_TIMEOUT, DEFAULT_FLUSH_TIMEOUT_MS);
         skipOversizedRecords = bool(p, SKIP_OVERSIZED);
         failOnError = bool(p, FAIL_ON_ERROR);
+        maxRetryTimeMs = millisIn(p, MAX_RETRY_TIME, RetryRule.DEFAULT_MAX_RETRY_TIME.toMillis());
     }
 
     /** Reads the {@code sink.*} keys of {@code properties}; other keys are ignored here. */
@@ -167,11 +173,16 @@ public final class KinesisSinkConfig implements Serializable {
         return failOnError;
     }
 
+    /** How PutRecords calls are retried; {@link #MAX_RETRY_TIME} sets its total retry time. */
+    public RetryRule retryRule() {
+        return new RetryRule(Duration.ofMillis(maxRetryTimeMs), MAX_RETRY_TIME);
+    }
+
     @Override
     public String toString() {
         return "KinesisSinkConfig{batch=" + maxBatchSize + ", inflight=" + maxInFlightRequests
                 + ", buffered=" + maxBufferedRequests + ", flushBytes=" + maxBatchSizeInBytes
                 + ", flushMs=" + maxTimeInBufferMs + ", skipOversized=" + skipOversizedRecords
-                + ", failOnError=" + failOnError + "}";
+                + ", failOnError=" + failOnError + ", maxRetryTimeMs=" + maxRetryTimeMs + "}";
     }
 }

@@ -21,6 +21,10 @@ import org.apache.flink.types.Row;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import io.github.pyflinkkinesis.aws.retry.ErrorKind;
+import io.github.pyflinkkinesis.aws.retry.KinesisErrors;
+import io.github.pyflinkkinesis.aws.retry.RetryRule;
+import io.github.pyflinkkinesis.aws.retry.RetryTracker;
 import software.amazon.awssdk.services.kinesis.KinesisAsyncClient;
 import software.amazon.awssdk.services.kinesis.model.PutRecordsRequest;
 import software.amazon.awssdk.services.kinesis.model.PutRecordsRequestEntry;
@@ -31,9 +35,10 @@ import software.amazon.awssdk.services.kinesis.model.PutRecordsResultEntry;
  * Sends buffered records with PutRecords, one stream per call, several calls in flight.
  *
  * <p>What it adds to {@link AsyncSinkWriter}: per-stream batches ({@link PerStreamBuffer}); of a partial
- * failure only the failed entries are retried; throttling, 5xx and network errors are retried after an
- * exponential backoff (the call keeps its in-flight slot meanwhile, so a throttled endpoint is not
- * hammered), other errors fail the job naming the stream; records buffered plus in flight stay within
+ * failure only the failed entries are retried; throttling, 5xx and network errors are retried after the
+ * connector's {@link RetryRule} backoff (the call keeps its in-flight slot meanwhile, so a throttled endpoint
+ * is not hammered) until the writer has made no progress for {@code sink.max-retry-time}; other errors fail
+ * the job naming the stream; records buffered plus in flight stay within
  * {@code sink.requests.max-buffered} (backpressure); oversized records fail the job or are skipped and
  * counted in {@code numOversizedRecordsSkipped}.
  */
@@ -43,7 +48,7 @@ final class KinesisSinkWriter extends AsyncSinkWriter<Row, KinesisSinkEntry> {
 
     private final KinesisSinkConfig config;
     private final KinesisAsyncClient client;
-    private final Backoff backoff;
+    private final RetryTracker retries;
     private final PerStreamBuffer buffer;
     private final MailboxExecutor mailbox;
     private final Counter oversizedSkipped;
@@ -52,16 +57,16 @@ final class KinesisSinkWriter extends AsyncSinkWriter<Row, KinesisSinkEntry> {
     private int inFlightRecords;
 
     KinesisSinkWriter(WriterInitContext context, KinesisSinkConfig config, KinesisAsyncClient client,
-            Backoff backoff, Collection<BufferedRequestState<KinesisSinkEntry>> states) {
-        this(context, config, client, backoff, states, new PerStreamBuffer(config.maxBatchSizeInBytes()));
+            RetryRule retryRule, Collection<BufferedRequestState<KinesisSinkEntry>> states) {
+        this(context, config, client, retryRule, states, new PerStreamBuffer(config.maxBatchSizeInBytes()));
     }
 
     private KinesisSinkWriter(WriterInitContext context, KinesisSinkConfig config, KinesisAsyncClient client,
-            Backoff backoff, Collection<BufferedRequestState<KinesisSinkEntry>> states, PerStreamBuffer buffer) {
+            RetryRule retryRule, Collection<BufferedRequestState<KinesisSinkEntry>> states, PerStreamBuffer buffer) {
         super(new RowEntryConverter(), context, writerConfiguration(config), states, buffer, buffer);
         this.config = config;
         this.client = client;
-        this.backoff = backoff;
+        this.retries = retryRule.tracker();
         this.buffer = buffer;
         this.mailbox = context.getMailboxExecutor();
         this.oversizedSkipped = context.metricGroup().counter(OVERSIZED_METRIC);
@@ -144,14 +149,14 @@ final class KinesisSinkWriter extends AsyncSinkWriter<Row, KinesisSinkEntry> {
     private void onAnswer(String stream, List<KinesisSinkEntry> entries, PutRecordsResponse response,
             Throwable error, ResultHandler<KinesisSinkEntry> handler) {
         if (error != null) {
-            if (config.failOnError() || !PutRecordsErrors.isRetryable(error)) {
+            if (config.failOnError() || !KinesisErrors.classify(error).retryable()) {
                 handler.completeExceptionally(PutRecordsErrors.fatal(stream, error));
                 return;
             }
             countSendErrors(entries.size());
             LOG.warn("Kinesis sink: PutRecords of {} records to stream '{}' failed, retrying: {}", entries.size(),
-                    stream, PutRecordsErrors.describe(PutRecordsErrors.unwrap(error)));
-            retryLater(entries, handler);
+                    stream, KinesisErrors.describe(error));
+            retryLater(stream, error, entries, handler);
             return;
         }
         List<PutRecordsResultEntry> results = response.records();
@@ -166,7 +171,8 @@ final class KinesisSinkWriter extends AsyncSinkWriter<Row, KinesisSinkEntry> {
             if (code == null) {
                 continue;
             }
-            if (config.failOnError() || !PutRecordsErrors.isRetryableCode(code)) {
+            ErrorKind kind = KinesisErrors.classifyEntry(code);
+            if (config.failOnError() || !kind.retryable()) {
                 handler.completeExceptionally(new KinesisSinkException("Kinesis sink: cannot write a record with"
                         + " partition key '" + entries.get(i).partitionKey() + "' to stream '" + stream + "': " + code
                         + ": " + results.get(i).errorMessage()
@@ -176,14 +182,28 @@ final class KinesisSinkWriter extends AsyncSinkWriter<Row, KinesisSinkEntry> {
             failed.add(entries.get(i));
         }
         if (failed.isEmpty()) {
-            backoff.reset();
+            retries.reset();
             handler.complete();
             return;
+        }
+        if (failed.size() < entries.size()) {
+            retries.progressed(System.currentTimeMillis());
         }
         countSendErrors(failed.size());
         LOG.debug("Kinesis sink: {} of {} records to stream '{}' failed, retrying them", failed.size(),
                 entries.size(), stream);
-        retryLater(failed, handler);
+        retryLater(stream, failedEntryError(failed.size(), results), failed, handler);
+    }
+
+    /** What a partial failure's last error was, for the message when the writer gives up. */
+    private static KinesisSinkException failedEntryError(int failed, List<PutRecordsResultEntry> results) {
+        for (PutRecordsResultEntry result : results) {
+            if (result.errorCode() != null) {
+                return new KinesisSinkException(failed + " records failed, e.g. " + result.errorCode() + ": "
+                        + result.errorMessage(), null);
+            }
+        }
+        return new KinesisSinkException(failed + " records failed", null);
     }
 
     /** Counted on the mailbox thread: Flink's counters are not thread-safe. */
@@ -191,9 +211,19 @@ final class KinesisSinkWriter extends AsyncSinkWriter<Row, KinesisSinkEntry> {
         mailbox.execute(() -> sendErrors.inc(records), "Kinesis sink: count %d failed records", records);
     }
 
-    /** Requeues {@code entries} after a backoff; the call stays in flight until then. */
-    private void retryLater(List<KinesisSinkEntry> entries, ResultHandler<KinesisSinkEntry> handler) {
-        long delay = backoff.nextDelayMillis();
+    /**
+     * Requeues {@code entries} after a backoff (the call stays in flight until then), or fails the job once the
+     * writer has made no progress for longer than the total retry time.
+     */
+    private void retryLater(String stream, Throwable error, List<KinesisSinkEntry> entries,
+            ResultHandler<KinesisSinkEntry> handler) {
+        long now = System.currentTimeMillis();
+        long delay = retries.onFailure(now);
+        if (delay < 0) {
+            String call = "PutRecords to stream " + KinesisSinkEntry.quote(stream);
+            handler.completeExceptionally(new KinesisSinkException(retries.givingUp(call, error, now), error));
+            return;
+        }
         CompletableFuture.delayedExecutor(delay, TimeUnit.MILLISECONDS, Runnable::run)
                 .execute(() -> handler.retryForEntries(entries));
     }

@@ -14,12 +14,16 @@ import java.util.Map;
 
 import org.apache.flink.util.TimeUtils;
 
+import io.github.pyflinkkinesis.aws.retry.RetryRule;
+
 /**
  * The source's {@code source.*} keys, read and validated once. Immutable.
  *
  * <p>Keys and defaults are the official connector's: {@code source.init.position},
  * {@code source.init.timestamp} (+ {@code .format}), {@code source.shard.discovery.interval},
  * {@code source.shard.get-records.max-record-count}, {@code source.reader.empty-records-fetch-interval}.
+ * Ours: {@code source.max-retry-time}, how long ListShards, GetShardIterator and GetRecords failures may go
+ * on before the job fails.
  */
 public final class KinesisSourceConfig implements Serializable {
     private static final long serialVersionUID = 1L;
@@ -30,6 +34,7 @@ public final class KinesisSourceConfig implements Serializable {
     public static final String DISCOVERY_INTERVAL = "source.shard.discovery.interval";
     public static final String MAX_RECORD_COUNT = "source.shard.get-records.max-record-count";
     public static final String EMPTY_FETCH_INTERVAL = "source.reader.empty-records-fetch-interval";
+    public static final String MAX_RETRY_TIME = "source.max-retry-time";
 
     public static final String DEFAULT_TIMESTAMP_FORMAT = "yyyy-MM-dd'T'HH:mm:ss.SSSXXX";
     public static final Duration DEFAULT_DISCOVERY_INTERVAL = Duration.ofSeconds(10);
@@ -45,14 +50,17 @@ public final class KinesisSourceConfig implements Serializable {
     private final Duration discoveryInterval;
     private final int maxRecordCount;
     private final Duration emptyFetchInterval;
+    private final RetryRule retryRule;
 
     private KinesisSourceConfig(InitialPosition initialPosition, long initialTimestampMillis,
-                                Duration discoveryInterval, int maxRecordCount, Duration emptyFetchInterval) {
+                                Duration discoveryInterval, int maxRecordCount, Duration emptyFetchInterval,
+                                RetryRule retryRule) {
         this.initialPosition = initialPosition;
         this.initialTimestampMillis = initialTimestampMillis;
         this.discoveryInterval = discoveryInterval;
         this.maxRecordCount = maxRecordCount;
         this.emptyFetchInterval = emptyFetchInterval;
+        this.retryRule = retryRule;
     }
 
     /** Reads the {@code source.*} keys of {@code properties}; other keys are ignored here. */
@@ -79,7 +87,9 @@ public final class KinesisSourceConfig implements Serializable {
         }
         int maxRecords = maxRecordCount(properties.get(MAX_RECORD_COUNT));
         Duration emptyFetch = duration(properties, EMPTY_FETCH_INTERVAL, DEFAULT_EMPTY_FETCH_INTERVAL);
-        return new KinesisSourceConfig(position, timestamp, discovery, maxRecords, emptyFetch);
+        Duration maxRetry = duration(properties, MAX_RETRY_TIME, RetryRule.DEFAULT_MAX_RETRY_TIME);
+        return new KinesisSourceConfig(position, timestamp, discovery, maxRecords, emptyFetch,
+                new RetryRule(maxRetry, MAX_RETRY_TIME));
     }
 
     /**
@@ -167,11 +177,22 @@ public final class KinesisSourceConfig implements Serializable {
         return emptyFetchInterval;
     }
 
+    /** How the source's calls are retried; {@link #MAX_RETRY_TIME} sets its total retry time. */
+    public RetryRule retryRule() {
+        return retryRule;
+    }
+
+    /** The same keys with another retry rule (tests that should not wait long). */
+    public KinesisSourceConfig withRetryRule(RetryRule rule) {
+        return new KinesisSourceConfig(initialPosition, initialTimestampMillis, discoveryInterval, maxRecordCount,
+                emptyFetchInterval, rule);
+    }
+
     @Override
     public String toString() {
         return "KinesisSourceConfig{" + initialPosition
                 + (initialPosition == InitialPosition.AT_TIMESTAMP ? "(" + initialTimestampMillis + ")" : "")
                 + ", discovery=" + discoveryInterval + ", maxRecordCount=" + maxRecordCount
-                + ", emptyFetchInterval=" + emptyFetchInterval + "}";
+                + ", emptyFetchInterval=" + emptyFetchInterval + ", maxRetryTime=" + retryRule.maxRetryMillis() + " ms}";
     }
 }

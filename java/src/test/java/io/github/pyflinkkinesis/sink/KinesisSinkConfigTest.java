@@ -27,6 +27,8 @@ class KinesisSinkConfigTest {
         assertEquals(5000, config.maxTimeInBufferMs());
         assertFalse(config.skipOversizedRecords());
         assertFalse(config.failOnError());
+        assertEquals(300_000, config.retryRule().maxRetryMillis(), "as the Beam transforms' max_retry_time");
+        assertEquals(KinesisSinkConfig.MAX_RETRY_TIME, config.retryRule().key());
     }
 
     @Test
@@ -35,7 +37,7 @@ class KinesisSinkConfigTest {
                 KinesisSinkConfig.BATCH_MAX_SIZE, "100", KinesisSinkConfig.MAX_INFLIGHT, "4",
                 KinesisSinkConfig.MAX_BUFFERED, "1000", KinesisSinkConfig.FLUSH_SIZE, "2 mb",
                 KinesisSinkConfig.FLUSH_TIMEOUT, "250 ms", KinesisSinkConfig.SKIP_OVERSIZED, "TRUE",
-                KinesisSinkConfig.FAIL_ON_ERROR, "true"));
+                KinesisSinkConfig.FAIL_ON_ERROR, "true", KinesisSinkConfig.MAX_RETRY_TIME, "2 min"));
         assertEquals(100, config.maxBatchSize());
         assertEquals(4, config.maxInFlightRequests());
         assertEquals(1000, config.maxBufferedRequests());
@@ -43,6 +45,7 @@ class KinesisSinkConfigTest {
         assertEquals(250, config.maxTimeInBufferMs());
         assertTrue(config.skipOversizedRecords());
         assertTrue(config.failOnError());
+        assertEquals(120_000, config.retryRule().maxRetryMillis());
         assertEquals(5000, KinesisSinkConfig.of(Map.of(KinesisSinkConfig.FLUSH_TIMEOUT, "5000")).maxTimeInBufferMs());
     }
 
@@ -63,6 +66,7 @@ class KinesisSinkConfigTest {
         "sink.flush-buffer.size; 1000; from 1048576 to 5242880 bytes",
         "sink.flush-buffer.timeout; 0; at least 1 ms",
         "sink.flush-buffer.timeout; soon; at least 1 ms",
+        "sink.max-retry-time; never; at least 1 ms",
         "sink.skip-oversized-records; yes; true or false",
         "sink.fail-on-error; 1; true or false",
         "sink.partitioner; random; not a key of this sink",

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.Collections;
@@ -29,6 +30,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
+import io.github.pyflinkkinesis.aws.retry.RetryRule;
 import software.amazon.awssdk.awscore.exception.AwsErrorDetails;
 import software.amazon.awssdk.awscore.exception.AwsServiceException;
 import software.amazon.awssdk.core.exception.ApiCallAttemptTimeoutException;
@@ -55,16 +57,18 @@ class KinesisSinkWriterTest {
     }
 
     private KinesisSinkWriter writer(String... keyValues) {
-        return writer(new Backoff(5, 50), keyValues);
+        return writer(5, 50, keyValues);
     }
 
-    private KinesisSinkWriter writer(Backoff backoff, String... keyValues) {
+    private KinesisSinkWriter writer(long baseDelayMillis, long maxDelayMillis, String... keyValues) {
         Map<String, String> properties = new HashMap<>();
         for (int i = 0; i < keyValues.length; i += 2) {
             properties.put(keyValues[i], keyValues[i + 1]);
         }
-        writer = new KinesisSinkWriter(context, KinesisSinkConfig.of(properties), kinesis, backoff,
-                Collections.emptyList());
+        KinesisSinkConfig config = KinesisSinkConfig.of(properties);
+        RetryRule rule = new RetryRule(baseDelayMillis, maxDelayMillis,
+                Duration.ofMillis(config.retryRule().maxRetryMillis()), KinesisSinkConfig.MAX_RETRY_TIME);
+        writer = new KinesisSinkWriter(context, config, kinesis, rule, Collections.emptyList());
         return writer;
     }
 
@@ -158,7 +162,7 @@ class KinesisSinkWriterTest {
     void retryableCallErrorsAreRetriedWithGrowingBackoff(Throwable error) throws Exception {
         AtomicInteger call = new AtomicInteger();
         kinesis.failCall = c -> call.getAndIncrement() < 3 ? error : null;
-        writer(new Backoff(40, 1000));
+        writer(40, 1000);
         for (int i = 0; i < 10; i++) {
             write("orders", "k" + i, new byte[] {(byte) i});
         }
@@ -187,7 +191,7 @@ class KinesisSinkWriterTest {
                         "access denied"),
                 Arguments.of(SdkClientException.builder()
                         .message("Unable to load credentials from any of the providers in the chain").build(),
-                        "access denied"),
+                        "the client could not send the request"),
                 Arguments.of(kinesisError(InvalidArgumentException.builder(), "InvalidArgumentException", 400),
                         "cannot be retried"),
                 Arguments.of(new IllegalStateException("a bug"), "cannot be retried"));
@@ -226,6 +230,21 @@ class KinesisSinkWriterTest {
         KinesisSinkException e = assertThrows(KinesisSinkException.class, () -> writer.flush(true));
         assertTrue(e.getMessage().contains("stream 'orders'") && e.getMessage().contains("sink.fail-on-error"),
                 e.getMessage());
+    }
+
+    @Test
+    void failuresLongerThanTheTotalRetryTimeFailTheJobNamingCallStreamAndLastError() throws Exception {
+        kinesis.failCall = c -> kinesisError(ProvisionedThroughputExceededException.builder(),
+                "ProvisionedThroughputExceededException", 400);
+        writer(KinesisSinkConfig.MAX_RETRY_TIME, "300 ms");
+        write("orders", "k1", new byte[] {1});
+        long start = System.nanoTime();
+        KinesisSinkException e = assertThrows(KinesisSinkException.class, () -> writer.flush(true));
+        assertTrue((System.nanoTime() - start) / 1_000_000 >= 300, "retried for the total retry time");
+        assertTrue(kinesis.calls.size() > 2, "retried " + kinesis.calls.size() + " times");
+        assertTrue(e.getMessage().startsWith("Kinesis PutRecords to stream 'orders' failed for ")
+                && e.getMessage().contains("longer than sink.max-retry-time (0.3 s); last error: "
+                + "ProvisionedThroughputExceededException (HTTP 400)"), e.getMessage());
     }
 
     @Test
@@ -360,7 +379,7 @@ class KinesisSinkWriterTest {
 
         FakeKinesis other = new FakeKinesis();
         KinesisSinkWriter restoredWriter = new KinesisSinkWriter(new TestWriterContext(),
-                KinesisSinkConfig.of(Map.of()), other, new Backoff(5, 50), List.of(restored));
+                KinesisSinkConfig.of(Map.of()), other, new RetryRule(5, 50, Duration.ofMinutes(1), "sink.max-retry-time"), List.of(restored));
         try {
             restoredWriter.flush(true);
         } finally {

@@ -25,6 +25,7 @@ class KinesisSourceConfigTest {
         assertEquals(Duration.ofSeconds(10), config.discoveryInterval());
         assertEquals(10_000, config.maxRecordCount());
         assertEquals(Duration.ofMillis(250), config.emptyFetchInterval());
+        assertEquals(300_000, config.retryRule().maxRetryMillis(), "as the Beam transforms' max_retry_time");
     }
 
     @Test
@@ -65,6 +66,7 @@ class KinesisSourceConfigTest {
         assertRejected("source.shard.discovery.interval", Map.of("source.shard.discovery.interval", "0 s"));
         assertRejected("source.shard.get-records.max-record-count", Map.of("source.shard.get-records.max-record-count", "10001"));
         assertRejected("source.reader.empty-records-fetch-interval", Map.of("source.reader.empty-records-fetch-interval", "-1 s"));
+        assertRejected("source.max-retry-time", Map.of("source.max-retry-time", "a while"));
     }
 
     @Test
@@ -74,5 +76,6 @@ class KinesisSourceConfigTest {
         assertEquals(Duration.ofMinutes(1), config.discoveryInterval());
         assertEquals(Duration.ofMillis(50), config.emptyFetchInterval());
         assertEquals(500, config.maxRecordCount());
+        assertEquals(90_000, KinesisSourceConfig.of(Map.of("source.max-retry-time", "90 s")).retryRule().maxRetryMillis());
     }
 }

@@ -17,11 +17,9 @@ import org.apache.flink.util.FlinkRuntimeException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import io.github.pyflinkkinesis.source.KinesisErrors;
 import io.github.pyflinkkinesis.source.KinesisSourceConfig;
 import io.github.pyflinkkinesis.source.split.KinesisShardSplit;
 import io.github.pyflinkkinesis.source.split.StartingPosition;
-import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.services.kinesis.KinesisClient;
 import software.amazon.awssdk.services.kinesis.model.Shard;
 
@@ -94,25 +92,18 @@ public final class KinesisSourceEnumerator implements SplitEnumerator<KinesisSha
         }
     }
 
-    /** Lists new shards of every stream; runs on a worker thread and touches no enumerator state. */
+    /**
+     * Lists new shards of every stream; runs on a worker thread and touches no enumerator state. A stream
+     * that cannot be listed (a fatal error, or failures longer than {@code source.max-retry-time}) fails the job.
+     */
     Map<String, Listing> discover() throws InterruptedException {
         Map<String, String> start = discoveryStart;
-        ShardLister lister = new ShardLister(client);
+        ShardLister lister = new ShardLister(client, config.retryRule());
         Map<String, Listing> found = new LinkedHashMap<>();
         for (String stream : streams) {
             long listedAt = clock.getAsLong();
             String last = start.get(KinesisShardSplit.streamName(stream));
-            try {
-                found.put(stream, new Listing(lister.list(stream, last == null || last.isEmpty() ? null : last), listedAt));
-            } catch (SdkException e) {
-                String name = KinesisShardSplit.streamName(stream);
-                if (KinesisErrors.classify(e) == KinesisErrors.Kind.FATAL) {
-                    throw new FlinkRuntimeException("Kinesis ListShards failed for stream '" + name + "': "
-                            + KinesisErrors.describe(e), e);
-                }
-                LOG.warn("Kinesis ListShards for stream '{}' failed, trying again at the next discovery: {}",
-                        name, KinesisErrors.describe(e));
-            }
+            found.put(stream, new Listing(lister.list(stream, last == null || last.isEmpty() ? null : last), listedAt));
         }
         return found;
     }

@@ -3,7 +3,12 @@ package io.github.pyflinkkinesis.source.enumerator;
 import java.util.ArrayList;
 import java.util.List;
 
-import io.github.pyflinkkinesis.source.KinesisErrors;
+import org.apache.flink.util.FlinkRuntimeException;
+
+import io.github.pyflinkkinesis.aws.retry.KinesisErrors;
+import io.github.pyflinkkinesis.aws.retry.RetryRule;
+import io.github.pyflinkkinesis.aws.retry.RetryTracker;
+import io.github.pyflinkkinesis.source.split.KinesisShardSplit;
 import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.services.kinesis.KinesisClient;
 import software.amazon.awssdk.services.kinesis.model.ExpiredNextTokenException;
@@ -11,37 +16,41 @@ import software.amazon.awssdk.services.kinesis.model.ListShardsRequest;
 import software.amazon.awssdk.services.kinesis.model.ListShardsResponse;
 import software.amazon.awssdk.services.kinesis.model.Shard;
 
-/** Lists a stream's shards with ListShards, page by page, retrying throttling and transient errors. */
+/**
+ * Lists a stream's shards with ListShards, page by page; throttling and transient errors are retried by the
+ * connector's {@link RetryRule} (an expired NextToken starts the listing again, under the same rule).
+ */
 final class ShardLister {
     private final KinesisClient client;
+    private final RetryRule rule;
 
-    ShardLister(KinesisClient client) {
+    ShardLister(KinesisClient client, RetryRule rule) {
         this.client = client;
+        this.rule = rule;
     }
 
     /**
      * The shards of {@code stream} (name or ARN) whose ids follow {@code exclusiveStartShardId}, or all
      * of them when it is null.
      *
-     * @throws SdkException the last error once retries are used up, or the first fatal one
+     * @throws FlinkRuntimeException naming the stream, at the first fatal error or once the total retry time is over
      */
     List<Shard> list(String stream, String exclusiveStartShardId) throws InterruptedException {
-        int failures = 0;
+        RetryTracker retries = rule.tracker();
+        String call = "ListShards for stream '" + KinesisShardSplit.streamName(stream) + "'";
         while (true) {
             try {
                 return listOnce(stream, exclusiveStartShardId);
-            } catch (ExpiredNextTokenException e) {
-                failures++;
-                if (failures >= KinesisErrors.MAX_TRANSIENT_ATTEMPTS) {
-                    throw e;
-                }
             } catch (SdkException e) {
-                KinesisErrors.Kind kind = KinesisErrors.classify(e);
-                failures++;
-                if (kind == KinesisErrors.Kind.FATAL || failures >= KinesisErrors.MAX_TRANSIENT_ATTEMPTS) {
-                    throw e;
+                if (!(e instanceof ExpiredNextTokenException) && !KinesisErrors.classify(e).retryable()) {
+                    throw new FlinkRuntimeException("Kinesis " + call + " failed: " + KinesisErrors.describe(e), e);
                 }
-                Thread.sleep(KinesisErrors.backoffMillis(failures));
+                long now = System.currentTimeMillis();
+                long delay = retries.onFailure(now);
+                if (delay < 0) {
+                    throw new FlinkRuntimeException(retries.givingUp(call, e, now), e);
+                }
+                Thread.sleep(delay);
             }
         }
     }

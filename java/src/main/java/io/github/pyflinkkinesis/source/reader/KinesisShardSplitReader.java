@@ -23,14 +23,16 @@ import org.slf4j.LoggerFactory;
 
 import io.github.pyflinkkinesis.deagg.KplDeaggregator;
 import io.github.pyflinkkinesis.deagg.UserRecord;
-import io.github.pyflinkkinesis.source.KinesisErrors;
+import io.github.pyflinkkinesis.aws.retry.ErrorKind;
+import io.github.pyflinkkinesis.aws.retry.KinesisErrors;
+import io.github.pyflinkkinesis.aws.retry.RetryRule;
 import io.github.pyflinkkinesis.source.KinesisSourceConfig;
 import io.github.pyflinkkinesis.source.split.KinesisShardSplit;
 import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.services.kinesis.KinesisClient;
 import software.amazon.awssdk.services.kinesis.model.GetRecordsRequest;
 import software.amazon.awssdk.services.kinesis.model.GetRecordsResponse;
-import software.amazon.awssdk.services.kinesis.model.InvalidArgumentException;
+import software.amazon.awssdk.services.kinesis.model.GetShardIteratorRequest;
 import software.amazon.awssdk.services.kinesis.model.Record;
 
 /**
@@ -38,9 +40,11 @@ import software.amazon.awssdk.services.kinesis.model.Record;
  *
  * <p>Each shard is called at most 5 times a second (every attempt counts), and no sooner than
  * {@code source.reader.empty-records-fetch-interval} after an empty answer at the tip of the shard.
- * Throttling, 5xx answers and connection errors wait with exponential backoff and jitter; an expired
- * iterator is rebuilt from the last fetched record; other errors fail, naming the stream and shard.
- * A shard ends when GetRecords returns no next iterator.
+ * Failures follow the connector's {@link RetryRule}: throttling, 5xx answers and connection errors wait
+ * with exponential backoff and jitter, for at most {@code source.max-retry-time} in a row; an expired
+ * iterator is rebuilt from the last fetched record; other errors fail, naming the call, stream and shard.
+ * An AT_TIMESTAMP iterator refused for a time past the service's clock is replaced by LATEST (records
+ * before the time are dropped as always). A shard ends when GetRecords returns no next iterator.
  */
 public final class KinesisShardSplitReader implements SplitReader<KinesisRecord, KinesisShardSplit> {
     private static final Logger LOG = LoggerFactory.getLogger(KinesisShardSplitReader.class);
@@ -55,6 +59,7 @@ public final class KinesisShardSplitReader implements SplitReader<KinesisRecord,
     private final int maxRecordCount;
     private final long emptyFetchIntervalMs;
     private final LongSupplier clock;
+    private final RetryRule retryRule;
     private final Map<String, ShardCursor> cursors = new LinkedHashMap<>();
     private final Set<String> paused = new HashSet<>();
     private final List<String> finishedWithoutReading = new ArrayList<>();
@@ -76,6 +81,7 @@ public final class KinesisShardSplitReader implements SplitReader<KinesisRecord,
         this.maxRecordCount = config.maxRecordCount();
         this.emptyFetchIntervalMs = Math.max(MIN_CALL_INTERVAL_MS, config.emptyFetchInterval().toMillis());
         this.clock = clock;
+        this.retryRule = config.retryRule();
     }
 
     @Override
@@ -131,22 +137,24 @@ public final class KinesisShardSplitReader implements SplitReader<KinesisRecord,
     private void poll(ShardCursor cursor, RecordsBySplits.Builder<KinesisRecord> batch) throws IOException {
         long startedAt = clock.getAsLong();
         cursor.nextCallAtMillis = startedAt + MIN_CALL_INTERVAL_MS;
+        String call = cursor.iterator == null ? "GetShardIterator" : "GetRecords";
         GetRecordsResponse response;
         try {
             if (cursor.iterator == null) {
-                cursor.iterator = client.getShardIterator(cursor.iteratorRequest()).shardIterator();
+                cursor.iterator = shardIterator(cursor);
             }
             GetRecordsRequest.Builder request = GetRecordsRequest.builder()
                     .shardIterator(cursor.iterator).limit(maxRecordCount);
             if (cursor.split.streamIsArn()) {
                 request.streamARN(cursor.split.stream());
             }
+            call = "GetRecords";
             response = client.getRecords(request.build());
         } catch (SdkException e) {
-            onError(cursor, e, startedAt);
+            onError(cursor, call, e, startedAt);
             return;
         }
-        cursor.failures = 0;
+        cursor.retries().reset();
         List<KinesisRecord> records = convert(cursor, response.records());
         batch.addAll(cursor.splitId, records);
         cursor.iterator = response.nextShardIterator();
@@ -165,34 +173,43 @@ public final class KinesisShardSplitReader implements SplitReader<KinesisRecord,
         }
     }
 
-    private void onError(ShardCursor cursor, SdkException error, long startedAt) throws IOException {
-        KinesisErrors.Kind kind = KinesisErrors.classify(error);
-        String where = "stream '" + cursor.split.streamName() + "' shard " + cursor.split.shardId();
-        if (error instanceof InvalidArgumentException && cursor.iterator == null && cursor.startsAtTimestamp()) {
-            // The service refuses AT_TIMESTAMP iterators for times past its own clock (e.g. LATEST pinned
-            // by a job manager whose clock runs ahead): wait until the time has come.
-            LOG.warn("Kinesis refused an AT_TIMESTAMP iterator for {}, trying again: {}", where,
-                    KinesisErrors.describe(error));
-            kind = KinesisErrors.Kind.THROTTLED;
+    /** A fresh iterator at the cursor's position; LATEST where an AT_TIMESTAMP start is past the service's clock. */
+    private String shardIterator(ShardCursor cursor) {
+        GetShardIteratorRequest request = cursor.iteratorRequest();
+        try {
+            return client.getShardIterator(request).shardIterator();
+        } catch (SdkException e) {
+            if (!KinesisErrors.isTimestampPastServiceClock(e, request)) {
+                throw e;
+            }
+            LOG.info("Kinesis refused an AT_TIMESTAMP iterator for stream '{}' shard {} ({}): the time is past the"
+                    + " service's clock, so nothing after it exists yet; reading from LATEST",
+                    cursor.split.streamName(), cursor.split.shardId(), KinesisErrors.describe(e));
+            return client.getShardIterator(cursor.latestRequest()).shardIterator();
         }
-        switch (kind) {
-            case EXPIRED_ITERATOR:
-                LOG.info("Shard iterator of {} expired; rebuilding it from the last fetched record", where);
-                cursor.iterator = null;
-                return;
-            case THROTTLED:
-            case TRANSIENT:
-                cursor.failures++;
-                if (kind == KinesisErrors.Kind.TRANSIENT && cursor.failures >= KinesisErrors.MAX_TRANSIENT_ATTEMPTS) {
-                    throw new IOException("Reading Kinesis " + where + " failed " + cursor.failures + " times in a row: "
-                            + KinesisErrors.describe(error), error);
-                }
-                long backoff = KinesisErrors.backoffMillis(cursor.failures);
-                cursor.nextCallAtMillis = startedAt + Math.max(MIN_CALL_INTERVAL_MS, backoff);
-                LOG.debug("Kinesis call for {} failed ({}), retrying in {} ms", where, KinesisErrors.describe(error), backoff);
-                return;
-            default:
-                throw new IOException("Reading Kinesis " + where + " failed: " + KinesisErrors.describe(error), error);
+    }
+
+    private void onError(ShardCursor cursor, String call, SdkException error, long startedAt) throws IOException {
+        ErrorKind kind = KinesisErrors.classify(error);
+        String where = call + " for stream '" + cursor.split.streamName() + "' shard " + cursor.split.shardId();
+        if (kind == ErrorKind.EXPIRED_ITERATOR) {
+            LOG.info("Shard iterator of {} expired; rebuilding it from the last fetched record", where);
+            cursor.iterator = null;
+            return;
+        }
+        if (!kind.retryable()) {
+            throw new IOException("Kinesis " + where + " failed: " + KinesisErrors.describe(error), error);
+        }
+        long backoff = cursor.retries().onFailure(startedAt);
+        if (backoff < 0) {
+            throw new IOException(cursor.retries().givingUp(where, error, startedAt), error);
+        }
+        cursor.nextCallAtMillis = startedAt + Math.max(MIN_CALL_INTERVAL_MS, backoff);
+        if (cursor.retries().failures() == 1) {
+            LOG.warn("Kinesis {} failed ({}), retrying for up to {} ms ({})", where, KinesisErrors.describe(error),
+                    retryRule.maxRetryMillis(), retryRule.key());
+        } else {
+            LOG.debug("Kinesis {} failed ({}), retrying in {} ms", where, KinesisErrors.describe(error), backoff);
         }
     }
 
@@ -232,7 +249,7 @@ public final class KinesisShardSplitReader implements SplitReader<KinesisRecord,
                 if (split.isFinished()) {
                     finishedWithoutReading.add(split.splitId());
                 } else {
-                    ShardCursor cursor = new ShardCursor(split);
+                    ShardCursor cursor = new ShardCursor(split, retryRule.tracker());
                     cursors.put(split.splitId(), cursor);
                     metrics.addGroup("stream", split.streamName()).addGroup("shard", split.shardId())
                             .gauge("millisBehindLatest", () -> cursor.millisBehindLatest);

@@ -2,6 +2,7 @@ package io.github.pyflinkkinesis.source.reader;
 
 import java.time.Instant;
 
+import io.github.pyflinkkinesis.aws.retry.RetryTracker;
 import io.github.pyflinkkinesis.source.split.KinesisShardSplit;
 import io.github.pyflinkkinesis.source.split.StartingPosition;
 import software.amazon.awssdk.services.kinesis.model.GetShardIteratorRequest;
@@ -24,12 +25,13 @@ final class ShardCursor {
     /** Drop records that arrived before this (epoch ms) until one arrives at or after it. */
     private Long notBeforeMillis;
     long nextCallAtMillis;
-    int failures;
+    private final RetryTracker retries;
     /** What the last GetRecords answered; -1 before the first. Read by the metrics reporter. */
     volatile long millisBehindLatest = -1;
 
-    ShardCursor(KinesisShardSplit split) {
+    ShardCursor(KinesisShardSplit split, RetryTracker retries) {
         this.split = split;
+        this.retries = retries;
         this.splitId = split.splitId();
         StartingPosition position = split.startingPosition();
         if (position.kind() == StartingPosition.Kind.AT_TIMESTAMP) {
@@ -44,14 +46,24 @@ final class ShardCursor {
         }
     }
 
+    /** This shard's consecutive failed calls. */
+    RetryTracker retries() {
+        return retries;
+    }
+
+    private GetShardIteratorRequest.Builder shardRequest() {
+        GetShardIteratorRequest.Builder request = GetShardIteratorRequest.builder().shardId(split.shardId());
+        return split.streamIsArn() ? request.streamARN(split.stream()) : request.streamName(split.stream());
+    }
+
+    /** A LATEST iterator request: where an AT_TIMESTAMP start past the service's clock begins. */
+    GetShardIteratorRequest latestRequest() {
+        return shardRequest().shardIteratorType(ShardIteratorType.LATEST).build();
+    }
+
     /** The request for a fresh iterator at the current position. */
     GetShardIteratorRequest iteratorRequest() {
-        GetShardIteratorRequest.Builder request = GetShardIteratorRequest.builder().shardId(split.shardId());
-        if (split.streamIsArn()) {
-            request.streamARN(split.stream());
-        } else {
-            request.streamName(split.stream());
-        }
+        GetShardIteratorRequest.Builder request = shardRequest();
         if (lastSequence != null) {
             request.shardIteratorType(ShardIteratorType.AFTER_SEQUENCE_NUMBER).startingSequenceNumber(lastSequence);
         } else if (skipSequence != null) {
@@ -62,11 +74,6 @@ final class ShardCursor {
             request.shardIteratorType(ShardIteratorType.TRIM_HORIZON);
         }
         return request.build();
-    }
-
-    /** True while the next iterator request is AT_TIMESTAMP (nothing fetched since the start). */
-    boolean startsAtTimestamp() {
-        return lastSequence == null && skipSequence == null && notBeforeMillis != null;
     }
 
     /**

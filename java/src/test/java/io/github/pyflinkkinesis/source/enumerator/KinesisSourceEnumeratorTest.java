@@ -30,8 +30,13 @@ class KinesisSourceEnumeratorTest {
 
     private KinesisSourceEnumerator enumerator(TestingSplitEnumeratorContext<KinesisShardSplit> context,
                                                KinesisSourceEnumState state, String position, List<String> streams) {
-        KinesisSourceConfig config = KinesisSourceConfig.of(Map.of(
+        return enumerator(context, state, streams, Map.of(
                 "source.init.position", position, "source.init.timestamp", "1600000000.5"));
+    }
+
+    private KinesisSourceEnumerator enumerator(TestingSplitEnumeratorContext<KinesisShardSplit> context,
+            KinesisSourceEnumState state, List<String> streams, Map<String, String> properties) {
+        KinesisSourceConfig config = KinesisSourceConfig.of(properties);
         KinesisSourceEnumerator enumerator =
                 new KinesisSourceEnumerator(context, streams, config, () -> kinesis, state, () -> NOW);
         enumerator.start();
@@ -338,6 +343,22 @@ class KinesisSourceEnumeratorTest {
         discover(enumerator(context));
         assertEquals(List.of("shardId-0"), assigned(context, 0));
         assertEquals(3, kinesis.listShardsRequests.size());
+    }
+
+    @Test
+    void listShardsFailingLongerThanTheTotalRetryTimeFailsNamingTheCallAndLastError() {
+        for (int i = 0; i < 1000; i++) {
+            kinesis.listShardsErrors.add(FakeKinesisClient.internalFailure());
+        }
+        KinesisSourceEnumerator enumerator = enumerator(context(1, 0), KinesisSourceEnumState.empty(), List.of(STREAM),
+                Map.of("source.init.position", "TRIM_HORIZON", "source.max-retry-time", "400 ms"));
+        long start = System.nanoTime();
+        FlinkRuntimeException error = assertThrows(FlinkRuntimeException.class, enumerator::discover);
+        assertTrue((System.nanoTime() - start) / 1_000_000 >= 400, "retried for the total retry time");
+        assertTrue(kinesis.listShardsRequests.size() > 2, "attempts: " + kinesis.listShardsRequests.size());
+        assertTrue(error.getMessage().startsWith("Kinesis ListShards for stream 'orders' failed for ")
+                && error.getMessage().contains("longer than source.max-retry-time (0.4 s); last error: InternalFailure"),
+                error.getMessage());
     }
 
     @Test

@@ -221,12 +221,15 @@ class KinesisShardSplitReaderTest {
     }
 
     @Test
-    void transientErrorsAreRetriedButNotForever() throws IOException {
-        kinesis.getRecordsErrors.add(SdkClientException.create("Connection reset"));
-        for (int i = 1; i < 20; i++) {
+    void transientErrorsAreRetriedUntilTheTotalRetryTimeThenFailNamingTheCall() throws IOException {
+        kinesis.getRecordsErrors.add(SdkClientException.builder().message("Unable to execute HTTP request")
+                .cause(new java.net.ConnectException("Connection refused")).build());
+        for (int i = 1; i < 1000; i++) {
             kinesis.getRecordsErrors.add(FakeKinesisClient.internalFailure());
         }
-        KinesisShardSplitReader reader = reader(split(StartingPosition.trimHorizon()));
+        KinesisShardSplitReader reader = reader(Map.of("source.max-retry-time", "3 s"),
+                split(StartingPosition.trimHorizon()));
+        long start = now;
         IOException error = null;
         for (int i = 0; i < 10_000 && error == null; i++) {
             try {
@@ -236,8 +239,11 @@ class KinesisShardSplitReaderTest {
             }
             now += 100;
         }
-        assertEquals(20, kinesis.getRecordsRequests.size());
-        assertTrue(error.getMessage().contains("stream 'orders' shard " + SHARD), error.getMessage());
+        assertTrue(now - start > 3000, "retried for the total retry time: " + (now - start) + " ms");
+        assertTrue(kinesis.getRecordsRequests.size() > 3, "attempts: " + kinesis.getRecordsRequests.size());
+        assertTrue(error.getMessage().startsWith("Kinesis GetRecords for stream 'orders' shard " + SHARD + " failed for")
+                && error.getMessage().contains("longer than source.max-retry-time (3 s); last error: InternalFailure"),
+                error.getMessage());
     }
 
     @Test
@@ -316,20 +322,19 @@ class KinesisShardSplitReaderTest {
     }
 
     @Test
-    void anAtTimestampIteratorRefusedAsInTheFutureIsAskedForAgain() throws IOException {
-        put("new", 3000);
-        for (int i = 0; i < 25; i++) {
-            kinesis.iteratorErrors.add(FakeKinesisClient.timestampInTheFuture());
-        }
-        KinesisShardSplit split = split(StartingPosition.atTimestamp(2000));
+    void anAtTimestampIteratorRefusedAsPastTheServiceClockReadsFromLatestWithoutOlderRecords() throws IOException {
+        put("before-start", 1000);
+        kinesis.iteratorErrors.add(FakeKinesisClient.timestampInTheFuture());
+        KinesisShardSplit split = split(StartingPosition.atTimestamp(5000));
         KinesisShardSplitReader reader = reader(split);
-        List<String> data = new ArrayList<>();
-        for (int i = 0; i < 100_000 && data.isEmpty(); i++) {
-            data.addAll(fetch(reader).data(split.splitId()));
-            now += 100;
-        }
-        assertEquals(List.of("new"), data);
-        assertEquals(26, kinesis.iteratorRequests.size());
+        assertEquals(List.of(), fetch(reader).data(split.splitId()));
+        assertEquals(List.of(ShardIteratorType.AT_TIMESTAMP, ShardIteratorType.LATEST), kinesis.iteratorRequests.stream()
+                .map(GetShardIteratorRequest::shardIteratorType).collect(Collectors.toList()));
+        put("still-too-early", 4999);
+        put("at-start", 5000);
+        now += 200;
+        assertEquals(List.of("at-start"), fetch(reader).data(split.splitId()));
+        assertEquals(2, kinesis.iteratorRequests.size(), "no other iterator was asked for");
     }
 
     @Test

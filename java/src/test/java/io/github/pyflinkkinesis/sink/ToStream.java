@@ -7,7 +7,8 @@ import org.apache.flink.types.Row;
 
 /**
  * Maps a source Row (data, stream, shard_id, partition_key, ...) to a sink Row for {@code stream}: same
- * partition key and data, no explicit hash key. For pipelines with no Python step (benchmarks, tests).
+ * partition key and data, no explicit hash key. For pipelines with no Python step: benchmark-only, shipped in
+ * target/pyflink-kinesis-connector-benchmark.jar, never in the connector jar.
  */
 public final class ToStream implements MapFunction<Row, Row>, ResultTypeQueryable<Row> {
     private static final long serialVersionUID = 1L;
