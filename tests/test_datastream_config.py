@@ -100,7 +100,7 @@ def test_missing_jar_says_how_to_build_it(monkeypatch: pytest.MonkeyPatch, tmp_p
 
 
 def test_the_total_retry_time_keys_reach_the_connector_without_a_warning() -> None:
-    from pyflink_kinesis.settings import read_settings, write_settings
+    from beam_transforms.settings import read_settings, write_settings
 
     egress = (KinesisEgressBuilder.for_identifier("t/out").with_aws_region(AwsRegion.of("eu-west-1"))
               .with_client_configuration_property("sink.max-retry-time", "90 s").build())

@@ -275,11 +275,11 @@ class _Handler(BaseHTTPRequestHandler):
                         proxy.dropped_after[base64.b64decode(e["Data"])] += 1
             self._drop()
         elif fault == "hold":
-            answer = self._forward(body)
+            forwarded_answer = self._forward(body)
             with proxy._lock:
                 proxy.held += len(entries)
             time.sleep(proxy.hold_seconds)
-            self._respond(*answer)
+            self._respond(*forwarded_answer)
         elif fault == "partial":
             failing = set(proxy.pick_failing(len(entries)))
             kept = [e for i, e in enumerate(entries) if i not in failing]

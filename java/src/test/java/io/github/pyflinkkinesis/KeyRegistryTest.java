@@ -34,6 +34,7 @@ import org.apache.flink.shaded.jackson2.com.fasterxml.jackson.databind.ObjectMap
 import org.apache.flink.util.TimeUtils;
 import org.junit.jupiter.api.Test;
 
+import io.github.pyflinkkinesis.aws.AwsClientConfig;
 import io.github.pyflinkkinesis.sink.KinesisSinkConfig;
 import io.github.pyflinkkinesis.source.KinesisSourceConfig;
 
@@ -71,6 +72,9 @@ class KeyRegistryTest {
         d.put("sink.flush-buffer.timeout", () -> KinesisSinkConfig.of(none).maxTimeInBufferMs());
         d.put("sink.skip-oversized-records", () -> KinesisSinkConfig.of(none).skipOversizedRecords());
         d.put("sink.fail-on-error", () -> KinesisSinkConfig.of(none).failOnError());
+        d.put("sink.max-retry-time", () -> KinesisSinkConfig.of(none).retryRule().maxRetryMillis());
+        d.put("source.max-retry-time", () -> KinesisSourceConfig.of(none).retryRule().maxRetryMillis());
+        d.put("aws.http-client.read-timeout", () -> AwsClientConfig.DEFAULT_READ_TIMEOUT.toMillis());
         return d;
     }
 

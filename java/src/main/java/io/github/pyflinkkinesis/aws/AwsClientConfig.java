@@ -4,6 +4,7 @@ import java.io.Serializable;
 import java.net.InetAddress;
 import java.net.URI;
 import java.net.UnknownHostException;
+import java.time.Duration;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.Map;
@@ -34,6 +35,8 @@ public final class AwsClientConfig implements Serializable {
     public static final String PROTOCOL = HttpClientSettings.PROTOCOL;
     public static final String MAX_CONCURRENCY = HttpClientSettings.MAX_CONCURRENCY;
     public static final String READ_TIMEOUT = HttpClientSettings.READ_TIMEOUT;
+    /** The official connector's default: a slow answer is waited for, not resent (no duplicates). */
+    public static final Duration DEFAULT_READ_TIMEOUT = HttpClientSettings.DEFAULT_READ_TIMEOUT;
 
     private final Map<String, String> properties;
 
