@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import threading
+import time
 import uuid
 from collections import defaultdict
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
@@ -18,6 +19,8 @@ from beam_transforms.aggregation import MAGIC
 from beam_transforms.read import ReadFromKinesis
 from beam_transforms.reader import _ReadStreamFn
 from beam_transforms.restriction import StreamShards
+from beam_transforms.retry import RetryPolicy
+from beam_transforms.shards import list_shards
 
 from pyflink_kinesis import (
     IngressRecord,
@@ -95,6 +98,11 @@ def put(client: Any, stream: str, records: Sequence[Tuple[Any, ...]], **extra: A
         assert response.get("FailedRecordCount", 0) == 0
         out.extend((r["ShardId"], r["SequenceNumber"]) for r in response["Records"])
     return out
+
+
+def stream_element(client: Any, stream: str) -> StreamShards:
+    """The element a read of ``stream`` starts from: its shards, listed now."""
+    return StreamShards(stream, tuple(list_shards(client, stream, RetryPolicy())), time.time())
 
 
 def drive(fn: _ReadStreamFn, element: StreamShards, restriction: Any, take: Optional[int] = None,
@@ -227,3 +235,34 @@ def egress_spec(region: Any, credentials: Any, serializer: Any, max_outstanding:
     if max_outstanding is not None:
         builder = builder.with_max_outstanding_records(max_outstanding)
     return builder.build()
+
+
+# Outputs of pipelines, collected in this process (the DirectRunner runs bundles in-process).
+OUTPUTS: Dict[str, List[Any]] = {}
+
+
+def _keep(value: Any, token: str) -> None:
+    OUTPUTS.setdefault(token, []).append(value)
+
+
+def collect(pcoll: Any, label: str) -> str:
+    """Collect ``pcoll``'s elements into ``OUTPUTS[token]``; returns the token."""
+    token = f"{label}-{uuid.uuid4().hex}"
+    OUTPUTS[token] = []
+    pcoll | f"Collect{label}" >> beam.Map(_keep, token)
+    return token
+
+
+def run(build: Any) -> Any:
+    """Build a pipeline with ``build(pipeline)`` and run it to completion on the DirectRunner."""
+    pipeline = beam.Pipeline(runner="DirectRunner")
+    build(pipeline)
+    result = pipeline.run()
+    result.wait_until_finish()
+    return result
+
+
+def distribution_max(result: Any, name: str) -> int:
+    """The largest value of the ``kinesis`` distribution metric ``name`` in a finished pipeline's result."""
+    found = result.metrics().query(MetricsFilter().with_namespace("kinesis").with_name(name))["distributions"]
+    return max(d.committed.max for d in found)

@@ -21,12 +21,9 @@ from apache_beam.io.watermark_estimators import ManualWatermarkEstimator  # noqa
 from apache_beam.utils.timestamp import Timestamp  # noqa: E402
 
 from beam_transforms.reader import ReadSettings, _ReadStreamFn  # noqa: E402
-from beam_transforms.restriction import StreamShards  # noqa: E402
-from beam_transforms.retry import RetryPolicy  # noqa: E402
-from beam_transforms.shards import list_shards  # noqa: E402
 from pyflink_kinesis import IngressRecord, KinesisIngressStartupPosition  # noqa: E402
 
-from tests.beam_support import SINK, counter, drive, put, run_read, spec_for  # noqa: E402
+from tests.beam_support import SINK, counter, drive, put, run_read, spec_for, stream_element  # noqa: E402
 
 pytestmark = [pytest.mark.integration, pytest.mark.beam]
 NewStream = Callable[..., str]
@@ -153,10 +150,6 @@ def test_max_read_time_ends_an_idle_read(kinesis: Any, new_stream: NewStream) ->
 # ---------------------------------------------------------------- resume from a checkpoint
 
 
-def _element(client: Any, stream: str) -> StreamShards:
-    return StreamShards(stream, tuple(list_shards(client, stream, RetryPolicy())), time.time())
-
-
 def test_resume_from_a_checkpoint_emits_the_next_record_and_none_twice(
     kinesis: Any, client: Any, new_stream: NewStream
 ) -> None:
@@ -164,7 +157,7 @@ def test_resume_from_a_checkpoint_emits_the_next_record_and_none_twice(
     put(client, stream, [("k", f"r-{i}".encode()) for i in range(50)])
     spec = spec_for(kinesis, stream)
     settings = ReadSettings(stop_when_caught_up=True, poll_interval=0.05)
-    element = _element(client, stream)
+    element = stream_element(client, stream)
     fn = _ReadStreamFn(spec, settings)
     fn.setup()
 
@@ -191,7 +184,7 @@ def test_resume_across_two_shards_reads_each_record_once(kinesis: Any, client: A
     written = put(client, stream, [(f"k{i}", f"r-{i}".encode()) for i in range(80)])
     spec = spec_for(kinesis, stream)
     settings = ReadSettings(stop_when_caught_up=True, poll_interval=0.05, max_records_per_call=7)
-    element = _element(client, stream)
+    element = stream_element(client, stream)
     fn = _ReadStreamFn(spec, settings)
     fn.setup()
     restriction = fn.initial_restriction(element)
@@ -212,7 +205,7 @@ def test_self_checkpoint_when_no_shard_has_data(kinesis: Any, client: Any, new_s
     spec = spec_for(kinesis, stream)
     fn = _ReadStreamFn(spec, ReadSettings(poll_interval=0.3))  # unbounded: no stop condition
     fn.setup()
-    element = _element(client, stream)
+    element = stream_element(client, stream)
     out, tracker, deferred = drive(fn, element, fn.initial_restriction(element))
     assert [r.data for r in out] == [b"only"]
     assert deferred is not None  # process() deferred the remainder itself
@@ -233,7 +226,7 @@ def test_watermark_follows_arrival_times_and_idle_shards(kinesis: Any, client: A
     # Everything goes to the first shard (explicit hash key 0); the second shard stays empty.
     put(client, stream, [("k", f"r-{i}".encode()) for i in range(10)], ExplicitHashKey="0")
     spec = spec_for(kinesis, stream)
-    element = _element(client, stream)
+    element = stream_element(client, stream)
 
     fn = _ReadStreamFn(spec, ReadSettings(stop_when_caught_up=True, poll_interval=0.05, idle_timeout=0.0))
     fn.setup()

@@ -10,56 +10,24 @@ from __future__ import annotations
 
 import random
 import time
-import uuid
 from collections import Counter
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, Optional
 
 import pytest
 
 beam = pytest.importorskip("apache_beam")
-from apache_beam.metrics.metric import MetricsFilter  # noqa: E402
 
 from beam_transforms.write import WriteToKinesis  # noqa: E402
 from pyflink_kinesis.testing import read_stream  # noqa: E402
 from pyflink_kinesis.testing.faultproxy import FaultProxy  # noqa: E402
-from tests.beam_support import counter, egress_spec  # noqa: E402
+from tests.beam_support import OUTPUTS, collect, counter, distribution_max, egress_spec, run  # noqa: E402
 from pyflink_kinesis import AwsCredentials, AwsRegion, EgressRecord  # noqa: E402
 from pyflink_kinesis.spec.records import MAX_RECORD_BYTES  # noqa: E402
 
 pytestmark = pytest.mark.beam
 
-# Outputs of pipelines, collected in this process (the DirectRunner runs bundles in-process).
-_SINKS: Dict[str, List[Any]] = {}
-
-
-def _sink(value: Any, token: str) -> None:
-    _SINKS.setdefault(token, []).append(value)
-
-
-def collect(pcoll: Any, label: str) -> str:
-    """Collect ``pcoll``'s elements into ``_SINKS[token]``; returns the token."""
-    token = f"{label}-{uuid.uuid4().hex}"
-    _SINKS[token] = []
-    pcoll | f"Collect{label}" >> beam.Map(_sink, token)
-    return token
-
-
 def via(proxy: FaultProxy) -> AwsRegion:
     return AwsRegion.of_custom_endpoint(proxy.endpoint, "us-east-1")
-
-
-def run(build: Any) -> Any:
-    """Build a pipeline with ``build(pipeline)`` and run it to completion on the DirectRunner."""
-    pipeline = beam.Pipeline(runner="DirectRunner")
-    build(pipeline)
-    result = pipeline.run()
-    result.wait_until_finish()
-    return result
-
-
-def distribution_max(result: Any, name: str) -> int:
-    found = result.metrics().query(MetricsFilter().with_namespace("kinesis").with_name(name))["distributions"]
-    return max(d.committed.max for d in found)
 
 
 def shard_ranges(client: Any, stream: str) -> Dict[str, range]:
@@ -103,8 +71,8 @@ def test_binary_payloads_partition_and_hash_keys_arrive_byte_for_byte(kinesis: A
         if r.explicit_hash_key is not None:
             assert int(r.explicit_hash_key) in ranges[by_data[r.data]["ShardId"]], r.explicit_hash_key
     # One write result per record, naming exactly the shard and sequence number Kinesis stored it under.
-    results = _SINKS[tokens["written"]]
-    assert len(results) == len(records) and not _SINKS[tokens["failed"]]
+    results = OUTPUTS[tokens["written"]]
+    assert len(results) == len(records) and not OUTPUTS[tokens["failed"]]
     assert {(w.stream, w.shard_id, w.sequence_number, w.partition_key) for w in results} == {
         (stream, r["ShardId"], r["SequenceNumber"], r["PartitionKey"]) for r in got
     }
@@ -163,7 +131,7 @@ def test_10000_records_through_partial_failures_throttling_and_dropped_connectio
     assert counter(result, "retried_calls") == sum(proxy.faults[k] for k in ("throttle", "limit", "error500",
                                                                              "drop_before", "drop_after"))
     assert counter(result, "written_records") == n and counter(result, "failed_records") == 0
-    assert len(_SINKS[tokens["written"]]) == n
+    assert len(OUTPUTS[tokens["written"]]) == n
     got = Counter(r["Data"] for r in read_stream(client, stream))
     expected = Counter({serialize(i).data: 1 for i in range(n)})
     for data, extra in proxy.dropped_after.items():
@@ -217,11 +185,11 @@ def test_record_over_1mib_goes_to_the_dead_letter_output_and_the_others_are_writ
         tokens["written"] = collect(out.written, "written")
 
     result = run(build)
-    failed = _SINKS[tokens["failed"]]
+    failed = OUTPUTS[tokens["failed"]]
     assert len(failed) == 1 and failed[0].record == big and failed[0].error_code == "RecordTooLarge"
     assert "partition key 'big'" in failed[0].error_message and failed[0].attempts == 0
     assert counter(result, "too_large_records") == 1
-    assert len(_SINKS[tokens["written"]]) == 21
+    assert len(OUTPUTS[tokens["written"]]) == 21
     assert sorted(r["Data"] for r in read_stream(client, stream)) == sorted(r.data for r in small + [fits])
 
 
@@ -240,7 +208,7 @@ def test_records_still_failing_after_the_retries_go_to_the_dead_letter_output(
             tokens["failed"] = collect(out.failed, "failed")
 
         result = run(build)
-    failed = _SINKS[tokens["failed"]]
+    failed = OUTPUTS[tokens["failed"]]
     assert sorted(f.record.data for f in failed) == sorted(b"%d" % i for i in range(30))
     assert {(f.error_code, f.attempts) for f in failed} == {("ProvisionedThroughputExceededException", 3)}
     assert counter(result, "failed_records") == 30 and proxy.put_records_calls == 3

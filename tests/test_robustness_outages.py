@@ -26,7 +26,7 @@ from pyflink_kinesis import (AwsRegion, EgressRecord, KinesisEgressBuilder,  # n
 from pyflink_kinesis.spec.boto import transform_client  # noqa: E402
 from pyflink_kinesis.testing.faultproxy import FaultProxy  # noqa: E402
 from pyflink_kinesis.testing import read_stream, wait_until  # noqa: E402
-from tests.test_beam_read import _element, drive, put  # noqa: E402
+from tests.beam_support import drive, put, stream_element  # noqa: E402
 
 pytestmark = [pytest.mark.integration, pytest.mark.beam]
 
@@ -51,7 +51,7 @@ def test_a_frozen_endpoint_is_warned_about_at_the_first_stalled_read_and_fails_a
         kinesis: Any, client: Any, new_stream: Any, caplog: Any) -> None:
     stream = new_stream()
     put(client, stream, [("k", b"x")])
-    element = _element(client, stream)
+    element = stream_element(client, stream)
     with FaultProxy(kinesis.port, max_lifetime=120) as proxy:
         spec = _ingress(kinesis, proxy, stream, SocketTimeout=1000)  # a 1 s read timeout keeps the test short
         fn = _ReadStreamFn(spec, ReadSettings(stop_when_caught_up=True, max_retry_time=5.0))
@@ -77,7 +77,7 @@ def test_botocore_never_retries_and_every_get_records_attempt_counts_against_5_p
         kinesis: Any, client: Any, new_stream: Any) -> None:
     stream = new_stream()
     put(client, stream, [("k", b"x")])
-    element = _element(client, stream)
+    element = stream_element(client, stream)
     with FaultProxy(kinesis.port, get_records_error500=1.0, max_lifetime=120) as proxy:
         fn = _ReadStreamFn(_ingress(kinesis, proxy, stream), ReadSettings(stop_when_caught_up=True,
                                                                            max_retry_time=3.0))

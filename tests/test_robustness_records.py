@@ -22,7 +22,8 @@ from beam_transforms.write import SerializationError  # noqa: E402
 from pyflink_kinesis import EgressRecord, KinesisEgressBuilder  # noqa: E402
 from pyflink_kinesis.spec.boto import transform_client  # noqa: E402
 from pyflink_kinesis.spec.records import InvalidRecordError  # noqa: E402
-from tests.test_beam_write import collect, read_all, run, _SINKS  # noqa: E402
+from pyflink_kinesis.testing import read_stream  # noqa: E402
+from tests.beam_support import OUTPUTS, collect, run  # noqa: E402
 
 pytestmark = [pytest.mark.integration, pytest.mark.beam]
 
@@ -62,14 +63,14 @@ def test_a_record_kinesis_would_refuse_is_dead_lettered_alone(kinesis: Any, clie
         tokens["failed"] = collect(result.failed, "F")
 
     run(build)
-    failed = _SINKS[tokens["failed"]]
+    failed = OUTPUTS[tokens["failed"]]
     assert len(failed) == 1, [f.error_message for f in failed[:3]]
     (failure,) = failed
     assert failure.error_code == "InvalidRecord" and failure.attempts == 0  # refused before any call
     assert failure.record.partition_key == BAD[kind].get("partition_key", f"k{BAD_INDEX}")
     assert failure.record.stream == BAD[kind].get("stream", stream)
-    assert len(_SINKS[tokens["written"]]) == 99
-    assert sorted(r["Data"] for r in read_all(client, stream)) == sorted(b"v%d" % i for i in range(100)
+    assert len(OUTPUTS[tokens["written"]]) == 99
+    assert sorted(r["Data"] for r in read_stream(client, stream)) == sorted(b"v%d" % i for i in range(100)
                                                                           if i != BAD_INDEX)
 
 
@@ -116,7 +117,7 @@ def test_a_call_refused_as_a_whole_is_split_until_only_the_refused_records_fail(
     assert sorted(f.record.partition_key for f, _ in failed) == sorted([records[11].partition_key, "k80"])
     assert {f.error_code for f, _ in failed} == {"InvalidArgumentException"}
     assert len(written) == 98 and writer.stats.split_calls >= 2
-    assert sorted(r["Data"] for r in read_all(client, stream)) == sorted(b"v%d" % i for i in range(100)
+    assert sorted(r["Data"] for r in read_stream(client, stream)) == sorted(b"v%d" % i for i in range(100)
                                                                           if i not in bad)
 
 
@@ -128,7 +129,7 @@ def test_without_dead_letters_a_refused_record_fails_the_write_naming_stream_and
         _write(transform_client(_spec(kinesis, stream)), records, dead_letter=False)
     assert caught.value.partition_keys == ["k5"] and caught.value.records == 1
     assert f"stream '{stream}'" in str(caught.value) and "partition key 'k5'" in str(caught.value)
-    assert len(read_all(client, stream)) == 39
+    assert len(read_stream(client, stream)) == 39
 
 
 def _spec(kinesis: Any, stream: str) -> Any:

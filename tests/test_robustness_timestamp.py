@@ -24,8 +24,8 @@ from beam_transforms.read import ReadFromKinesis  # noqa: E402
 from beam_transforms.reader import ReadSettings, _ReadStreamFn  # noqa: E402
 from pyflink_kinesis import AwsRegion, KinesisIngressBuilder, KinesisIngressSpec, KinesisIngressStartupPosition  # noqa: E402
 from tests.beam_support import SINK, Collect, spec_for  # noqa: E402
-from tests.faultproxy import FaultProxy  # noqa: E402
-from tests.test_beam_read import _element, drive, put  # noqa: E402
+from pyflink_kinesis.testing.faultproxy import FaultProxy  # noqa: E402
+from tests.beam_support import drive, put, stream_element  # noqa: E402
 
 pytestmark = [pytest.mark.integration, pytest.mark.beam]
 
@@ -76,7 +76,7 @@ def test_a_future_startup_date_emits_only_records_that_arrived_after_it(
     spec = spec_for(kinesis, stream, KinesisIngressStartupPosition.from_date(
         datetime.fromtimestamp(startup, timezone.utc)))
     fn = _ReadStreamFn(spec, ReadSettings(max_records=6, max_read_time=90, poll_interval=0.1))
-    element = _element(client, stream)
+    element = stream_element(client, stream)
     outputs: List[Any] = []
     failures: List[BaseException] = []
 

@@ -33,8 +33,7 @@ from beam_transforms.shards import list_shards  # noqa: E402
 from beam_transforms.write import WriteToKinesis, _WriteFn  # noqa: E402
 
 from pyflink_kinesis.testing.faultproxy import FaultProxy  # noqa: E402
-from tests.test_beam_read import counter, drive, put  # noqa: E402
-from tests.test_beam_write import distribution_max  # noqa: E402
+from tests.beam_support import counter, distribution_max, drive, put  # noqa: E402
 
 pytestmark = [pytest.mark.beam]
 
