@@ -78,6 +78,11 @@ METRICS_NAMESPACE = "kinesis"
 _EFO_COUNTERS = ("efo_events", "efo_subscriptions", "efo_resubscriptions", "efo_fallbacks", "efo_closed_shards_polled")
 
 
+# The DoFn parameters of both readers' process(): Beam fills them in (the restriction provider is the DoFn).
+_RESTRICTION = beam.DoFn.RestrictionParam()
+_WATERMARK = beam.DoFn.WatermarkEstimatorParam(ManualWatermarkEstimator.default_provider())
+
+
 class _ReadStreamFn(beam.DoFn, RestrictionProvider):
     """The splittable DoFn reading the shards of one restriction of a stream; it is its own RestrictionProvider."""
 
@@ -158,12 +163,8 @@ class _ReadStreamFn(beam.DoFn, RestrictionProvider):
         if self._pool is not None:
             self._pool.shutdown(wait=False, cancel_futures=True)
 
-    def process(
-        self,
-        element: StreamShards,
-        tracker: Any = beam.DoFn.RestrictionParam(),
-        watermark_estimator: Any = beam.DoFn.WatermarkEstimatorParam(ManualWatermarkEstimator.default_provider()),
-    ) -> Iterator[Any]:
+    def process(self, element: StreamShards, tracker: Any = _RESTRICTION,
+                watermark_estimator: Any = _WATERMARK) -> Iterator[Any]:
         yield from self._read(tracker, watermark_estimator)
 
     # The read loop.
@@ -379,10 +380,6 @@ class _ReadStreamUnboundedFn(_ReadStreamFn):
     """The same reader, declared unbounded (used when no bounded mode is set)."""
 
     @beam.DoFn.unbounded_per_element()
-    def process(
-        self,
-        element: StreamShards,
-        tracker: Any = beam.DoFn.RestrictionParam(),
-        watermark_estimator: Any = beam.DoFn.WatermarkEstimatorParam(ManualWatermarkEstimator.default_provider()),
-    ) -> Iterator[Any]:
+    def process(self, element: StreamShards, tracker: Any = _RESTRICTION,
+                watermark_estimator: Any = _WATERMARK) -> Iterator[Any]:
         yield from self._read(tracker, watermark_estimator)

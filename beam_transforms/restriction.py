@@ -35,7 +35,7 @@ watermark that the unread adjacent parent holds back).
 from __future__ import annotations
 
 import math
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Dict, Iterable, Iterator, Optional, Tuple
 
 from apache_beam.io.iobase import RestrictionProgress, RestrictionTracker
@@ -199,6 +199,7 @@ class StreamRestrictionTracker(RestrictionTracker):
         return self._stop_reason
 
 
+@dataclass(eq=False)  # compared and hashed by identity, as Beam expects of a provider
 class StreamRestrictionProvider(RestrictionProvider):
     """Creates the initial :class:`StreamRestriction` of a stream from the spec's startup position, and splits it.
 
@@ -217,25 +218,19 @@ class StreamRestrictionProvider(RestrictionProvider):
     before the first record resumes without losing what arrived meanwhile.
     """
 
-    def __init__(
-        self,
-        iterator_type: str,
-        start_timestamp: Optional[float] = None,
-        max_records: Optional[int] = None,
-        max_read_time: Optional[float] = None,
-        bounded: bool = False,
-        splittable: bool = True,
-        max_splits: Optional[int] = None,
-    ) -> None:
-        if iterator_type not in START_TYPES:
-            raise ValueError(f"expected one of {START_TYPES}, got {iterator_type!r}")
-        self.iterator_type = iterator_type
-        self.start_timestamp = start_timestamp
-        self.max_records = max_records
-        self.max_read_time = max_read_time
-        self.bounded = bounded
-        self.splittable = splittable and max_records is None
-        self.max_splits = max_splits
+    iterator_type: str
+    start_timestamp: Optional[float] = None
+    max_records: Optional[int] = None
+    max_read_time: Optional[float] = None
+    bounded: bool = False
+    splittable: bool = True
+    max_splits: Optional[int] = None
+
+    def __post_init__(self) -> None:
+        if self.iterator_type not in START_TYPES:
+            raise ValueError(f"expected one of {START_TYPES}, got {self.iterator_type!r}")
+        if self.max_records is not None:
+            self.splittable = False  # one count per stream
 
     def initial_restriction(self, element: StreamShards) -> StreamRestriction:
         """A cursor per listed shard, at the startup position."""

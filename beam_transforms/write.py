@@ -137,17 +137,10 @@ class _SerializeFn(beam.DoFn):
 class _WriteFn(beam.DoFn):
     """Sends EgressRecords through a KinesisBatchWriter; emits results (and dead letters) in their windows."""
 
-    def __init__(self, spec: KinesisEgressSpec, max_concurrent_requests: int, retry_policy: RetryPolicy,
-                 dead_letter: bool, max_batch_records: int, max_batch_bytes: int,
-                 max_outstanding_records: int, flush_interval: float) -> None:
+    def __init__(self, spec: KinesisEgressSpec, settings: WriteSettings, retry_policy: RetryPolicy) -> None:
         self._spec = spec
-        self._max_concurrent = max_concurrent_requests
+        self._settings = settings
         self._policy = retry_policy
-        self._dead_letter = dead_letter
-        self._max_batch_records = max_batch_records
-        self._max_batch_bytes = max_batch_bytes
-        self._max_outstanding = max_outstanding_records
-        self._flush_interval = flush_interval
         self._stop_flushing: Optional[threading.Event] = None  # made in setup (cloudpickle cannot pickle an Event)
         self._writer: Optional[KinesisBatchWriter] = None
         self._client: Any = None
@@ -162,18 +155,14 @@ class _WriteFn(beam.DoFn):
 
     def _new_writer(self) -> KinesisBatchWriter:
         self._reported = {}
+        s = self._settings
         return KinesisBatchWriter(
-            self._client,
-            max_outstanding_records=self._max_outstanding,
-            max_concurrent_requests=self._max_concurrent,
-            retry_policy=self._policy,
-            dead_letter=self._dead_letter,
-            max_batch_records=self._max_batch_records,
-            max_batch_bytes=self._max_batch_bytes,
-        )
+            self._client, max_outstanding_records=s.max_outstanding_records,
+            max_concurrent_requests=s.max_concurrent_requests, retry_policy=self._policy, dead_letter=s.dead_letter,
+            max_batch_records=s.max_batch_records, max_batch_bytes=s.max_batch_bytes)
 
     def setup(self) -> None:
-        self._client = transform_client(self._spec, max(10, self._max_concurrent))
+        self._client = transform_client(self._spec, max(10, self._settings.max_concurrent_requests))
         self._writer = self._new_writer()
         self._stop_flushing = stop = threading.Event()
         threading.Thread(target=self._flush_on_time, args=(stop,), name="kinesis-flush-on-time", daemon=True).start()
@@ -181,7 +170,7 @@ class _WriteFn(beam.DoFn):
     def _flush_on_time(self, stop: threading.Event) -> None:
         """Every ``flush_interval`` seconds until ``stop`` is set, send what is buffered (a bundle may last long
         on a streaming runner)."""
-        while not stop.wait(self._flush_interval):
+        while not stop.wait(self._settings.flush_interval):
             writer = self._writer
             if writer is not None:
                 try:
@@ -323,9 +312,7 @@ class WriteToKinesis(beam.PTransform):
             _SerializeFn(spec.id, spec.serializer, self.dead_letter)
         ).with_outputs(FAILED_TAG, main="records")
         written = records.records | "PutRecords" >> beam.ParDo(
-            _WriteFn(spec, self.max_concurrent_requests, self.retry_policy, self.dead_letter,
-                     self.max_batch_records, self.max_batch_bytes, self.settings.max_outstanding_records,
-                     self.settings.flush_interval)
+            _WriteFn(spec, self.settings, self.retry_policy)
         ).with_outputs(FAILED_TAG, main="written")
         failed = (records[FAILED_TAG], written[FAILED_TAG]) | "DeadLetters" >> beam.Flatten()
         return WriteToKinesisResult(written.written, failed)

@@ -82,6 +82,30 @@ def run_parallel_read(emulator: Any, stream: str, workers: int) -> int:
     return beam_read.records_read(result)
 
 
+def read_scaling(emulator: Any, streams: Streams, recs: Records, scaling_records: int,
+                 workers: Sequence[int]) -> List[Dict[str, Any]]:
+    """ReadFromKinesis on 8 shards with each number of ``workers``, its start-up measured on an empty stream."""
+    client = emulator.client()
+    scaled, empty = streams.new(8), streams.new(8)
+    harness.log(f"  read scaling: filling {scaled} with {scaling_records} records on 8 shards ...")
+    harness.fill(client, scaled, recs, scaling_records)
+    scaling: List[Dict[str, Any]] = []
+    for w in workers:
+        harness.log(f"  read scaling: {w} worker(s) ...")
+        counted: List[int] = []
+        seconds = harness.timed(lambda: counted.append(run_parallel_read(emulator, scaled, w)))
+        if counted != [scaling_records]:
+            raise RuntimeError(f"read scaling with {w} workers: read {counted} of {scaling_records}")
+        # The same pipeline on an empty 8-shard stream: start-up (worker processes, stages, listing).
+        overhead = harness.timed(lambda: run_parallel_read(emulator, empty, w))
+        reading = max(seconds - overhead, 1e-3)
+        scaling.append({"workers": w, "records": scaling_records, "seconds": seconds, "rps": scaling_records / seconds,
+                        "startup_s": overhead, "net_rps": scaling_records / reading})
+    for row in scaling:
+        row["vs_1"] = row["net_rps"] / scaling[0]["net_rps"]
+    return scaling
+
+
 def benchmark(emulator: Any, n: int, shards: int, scaling_records: int, workers: Sequence[int] = (1, 2, 4),
               size: int = 100) -> Dict[str, Any]:
     """The write and read comparisons (one run each, after a warm-up) and the read scaling rows."""
@@ -132,23 +156,7 @@ def benchmark(emulator: Any, n: int, shards: int, scaling_records: int, workers:
         row["vs_async_kinesis"] = row["rps"] / peer["rps"]
         row["net_vs_async_kinesis"] = row["net_rps"] / peer["net_rps"]
 
-    scaled, empty = streams.new(8), streams.new(8)
-    harness.log(f"  read scaling: filling {scaled} with {scaling_records} records on 8 shards ...")
-    harness.fill(client, scaled, recs, scaling_records)
-    scaling: List[Dict[str, Any]] = []
-    for w in workers:
-        harness.log(f"  read scaling: {w} worker(s) ...")
-        counted: List[int] = []
-        seconds = harness.timed(lambda: counted.append(run_parallel_read(emulator, scaled, w)))
-        if counted != [scaling_records]:
-            raise RuntimeError(f"read scaling with {w} workers: read {counted} of {scaling_records}")
-        # The same pipeline on an empty 8-shard stream: start-up (worker processes, stages, listing).
-        overhead = harness.timed(lambda: run_parallel_read(emulator, empty, w))
-        reading = max(seconds - overhead, 1e-3)
-        scaling.append({"workers": w, "records": scaling_records, "seconds": seconds, "rps": scaling_records / seconds,
-                        "startup_s": overhead, "net_rps": scaling_records / reading})
-    for row in scaling:
-        row["vs_1"] = row["net_rps"] / scaling[0]["net_rps"]
+    scaling = read_scaling(emulator, streams, recs, scaling_records, workers)
     return {"rows": rows, "scaling": scaling, "shards": shards, "size": size}
 
 

@@ -100,6 +100,11 @@ def put(client: Any, stream: str, records: Sequence[Tuple[Any, ...]], **extra: A
     return out
 
 
+def stream_element(client: Any, stream: str) -> StreamShards:
+    """The element a read of ``stream`` starts from: its shards, listed now."""
+    return StreamShards(stream, tuple(list_shards(client, stream, RetryPolicy())), time.time())
+
+
 def drive(fn: _ReadStreamFn, element: StreamShards, restriction: Any, take: Optional[int] = None,
           watermark: Optional[ManualWatermarkEstimator] = None) -> Tuple[List[Any], ThreadsafeRestrictionTracker, Any]:
     """Call the SDF's process() with a tracker, as the SDK harness does.
@@ -254,8 +259,3 @@ def distribution_max(result: Any, name: str) -> int:
     """The largest committed value of the ``kinesis`` distribution metric ``name``."""
     found = result.metrics().query(MetricsFilter().with_namespace("kinesis").with_name(name))["distributions"]
     return max(d.committed.max for d in found)
-
-
-def stream_element(client: Any, stream: str) -> StreamShards:
-    """The element ReadFromKinesis makes of ``stream``: its shards now."""
-    return StreamShards(stream, tuple(list_shards(client, stream, RetryPolicy())), time.time())

@@ -62,5 +62,19 @@ def _no_real_aws(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
 
 
+
+@pytest.fixture
+def offline(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No region or role from the environment unless a test sets one; no HTTP request leaves the process."""
+    import botocore.httpsession
+
+    for var in ("AWS_REGION", "AWS_DEFAULT_REGION", "AWS_ROLE_ARN", "AWS_WEB_IDENTITY_TOKEN_FILE"):
+        monkeypatch.delenv(var, raising=False)
+
+    def no_network(self: Any, request: Any) -> Any:
+        raise AssertionError(f"a test tried to reach {request.url}")
+
+    monkeypatch.setattr(botocore.httpsession.URLLib3Session, "send", no_network)
+
 # Tests' figures (records in/out, duplicates, restarts, recovery time), kept across runs; see tests/figures.py.
 from .figures import figures, pytest_terminal_summary  # noqa: E402,F401

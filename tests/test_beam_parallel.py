@@ -36,14 +36,8 @@ from beam_transforms.restriction import (  # noqa: E402
 
 from tests.beam_support import spec_for  # noqa: E402
 from pyflink_kinesis.testing import wait_until  # noqa: E402
-from tests.parallel_support import (  # noqa: E402
-    CollectToFiles,
-    KeyedWriter,
-    Resharding,
-    check_exactly_once,
-    check_key_order,
-    collected,
-)
+from tests.parallel_support import (CollectToFiles, KeyedWriter, Resharding, check_exactly_once,  # noqa: E402
+                                    check_key_order, collected)
 
 pytestmark = [pytest.mark.beam]
 

@@ -26,7 +26,6 @@ from pyflink_kinesis.spec.records import MAX_RECORD_BYTES  # noqa: E402
 
 pytestmark = pytest.mark.beam
 
-# Outputs of pipelines, collected in this process (the DirectRunner runs bundles in-process).
 def via(proxy: FaultProxy) -> AwsRegion:
     return AwsRegion.of_custom_endpoint(proxy.endpoint, "us-east-1")
 

@@ -12,21 +12,15 @@ import pytest
 
 from pyflink_kinesis.cli import main
 
+from tests.yaml_support import HTTP_ENDPOINT, write
+
 REPO = Path(__file__).resolve().parents[1]
 
-GOOD = """\
-kind: io.statefun.endpoints.v2/http
-spec:
-  functions: example/*
-  urlPathTemplate: http://functions/{function.name}
----
+GOOD = HTTP_ENDPOINT + """\
 kind: io.statefun.kinesis.v1/ingress
 spec:
   id: example/in
-  awsRegion:
-    type: custom-endpoint
-    endpoint: http://localhost:4568
-    id: us-east-1
+  awsRegion: {type: custom-endpoint, endpoint: "http://localhost:4568", id: us-east-1}
   awsCredentials:
     type: basic
     accessKeyId: AKIAEXAMPLE
@@ -60,18 +54,6 @@ spec:
   id: example/out
   maxOutstandingRecord: 5
 """
-
-
-@pytest.fixture(autouse=True)
-def _no_default_region(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("AWS_REGION", raising=False)
-    monkeypatch.delenv("AWS_DEFAULT_REGION", raising=False)
-
-
-def write(tmp_path: Path, text: str, name: str = "module.yaml") -> Path:
-    path = tmp_path / name
-    path.write_text(text, encoding="utf-8")
-    return path
 
 
 def test_validate_ok(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

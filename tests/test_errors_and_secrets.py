@@ -8,21 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from pyflink_kinesis import (
-    AwsCredentials,
-    AwsRegion,
-    ConfigError,
-    ConfigWarning,
-    KinesisEgressBuilder,
-    KinesisIngressBuilder,
-    Secret,
-    load_module,
-    masked,
-)
+from pyflink_kinesis import (AwsCredentials, AwsRegion, ConfigError, ConfigWarning, KinesisEgressBuilder,
+                             KinesisIngressBuilder, Secret, load_module, masked)
 from pyflink_kinesis.cli import main
 
+from tests.yaml_support import ROLE
+
 SECRET = "SeCrEt-123"
-ROLE = "arn:aws:iam::123456789012:role/reader"
 
 
 @pytest.fixture(autouse=True)
@@ -136,9 +128,7 @@ YAML_WITH_SECRET = f"""\
 kind: io.statefun.kinesis.v1/egress
 spec:
   id: ex/out
-  awsRegion:
-    type: specific
-    id: us-west-1
+  awsRegion: {{type: specific, id: us-west-1}}
   awsCredentials:
     type: basic
     accessKeyId: AKIAEXAMPLE

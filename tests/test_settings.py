@@ -197,8 +197,8 @@ def test_flush_buffer_timeout_sends_records_during_a_long_bundle(kinesis: Any, c
     transform = WriteToKinesis(_egress(kinesis.region, kinesis.credentials, {"sink.flush-buffer.timeout": 100}))
     assert transform.settings.flush_interval == 0.1
     s = transform.settings
-    fn = _WriteFn(transform.spec, s.max_concurrent_requests, transform.retry_policy, False, s.max_batch_records,
-                  s.max_batch_bytes, s.max_outstanding_records, s.flush_interval)
+    assert not s.dead_letter
+    fn = _WriteFn(transform.spec, s, transform.retry_policy)
     fn.setup()
     try:
         fn.start_bundle()

@@ -2,30 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
-
 import pytest
 
-from pyflink_kinesis import (
-    AwsCredentials,
-    AwsRegion,
-    ConfigError,
-    EgressRecord,
-    IngressRecord,
-    KinesisEgressBuilder,
-    KinesisEgressSpec,
-    KinesisIngressBuilder,
-    KinesisIngressSpec,
-    KinesisIngressStartupPosition,
-    Routing,
-)
+from pyflink_kinesis import (AwsCredentials, AwsRegion, ConfigError, EgressRecord, IngressRecord, KinesisEgressBuilder,
+                             KinesisEgressSpec, KinesisIngressBuilder, KinesisIngressSpec, KinesisIngressStartupPosition,
+                             Routing)
 
-WHEN = datetime(2020, 2, 1, 4, 15, tzinfo=timezone.utc)
-
-
-def _record(data: bytes = b"payload") -> IngressRecord:
-    return IngressRecord(data, "stream-1", "shardId-000000000000", "pk", "4960", WHEN)
-
+from tests.spec_support import WHEN
 
 # --- KinesisIngressBuilder ----------------------------------------------------------------------
 

@@ -4,26 +4,15 @@ from __future__ import annotations
 
 import sys
 import types
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta, timezone
 
 import pytest
 
-from pyflink_kinesis import (
-    ConfigError,
-    EgressRecord,
-    IngressRecord,
-    KinesisEgressBuilder,
-    KinesisEgressSerializer,
-    KinesisIngressBuilder,
-    KinesisIngressDeserializer,
-    KinesisIngressStartupPosition,
-)
+from pyflink_kinesis import (ConfigError, EgressRecord, IngressRecord, KinesisEgressBuilder, KinesisEgressSerializer,
+                             KinesisIngressBuilder, KinesisIngressDeserializer, KinesisIngressStartupPosition)
 
-WHEN = datetime(2020, 2, 1, 4, 15, tzinfo=timezone.utc)
-
-
-def _record(data: bytes = b"payload") -> IngressRecord:
-    return IngressRecord(data, "stream-1", "shardId-000000000000", "pk", "4960", WHEN)
+from tests.spec_support import WHEN
+from tests.spec_support import ingress_record as _record
 
 
 # --- Serde normalization ------------------------------------------------------------------------

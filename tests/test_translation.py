@@ -1,71 +1,25 @@
-"""Translation of specs into the Flink source/sink keys, Flink SQL options, boto3 and botocore arguments.
+"""Translation of specs into the Flink source and sink keys, and one translation for YAML and code.
 
-No network: an autouse fixture makes any HTTP send fail, and STS is answered by botocore's Stubber.
+No network: the ``offline`` fixture makes any HTTP send fail.
 """
 
 from __future__ import annotations
 
 import warnings
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-import botocore.httpsession
-import botocore.session
 import pytest
-from botocore.stub import Stubber
 
-from pyflink_kinesis import (
-    AwsCredentials,
-    AwsRegion,
-    ConfigError,
-    ConfigWarning,
-    KinesisEgressBuilder,
-    KinesisEgressSpec,
-    KinesisIngressBuilder,
-    KinesisIngressSpec,
-    KinesisIngressStartupPosition,
-    load_module,
-)
+from pyflink_kinesis import (AwsCredentials, AwsRegion, ConfigError, ConfigWarning, KinesisEgressBuilder,
+                             KinesisIngressStartupPosition, load_module)
 
-ROLE = "arn:aws:iam::123456789012:role/reader"
-P = "aws.credentials.provider"
+from tests import translation_support
+from tests.translation_support import P, egress, ingress
+from tests.yaml_support import ROLE
 
-
-@pytest.fixture(autouse=True)
-def _offline(monkeypatch: pytest.MonkeyPatch) -> None:
-    """No region from the environment unless a test sets one; no HTTP request leaves the process."""
-    for var in ("AWS_REGION", "AWS_DEFAULT_REGION", "AWS_ROLE_ARN", "AWS_WEB_IDENTITY_TOKEN_FILE"):
-        monkeypatch.delenv(var, raising=False)
-
-    def no_network(self: Any, request: Any) -> Any:
-        raise AssertionError(f"a test tried to reach {request.url}")
-
-    monkeypatch.setattr(botocore.httpsession.URLLib3Session, "send", no_network)
-
-
-def ingress(**kw: Any) -> KinesisIngressSpec:
-    b = KinesisIngressBuilder.for_identifier("ex/in").with_stream("s")
-    b.with_aws_region(kw.pop("region", AwsRegion.of("us-west-1")))
-    if "credentials" in kw:
-        b.with_aws_credentials(kw.pop("credentials"))
-    if "position" in kw:
-        b.with_startup_position(kw.pop("position"))
-    b.with_client_configuration_properties(kw.pop("props", {}))
-    assert not kw
-    return b.build()
-
-
-def egress(**kw: Any) -> KinesisEgressSpec:
-    b = KinesisEgressBuilder.for_identifier("ex/out")
-    b.with_aws_region(kw.pop("region", AwsRegion.of("us-west-1")))
-    if "credentials" in kw:
-        b.with_aws_credentials(kw.pop("credentials"))
-    if "limit" in kw:
-        b.with_max_outstanding_records(kw.pop("limit"))
-    b.with_client_configuration_properties(kw.pop("props", {}))
-    assert not kw
-    return b.build()
+pytestmark = pytest.mark.usefixtures("offline")
 
 
 # --- Flink source and sink properties -----------------------------------------------------------
@@ -292,7 +246,8 @@ def test_v1_names_and_flink_keys_together_make_a_botocore_config() -> None:
 def test_known_v1_or_kpl_names_without_equivalent_warn(key: str) -> None:
     with pytest.warns(ConfigWarning, match=f"client_properties.{key}: .*no equivalent") as caught:
         spec = egress(props={key: "x"})
-    assert caught[0].filename == __file__  # points at the caller, through with_client_configuration_properties
+    # points at the caller (the helper in translation_support), through with_client_configuration_properties
+    assert caught[0].filename == translation_support.__file__
     with pytest.warns(ConfigWarning) as direct:
         KinesisEgressBuilder.for_identifier("ex/out").with_client_configuration_property(key, "x")
     assert direct[0].filename == __file__
@@ -327,302 +282,6 @@ def test_unknown_property_did_you_mean(key: str, suggestion: str) -> None:
 def test_bad_property_values(key: str, value: Any, fragment: str) -> None:
     with pytest.raises(ConfigError, match=fragment):
         egress(props={key: value})
-
-
-# --- SQL options --------------------------------------------------------------------------------
-
-
-def test_ingress_sql_options() -> None:
-    options = ingress(
-        credentials=AwsCredentials.basic("AKIA", "SeCrEt-123"),
-        position=KinesisIngressStartupPosition.from_earliest(),
-        props={"source.reader.type": "EFO"},
-    ).sql_options("arn:aws:kinesis:us-west-1:123456789012:stream/s", "json", connector="kinesis")
-    assert options == {
-        "connector": "kinesis",
-        "stream.arn": "arn:aws:kinesis:us-west-1:123456789012:stream/s",
-        "format": "json",
-        "aws.region": "us-west-1",
-        P: "BASIC",
-        "aws.credentials.basic.accesskeyid": "AKIA",
-        "aws.credentials.basic.secretkey": "SeCrEt-123",
-        "source.reader.type": "EFO",
-        "source.init.position": "TRIM_HORIZON",
-    }
-
-
-def test_sql_options_default_to_our_connector_and_the_ingress_stream_name() -> None:
-    options = ingress().sql_options(format="json")
-    assert options["connector"] == "pyflink-kinesis"
-    assert options["stream"] == ingress().streams[0] and "stream.arn" not in options
-    assert egress().sql_options(stream="out")["stream"] == "out"
-    assert "stream" not in egress().sql_options()  # rows may name their stream in a metadata column
-
-
-@pytest.mark.parametrize("call, fragment", [
-    (lambda: ingress().sql_options(connector="kinesis"), "needs a stream ARN"),
-    (lambda: egress().sql_options(connector="kinesis"), "needs a stream ARN"),
-    (lambda: egress().sql_options("arn:s", connector="kafka"), "expected 'pyflink-kinesis' or 'kinesis'"),
-    (lambda: egress().sql_options(stream="no spaces"), "expected a stream name"),
-])
-def test_sql_options_errors(call: Any, fragment: str) -> None:
-    with pytest.raises(ConfigError, match=fragment):
-        call()
-
-
-def test_sql_format_defaults_to_raw() -> None:
-    assert ingress().sql_options("arn:s")["format"] == "raw"
-    assert egress().sql_options("arn:s")["format"] == "raw"
-
-
-@pytest.mark.parametrize(
-    "limit, batch, buffered",
-    [(1000, "500", "1000"), (9999, "500", "9999"), (100, "99", "100"), (2, "1", "2"), (1, "1", "2")],
-)
-def test_egress_sql_max_outstanding_records(limit: int, batch: str, buffered: str) -> None:
-    options = egress(limit=limit).sql_options("arn:s")
-    assert options["sink.requests.max-buffered"] == buffered
-    assert options["sink.batch.max-size"] == batch
-    assert int(options["sink.requests.max-buffered"]) > int(options["sink.batch.max-size"])  # Flink requires it
-
-
-def test_egress_sql_batch_from_properties_is_capped() -> None:
-    assert egress(limit=1000, props={"CollectionMaxCount": 200}).sql_options("arn:s")["sink.batch.max-size"] == "200"
-    assert egress(limit=50, props={"sink.batch.max-size": 400}).sql_options("arn:s")["sink.batch.max-size"] == "49"
-
-
-def test_egress_sink_properties_has_no_sql_only_keys() -> None:
-    props = egress(limit=10).sink_properties()
-    assert "sink.requests.max-buffered" not in props and "connector" not in props
-
-
-# --- Default region -----------------------------------------------------------------------------
-
-
-def test_default_region_from_aws_region(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("AWS_REGION", "eu-north-1")
-    spec = KinesisEgressBuilder.for_identifier("ex/out").build()
-    assert spec.sink_properties()["aws.region"] == "eu-north-1"
-    assert spec.boto3_arguments()["client"]["region_name"] == "eu-north-1"
-
-
-def test_default_region_from_aws_default_region(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "ap-southeast-2")
-    assert KinesisEgressBuilder.for_identifier("ex/out").build().sink_properties()["aws.region"] == "ap-southeast-2"
-
-
-def test_aws_region_wins_over_aws_default_region(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("AWS_REGION", "eu-north-1")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "ap-southeast-2")
-    assert KinesisEgressBuilder.for_identifier("ex/out").build().sink_properties()["aws.region"] == "eu-north-1"
-
-
-def test_default_region_from_config_profile(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    config = tmp_path / "config"
-    config.write_text("[default]\nregion = sa-east-1\n\n[profile other]\nregion = ca-central-1\n")
-    monkeypatch.setenv("AWS_CONFIG_FILE", str(config))
-    spec = KinesisIngressBuilder.for_identifier("ex/in").with_stream("s").build()
-    assert spec.source_properties()["aws.region"] == "sa-east-1"
-    monkeypatch.setenv("AWS_PROFILE", "other")
-    assert spec.source_properties()["aws.region"] == "ca-central-1"
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-2")  # the environment wins over the profile, as in boto3
-    assert spec.source_properties()["aws.region"] == "us-east-2"
-
-
-def test_no_default_region_is_an_error_saying_how_to_set_one() -> None:
-    spec = KinesisIngressBuilder.for_identifier("ex/in").with_stream("s").build()
-    for translate in (spec.source_properties, lambda: spec.sql_options("arn:s"), spec.boto3_arguments,
-                      spec.botocore_config, spec.create_client):
-        with pytest.raises(ConfigError) as info:
-            translate()
-        message = str(info.value)
-        assert info.value.field == "awsRegion"
-        assert "AWS_REGION" in message and "AWS_DEFAULT_REGION" in message
-        assert "~/.aws/config" in message and "AwsRegion.of(" in message
-
-
-def test_region_property_avoids_default_resolution() -> None:
-    props = KinesisEgressBuilder.for_identifier("ex/out").with_client_configuration_property(
-        "aws.region", "us-east-1").build().sink_properties()
-    assert props["aws.region"] == "us-east-1"
-
-
-# --- boto3 sessions and clients -----------------------------------------------------------------
-
-
-def test_boto3_arguments_shape() -> None:
-    spec = egress(region=AwsRegion.of_custom_endpoint("https://kinesis.example.com", "eu-west-1"),
-                  credentials=AwsCredentials.basic("AKIA", "SeCrEt-123"), props={"SocketTimeout": 1000})
-    args = spec.boto3_arguments()
-    assert args["client"] == {"service_name": "kinesis", "region_name": "eu-west-1",
-                              "endpoint_url": "https://kinesis.example.com", "config": {"read_timeout": 1.0}}
-    assert args["credentials"] == AwsCredentials.basic("AKIA", "SeCrEt-123")
-    assert "SeCrEt-123" not in repr(args)
-
-
-def test_create_client_basic() -> None:
-    spec = egress(region=AwsRegion.of_custom_endpoint("http://localhost:4568", "us-east-1"),
-                  credentials=AwsCredentials.basic("AKIAEXAMPLE", "SeCrEt-123"))
-    client = spec.create_client()
-    assert client.meta.service_model.service_name == "kinesis"
-    assert client.meta.endpoint_url == "http://localhost:4568"
-    assert client.meta.region_name == "us-east-1"
-    frozen = client._request_signer._credentials.get_frozen_credentials()
-    assert (frozen.access_key, frozen.secret_key) == ("AKIAEXAMPLE", "SeCrEt-123")
-
-
-def test_create_client_with_a_given_session() -> None:
-    import boto3
-
-    session = boto3.Session(aws_access_key_id="AKIAGIVEN", aws_secret_access_key="given", region_name="us-east-1")
-    client = egress(credentials=AwsCredentials.basic("AKIAOTHER", "SeCrEt-123")).create_client(session=session)
-    assert client._request_signer._credentials.get_frozen_credentials().access_key == "AKIAGIVEN"
-    assert client.meta.region_name == "us-west-1"  # the spec's region still applies
-
-
-def test_create_client_rejects_bad_botocore_setting() -> None:
-    spec = KinesisEgressSpec(
-        id="ex/out", region=AwsRegion.of("us-east-1"), credentials=AwsCredentials.from_default_provider_chain(),
-        client_properties=(("MaxConnections", "1"),),
-    )
-    spec_config = spec.botocore_config()
-    assert spec_config == {"max_pool_connections": 1}
-    from pyflink_kinesis.spec.boto import create_client
-
-    with pytest.raises(ConfigError, match="invalid botocore setting"):
-        create_client(spec.aws_properties(), {"no_such_option": 1})
-
-
-def test_profile_session_reads_profile_path(tmp_path: Path) -> None:
-    credentials = tmp_path / "credentials"
-    credentials.write_text("[john-doe]\naws_access_key_id = AKIAPROFILE\naws_secret_access_key = SeCrEt-123\n")
-    client = egress(credentials=AwsCredentials.profile("john-doe", str(credentials))).create_client()
-    frozen = client._request_signer._credentials.get_frozen_credentials()
-    assert (frozen.access_key, frozen.secret_key) == ("AKIAPROFILE", "SeCrEt-123")
-
-
-def test_profile_missing_from_file_fails_clearly(tmp_path: Path) -> None:
-    import botocore.exceptions
-
-    credentials = tmp_path / "credentials"
-    credentials.write_text("[someone-else]\naws_access_key_id = A\naws_secret_access_key = B\n")
-    with pytest.raises(botocore.exceptions.ProfileNotFound, match="john-doe"):
-        egress(credentials=AwsCredentials.profile("john-doe", str(credentials))).create_client()
-
-
-class StsStub:
-    """Intercepts every STS client botocore creates, answers from a queue, and records how it was made."""
-
-    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        self.responses: list[tuple[str, dict[str, Any], dict[str, Any]]] = []
-        self.created: list[dict[str, Any]] = []
-        self.stubbers: list[Stubber] = []
-        original = botocore.session.Session.create_client
-
-        def create_client(session: Any, service_name: str, *args: Any, **kwargs: Any) -> Any:
-            client = original(session, service_name, *args, **kwargs)
-            if service_name == "sts":
-                self.created.append({"region": client.meta.region_name, **kwargs})
-                stubber = Stubber(client)
-                for operation, response, expected in self.responses:
-                    stubber.add_response(operation, response, expected)
-                stubber.activate()
-                self.stubbers.append(stubber)
-            return client
-
-        monkeypatch.setattr(botocore.session.Session, "create_client", create_client)
-
-    @staticmethod
-    def credentials(access_key: str) -> dict[str, Any]:
-        return {
-            "Credentials": {
-                "AccessKeyId": access_key,
-                "SecretAccessKey": "role-secret",
-                "SessionToken": "role-token",
-                "Expiration": datetime.now(timezone.utc) + timedelta(hours=1),
-            },
-            "AssumedRoleUser": {"AssumedRoleId": "AROAEXAMPLE:reader", "Arn": ROLE.replace(":role/", ":assumed-role/")},
-        }
-
-
-def test_assume_role_session_calls_sts_with_source_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
-    sts = StsStub(monkeypatch)
-    sts.responses.append((
-        "assume_role",
-        StsStub.credentials("ASIAASSUMEDEXAMPLE"),
-        {"RoleArn": ROLE, "RoleSessionName": "reader", "ExternalId": "ext-1"},
-    ))
-    spec = egress(credentials=AwsCredentials.assume_role(ROLE, "reader", "ext-1", AwsCredentials.basic("AKIASOURCE", "SeCrEt-123")))
-    client = spec.create_client()
-    assert sts.created == []  # lazy: nothing is fetched before the first request
-    frozen = client._request_signer._credentials.get_frozen_credentials()
-    assert (frozen.access_key, frozen.secret_key, frozen.token) == ("ASIAASSUMEDEXAMPLE", "role-secret", "role-token")
-    assert len(sts.created) == 1
-    assert sts.created[0]["aws_access_key_id"] == "AKIASOURCE"
-    assert sts.created[0]["aws_secret_access_key"] == "SeCrEt-123"
-    for stubber in sts.stubbers:
-        stubber.assert_no_pending_responses()
-
-
-def test_assume_role_default_session_name_and_no_external_id(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    credentials = tmp_path / "credentials"
-    credentials.write_text("[base]\naws_access_key_id = AKIABASEPROFILE\naws_secret_access_key = SeCrEt-123\n")
-    sts = StsStub(monkeypatch)
-    sts.responses.append(("assume_role", StsStub.credentials("ASIAFROMPROFILEXX"), {"RoleArn": ROLE, "RoleSessionName": "reader"}))
-    spec = egress(credentials=AwsCredentials.assume_role(ROLE, "reader", source=AwsCredentials.profile("base", str(credentials))))
-    frozen = spec.create_client()._request_signer._credentials.get_frozen_credentials()
-    assert frozen.access_key == "ASIAFROMPROFILEXX"
-    assert sts.created[0]["aws_access_key_id"] == "AKIABASEPROFILE"
-
-
-def test_assume_role_without_source_credentials_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
-    sts = StsStub(monkeypatch)
-    spec = egress(credentials=AwsCredentials.assume_role(ROLE, "reader"))  # default chain: nothing in this test env
-    with pytest.raises(ConfigError, match="no credentials to assume") as info:
-        spec.create_client()
-    assert info.value.field == "awsCredentials.source"
-    assert "AWS_ACCESS_KEY_ID" in str(info.value)
-    assert sts.created == []
-
-
-def test_assume_role_default_source_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIAFROMENVIRONMENT")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "SeCrEt-123")
-    sts = StsStub(monkeypatch)
-    sts.responses.append(("assume_role", StsStub.credentials("ASIAFROMENVROLEXX"), {"RoleArn": ROLE, "RoleSessionName": "rr"}))
-    frozen = egress(credentials=AwsCredentials.assume_role(ROLE, "rr")).create_client()._request_signer._credentials
-    assert frozen.get_frozen_credentials().access_key == "ASIAFROMENVROLEXX"
-    assert sts.created[0]["aws_access_key_id"] == "AKIAFROMENVIRONMENT"
-
-
-def test_web_identity_session_reads_token_file(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    token = tmp_path / "token"
-    token.write_text("eyJ.token.sig")
-    sts = StsStub(monkeypatch)
-    sts.responses.append((
-        "assume_role_with_web_identity",
-        StsStub.credentials("ASIAWEBIDENTITYXX"),
-        {"RoleArn": ROLE, "RoleSessionName": "pod", "WebIdentityToken": "eyJ.token.sig"},
-    ))
-    spec = egress(region=AwsRegion.of("eu-west-1"), credentials=AwsCredentials.web_identity(ROLE, str(token), "pod"))
-    client = spec.create_client()
-    frozen = client._request_signer._credentials.get_frozen_credentials()
-    assert (frozen.access_key, frozen.token) == ("ASIAWEBIDENTITYXX", "role-token")
-    assert len(sts.created) == 1
-    assert "aws_secret_access_key" not in sts.created[0]  # the web identity call is unsigned
-    assert sts.created[0]["region"] == "eu-west-1"  # the regional STS endpoint of the spec's region
-
-
-def test_web_identity_default_session_name(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    token = tmp_path / "token"
-    token.write_text("token-text")
-    sts = StsStub(monkeypatch)
-    sts.responses.append((
-        "assume_role_with_web_identity", StsStub.credentials("ASIAWEBIDENTITYYY"),
-        {"RoleArn": ROLE, "RoleSessionName": "pyflink-kinesis", "WebIdentityToken": "token-text"},
-    ))
-    spec = egress(credentials=AwsCredentials.web_identity(ROLE, str(token)))
-    assert spec.create_client()._request_signer._credentials.get_frozen_credentials().access_key == "ASIAWEBIDENTITYYY"
 
 
 # --- One translation for YAML and code ----------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 import warnings
 from pathlib import Path
 
@@ -20,7 +21,7 @@ from pyflink_kinesis import (
     load_module,
 )
 
-from tests.yaml_support import ROLE, write
+from tests.yaml_support import HTTP_ENDPOINT, ROLE, write
 
 
 
@@ -142,12 +143,7 @@ def test_format_3_0_uses_value_type(tmp_path: Path) -> None:
 
 
 def test_format_3_1_multi_document_ignores_other_components(tmp_path: Path) -> None:
-    module = load_module(write(tmp_path, """
-        kind: io.statefun.endpoints.v2/http
-        spec:
-          functions: example/*
-          urlPathTemplate: http://functions/{function.name}
-        ---
+    module = load_module(write(tmp_path, HTTP_ENDPOINT + textwrap.dedent("""\
         kind: io.statefun.kinesis.v1/ingress
         spec:
           id: example/in
@@ -186,7 +182,7 @@ def test_format_3_1_multi_document_ignores_other_components(tmp_path: Path) -> N
             webIdentityTokenFile: /var/run/token
           clientConfigProperties:
             - aws.http-client.read-timeout: 5000
-        """))
+        """)))
     assert list(module.ingresses) == ["example/in"]
     assert list(module.egresses) == ["example/out"]
     assert module.ignored == (("io.statefun.endpoints.v2/http", 1), ("io.statefun.kafka.v1/egress", 30))
@@ -237,9 +233,7 @@ def test_ingress_with_deserializer_reads_plain_stream_names(tmp_path: Path) -> N
 def test_egress_serializer_by_import_path(tmp_path: Path) -> None:
     spec = load_module(write(tmp_path, """
         kind: io.statefun.kinesis.v1/egress
-        spec:
-          id: example/out
-          serializer: json:dumps
+        spec: {id: example/out, serializer: "json:dumps"}
         """)).egresses["example/out"]
     assert spec.serializer is not None and spec.serializer([1]) == "[1]"
 

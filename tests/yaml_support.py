@@ -11,6 +11,15 @@ from pyflink_kinesis import ConfigError, load_module
 
 ROLE = "arn:aws:iam::123456789012:role/reader"
 
+# A StateFun 3.1 document that is not a Kinesis component: loaders skip it.
+HTTP_ENDPOINT = """\
+kind: io.statefun.endpoints.v2/http
+spec:
+  functions: example/*
+  urlPathTemplate: http://functions/{function.name}
+---
+"""
+
 
 def write(tmp_path: Path, text: str, name: str = "module.yaml") -> Path:
     path = tmp_path / name

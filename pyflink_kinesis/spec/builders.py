@@ -121,9 +121,8 @@ class KinesisIngressSpec(_AwsSpec):
     """What to read from Kinesis and how. Build it with :class:`KinesisIngressBuilder` or load it from YAML.
 
     Attributes:
-        id: ``namespace/name`` of the ingress.
-        region: The AWS region or custom endpoint.
-        credentials: How to authenticate.
+        id, region, credentials: The ingress's ``namespace/name``, AWS region or custom endpoint, and how to
+            authenticate.
         client_properties: ``(key, value)`` pairs passed to the client (``aws.*``, ``source.*``, SDK v1 names).
         streams: The streams to read, in order.
         startup_position: Where to start without saved state.
@@ -176,9 +175,7 @@ class KinesisEgressSpec(_AwsSpec):
     """Where and how to write to Kinesis. Build it with :class:`KinesisEgressBuilder` or load it from YAML.
 
     Attributes:
-        id: ``namespace/name`` of the egress.
-        region: The AWS region or custom endpoint.
-        credentials: How to authenticate.
+        id, region, credentials: The egress's ``namespace/name``, region or custom endpoint, and credentials.
         client_properties: ``(key, value)`` pairs passed to the client (``aws.*``, ``sink.*``, SDK v1 names).
         serializer: Turns a value into an EgressRecord (``None`` skips); ``None`` means values are EgressRecords.
         max_outstanding_records: Records buffered or in flight before writers apply backpressure.
@@ -329,6 +326,8 @@ class KinesisIngressBuilder(_AwsBuilder):
         Args:
             deserializer: A KinesisIngressDeserializer (class or instance), a callable taking an
                 IngressRecord, or an import path ``"module:name"``. Returning ``None`` skips a record.
+
+        Without a deserializer, readers emit the IngressRecords themselves.
         """
         self._deserializer = as_function(deserializer, "deserialize", "deserializer")
         return self
