@@ -28,9 +28,9 @@ DEFAULT_IDLE_TIMEOUT_SECONDS = 30
 
 # Connector keys this engine's connector does not honour, with why. They are left out, with a ConfigWarning.
 _UNSUPPORTED_KEYS = {
-    "source.efo.consumer.name": "this connector reads with polling (GetRecords) only",
-    "source.efo.lifecycle": "this connector reads with polling (GetRecords) only",
-    "source.efo.subscription.timeout": "this connector reads with polling (GetRecords) only",
+    "source.efo.consumer.registration.timeout": "the connector waits up to 120 s for a consumer to become ACTIVE",
+    "source.efo.consumer.deregistration.timeout": "the connector deregisters without waiting for the deletion",
+    "source.efo.describe.retry-strategy.attempts.max": "the connector retries consumer lookups itself",
     "sink.partitioner": "the serializer's EgressRecord sets each record's partition key",
     "sink.partitioner-field-delimiter": "the serializer's EgressRecord sets each record's partition key",
 }
@@ -39,8 +39,6 @@ _UNSUPPORTED_KEYS = {
 def _supported(spec: Any, properties: Mapping[str, str]) -> dict[str, str]:
     """``properties`` without the keys the PyFlink connector cannot honour; a ConfigWarning names each."""
     reasons = {k: why for k, why in _UNSUPPORTED_KEYS.items() if k in properties}
-    if properties.get("source.reader.type", "POLLING").upper() == "EFO":
-        reasons["source.reader.type"] = "EFO (enhanced fan-out) is not supported: this connector reads with polling"
     for key, _ in spec.client_properties:
         legacy = LEGACY_KEYS.get(key)
         if legacy is not None and legacy.flink is None:

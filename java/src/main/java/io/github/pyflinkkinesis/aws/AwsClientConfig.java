@@ -25,6 +25,7 @@ import software.amazon.awssdk.awscore.client.builder.AwsClientBuilder;
 import software.amazon.awssdk.core.client.config.ClientOverrideConfiguration;
 import software.amazon.awssdk.core.retry.RetryPolicy;
 import software.amazon.awssdk.http.Protocol;
+import software.amazon.awssdk.http.ProtocolNegotiation;
 import software.amazon.awssdk.http.SdkHttpClient;
 import software.amazon.awssdk.http.SdkHttpConfigurationOption;
 import software.amazon.awssdk.http.async.SdkAsyncHttpClient;
@@ -134,6 +135,28 @@ public final class AwsClientConfig implements Serializable {
 
     /** A non-blocking client (Netty); the SDK's own retries are off: callers retry. */
     public KinesisAsyncClient createAsyncClient() {
+        return createAsyncClient("HTTP1_1".equalsIgnoreCase(properties.getOrDefault(PROTOCOL, "HTTP2")));
+    }
+
+    /**
+     * A non-blocking client for SubscribeToShard (enhanced fan-out): always HTTP/2, the only protocol
+     * Kinesis serves subscriptions on, whatever {@code aws.http.protocol.version} says.
+     */
+    public KinesisAsyncClient createSubscriptionClient() {
+        return createAsyncClient(false);
+    }
+
+    private KinesisAsyncClient createAsyncClient(boolean http1) {
+        return createAsyncClient(http1, !http1 && isLoopbackEndpoint());
+    }
+
+    /*
+     * alpn: negotiate HTTP/2 by ALPN. The SDK assumes HTTP/2 on a TLS connection to Kinesis without
+     * asking; the local emulator (kinesis-local, a Node HTTP/2 server that also serves HTTP/1.1 on its
+     * TLS port) speaks HTTP/2 only when ALPN asks for it and closes the connection otherwise. So for a
+     * loopback endpoint only, ALPN is used; real endpoints keep the SDK's default.
+     */
+    private KinesisAsyncClient createAsyncClient(boolean http1, boolean alpn) {
         disableCborForCustomEndpoints();
         NettyNioAsyncHttpClient.Builder http = NettyNioAsyncHttpClient.builder();
         Integer maxConcurrency = positiveInt(MAX_CONCURRENCY);
@@ -144,8 +167,9 @@ public final class AwsClientConfig implements Serializable {
         if (readTimeout != null) {
             http.readTimeout(Duration.ofMillis(readTimeout));
         }
-        if ("HTTP1_1".equalsIgnoreCase(properties.getOrDefault(PROTOCOL, "HTTP2"))) {
-            http.protocol(Protocol.HTTP1_1);
+        http.protocol(http1 ? Protocol.HTTP1_1 : Protocol.HTTP2);
+        if (alpn) {
+            http.protocolNegotiation(ProtocolNegotiation.ALPN);
         }
         AttributeMap options = httpOptions();
         return withAwsSettings(KinesisAsyncClient.builder()

@@ -23,6 +23,8 @@ import io.github.pyflinkkinesis.aws.AwsClientConfig;
 import io.github.pyflinkkinesis.source.enumerator.KinesisSourceEnumState;
 import io.github.pyflinkkinesis.source.enumerator.KinesisSourceEnumStateSerializer;
 import io.github.pyflinkkinesis.source.enumerator.KinesisSourceEnumerator;
+import io.github.pyflinkkinesis.source.reader.ChildShardsOfFinished;
+import io.github.pyflinkkinesis.source.reader.FanOutShardSplitReader;
 import io.github.pyflinkkinesis.source.reader.KinesisRecordEmitter;
 import io.github.pyflinkkinesis.source.reader.KinesisShardSplitReader;
 import io.github.pyflinkkinesis.source.reader.KinesisSourceReader;
@@ -31,7 +33,8 @@ import io.github.pyflinkkinesis.source.split.KinesisShardSplitSerializer;
 
 /**
  * A Kinesis Data Streams source on Flink's FLIP-27 API: one split per shard, polled with
- * GetRecords, KPL aggregates de-aggregated. Emits a {@link Row} with named fields {@code data}
+ * GetRecords or, with {@code source.reader.type} EFO, read through enhanced fan-out subscriptions;
+ * KPL aggregates de-aggregated. Emits a {@link Row} with named fields {@code data}
  * (bytes), {@code stream}, {@code shard_id}, {@code partition_key}, {@code sequence_number},
  * {@code sub_sequence_number} (null unless from a KPL aggregate) and {@code arrival_time} (epoch
  * ms, also the record's timestamp).
@@ -88,6 +91,12 @@ public final class KinesisSource
     public SourceReader<Row, KinesisShardSplit> createReader(SourceReaderContext readerContext) {
         Set<String> names = new LinkedHashSet<>();
         streams.forEach(stream -> names.add(KinesisShardSplit.streamName(stream)));
+        if (config.readerType() == KinesisSourceConfig.ReaderType.EFO) {
+            ChildShardsOfFinished children = new ChildShardsOfFinished();
+            return new KinesisSourceReader(
+                    () -> FanOutShardSplitReader.create(awsConfig, config, readerContext.metricGroup(), children),
+                    readerContext, names, children);
+        }
         return new KinesisSourceReader(
                 () -> new KinesisShardSplitReader(awsConfig.createSyncClient(), config, readerContext.metricGroup()),
                 readerContext, names);

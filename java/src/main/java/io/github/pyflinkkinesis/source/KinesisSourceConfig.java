@@ -19,7 +19,9 @@ import org.apache.flink.util.TimeUtils;
  *
  * <p>Keys and defaults are the official connector's: {@code source.init.position},
  * {@code source.init.timestamp} (+ {@code .format}), {@code source.shard.discovery.interval},
- * {@code source.shard.get-records.max-record-count}, {@code source.reader.empty-records-fetch-interval}.
+ * {@code source.shard.get-records.max-record-count}, {@code source.reader.empty-records-fetch-interval},
+ * {@code source.reader.type} and the enhanced fan-out keys {@code source.efo.consumer.name},
+ * {@code source.efo.lifecycle}, {@code source.efo.subscription.timeout}.
  */
 public final class KinesisSourceConfig implements Serializable {
     private static final long serialVersionUID = 1L;
@@ -30,6 +32,10 @@ public final class KinesisSourceConfig implements Serializable {
     public static final String DISCOVERY_INTERVAL = "source.shard.discovery.interval";
     public static final String MAX_RECORD_COUNT = "source.shard.get-records.max-record-count";
     public static final String EMPTY_FETCH_INTERVAL = "source.reader.empty-records-fetch-interval";
+    public static final String READER_TYPE = "source.reader.type";
+    public static final String EFO_CONSUMER_NAME = "source.efo.consumer.name";
+    public static final String EFO_LIFECYCLE = "source.efo.lifecycle";
+    public static final String EFO_SUBSCRIPTION_TIMEOUT = "source.efo.subscription.timeout";
 
     public static final String DEFAULT_TIMESTAMP_FORMAT = "yyyy-MM-dd'T'HH:mm:ss.SSSXXX";
     /** GetRecords takes at most 10,000 records per call. */
@@ -38,19 +44,38 @@ public final class KinesisSourceConfig implements Serializable {
     /** Where a fresh start begins reading. */
     public enum InitialPosition { LATEST, TRIM_HORIZON, AT_TIMESTAMP }
 
+    /** How shards are read: GetRecords, or enhanced fan-out (SubscribeToShard). */
+    public enum ReaderType { POLLING, EFO }
+
+    /** Who registers the enhanced fan-out consumer: the job (and deregisters it when it ends), or the user. */
+    public enum ConsumerLifecycle { JOB_MANAGED, SELF_MANAGED }
+
+    /** RegisterStreamConsumer's constraint on consumer names. */
+    private static final java.util.regex.Pattern CONSUMER_NAME = java.util.regex.Pattern.compile("[a-zA-Z0-9_.-]{1,128}");
+
     private final InitialPosition initialPosition;
     private final long initialTimestampMillis;
     private final Duration discoveryInterval;
     private final int maxRecordCount;
     private final Duration emptyFetchInterval;
+    private final ReaderType readerType;
+    private final String consumerName;
+    private final ConsumerLifecycle consumerLifecycle;
+    private final Duration subscriptionTimeout;
 
     private KinesisSourceConfig(InitialPosition initialPosition, long initialTimestampMillis,
-                                Duration discoveryInterval, int maxRecordCount, Duration emptyFetchInterval) {
+                                Duration discoveryInterval, int maxRecordCount, Duration emptyFetchInterval,
+                                ReaderType readerType, String consumerName, ConsumerLifecycle consumerLifecycle,
+                                Duration subscriptionTimeout) {
         this.initialPosition = initialPosition;
         this.initialTimestampMillis = initialTimestampMillis;
         this.discoveryInterval = discoveryInterval;
         this.maxRecordCount = maxRecordCount;
         this.emptyFetchInterval = emptyFetchInterval;
+        this.readerType = readerType;
+        this.consumerName = consumerName;
+        this.consumerLifecycle = consumerLifecycle;
+        this.subscriptionTimeout = subscriptionTimeout;
     }
 
     /** Reads the {@code source.*} keys of {@code properties}; other keys are ignored here. */
@@ -77,7 +102,36 @@ public final class KinesisSourceConfig implements Serializable {
         }
         int maxRecords = maxRecordCount(properties.get(MAX_RECORD_COUNT));
         Duration emptyFetch = duration(properties, EMPTY_FETCH_INTERVAL, Duration.ofMillis(250));
-        return new KinesisSourceConfig(position, timestamp, discovery, maxRecords, emptyFetch);
+        ReaderType readerType = choice(properties, READER_TYPE, ReaderType.POLLING, ReaderType.class);
+        String consumerName = properties.get(EFO_CONSUMER_NAME);
+        if (readerType == ReaderType.EFO && (consumerName == null || !CONSUMER_NAME.matcher(consumerName).matches())) {
+            throw new IllegalArgumentException(EFO_CONSUMER_NAME + ": " + READER_TYPE + " EFO needs a consumer name "
+                    + "of 1 to 128 letters, digits, '_', '.' or '-', got " + (consumerName == null ? "none" : "'" + consumerName + "'"));
+        }
+        ConsumerLifecycle lifecycle = choice(properties, EFO_LIFECYCLE, ConsumerLifecycle.JOB_MANAGED, ConsumerLifecycle.class);
+        Duration subscriptionTimeout = duration(properties, EFO_SUBSCRIPTION_TIMEOUT, Duration.ofSeconds(60));
+        if (subscriptionTimeout.isZero()) {
+            throw new IllegalArgumentException(EFO_SUBSCRIPTION_TIMEOUT + ": expected a duration > 0");
+        }
+        return new KinesisSourceConfig(position, timestamp, discovery, maxRecords, emptyFetch,
+                readerType, readerType == ReaderType.EFO ? consumerName : null, lifecycle, subscriptionTimeout);
+    }
+
+    /** The enum constant named by {@code key} (any case, '-' for '_'), or {@code fallback} when unset. */
+    private static <E extends Enum<E>> E choice(Map<String, String> properties, String key, E fallback, Class<E> type) {
+        String value = properties.get(key);
+        if (value == null) {
+            return fallback;
+        }
+        try {
+            return Enum.valueOf(type, value.trim().toUpperCase(Locale.ROOT).replace('-', '_'));
+        } catch (IllegalArgumentException e) {
+            StringBuilder expected = new StringBuilder();
+            for (E constant : type.getEnumConstants()) {
+                expected.append(expected.length() == 0 ? "" : " or ").append(constant.name());
+            }
+            throw new IllegalArgumentException(key + ": expected " + expected + ", got '" + value + "'");
+        }
     }
 
     /**
@@ -165,11 +219,31 @@ public final class KinesisSourceConfig implements Serializable {
         return emptyFetchInterval;
     }
 
+    public ReaderType readerType() {
+        return readerType;
+    }
+
+    /** The enhanced fan-out consumer's name; null unless the reader type is EFO. */
+    public String consumerName() {
+        return consumerName;
+    }
+
+    public ConsumerLifecycle consumerLifecycle() {
+        return consumerLifecycle;
+    }
+
+    /** How long a SubscribeToShard call may take to deliver its first event before it is tried again. */
+    public Duration subscriptionTimeout() {
+        return subscriptionTimeout;
+    }
+
     @Override
     public String toString() {
         return "KinesisSourceConfig{" + initialPosition
                 + (initialPosition == InitialPosition.AT_TIMESTAMP ? "(" + initialTimestampMillis + ")" : "")
                 + ", discovery=" + discoveryInterval + ", maxRecordCount=" + maxRecordCount
-                + ", emptyFetchInterval=" + emptyFetchInterval + "}";
+                + ", emptyFetchInterval=" + emptyFetchInterval + ", " + readerType
+                + (readerType == ReaderType.EFO ? "(" + consumerName + ", " + consumerLifecycle
+                        + ", subscriptionTimeout=" + subscriptionTimeout + ")" : "") + "}";
     }
 }

@@ -12,10 +12,10 @@ import software.amazon.awssdk.services.kinesis.model.ListShardsResponse;
 import software.amazon.awssdk.services.kinesis.model.Shard;
 
 /** Lists a stream's shards with ListShards, page by page, retrying throttling and transient errors. */
-final class ShardLister {
+public final class ShardLister {
     private final KinesisClient client;
 
-    ShardLister(KinesisClient client) {
+    public ShardLister(KinesisClient client) {
         this.client = client;
     }
 
@@ -25,7 +25,7 @@ final class ShardLister {
      *
      * @throws SdkException the last error once retries are used up, or the first fatal one
      */
-    List<Shard> list(String stream, String exclusiveStartShardId) throws InterruptedException {
+    public List<Shard> list(String stream, String exclusiveStartShardId) throws InterruptedException {
         int failures = 0;
         while (true) {
             try {

@@ -62,6 +62,23 @@ final class ShardTracker {
         return added;
     }
 
+    /**
+     * Adds children that a reader learnt from a shard's last event. The last seen shard id is not
+     * moved: ListShards goes on from where it was (no shard in between is missed) and may list these
+     * again, known by then (see {@link #forgetSettledFinished}).
+     */
+    List<KinesisShardSplit> addChildren(List<KinesisShardSplit> children) {
+        List<KinesisShardSplit> added = new ArrayList<>();
+        for (KinesisShardSplit split : children) {
+            String id = split.splitId();
+            if (!unassigned.containsKey(id) && !assigned.containsKey(id) && !finished.contains(id)) {
+                unassigned.put(id, split);
+                added.add(split);
+            }
+        }
+        return added;
+    }
+
     /** Forgets everything about streams not in {@code streamNames}: they were removed from the source. */
     void retainStreams(Set<String> streamNames) {
         lastSeenShardIds.keySet().retainAll(streamNames);
@@ -168,12 +185,16 @@ final class ShardTracker {
     /**
      * Drops finished ids that no unassigned shard names as a parent: an unknown parent does not hold a
      * child back either, and ListShards never returns them again (it lists after the last seen id).
+     * A shard beyond the last seen id (a child added from an event) is kept until listed.
      */
     private void forgetSettledFinished() {
         Set<String> needed = new LinkedHashSet<>();
         unassigned.values().forEach(split -> needed.addAll(split.parentSplitIds()));
         for (Iterator<String> it = finished.iterator(); it.hasNext(); ) {
-            if (!needed.contains(it.next())) {
+            String id = it.next();
+            String shardId = id.substring(id.indexOf('/') + 1);
+            boolean listedLater = shardId.compareTo(lastSeenShardIds.getOrDefault(streamOf(id), "")) > 0;
+            if (!needed.contains(id) && !listedLater) {
                 it.remove();
             }
         }

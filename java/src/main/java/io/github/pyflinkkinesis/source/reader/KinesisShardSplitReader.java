@@ -197,7 +197,7 @@ public final class KinesisShardSplitReader implements SplitReader<KinesisRecord,
     }
 
     /** The records to emit: KPL aggregates split up, already emitted and too early records dropped. */
-    private static List<KinesisRecord> convert(ShardCursor cursor, List<Record> fetched) {
+    static List<KinesisRecord> convert(ShardCursor cursor, List<Record> fetched) {
         List<KinesisRecord> records = new ArrayList<>(fetched.size());
         for (Record record : fetched) {
             String sequence = record.sequenceNumber();

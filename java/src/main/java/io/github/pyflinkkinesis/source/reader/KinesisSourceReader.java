@@ -32,6 +32,7 @@ public final class KinesisSourceReader
     private static final Logger LOG = LoggerFactory.getLogger(KinesisSourceReader.class);
 
     private final Set<String> streamNames;
+    private final ChildShardsOfFinished children;
     private final List<KinesisShardSplit> finishedUnconfirmed = new ArrayList<>();
     private final TreeMap<Long, List<KinesisShardSplit>> finishedByCheckpoint = new TreeMap<>();
 
@@ -41,8 +42,17 @@ public final class KinesisSourceReader
      */
     public KinesisSourceReader(Supplier<SplitReader<KinesisRecord, KinesisShardSplit>> splitReaderSupplier,
                                SourceReaderContext context, Set<String> streamNames) {
+        this(splitReaderSupplier, context, streamNames, new ChildShardsOfFinished());
+    }
+
+    /**
+     * @param children the children that the split reader learnt from shards' last events
+     */
+    public KinesisSourceReader(Supplier<SplitReader<KinesisRecord, KinesisShardSplit>> splitReaderSupplier,
+                               SourceReaderContext context, Set<String> streamNames, ChildShardsOfFinished children) {
         super(splitReaderSupplier, new KinesisRecordEmitter(), context.getConfiguration(), context);
         this.streamNames = Set.copyOf(streamNames);
+        this.children = children;
     }
 
     @Override
@@ -74,8 +84,12 @@ public final class KinesisSourceReader
     private void reportFinished(List<KinesisShardSplit> finished) {
         finishedUnconfirmed.addAll(finished);
         List<String> ids = new ArrayList<>();
-        finished.forEach(split -> ids.add(split.splitId()));
-        context.sendSourceEventToCoordinator(new ShardsFinishedEvent(ids));
+        List<KinesisShardSplit> named = new ArrayList<>();
+        finished.forEach(split -> {
+            ids.add(split.splitId());
+            named.addAll(children.take(split.splitId()));
+        });
+        context.sendSourceEventToCoordinator(new ShardsFinishedEvent(ids, named));
     }
 
     @Override

@@ -52,16 +52,53 @@ final class ShardCursor {
         } else {
             request.streamName(split.stream());
         }
-        if (lastSequence != null) {
-            request.shardIteratorType(ShardIteratorType.AFTER_SEQUENCE_NUMBER).startingSequenceNumber(lastSequence);
-        } else if (skipSequence != null) {
-            request.shardIteratorType(ShardIteratorType.AT_SEQUENCE_NUMBER).startingSequenceNumber(skipSequence);
-        } else if (notBeforeMillis != null) {
-            request.shardIteratorType(ShardIteratorType.AT_TIMESTAMP).timestamp(Instant.ofEpochMilli(notBeforeMillis));
-        } else {
-            request.shardIteratorType(ShardIteratorType.TRIM_HORIZON);
+        ShardIteratorType type = startType();
+        request.shardIteratorType(type).startingSequenceNumber(startSequence());
+        if (type == ShardIteratorType.AT_TIMESTAMP) {
+            request.timestamp(Instant.ofEpochMilli(notBeforeMillis));
         }
         return request.build();
+    }
+
+    /** The SubscribeToShard position that continues where a fresh iterator would. */
+    software.amazon.awssdk.services.kinesis.model.StartingPosition subscribePosition() {
+        ShardIteratorType type = startType();
+        software.amazon.awssdk.services.kinesis.model.StartingPosition.Builder position =
+                software.amazon.awssdk.services.kinesis.model.StartingPosition.builder()
+                        .type(type.toString()).sequenceNumber(startSequence());
+        if (type == ShardIteratorType.AT_TIMESTAMP) {
+            position.timestamp(Instant.ofEpochMilli(notBeforeMillis));
+        }
+        return position.build();
+    }
+
+    /** Where reading continues, as a split's starting position (a split handed to another reader). */
+    StartingPosition position() {
+        switch (startType()) {
+            case AFTER_SEQUENCE_NUMBER:
+                return StartingPosition.afterRecord(lastSequence);
+            case AT_SEQUENCE_NUMBER:
+                return StartingPosition.afterSubRecord(skipSequence, skipThroughSub);
+            case AT_TIMESTAMP:
+                return StartingPosition.atTimestamp(notBeforeMillis);
+            default:
+                return StartingPosition.trimHorizon();
+        }
+    }
+
+    private ShardIteratorType startType() {
+        if (lastSequence != null) {
+            return ShardIteratorType.AFTER_SEQUENCE_NUMBER;
+        } else if (skipSequence != null) {
+            return ShardIteratorType.AT_SEQUENCE_NUMBER;
+        } else if (notBeforeMillis != null) {
+            return ShardIteratorType.AT_TIMESTAMP;
+        }
+        return ShardIteratorType.TRIM_HORIZON;
+    }
+
+    private String startSequence() {
+        return lastSequence != null ? lastSequence : skipSequence;
     }
 
     /** True while the next iterator request is AT_TIMESTAMP (nothing fetched since the start). */

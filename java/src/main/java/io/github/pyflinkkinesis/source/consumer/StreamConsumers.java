@@ -1,0 +1,145 @@
+package io.github.pyflinkkinesis.source.consumer;
+
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import io.github.pyflinkkinesis.source.KinesisErrors;
+import io.github.pyflinkkinesis.source.split.KinesisShardSplit;
+import software.amazon.awssdk.core.exception.SdkException;
+import software.amazon.awssdk.services.kinesis.KinesisClient;
+import software.amazon.awssdk.services.kinesis.model.ConsumerDescription;
+import software.amazon.awssdk.services.kinesis.model.ConsumerStatus;
+import software.amazon.awssdk.services.kinesis.model.ResourceInUseException;
+import software.amazon.awssdk.services.kinesis.model.ResourceNotFoundException;
+
+/**
+ * One enhanced fan-out consumer name on the streams of a source: looked up, registered and
+ * deregistered with the blocking client. No method waits for a state change: callers decide how
+ * often to look again (the enumerator at each discovery, a reader before subscribing), at most
+ * {@link #ACTIVE_TIMEOUT} in all.
+ * Throttling and transient errors are retried a bounded number of times; others are thrown.
+ */
+public final class StreamConsumers implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(StreamConsumers.class);
+
+    /** How long a consumer may take to become ACTIVE (registration, or a deletion of the same name to end). */
+    public static final java.time.Duration ACTIVE_TIMEOUT = java.time.Duration.ofSeconds(120);
+
+    private final KinesisClient client;
+    private final String consumerName;
+    private final Map<String, String> streamArns = new ConcurrentHashMap<>();
+
+    public StreamConsumers(KinesisClient client, String consumerName) {
+        this.client = client;
+        this.consumerName = consumerName;
+    }
+
+    public String consumerName() {
+        return consumerName;
+    }
+
+    /** The consumer as registered on {@code stream} (name or ARN), or null when it is not registered. */
+    public ConsumerDescription describe(String stream) {
+        String streamArn = streamArn(stream);
+        try {
+            return retried(() -> client.describeStreamConsumer(r -> r.streamARN(streamArn).consumerName(consumerName)))
+                    .consumerDescription();
+        } catch (ResourceNotFoundException e) {
+            return null;
+        }
+    }
+
+    /** The consumer's ARN if it is ACTIVE, else null (missing, CREATING or DELETING). */
+    public static String activeArn(ConsumerDescription description) {
+        return description != null && description.consumerStatus() == ConsumerStatus.ACTIVE
+                ? description.consumerARN() : null;
+    }
+
+    /**
+     * Registers the consumer on {@code stream}. A consumer of that name being deleted, or registered
+     * meanwhile, answers ResourceInUseException: nothing is done then, the caller looks again later.
+     */
+    public void register(String stream) {
+        String streamArn = streamArn(stream);
+        try {
+            retried(() -> client.registerStreamConsumer(r -> r.streamARN(streamArn).consumerName(consumerName)));
+            LOG.info("Registered enhanced fan-out consumer '{}' on stream '{}'", consumerName, name(stream));
+        } catch (ResourceInUseException e) {
+            LOG.info("Enhanced fan-out consumer '{}' of stream '{}' cannot be registered yet: {}", consumerName,
+                    name(stream), KinesisErrors.describe(e));
+        }
+    }
+
+    /** Deregisters the consumer from {@code stream}; true if it was registered. */
+    public boolean deregister(String stream) {
+        ConsumerDescription description = describe(stream);
+        if (description == null) {
+            return false;
+        }
+        try {
+            retried(() -> client.deregisterStreamConsumer(r -> r.consumerARN(description.consumerARN())));
+        } catch (ResourceNotFoundException e) {
+            return false;
+        }
+        LOG.info("Deregistered enhanced fan-out consumer '{}' of stream '{}'", consumerName, name(stream));
+        return true;
+    }
+
+    /** The stream's ARN: {@code stream} itself, or from DescribeStreamSummary (remembered). */
+    public String streamArn(String stream) {
+        if (stream.startsWith("arn:")) {
+            return stream;
+        }
+        String known = streamArns.get(stream);
+        if (known != null) {
+            return known;
+        }
+        String arn = retried(() -> client.describeStreamSummary(r -> r.streamName(stream)))
+                .streamDescriptionSummary().streamARN();
+        streamArns.put(stream, arn);
+        return arn;
+    }
+
+    private static String name(String stream) {
+        return KinesisShardSplit.streamName(stream);
+    }
+
+    /** Closes the client. */
+    @Override
+    public void close() {
+        client.close();
+    }
+
+    /** A Kinesis call that can fail. */
+    @FunctionalInterface
+    interface Call<T> {
+        T run();
+    }
+
+    /** {@code call}, retried after throttling and transient errors (ResourceInUse excepted: the caller's). */
+    static <T> T retried(Call<T> call) {
+        int failures = 0;
+        while (true) {
+            try {
+                return call.run();
+            } catch (ResourceInUseException e) {
+                throw e;
+            } catch (SdkException e) {
+                KinesisErrors.Kind kind = KinesisErrors.classify(e);
+                failures++;
+                if (kind == KinesisErrors.Kind.FATAL || failures >= KinesisErrors.MAX_TRANSIENT_ATTEMPTS) {
+                    throw e;
+                }
+                try {
+                    Thread.sleep(KinesisErrors.backoffMillis(failures));
+                } catch (InterruptedException interrupted) {
+                    Thread.currentThread().interrupt();
+                    throw e;
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,406 @@
+package io.github.pyflinkkinesis.source.reader;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.LongSupplier;
+import java.util.function.Supplier;
+
+import org.apache.flink.connector.base.source.reader.RecordsBySplits;
+import org.apache.flink.connector.base.source.reader.RecordsWithSplitIds;
+import org.apache.flink.connector.base.source.reader.splitreader.SplitReader;
+import org.apache.flink.connector.base.source.reader.splitreader.SplitsAddition;
+import org.apache.flink.connector.base.source.reader.splitreader.SplitsChange;
+import org.apache.flink.connector.base.source.reader.splitreader.SplitsRemoval;
+import org.apache.flink.metrics.MetricGroup;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import io.github.pyflinkkinesis.aws.AwsClientConfig;
+import io.github.pyflinkkinesis.source.KinesisErrors;
+import io.github.pyflinkkinesis.source.KinesisSourceConfig;
+import io.github.pyflinkkinesis.source.consumer.StreamConsumers;
+import io.github.pyflinkkinesis.source.split.KinesisShardSplit;
+import software.amazon.awssdk.core.exception.SdkException;
+import software.amazon.awssdk.services.kinesis.KinesisAsyncClient;
+import software.amazon.awssdk.services.kinesis.KinesisClient;
+import software.amazon.awssdk.services.kinesis.model.ChildShard;
+import software.amazon.awssdk.services.kinesis.model.InvalidArgumentException;
+import software.amazon.awssdk.services.kinesis.model.ResourceNotFoundException;
+import software.amazon.awssdk.services.kinesis.model.SubscribeToShardEvent;
+import software.amazon.awssdk.services.kinesis.model.SubscribeToShardRequest;
+
+/**
+ * Reads a reader's shards with enhanced fan-out: one SubscribeToShard subscription per shard (the
+ * async client, HTTP/2), their events taken round robin by the fetcher thread.
+ *
+ * <p>Positions are kept exactly as the polling reader keeps them ({@link ShardCursor}, the same
+ * record conversion and KPL de-aggregation), so checkpoints of either reader restore in the other. A
+ * subscription that ends (the service ends each after 5 minutes) is renewed at once from the last
+ * record fetched; one that breaks (connection lost, throttled, the shard's lease still held by an
+ * older subscription) is renewed after a backoff, at most {@link KinesisErrors#MAX_TRANSIENT_ATTEMPTS}
+ * times in a row without an event; other errors fail, naming stream, shard and consumer. A
+ * subscription without an event for {@code source.efo.subscription.timeout} is renewed. A shard
+ * ends with an event without a continuation sequence number; its children are remembered for the
+ * enumerator ({@link ChildShardsOfFinished}).
+ */
+public final class FanOutShardSplitReader implements SplitReader<KinesisRecord, KinesisShardSplit> {
+    private static final Logger LOG = LoggerFactory.getLogger(FanOutShardSplitReader.class);
+
+    /** Longest wait inside one fetch() when no event is there. */
+    static final long MAX_IDLE_WAIT_MS = 500;
+    /** Between two looks at a consumer that is not ACTIVE yet. */
+    static final long CONSUMER_POLL_MS = 500;
+
+    private final KinesisAsyncClient asyncClient;
+    private final StreamConsumers consumers;
+    private final long subscriptionTimeoutMs;
+    private final MetricGroup metrics;
+    private final LongSupplier clock;
+    private final ChildShardsOfFinished children;
+    private final EmulatorShardEnds emulatorShardEnds;
+    private final Supplier<SplitReader<KinesisRecord, KinesisShardSplit>> pollingReaderFactory;
+    private final Map<String, SubscribedShard> shards = new LinkedHashMap<>();
+    private final Map<String, String> consumerArns = new HashMap<>();
+    private final Set<String> paused = new HashSet<>();
+    private final List<String> finishedWithoutReading = new ArrayList<>();
+    private final Set<String> polledSplits = new HashSet<>();
+    private final Object signal = new Object();
+    private boolean signalled;
+    private boolean pollNext;
+    private int nextIndex;
+    private SplitReader<KinesisRecord, KinesisShardSplit> pollingReader;
+
+    /** A shard being read, with its subscription (null between two). Used by the fetcher thread only. */
+    private static final class SubscribedShard {
+        final ShardCursor cursor;
+        ShardSubscription subscription;
+        int failures;
+        long nextAttemptAtMillis;
+        long consumerWaitSinceMillis = -1;
+
+        SubscribedShard(ShardCursor cursor) {
+            this.cursor = cursor;
+        }
+    }
+
+    /**
+     * @param consumers the consumer's lookups (a blocking client; closed with this reader)
+     * @param children where the children named by a shard's last event go
+     * @param emulatorShardEnds for a loopback endpoint only, else null: see {@link EmulatorShardEnds}
+     * @param pollingReaderFactory for a loopback endpoint only, else null: reads closed shards' ends
+     */
+    FanOutShardSplitReader(KinesisAsyncClient asyncClient, StreamConsumers consumers, KinesisSourceConfig config,
+                           MetricGroup metrics, ChildShardsOfFinished children, EmulatorShardEnds emulatorShardEnds,
+                           Supplier<SplitReader<KinesisRecord, KinesisShardSplit>> pollingReaderFactory,
+                           LongSupplier clock) {
+        this.asyncClient = asyncClient;
+        this.consumers = consumers;
+        this.subscriptionTimeoutMs = config.subscriptionTimeout().toMillis();
+        this.metrics = metrics;
+        this.children = children;
+        this.emulatorShardEnds = emulatorShardEnds;
+        this.pollingReaderFactory = pollingReaderFactory;
+        this.clock = clock;
+    }
+
+    /**
+     * A reader with its own clients. For a loopback endpoint (the local emulator) it also reads closed
+     * shards' ends with GetRecords: see {@link EmulatorShardEnds}.
+     */
+    public static FanOutShardSplitReader create(AwsClientConfig aws, KinesisSourceConfig config, MetricGroup metrics,
+                                                ChildShardsOfFinished children) {
+        KinesisClient client = aws.createSyncClient();
+        boolean loopback = aws.isLoopbackEndpoint();
+        return new FanOutShardSplitReader(aws.createSubscriptionClient(), new StreamConsumers(client, config.consumerName()),
+                config, metrics, children,
+                loopback ? new EmulatorShardEnds(client, config.discoveryInterval().toMillis()) : null,
+                loopback ? () -> new KinesisShardSplitReader(aws.createSyncClient(), config, metrics) : null,
+                System::currentTimeMillis);
+    }
+
+    @Override
+    public RecordsWithSplitIds<KinesisRecord> fetch() throws IOException {
+        RecordsBySplits.Builder<KinesisRecord> batch = new RecordsBySplits.Builder<>();
+        if (!finishedWithoutReading.isEmpty()) {
+            batch.addFinishedSplits(finishedWithoutReading);
+            finishedWithoutReading.clear();
+            return batch.build();
+        }
+        pollNext = !pollNext;
+        if (pollNext && !polledSplits.isEmpty()) {
+            RecordsWithSplitIds<KinesisRecord> polled = pollingReader.fetch();
+            polledSplits.removeAll(polled.finishedSplits());
+            return polled;
+        }
+        List<SubscribedShard> active = new ArrayList<>();
+        shards.values().stream().filter(s -> !paused.contains(s.cursor.splitId)).forEach(active::add);
+        for (int i = 0; i < active.size(); i++) {
+            SubscribedShard shard = active.get((nextIndex + i) % active.size());
+            SubscribeToShardEvent event = shard.subscription == null ? null : shard.subscription.poll();
+            if (event != null) {
+                nextIndex = (nextIndex + i + 1) % active.size();
+                onEvent(shard, event, batch);
+                return batch.build();
+            }
+        }
+        long now = clock.getAsLong();
+        for (SubscribedShard shard : active) {
+            maintain(shard, now);
+        }
+        waitForSignal();
+        return batch.build();
+    }
+
+    private void onEvent(SubscribedShard shard, SubscribeToShardEvent event, RecordsBySplits.Builder<KinesisRecord> batch)
+            throws IOException {
+        ShardCursor cursor = shard.cursor;
+        shard.failures = 0;
+        List<KinesisRecord> records = KinesisShardSplitReader.convert(cursor, event.records());
+        batch.addAll(cursor.splitId, records);
+        Long behind = event.millisBehindLatest();
+        if (behind != null) {
+            cursor.millisBehindLatest = behind;
+        }
+        if (event.continuationSequenceNumber() == null) {
+            LOG.info("Shard {} of stream '{}' was read to its end; children {}", cursor.split.shardId(),
+                    cursor.split.streamName(), event.childShards());
+            shard.subscription.close();
+            shards.remove(cursor.splitId);
+            children.put(cursor.splitId, childSplits(cursor.split, event.childShards()));
+            batch.addFinishedSplit(cursor.splitId);
+        } else if (emulatorShardEnds != null && event.records().isEmpty() && (behind == null || behind == 0)
+                && isClosedOnEmulator(cursor)) {
+            handOverToPolling(shard);
+        }
+    }
+
+    private static List<KinesisShardSplit> childSplits(KinesisShardSplit parent, List<ChildShard> childShards) {
+        List<KinesisShardSplit> splits = new ArrayList<>();
+        for (ChildShard child : childShards) {
+            splits.add(new KinesisShardSplit(parent.stream(), child.shardId(), child.parentShards(),
+                    io.github.pyflinkkinesis.source.split.StartingPosition.trimHorizon()));
+        }
+        return splits;
+    }
+
+    private boolean isClosedOnEmulator(ShardCursor cursor) throws IOException {
+        try {
+            return emulatorShardEnds.isClosed(cursor.split.stream(), cursor.split.shardId(), clock.getAsLong());
+        } catch (SdkException e) {
+            LOG.debug("ListShards for the emulator's shard ends failed: {}", KinesisErrors.describe(e));
+            return false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted", e);
+        }
+    }
+
+    /** kinesis-local only: a closed, caught-up shard's end is read with GetRecords from where the cursor stands. */
+    private void handOverToPolling(SubscribedShard shard) {
+        ShardCursor cursor = shard.cursor;
+        LOG.info("Shard {} of stream '{}' is closed on the local emulator, which never ends its subscription: "
+                + "reading its end with GetRecords", cursor.split.shardId(), cursor.split.streamName());
+        shard.subscription.close();
+        shards.remove(cursor.splitId);
+        if (pollingReader == null) {
+            pollingReader = pollingReaderFactory.get();
+        }
+        pollingReader.handleSplitsChanges(new SplitsAddition<>(List.of(cursor.split.withStartingPosition(cursor.position()))));
+        polledSplits.add(cursor.splitId);
+    }
+
+    /** Subscribes a shard without a subscription, renews an ended or silent one. */
+    private void maintain(SubscribedShard shard, long now) throws IOException {
+        ShardSubscription subscription = shard.subscription;
+        if (subscription == null) {
+            if (now >= shard.nextAttemptAtMillis) {
+                subscribe(shard, now);
+            }
+            return;
+        }
+        if (subscription.hasEvent()) {
+            return;
+        }
+        if (subscription.isDone()) {
+            shard.subscription = null;
+            onEnd(shard, subscription, subscription.error(), now);
+        } else if (now - subscription.lastActivityMillis() > subscriptionTimeoutMs) {
+            subscription.close();
+            shard.subscription = null;
+            onEnd(shard, subscription, new IOException("no event within " + KinesisSourceConfig.EFO_SUBSCRIPTION_TIMEOUT
+                    + " (" + subscriptionTimeoutMs + " ms)"), now);
+        }
+    }
+
+    private void subscribe(SubscribedShard shard, long now) throws IOException {
+        KinesisShardSplit split = shard.cursor.split;
+        String consumerArn = consumerArn(split.stream());
+        if (consumerArn == null) {
+            if (shard.consumerWaitSinceMillis < 0) {
+                shard.consumerWaitSinceMillis = now;
+            } else if (now - shard.consumerWaitSinceMillis > StreamConsumers.ACTIVE_TIMEOUT.toMillis()) {
+                throw new IOException(where(split) + ": the consumer is not ACTIVE after "
+                        + StreamConsumers.ACTIVE_TIMEOUT.toSeconds() + " s");
+            }
+            shard.nextAttemptAtMillis = now + CONSUMER_POLL_MS;
+            return;
+        }
+        shard.consumerWaitSinceMillis = -1;
+        ShardSubscription subscription = new ShardSubscription(this::signal, clock);
+        shard.subscription = subscription;
+        subscription.start(asyncClient, SubscribeToShardRequest.builder().consumerARN(consumerArn)
+                .shardId(split.shardId()).startingPosition(shard.cursor.subscribePosition()).build());
+    }
+
+    /** The consumer's ARN on {@code stream} once it is ACTIVE (remembered), else null. */
+    private String consumerArn(String stream) throws IOException {
+        String arn = consumerArns.get(stream);
+        if (arn == null) {
+            try {
+                arn = StreamConsumers.activeArn(consumers.describe(stream));
+            } catch (SdkException e) {
+                if (KinesisErrors.classify(e) == KinesisErrors.Kind.FATAL) {
+                    throw new IOException("Describing enhanced fan-out consumer '" + consumers.consumerName()
+                            + "' of stream '" + KinesisShardSplit.streamName(stream) + "' failed: "
+                            + KinesisErrors.describe(e), e);
+                }
+                return null;
+            }
+            if (arn != null) {
+                consumerArns.put(stream, arn);
+            }
+        }
+        return arn;
+    }
+
+    /** A subscription ended: renew it at once (expired), after a backoff (broke), or fail (fatal error). */
+    private void onEnd(SubscribedShard shard, ShardSubscription ended, Throwable error, long now) throws IOException {
+        KinesisShardSplit split = shard.cursor.split;
+        if (ended.receivedEvents()) {
+            shard.failures = 0;
+        }
+        if (error == null) {
+            LOG.debug("The subscription to {} ended; subscribing again from the last record fetched", where(split));
+            shard.nextAttemptAtMillis = now;
+            return;
+        }
+        KinesisErrors.Kind kind = classify(shard.cursor, error);
+        if (error instanceof ResourceNotFoundException) {
+            consumerArns.remove(split.stream()); // a JOB_MANAGED consumer registered again: look it up again
+        }
+        shard.failures++;
+        if (kind == KinesisErrors.Kind.FATAL
+                || (kind != KinesisErrors.Kind.THROTTLED && shard.failures >= KinesisErrors.MAX_TRANSIENT_ATTEMPTS)) {
+            throw new IOException("Reading Kinesis " + where(split) + " failed" + (kind == KinesisErrors.Kind.FATAL
+                    ? "" : " " + shard.failures + " times in a row") + ": " + KinesisErrors.describe(error), error);
+        }
+        long backoff = KinesisErrors.backoffMillis(shard.failures);
+        LOG.info("The subscription to {} broke ({}); subscribing again from the last record fetched in {} ms",
+                where(split), KinesisErrors.describe(error), backoff);
+        shard.nextAttemptAtMillis = now + backoff;
+    }
+
+    /** As {@link KinesisErrors#classify}, plus: errors outside the SDK's (connection lost) are transient. */
+    static KinesisErrors.Kind classify(ShardCursor cursor, Throwable error) {
+        if (error instanceof InvalidArgumentException && cursor.startsAtTimestamp()) {
+            return KinesisErrors.Kind.THROTTLED; // an AT_TIMESTAMP past the service's clock: wait for the time to come
+        }
+        if (error instanceof ResourceNotFoundException) {
+            return KinesisErrors.Kind.TRANSIENT;
+        }
+        return error instanceof SdkException ? KinesisErrors.classify(error) : KinesisErrors.Kind.TRANSIENT;
+    }
+
+    private String where(KinesisShardSplit split) {
+        return "stream '" + split.streamName() + "' shard " + split.shardId() + " (enhanced fan-out consumer '"
+                + consumers.consumerName() + "')";
+    }
+
+    private void signal() {
+        synchronized (signal) {
+            signalled = true;
+            signal.notifyAll();
+        }
+    }
+
+    private void waitForSignal() {
+        synchronized (signal) {
+            if (!signalled) {
+                try {
+                    signal.wait(MAX_IDLE_WAIT_MS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+            signalled = false;
+        }
+    }
+
+    @Override
+    public void handleSplitsChanges(SplitsChange<KinesisShardSplit> splitsChanges) {
+        if (splitsChanges instanceof SplitsAddition) {
+            for (KinesisShardSplit split : splitsChanges.splits()) {
+                if (split.isFinished()) {
+                    finishedWithoutReading.add(split.splitId());
+                } else {
+                    ShardCursor cursor = new ShardCursor(split);
+                    shards.put(split.splitId(), new SubscribedShard(cursor));
+                    metrics.addGroup("stream", split.streamName()).addGroup("shard", split.shardId())
+                            .gauge("millisBehindLatest", () -> cursor.millisBehindLatest);
+                }
+            }
+        } else if (splitsChanges instanceof SplitsRemoval) {
+            for (KinesisShardSplit split : splitsChanges.splits()) {
+                SubscribedShard removed = shards.remove(split.splitId());
+                if (removed != null && removed.subscription != null) {
+                    removed.subscription.close();
+                }
+            }
+            if (pollingReader != null) {
+                pollingReader.handleSplitsChanges(splitsChanges);
+            }
+        }
+    }
+
+    @Override
+    public void pauseOrResumeSplits(Collection<KinesisShardSplit> toPause, Collection<KinesisShardSplit> toResume) {
+        toPause.forEach(split -> paused.add(split.splitId()));
+        toResume.forEach(split -> paused.remove(split.splitId()));
+        if (pollingReader != null) {
+            pollingReader.pauseOrResumeSplits(toPause, toResume);
+        }
+    }
+
+    @Override
+    public void wakeUp() {
+        signal();
+        if (pollingReader != null) {
+            pollingReader.wakeUp();
+        }
+    }
+
+    @Override
+    public void close() throws Exception {
+        for (SubscribedShard shard : shards.values()) {
+            if (shard.subscription != null) {
+                shard.subscription.close();
+            }
+        }
+        shards.clear();
+        try {
+            if (pollingReader != null) {
+                pollingReader.close();
+            }
+        } finally {
+            asyncClient.close();
+            consumers.close();
+        }
+    }
+}
