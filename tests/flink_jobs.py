@@ -172,6 +172,24 @@ def through_faults(env: Any, args: Dict[str, Any]) -> None:
     to_egress(numbers, egress(args, "t/faults", lambda i: numbered(i, outs), **{"sink.requests.max-inflight": 4}))
 
 
+def efo(env: Any, args: Dict[str, Any]) -> None:
+    """Observations of ``in`` read with enhanced fan-out from ``source_endpoint`` (kinesis-local's TLS port,
+    or a relay to it) to ``out``; consumer ``consumer`` with lifecycle ``lifecycle``."""
+    env.set_parallelism(args["parallelism"])
+    env.enable_checkpointing(2000)
+    spec = (KinesisIngressBuilder.for_identifier("t/efo")
+            .with_aws_region(AwsRegion.of_custom_endpoint(args["source_endpoint"], "us-east-1"))
+            .with_aws_credentials(AwsCredentials.basic("local", "local"))
+            .with_streams([args["in"]]).with_startup_position(KinesisIngressStartupPosition.from_earliest())
+            .with_client_configuration_properties({
+                "source.shard.discovery.interval": "1 s", "source.reader.type": "EFO",
+                "source.efo.consumer.name": args["consumer"], "source.efo.lifecycle": args["lifecycle"],
+                "source.efo.subscription.timeout": "20 s"})
+            .build())
+    records = from_ingress(env, spec)
+    to_egress(records.map(Observe(args["out"], "efo")), egress(args, "t/efo-out"))
+
+
 def bad_setting(env: Any, args: Dict[str, Any]) -> None:
     """Fails while building: the connector refuses a setting (no job is submitted)."""
     spec = ingress(args, "t/bad", ["s"], KinesisIngressStartupPosition.from_latest())
@@ -180,4 +198,4 @@ def bad_setting(env: Any, args: Dict[str, Any]) -> None:
 
 if __name__ == "__main__":
     serve({"roundtrip": roundtrip, "live": live, "resumable": resumable, "through_faults": through_faults,
-           "bad_setting": bad_setting})
+           "efo": efo, "bad_setting": bad_setting})

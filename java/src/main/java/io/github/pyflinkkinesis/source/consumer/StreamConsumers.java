@@ -12,8 +12,11 @@ import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.services.kinesis.KinesisClient;
 import software.amazon.awssdk.services.kinesis.model.ConsumerDescription;
 import software.amazon.awssdk.services.kinesis.model.ConsumerStatus;
+import software.amazon.awssdk.services.kinesis.model.DeregisterStreamConsumerRequest;
+import software.amazon.awssdk.services.kinesis.model.DeregisterStreamConsumerResponse;
 import software.amazon.awssdk.services.kinesis.model.ResourceInUseException;
 import software.amazon.awssdk.services.kinesis.model.ResourceNotFoundException;
+import software.amazon.awssdk.services.kinesis.transform.DeregisterStreamConsumerRequestMarshaller;
 
 /**
  * One enhanced fan-out consumer name on the streams of a source: looked up, registered and
@@ -70,6 +73,22 @@ public final class StreamConsumers implements AutoCloseable {
         } catch (ResourceInUseException e) {
             LOG.info("Enhanced fan-out consumer '{}' of stream '{}' cannot be registered yet: {}", consumerName,
                     name(stream), KinesisErrors.describe(e));
+        }
+    }
+
+    /**
+     * Loads the classes a deregistration needs, while the job's class loader is open. Flink closes it
+     * before it closes the enumerator when a job ends; a class first needed then is not found
+     * (NoClassDefFoundError) and the consumer would stay registered.
+     */
+    public static void loadDeregistrationClasses() {
+        DeregisterStreamConsumerRequest.builder().consumerARN("-").build();
+        DeregisterStreamConsumerResponse.builder().build();
+        ResourceNotFoundException.builder().build();
+        try {
+            Class.forName(DeregisterStreamConsumerRequestMarshaller.class.getName());
+        } catch (ClassNotFoundException e) {
+            throw new IllegalStateException(e);
         }
     }
 

@@ -13,7 +13,6 @@ import io.github.pyflinkkinesis.source.KinesisErrors;
 import io.github.pyflinkkinesis.source.KinesisSourceConfig;
 import io.github.pyflinkkinesis.source.consumer.StreamConsumers;
 import io.github.pyflinkkinesis.source.split.KinesisShardSplit;
-import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.services.kinesis.model.ConsumerDescription;
 
 /**
@@ -47,6 +46,9 @@ final class ConsumerRegistration {
                          LongSupplier clock, Sleeper sleeper) {
         this.consumers = consumers;
         this.jobManaged = lifecycle == KinesisSourceConfig.ConsumerLifecycle.JOB_MANAGED;
+        if (jobManaged) {
+            StreamConsumers.loadDeregistrationClasses();
+        }
         this.clock = clock;
         this.sleeper = sleeper;
     }
@@ -56,7 +58,7 @@ final class ConsumerRegistration {
      * at most {@link StreamConsumers#ACTIVE_TIMEOUT}.
      *
      * @throws FlinkRuntimeException a SELF_MANAGED consumer that is not registered, or one not ACTIVE in time
-     * @throws SdkException a Kinesis call failed (after retries)
+     * @throws software.amazon.awssdk.core.exception.SdkException a Kinesis call failed (after retries)
      */
     void awaitActive(String stream) throws InterruptedException {
         if (active.contains(stream)) {
@@ -91,14 +93,23 @@ final class ConsumerRegistration {
         if (!jobManaged) {
             return;
         }
-        for (String stream : streams) {
-            try {
-                consumers.deregister(stream);
-            } catch (SdkException e) {
-                LOG.warn("Could not deregister enhanced fan-out consumer '{}' of stream '{}': {}",
-                        consumers.consumerName(), KinesisShardSplit.streamName(stream), KinesisErrors.describe(e));
+        // A closing coordinator may have interrupted this thread; the calls must be made all the same.
+        boolean interrupted = Thread.interrupted();
+        LOG.info("Deregistering enhanced fan-out consumer '{}' (JOB_MANAGED) from {}", consumers.consumerName(), streams);
+        try {
+            for (String stream : streams) {
+                try {
+                    consumers.deregister(stream);
+                } catch (RuntimeException | LinkageError e) {
+                    LOG.warn("Could not deregister enhanced fan-out consumer '{}' of stream '{}': {}",
+                            consumers.consumerName(), KinesisShardSplit.streamName(stream), KinesisErrors.describe(e), e);
+                }
+                active.remove(stream);
             }
-            active.remove(stream);
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
         }
     }
 }

@@ -10,7 +10,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.LongSupplier;
-import java.util.function.Supplier;
 
 import org.apache.flink.connector.base.source.reader.RecordsBySplits;
 import org.apache.flink.connector.base.source.reader.RecordsWithSplitIds;
@@ -65,17 +64,14 @@ public final class FanOutShardSplitReader implements SplitReader<KinesisRecord, 
     private final LongSupplier clock;
     private final ChildShardsOfFinished children;
     private final EmulatorShardEnds emulatorShardEnds;
-    private final Supplier<SplitReader<KinesisRecord, KinesisShardSplit>> pollingReaderFactory;
     private final Map<String, SubscribedShard> shards = new LinkedHashMap<>();
     private final Map<String, String> consumerArns = new HashMap<>();
     private final Set<String> paused = new HashSet<>();
     private final List<String> finishedWithoutReading = new ArrayList<>();
-    private final Set<String> polledSplits = new HashSet<>();
     private final Object signal = new Object();
     private boolean signalled;
     private boolean pollNext;
     private int nextIndex;
-    private SplitReader<KinesisRecord, KinesisShardSplit> pollingReader;
 
     /** A shard being read, with its subscription (null between two). Used by the fetcher thread only. */
     private static final class SubscribedShard {
@@ -94,11 +90,9 @@ public final class FanOutShardSplitReader implements SplitReader<KinesisRecord, 
      * @param consumers the consumer's lookups (a blocking client; closed with this reader)
      * @param children where the children named by a shard's last event go
      * @param emulatorShardEnds for a loopback endpoint only, else null: see {@link EmulatorShardEnds}
-     * @param pollingReaderFactory for a loopback endpoint only, else null: reads closed shards' ends
      */
     FanOutShardSplitReader(KinesisAsyncClient asyncClient, StreamConsumers consumers, KinesisSourceConfig config,
                            MetricGroup metrics, ChildShardsOfFinished children, EmulatorShardEnds emulatorShardEnds,
-                           Supplier<SplitReader<KinesisRecord, KinesisShardSplit>> pollingReaderFactory,
                            LongSupplier clock) {
         this.asyncClient = asyncClient;
         this.consumers = consumers;
@@ -106,7 +100,6 @@ public final class FanOutShardSplitReader implements SplitReader<KinesisRecord, 
         this.metrics = metrics;
         this.children = children;
         this.emulatorShardEnds = emulatorShardEnds;
-        this.pollingReaderFactory = pollingReaderFactory;
         this.clock = clock;
     }
 
@@ -120,8 +113,8 @@ public final class FanOutShardSplitReader implements SplitReader<KinesisRecord, 
         boolean loopback = aws.isLoopbackEndpoint();
         return new FanOutShardSplitReader(aws.createSubscriptionClient(), new StreamConsumers(client, config.consumerName()),
                 config, metrics, children,
-                loopback ? new EmulatorShardEnds(client, config.discoveryInterval().toMillis()) : null,
-                loopback ? () -> new KinesisShardSplitReader(aws.createSyncClient(), config, metrics) : null,
+                loopback ? new EmulatorShardEnds(client, config.discoveryInterval().toMillis(),
+                        () -> new KinesisShardSplitReader(aws.createSyncClient(), config, metrics)) : null,
                 System::currentTimeMillis);
     }
 
@@ -134,10 +127,8 @@ public final class FanOutShardSplitReader implements SplitReader<KinesisRecord, 
             return batch.build();
         }
         pollNext = !pollNext;
-        if (pollNext && !polledSplits.isEmpty()) {
-            RecordsWithSplitIds<KinesisRecord> polled = pollingReader.fetch();
-            polledSplits.removeAll(polled.finishedSplits());
-            return polled;
+        if (pollNext && emulatorShardEnds != null && emulatorShardEnds.hasShards()) {
+            return emulatorShardEnds.fetch();
         }
         List<SubscribedShard> active = new ArrayList<>();
         shards.values().stream().filter(s -> !paused.contains(s.cursor.splitId)).forEach(active::add);
@@ -209,11 +200,7 @@ public final class FanOutShardSplitReader implements SplitReader<KinesisRecord, 
                 + "reading its end with GetRecords", cursor.split.shardId(), cursor.split.streamName());
         shard.subscription.close();
         shards.remove(cursor.splitId);
-        if (pollingReader == null) {
-            pollingReader = pollingReaderFactory.get();
-        }
-        pollingReader.handleSplitsChanges(new SplitsAddition<>(List.of(cursor.split.withStartingPosition(cursor.position()))));
-        polledSplits.add(cursor.splitId);
+        emulatorShardEnds.handOver(cursor.split.withStartingPosition(cursor.position()));
     }
 
     /** Subscribes a shard without a subscription, renews an ended or silent one. */
@@ -363,8 +350,8 @@ public final class FanOutShardSplitReader implements SplitReader<KinesisRecord, 
                     removed.subscription.close();
                 }
             }
-            if (pollingReader != null) {
-                pollingReader.handleSplitsChanges(splitsChanges);
+            if (emulatorShardEnds != null) {
+                emulatorShardEnds.handleSplitsChanges(splitsChanges);
             }
         }
     }
@@ -373,16 +360,16 @@ public final class FanOutShardSplitReader implements SplitReader<KinesisRecord, 
     public void pauseOrResumeSplits(Collection<KinesisShardSplit> toPause, Collection<KinesisShardSplit> toResume) {
         toPause.forEach(split -> paused.add(split.splitId()));
         toResume.forEach(split -> paused.remove(split.splitId()));
-        if (pollingReader != null) {
-            pollingReader.pauseOrResumeSplits(toPause, toResume);
+        if (emulatorShardEnds != null) {
+            emulatorShardEnds.pauseOrResumeSplits(toPause, toResume);
         }
     }
 
     @Override
     public void wakeUp() {
         signal();
-        if (pollingReader != null) {
-            pollingReader.wakeUp();
+        if (emulatorShardEnds != null) {
+            emulatorShardEnds.wakeUp();
         }
     }
 
@@ -395,8 +382,8 @@ public final class FanOutShardSplitReader implements SplitReader<KinesisRecord, 
         }
         shards.clear();
         try {
-            if (pollingReader != null) {
-                pollingReader.close();
+            if (emulatorShardEnds != null) {
+                emulatorShardEnds.close();
             }
         } finally {
             asyncClient.close();

@@ -73,7 +73,7 @@ final class ShardSubscription implements SubscribeToShardResponseHandler {
         return !events.isEmpty();
     }
 
-    /** True once the subscription ended (and no event is left to take, if {@code drained}). */
+    /** True once the subscription ended; events may still be queued ({@link #hasEvent()}). */
     boolean isDone() {
         return done;
     }
