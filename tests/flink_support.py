@@ -153,6 +153,32 @@ def put_all(client: Any, stream: str, entries: List[Dict[str, Any]]) -> List[Dic
     return results
 
 
+class KeyedPhases:
+    """Records ``key:n:phase`` written round-robin over ``keys`` in phases, ``n`` counting per key from 1."""
+
+    def __init__(self, client: Any, stream: str, keys: List[str]) -> None:
+        self.client, self.stream, self.keys = client, stream, keys
+        self.counters: Dict[str, int] = {key: 0 for key in keys}
+
+    def write(self, phase: str, rounds: int) -> None:
+        """``rounds`` records per key, in one PutRecords sequence."""
+        entries = []
+        for _ in range(rounds):
+            for key in self.keys:
+                self.counters[key] += 1
+                entries.append({"Data": f"{key}:{self.counters[key]}:{phase}".encode(), "PartitionKey": key})
+        put_all(self.client, self.stream, entries)
+
+    def check_once_in_key_order(self, observed: List[Dict[str, Any]]) -> None:
+        """Each record seen once, and each key's records in the order written (``order``: the emit order)."""
+        assert len({o["data"] for o in observed}) == len(observed) == sum(self.counters.values()), "every record once"
+        by_key: Dict[str, List[int]] = {}
+        for o in sorted(observed, key=lambda o: o["order"]):
+            key, n, _ = o["data"].decode().split(":")
+            by_key.setdefault(key, []).append(int(n))
+        assert by_key == {k: list(range(1, n + 1)) for k, n in self.counters.items()}, "each key in order"
+
+
 def hash_key_for(data: bytes) -> str:
     """The explicit hash key the roundtrip job's serializer gives some records (a decimal 128-bit number)."""
     return str(int.from_bytes(hashlib.sha256(data).digest()[:16], "big"))

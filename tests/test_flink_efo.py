@@ -14,7 +14,7 @@ from __future__ import annotations
 import random
 from collections import Counter, defaultdict
 from pathlib import Path
-from typing import Any, Dict, Iterator, List
+from typing import Any, Dict, List
 
 import pytest
 
@@ -23,18 +23,11 @@ aggregator = pytest.importorskip("aws_kinesis_agg.aggregator")
 
 from pyflink_kinesis.local import LocalKinesis  # noqa: E402
 from tests.faultproxy import ConnectionDropper  # noqa: E402
-from tests.flink_support import JAR, FlinkChild, put_all, wait_until  # noqa: E402
-from tests.test_flink_datastream import DEADLINE, Streams, observations  # noqa: E402
+from tests.flink_support import FlinkChild, KeyedPhases, put_all, wait_until  # noqa: E402
+# flink: the fixture of test_flink_datastream (a Flink child process for this module)
+from tests.test_flink_datastream import DEADLINE, Streams, flink, observations  # noqa: E402,F401
 
 pytestmark = [pytest.mark.integration, pytest.mark.flink]
-
-
-@pytest.fixture(scope="module")
-def flink(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FlinkChild]:
-    assert JAR.is_file(), f"{JAR} is missing: build it with ./dev test (or mvn package in java/ and copy it)"
-    child = FlinkChild(tmp_path_factory.mktemp("flink-efo") / "child.log", lifetime=1200)
-    yield child
-    child.close()
 
 
 def consumers(client: Any, stream: str) -> List[Dict[str, Any]]:
@@ -151,29 +144,20 @@ def test_split_and_merge_while_subscribed_every_record_once_in_key_order(
     client.register_stream_consumer(StreamARN=arn, ConsumerName="team-b")
     wait_until(lambda: [c["ConsumerStatus"] for c in consumers(client, source)] == ["ACTIVE"], 30,
                "the consumer registered by the user")
-    keys = [f"k{i}" for i in range(12)]
-    counters: Counter = Counter()
-
-    def write_phase(phase: str, rounds: int) -> None:
-        entries = []
-        for _ in range(rounds):
-            for key in keys:
-                counters[key] += 1
-                entries.append({"Data": f"{key}:{counters[key]}:{phase}".encode(), "PartitionKey": key})
-        put_all(client, source, entries)
+    phases = KeyedPhases(client, source, [f"k{i}" for i in range(12)])
 
     def active() -> bool:
         return client.describe_stream_summary(StreamName=source)["StreamDescriptionSummary"]["StreamStatus"] \
             == "ACTIVE"
 
-    write_phase("first", 5)
+    phases.write("first", 5)
     flink.start("efo", {"endpoint": kinesis.endpoint, "source_endpoint": kinesis.tls_endpoint, "in": source,
                         "out": out, "consumer": "team-b", "lifecycle": "SELF_MANAGED", "parallelism": 1})
     wait_until(lambda: len(observations(client, out)) >= 60, DEADLINE, "the first phase", interval=2, child=flink)
     parent = client.list_shards(StreamName=source)["Shards"][0]
     client.split_shard(StreamName=source, ShardToSplit=parent["ShardId"], NewStartingHashKey=str(2**127))
     wait_until(active, 60, "the split")
-    write_phase("split", 5)
+    phases.write("split", 5)
     children = [s for s in client.list_shards(StreamName=source)["Shards"]
                 if s.get("ParentShardId") == parent["ShardId"]]
     assert len(children) == 2
@@ -182,17 +166,12 @@ def test_split_and_merge_while_subscribed_every_record_once_in_key_order(
     client.merge_shards(StreamName=source, ShardToMerge=children[0]["ShardId"],
                         AdjacentShardToMerge=children[1]["ShardId"])
     wait_until(active, 60, "the merge")
-    write_phase("merged", 5)
+    phases.write("merged", 5)
     wait_until(lambda: len(observations(client, out)) >= 180, DEADLINE, "the records after the merge",
                interval=2, child=flink)
     assert flink.call(cmd="cancel")["status"] == "CANCELED"
 
     got = observations(client, out)
-    assert len({o["data"] for o in got}) == len(got) == sum(counters.values()), "every record once"
-    by_key = defaultdict(list)
-    for o in sorted(got, key=lambda o: o["order"]):
-        key, n, _ = o["data"].decode().split(":")
-        by_key[key].append(int(n))
-    assert dict(by_key) == {k: list(range(1, n + 1)) for k, n in counters.items()}, "each key in order"
+    phases.check_once_in_key_order(got)
     assert len({o["shard"] for o in got}) == 4, "the parent, both children and the merged shard were read"
     assert [c["ConsumerName"] for c in consumers(client, source)] == ["team-b"], "SELF_MANAGED stays registered"

@@ -4,6 +4,8 @@ import java.util.concurrent.ThreadLocalRandom;
 
 import software.amazon.awssdk.awscore.exception.AwsServiceException;
 import software.amazon.awssdk.core.exception.SdkClientException;
+import software.amazon.awssdk.core.exception.SdkException;
+import software.amazon.awssdk.services.kinesis.model.ExpiredNextTokenException;
 import software.amazon.awssdk.services.kinesis.model.ExpiredIteratorException;
 import software.amazon.awssdk.services.kinesis.model.KmsThrottlingException;
 import software.amazon.awssdk.services.kinesis.model.LimitExceededException;
@@ -41,8 +43,9 @@ public final class KinesisErrors {
                 || error instanceof KmsThrottlingException) {
             return Kind.THROTTLED;
         }
-        if (error instanceof ResourceInUseException) {
-            // the stream is being created or resharded: it will be usable shortly
+        if (error instanceof ResourceInUseException || error instanceof ExpiredNextTokenException) {
+            // ResourceInUse: the stream is being created or resharded, it will be usable shortly;
+            // ExpiredNextToken: a paginated listing must start again
             return Kind.TRANSIENT;
         }
         if (error instanceof AwsServiceException) {
@@ -56,6 +59,33 @@ public final class KinesisErrors {
             return Kind.TRANSIENT;
         }
         return Kind.FATAL;
+    }
+
+    /** A Kinesis call that can fail. */
+    @FunctionalInterface
+    public interface Call<T> {
+        T run();
+    }
+
+    /**
+     * {@code call}, tried again after throttling and transient errors (with {@link #backoffMillis}), at
+     * most {@link #MAX_TRANSIENT_ATTEMPTS} times in all.
+     *
+     * @throws SdkException the first fatal error, or the last one once the attempts are used up
+     */
+    public static <T> T retried(Call<T> call) throws InterruptedException {
+        int failures = 0;
+        while (true) {
+            try {
+                return call.run();
+            } catch (SdkException e) {
+                failures++;
+                if (classify(e) == Kind.FATAL || failures >= MAX_TRANSIENT_ATTEMPTS) {
+                    throw e;
+                }
+                Thread.sleep(backoffMillis(failures));
+            }
+        }
     }
 
     /**

@@ -8,7 +8,6 @@ import org.slf4j.LoggerFactory;
 
 import io.github.pyflinkkinesis.source.KinesisErrors;
 import io.github.pyflinkkinesis.source.split.KinesisShardSplit;
-import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.services.kinesis.KinesisClient;
 import software.amazon.awssdk.services.kinesis.model.ConsumerDescription;
 import software.amazon.awssdk.services.kinesis.model.ConsumerStatus;
@@ -22,8 +21,7 @@ import software.amazon.awssdk.services.kinesis.transform.DeregisterStreamConsume
  * One enhanced fan-out consumer name on the streams of a source: looked up, registered and
  * deregistered with the blocking client. No method waits for a state change: callers decide how
  * often to look again (the enumerator at each discovery, a reader before subscribing), at most
- * {@link #ACTIVE_TIMEOUT} in all.
- * Throttling and transient errors are retried a bounded number of times; others are thrown.
+ * {@link #ACTIVE_TIMEOUT} in all. Calls are retried as {@link KinesisErrors#retried} says.
  */
 public final class StreamConsumers implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(StreamConsumers.class);
@@ -45,10 +43,10 @@ public final class StreamConsumers implements AutoCloseable {
     }
 
     /** The consumer as registered on {@code stream} (name or ARN), or null when it is not registered. */
-    public ConsumerDescription describe(String stream) {
+    public ConsumerDescription describe(String stream) throws InterruptedException {
         String streamArn = streamArn(stream);
         try {
-            return retried(() -> client.describeStreamConsumer(r -> r.streamARN(streamArn).consumerName(consumerName)))
+            return KinesisErrors.retried(() -> client.describeStreamConsumer(r -> r.streamARN(streamArn).consumerName(consumerName)))
                     .consumerDescription();
         } catch (ResourceNotFoundException e) {
             return null;
@@ -65,14 +63,21 @@ public final class StreamConsumers implements AutoCloseable {
      * Registers the consumer on {@code stream}. A consumer of that name being deleted, or registered
      * meanwhile, answers ResourceInUseException: nothing is done then, the caller looks again later.
      */
-    public void register(String stream) {
+    public void register(String stream) throws InterruptedException {
         String streamArn = streamArn(stream);
-        try {
-            retried(() -> client.registerStreamConsumer(r -> r.streamARN(streamArn).consumerName(consumerName)));
+        String refused = KinesisErrors.retried(() -> {
+            try {
+                client.registerStreamConsumer(r -> r.streamARN(streamArn).consumerName(consumerName));
+                return null;
+            } catch (ResourceInUseException e) {
+                return KinesisErrors.describe(e); // not to be retried here: the caller looks again later
+            }
+        });
+        if (refused == null) {
             LOG.info("Registered enhanced fan-out consumer '{}' on stream '{}'", consumerName, name(stream));
-        } catch (ResourceInUseException e) {
+        } else {
             LOG.info("Enhanced fan-out consumer '{}' of stream '{}' cannot be registered yet: {}", consumerName,
-                    name(stream), KinesisErrors.describe(e));
+                    name(stream), refused);
         }
     }
 
@@ -93,13 +98,13 @@ public final class StreamConsumers implements AutoCloseable {
     }
 
     /** Deregisters the consumer from {@code stream}; true if it was registered. */
-    public boolean deregister(String stream) {
+    public boolean deregister(String stream) throws InterruptedException {
         ConsumerDescription description = describe(stream);
         if (description == null) {
             return false;
         }
         try {
-            retried(() -> client.deregisterStreamConsumer(r -> r.consumerARN(description.consumerARN())));
+            KinesisErrors.retried(() -> client.deregisterStreamConsumer(r -> r.consumerARN(description.consumerARN())));
         } catch (ResourceNotFoundException e) {
             return false;
         }
@@ -108,7 +113,7 @@ public final class StreamConsumers implements AutoCloseable {
     }
 
     /** The stream's ARN: {@code stream} itself, or from DescribeStreamSummary (remembered). */
-    public String streamArn(String stream) {
+    public String streamArn(String stream) throws InterruptedException {
         if (stream.startsWith("arn:")) {
             return stream;
         }
@@ -116,7 +121,7 @@ public final class StreamConsumers implements AutoCloseable {
         if (known != null) {
             return known;
         }
-        String arn = retried(() -> client.describeStreamSummary(r -> r.streamName(stream)))
+        String arn = KinesisErrors.retried(() -> client.describeStreamSummary(r -> r.streamName(stream)))
                 .streamDescriptionSummary().streamARN();
         streamArns.put(stream, arn);
         return arn;
@@ -130,35 +135,5 @@ public final class StreamConsumers implements AutoCloseable {
     @Override
     public void close() {
         client.close();
-    }
-
-    /** A Kinesis call that can fail. */
-    @FunctionalInterface
-    interface Call<T> {
-        T run();
-    }
-
-    /** {@code call}, retried after throttling and transient errors (ResourceInUse excepted: the caller's). */
-    static <T> T retried(Call<T> call) {
-        int failures = 0;
-        while (true) {
-            try {
-                return call.run();
-            } catch (ResourceInUseException e) {
-                throw e;
-            } catch (SdkException e) {
-                KinesisErrors.Kind kind = KinesisErrors.classify(e);
-                failures++;
-                if (kind == KinesisErrors.Kind.FATAL || failures >= KinesisErrors.MAX_TRANSIENT_ATTEMPTS) {
-                    throw e;
-                }
-                try {
-                    Thread.sleep(KinesisErrors.backoffMillis(failures));
-                } catch (InterruptedException interrupted) {
-                    Thread.currentThread().interrupt();
-                    throw e;
-                }
-            }
-        }
     }
 }

@@ -100,6 +100,10 @@ final class ConsumerRegistration {
             for (String stream : streams) {
                 try {
                     consumers.deregister(stream);
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                    LOG.warn("Deregistering enhanced fan-out consumer '{}' of stream '{}' was interrupted",
+                            consumers.consumerName(), KinesisShardSplit.streamName(stream));
                 } catch (RuntimeException | LinkageError e) {
                     LOG.warn("Could not deregister enhanced fan-out consumer '{}' of stream '{}': {}",
                             consumers.consumerName(), KinesisShardSplit.streamName(stream), KinesisErrors.describe(e), e);

@@ -4,9 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 import io.github.pyflinkkinesis.source.KinesisErrors;
-import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.services.kinesis.KinesisClient;
-import software.amazon.awssdk.services.kinesis.model.ExpiredNextTokenException;
 import software.amazon.awssdk.services.kinesis.model.ListShardsRequest;
 import software.amazon.awssdk.services.kinesis.model.ListShardsResponse;
 import software.amazon.awssdk.services.kinesis.model.Shard;
@@ -23,27 +21,10 @@ public final class ShardLister {
      * The shards of {@code stream} (name or ARN) whose ids follow {@code exclusiveStartShardId}, or all
      * of them when it is null.
      *
-     * @throws SdkException the last error once retries are used up, or the first fatal one
+     * @throws software.amazon.awssdk.core.exception.SdkException the last error once retries are used up, or the first fatal one
      */
     public List<Shard> list(String stream, String exclusiveStartShardId) throws InterruptedException {
-        int failures = 0;
-        while (true) {
-            try {
-                return listOnce(stream, exclusiveStartShardId);
-            } catch (ExpiredNextTokenException e) {
-                failures++;
-                if (failures >= KinesisErrors.MAX_TRANSIENT_ATTEMPTS) {
-                    throw e;
-                }
-            } catch (SdkException e) {
-                KinesisErrors.Kind kind = KinesisErrors.classify(e);
-                failures++;
-                if (kind == KinesisErrors.Kind.FATAL || failures >= KinesisErrors.MAX_TRANSIENT_ATTEMPTS) {
-                    throw e;
-                }
-                Thread.sleep(KinesisErrors.backoffMillis(failures));
-            }
-        }
+        return KinesisErrors.retried(() -> listOnce(stream, exclusiveStartShardId));
     }
 
     private List<Shard> listOnce(String stream, String exclusiveStartShardId) {

@@ -49,11 +49,7 @@ final class ShardTracker {
         String last = lastSeenShardIds.getOrDefault(name, "");
         List<KinesisShardSplit> added = new ArrayList<>();
         for (KinesisShardSplit split : listed) {
-            String id = split.splitId();
-            if (!unassigned.containsKey(id) && !assigned.containsKey(id) && !finished.contains(id)) {
-                unassigned.put(id, split);
-                added.add(split);
-            }
+            addIfUnknown(split, added);
             if (split.shardId().compareTo(last) > 0) {
                 last = split.shardId();
             }
@@ -70,13 +66,17 @@ final class ShardTracker {
     List<KinesisShardSplit> addChildren(List<KinesisShardSplit> children) {
         List<KinesisShardSplit> added = new ArrayList<>();
         for (KinesisShardSplit split : children) {
-            String id = split.splitId();
-            if (!unassigned.containsKey(id) && !assigned.containsKey(id) && !finished.contains(id)) {
-                unassigned.put(id, split);
-                added.add(split);
-            }
+            addIfUnknown(split, added);
         }
         return added;
+    }
+
+    private void addIfUnknown(KinesisShardSplit split, List<KinesisShardSplit> added) {
+        String id = split.splitId();
+        if (!unassigned.containsKey(id) && !assigned.containsKey(id) && !finished.contains(id)) {
+            unassigned.put(id, split);
+            added.add(split);
+        }
     }
 
     /** Forgets everything about streams not in {@code streamNames}: they were removed from the source. */

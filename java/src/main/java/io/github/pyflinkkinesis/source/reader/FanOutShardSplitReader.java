@@ -67,9 +67,7 @@ public final class FanOutShardSplitReader implements SplitReader<KinesisRecord, 
     private final Map<String, SubscribedShard> shards = new LinkedHashMap<>();
     private final Map<String, String> consumerArns = new HashMap<>();
     private final Set<String> paused = new HashSet<>();
-    private final List<String> finishedWithoutReading = new ArrayList<>();
-    private final Object signal = new Object();
-    private boolean signalled;
+    private final WakeUpSignal signal = new WakeUpSignal();
     private boolean pollNext;
     private int nextIndex;
 
@@ -121,11 +119,6 @@ public final class FanOutShardSplitReader implements SplitReader<KinesisRecord, 
     @Override
     public RecordsWithSplitIds<KinesisRecord> fetch() throws IOException {
         RecordsBySplits.Builder<KinesisRecord> batch = new RecordsBySplits.Builder<>();
-        if (!finishedWithoutReading.isEmpty()) {
-            batch.addFinishedSplits(finishedWithoutReading);
-            finishedWithoutReading.clear();
-            return batch.build();
-        }
         pollNext = !pollNext;
         if (pollNext && emulatorShardEnds != null && emulatorShardEnds.hasShards()) {
             return emulatorShardEnds.fetch();
@@ -145,7 +138,7 @@ public final class FanOutShardSplitReader implements SplitReader<KinesisRecord, 
         for (SubscribedShard shard : active) {
             maintain(shard, now);
         }
-        waitForSignal();
+        signal.await(MAX_IDLE_WAIT_MS);
         return batch.build();
     }
 
@@ -240,7 +233,7 @@ public final class FanOutShardSplitReader implements SplitReader<KinesisRecord, 
             return;
         }
         shard.consumerWaitSinceMillis = -1;
-        ShardSubscription subscription = new ShardSubscription(this::signal, clock);
+        ShardSubscription subscription = new ShardSubscription(signal::signal, clock);
         shard.subscription = subscription;
         subscription.start(asyncClient, SubscribeToShardRequest.builder().consumerARN(consumerArn)
                 .shardId(split.shardId()).startingPosition(shard.cursor.subscribePosition()).build());
@@ -259,6 +252,9 @@ public final class FanOutShardSplitReader implements SplitReader<KinesisRecord, 
                             + KinesisErrors.describe(e), e);
                 }
                 return null;
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IOException("interrupted", e);
             }
             if (arn != null) {
                 consumerArns.put(stream, arn);
@@ -310,38 +306,12 @@ public final class FanOutShardSplitReader implements SplitReader<KinesisRecord, 
                 + consumers.consumerName() + "')";
     }
 
-    private void signal() {
-        synchronized (signal) {
-            signalled = true;
-            signal.notifyAll();
-        }
-    }
-
-    private void waitForSignal() {
-        synchronized (signal) {
-            if (!signalled) {
-                try {
-                    signal.wait(MAX_IDLE_WAIT_MS);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-            }
-            signalled = false;
-        }
-    }
-
+    /** Finished splits never come here: {@link KinesisSourceReader} reports them to the enumerator itself. */
     @Override
     public void handleSplitsChanges(SplitsChange<KinesisShardSplit> splitsChanges) {
         if (splitsChanges instanceof SplitsAddition) {
             for (KinesisShardSplit split : splitsChanges.splits()) {
-                if (split.isFinished()) {
-                    finishedWithoutReading.add(split.splitId());
-                } else {
-                    ShardCursor cursor = new ShardCursor(split);
-                    shards.put(split.splitId(), new SubscribedShard(cursor));
-                    metrics.addGroup("stream", split.streamName()).addGroup("shard", split.shardId())
-                            .gauge("millisBehindLatest", () -> cursor.millisBehindLatest);
-                }
+                shards.put(split.splitId(), new SubscribedShard(ShardCursor.withGauge(split, metrics)));
             }
         } else if (splitsChanges instanceof SplitsRemoval) {
             for (KinesisShardSplit split : splitsChanges.splits()) {
@@ -367,7 +337,7 @@ public final class FanOutShardSplitReader implements SplitReader<KinesisRecord, 
 
     @Override
     public void wakeUp() {
-        signal();
+        signal.signal();
         if (emulatorShardEnds != null) {
             emulatorShardEnds.wakeUp();
         }

@@ -58,8 +58,7 @@ public final class KinesisShardSplitReader implements SplitReader<KinesisRecord,
     private final Map<String, ShardCursor> cursors = new LinkedHashMap<>();
     private final Set<String> paused = new HashSet<>();
     private final List<String> finishedWithoutReading = new ArrayList<>();
-    private final Object wakeLock = new Object();
-    private boolean wokenUp;
+    private final WakeUpSignal wakeUp = new WakeUpSignal();
     private int nextIndex;
 
     /**
@@ -111,21 +110,8 @@ public final class KinesisShardSplitReader implements SplitReader<KinesisRecord,
             }
             earliest = Math.min(earliest, cursor.nextCallAtMillis);
         }
-        waitUpTo(earliest == Long.MAX_VALUE ? MAX_IDLE_WAIT_MS : Math.min(MAX_IDLE_WAIT_MS, earliest - now));
+        wakeUp.await(earliest == Long.MAX_VALUE ? MAX_IDLE_WAIT_MS : Math.min(MAX_IDLE_WAIT_MS, earliest - now));
         return null;
-    }
-
-    private void waitUpTo(long millis) {
-        synchronized (wakeLock) {
-            if (!wokenUp && millis > 0) {
-                try {
-                    wakeLock.wait(millis);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-            }
-            wokenUp = false;
-        }
     }
 
     private void poll(ShardCursor cursor, RecordsBySplits.Builder<KinesisRecord> batch) throws IOException {
@@ -232,10 +218,7 @@ public final class KinesisShardSplitReader implements SplitReader<KinesisRecord,
                 if (split.isFinished()) {
                     finishedWithoutReading.add(split.splitId());
                 } else {
-                    ShardCursor cursor = new ShardCursor(split);
-                    cursors.put(split.splitId(), cursor);
-                    metrics.addGroup("stream", split.streamName()).addGroup("shard", split.shardId())
-                            .gauge("millisBehindLatest", () -> cursor.millisBehindLatest);
+                    cursors.put(split.splitId(), ShardCursor.withGauge(split, metrics));
                 }
             }
         } else if (splitsChanges instanceof SplitsRemoval) {
@@ -253,10 +236,7 @@ public final class KinesisShardSplitReader implements SplitReader<KinesisRecord,
 
     @Override
     public void wakeUp() {
-        synchronized (wakeLock) {
-            wokenUp = true;
-            wakeLock.notifyAll();
-        }
+        wakeUp.signal();
     }
 
     @Override

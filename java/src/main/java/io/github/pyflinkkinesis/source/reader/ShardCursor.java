@@ -2,6 +2,8 @@ package io.github.pyflinkkinesis.source.reader;
 
 import java.time.Instant;
 
+import org.apache.flink.metrics.MetricGroup;
+
 import io.github.pyflinkkinesis.source.split.KinesisShardSplit;
 import io.github.pyflinkkinesis.source.split.StartingPosition;
 import software.amazon.awssdk.services.kinesis.model.GetShardIteratorRequest;
@@ -42,6 +44,14 @@ final class ShardCursor {
                 skipThroughSub = position.subSequenceNumber();
             }
         }
+    }
+
+    /** A cursor for {@code split} whose {@code millisBehindLatest} is a gauge in groups {@code stream} and {@code shard}. */
+    static ShardCursor withGauge(KinesisShardSplit split, MetricGroup metrics) {
+        ShardCursor cursor = new ShardCursor(split);
+        metrics.addGroup("stream", split.streamName()).addGroup("shard", split.shardId())
+                .gauge("millisBehindLatest", () -> cursor.millisBehindLatest);
+        return cursor;
     }
 
     /** The request for a fresh iterator at the current position. */
