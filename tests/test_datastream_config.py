@@ -76,6 +76,18 @@ def test_enhanced_fan_out_keys_reach_the_source_as_they_reach_beam() -> None:
     assert {k: props[k] for k in efo} == efo
 
 
+def test_from_ingress_consumer_arguments_become_the_efo_keys() -> None:
+    from pyflink_kinesis.datastream import _fan_out
+
+    props = source_configuration(ingress(**{"source.efo.consumer.name": "old"}))
+    _fan_out(props, "my-app", "self-managed")
+    assert (props["source.reader.type"], props["source.efo.consumer.name"], props["source.efo.lifecycle"]) == (
+        "EFO", "my-app", "SELF_MANAGED")
+    untouched = source_configuration(ingress())
+    _fan_out(untouched, None, None)
+    assert "source.reader.type" not in untouched
+
+
 def test_from_ingress_consumer_arguments_are_checked_as_beams() -> None:
     with pytest.raises(ConfigError, match="consumer_name: expected 1 to 128 letters"):
         from_ingress(object(), ingress(), consumer_name="no spaces")
