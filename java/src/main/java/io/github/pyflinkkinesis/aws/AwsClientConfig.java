@@ -57,6 +57,8 @@ public final class AwsClientConfig implements Serializable {
     public static final String PROTOCOL = "aws.http.protocol.version";
     public static final String MAX_CONCURRENCY = "aws.http-client.max-concurrency";
     public static final String READ_TIMEOUT = "aws.http-client.read-timeout";
+    /** Subscriptions one enhanced fan-out reader may hold at once by default: one per shard it reads. */
+    public static final int SUBSCRIPTIONS_MAX_CONCURRENCY = 10_000;
 
     private final Map<String, String> properties;
 
@@ -135,19 +137,18 @@ public final class AwsClientConfig implements Serializable {
 
     /** A non-blocking client (Netty); the SDK's own retries are off: callers retry. */
     public KinesisAsyncClient createAsyncClient() {
-        return createAsyncClient("HTTP1_1".equalsIgnoreCase(properties.getOrDefault(PROTOCOL, "HTTP2")));
+        boolean http1 = "HTTP1_1".equalsIgnoreCase(properties.getOrDefault(PROTOCOL, "HTTP2"));
+        return createAsyncClient(http1, !http1 && isLoopbackEndpoint(), null);
     }
 
     /**
      * A non-blocking client for SubscribeToShard (enhanced fan-out): always HTTP/2, the only protocol
-     * Kinesis serves subscriptions on, whatever {@code aws.http.protocol.version} says.
+     * Kinesis serves subscriptions on, whatever {@code aws.http.protocol.version} says; unless
+     * {@code aws.http-client.max-concurrency} says otherwise, up to {@link #SUBSCRIPTIONS_MAX_CONCURRENCY}
+     * subscriptions at once (each holds an HTTP/2 stream for up to 5 minutes).
      */
     public KinesisAsyncClient createSubscriptionClient() {
-        return createAsyncClient(false);
-    }
-
-    private KinesisAsyncClient createAsyncClient(boolean http1) {
-        return createAsyncClient(http1, !http1 && isLoopbackEndpoint());
+        return createAsyncClient(false, isLoopbackEndpoint(), SUBSCRIPTIONS_MAX_CONCURRENCY);
     }
 
     /*
@@ -156,12 +157,12 @@ public final class AwsClientConfig implements Serializable {
      * TLS port) speaks HTTP/2 only when ALPN asks for it and closes the connection otherwise. So for a
      * loopback endpoint only, ALPN is used; real endpoints keep the SDK's default.
      */
-    private KinesisAsyncClient createAsyncClient(boolean http1, boolean alpn) {
+    private KinesisAsyncClient createAsyncClient(boolean http1, boolean alpn, Integer defaultMaxConcurrency) {
         disableCborForCustomEndpoints();
         NettyNioAsyncHttpClient.Builder http = NettyNioAsyncHttpClient.builder();
         Integer maxConcurrency = positiveInt(MAX_CONCURRENCY);
-        if (maxConcurrency != null) {
-            http.maxConcurrency(maxConcurrency);
+        if (maxConcurrency != null || defaultMaxConcurrency != null) {
+            http.maxConcurrency(maxConcurrency != null ? maxConcurrency : defaultMaxConcurrency);
         }
         Integer readTimeout = positiveInt(READ_TIMEOUT);
         if (readTimeout != null) {

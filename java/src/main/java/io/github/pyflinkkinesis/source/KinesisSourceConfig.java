@@ -11,6 +11,7 @@ import java.time.temporal.ChronoField;
 import java.time.temporal.TemporalAccessor;
 import java.util.Locale;
 import java.util.Map;
+import java.util.regex.Pattern;
 
 import org.apache.flink.util.TimeUtils;
 
@@ -38,6 +39,8 @@ public final class KinesisSourceConfig implements Serializable {
     public static final String EFO_SUBSCRIPTION_TIMEOUT = "source.efo.subscription.timeout";
 
     public static final String DEFAULT_TIMESTAMP_FORMAT = "yyyy-MM-dd'T'HH:mm:ss.SSSXXX";
+    /** The default of {@code source.efo.subscription.timeout} (the official connector's). */
+    public static final Duration DEFAULT_SUBSCRIPTION_TIMEOUT = Duration.ofSeconds(60);
     /** GetRecords takes at most 10,000 records per call. */
     public static final int MAX_RECORDS_PER_CALL = 10_000;
 
@@ -51,7 +54,7 @@ public final class KinesisSourceConfig implements Serializable {
     public enum ConsumerLifecycle { JOB_MANAGED, SELF_MANAGED }
 
     /** RegisterStreamConsumer's constraint on consumer names. */
-    private static final java.util.regex.Pattern CONSUMER_NAME = java.util.regex.Pattern.compile("[a-zA-Z0-9_.-]{1,128}");
+    private static final Pattern CONSUMER_NAME = Pattern.compile("[a-zA-Z0-9_.-]{1,128}");
 
     private final InitialPosition initialPosition;
     private final long initialTimestampMillis;
@@ -109,7 +112,7 @@ public final class KinesisSourceConfig implements Serializable {
                     + "of 1 to 128 letters, digits, '_', '.' or '-', got " + (consumerName == null ? "none" : "'" + consumerName + "'"));
         }
         ConsumerLifecycle lifecycle = choice(properties, EFO_LIFECYCLE, ConsumerLifecycle.JOB_MANAGED, ConsumerLifecycle.class);
-        Duration subscriptionTimeout = duration(properties, EFO_SUBSCRIPTION_TIMEOUT, Duration.ofSeconds(60));
+        Duration subscriptionTimeout = duration(properties, EFO_SUBSCRIPTION_TIMEOUT, DEFAULT_SUBSCRIPTION_TIMEOUT);
         if (subscriptionTimeout.isZero()) {
             throw new IllegalArgumentException(EFO_SUBSCRIPTION_TIMEOUT + ": expected a duration > 0");
         }
