@@ -26,6 +26,7 @@ import io.github.pyflinkkinesis.source.KinesisErrors;
 import io.github.pyflinkkinesis.source.KinesisSourceConfig;
 import io.github.pyflinkkinesis.source.consumer.StreamConsumers;
 import io.github.pyflinkkinesis.source.split.KinesisShardSplit;
+import io.github.pyflinkkinesis.source.split.StartingPosition;
 import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.services.kinesis.KinesisAsyncClient;
 import software.amazon.awssdk.services.kinesis.KinesisClient;
@@ -125,6 +126,10 @@ public final class FanOutShardSplitReader implements SplitReader<KinesisRecord, 
         }
         List<SubscribedShard> active = new ArrayList<>();
         shards.values().stream().filter(s -> !paused.contains(s.cursor.splitId)).forEach(active::add);
+        long now = clock.getAsLong();
+        for (SubscribedShard shard : active) {
+            maintain(shard, now); // every time: busy shards must not hold back another's renewal
+        }
         for (int i = 0; i < active.size(); i++) {
             SubscribedShard shard = active.get((nextIndex + i) % active.size());
             SubscribeToShardEvent event = shard.subscription == null ? null : shard.subscription.poll();
@@ -133,10 +138,6 @@ public final class FanOutShardSplitReader implements SplitReader<KinesisRecord, 
                 onEvent(shard, event, batch);
                 return batch.build();
             }
-        }
-        long now = clock.getAsLong();
-        for (SubscribedShard shard : active) {
-            maintain(shard, now);
         }
         signal.await(MAX_IDLE_WAIT_MS);
         return batch.build();
@@ -169,7 +170,7 @@ public final class FanOutShardSplitReader implements SplitReader<KinesisRecord, 
         List<KinesisShardSplit> splits = new ArrayList<>();
         for (ChildShard child : childShards) {
             splits.add(new KinesisShardSplit(parent.stream(), child.shardId(), child.parentShards(),
-                    io.github.pyflinkkinesis.source.split.StartingPosition.trimHorizon()));
+                    StartingPosition.trimHorizon()));
         }
         return splits;
     }
@@ -199,23 +200,19 @@ public final class FanOutShardSplitReader implements SplitReader<KinesisRecord, 
     /** Subscribes a shard without a subscription, renews an ended or silent one. */
     private void maintain(SubscribedShard shard, long now) throws IOException {
         ShardSubscription subscription = shard.subscription;
-        if (subscription == null) {
-            if (now >= shard.nextAttemptAtMillis) {
-                subscribe(shard, now);
+        if (subscription != null && !subscription.hasEvent()) {
+            if (subscription.isDone()) {
+                shard.subscription = null;
+                onEnd(shard, subscription, subscription.error(), now);
+            } else if (now - subscription.lastActivityMillis() > subscriptionTimeoutMs) {
+                subscription.close();
+                shard.subscription = null;
+                onEnd(shard, subscription, new IOException("no event within "
+                        + KinesisSourceConfig.EFO_SUBSCRIPTION_TIMEOUT + " (" + subscriptionTimeoutMs + " ms)"), now);
             }
-            return;
         }
-        if (subscription.hasEvent()) {
-            return;
-        }
-        if (subscription.isDone()) {
-            shard.subscription = null;
-            onEnd(shard, subscription, subscription.error(), now);
-        } else if (now - subscription.lastActivityMillis() > subscriptionTimeoutMs) {
-            subscription.close();
-            shard.subscription = null;
-            onEnd(shard, subscription, new IOException("no event within " + KinesisSourceConfig.EFO_SUBSCRIPTION_TIMEOUT
-                    + " (" + subscriptionTimeoutMs + " ms)"), now);
+        if (shard.subscription == null && now >= shard.nextAttemptAtMillis) {
+            subscribe(shard, now);
         }
     }
 

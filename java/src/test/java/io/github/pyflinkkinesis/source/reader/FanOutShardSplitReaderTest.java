@@ -129,6 +129,7 @@ class FanOutShardSplitReaderTest {
     }
 
     private FanOutShardSplitReader reader(KinesisShardSplit... splits) {
+        // one consumer for the stream, as the enumerator leaves it
         kinesis.registerStreamConsumer(r -> r.streamARN(FakeKinesisClient.streamArn("orders")).consumerName("app"));
         return readerWithoutConsumer(splits);
     }
@@ -210,6 +211,22 @@ class FanOutShardSplitReaderTest {
         assertEquals(2, async.calls.size());
         assertEquals(ShardIteratorType.AFTER_SEQUENCE_NUMBER, async.last().request.startingPosition().type());
         assertEquals("3", async.last().request.startingPosition().sequenceNumber());
+    }
+
+    @Test
+    void aShardWithEventsDoesNotHoldBackAnothersRenewal() throws Exception {
+        KinesisShardSplit busy = new KinesisShardSplit("orders", "shardId-000000000001", List.of(),
+                StartingPosition.trimHorizon());
+        FanOutShardSplitReader reader = reader(split(StartingPosition.trimHorizon()), busy);
+        fetch(reader);
+        assertEquals(2, async.calls.size());
+        Call ended = async.calls.get(0).request.shardId().equals(SHARD) ? async.calls.get(0) : async.calls.get(1);
+        Call busyCall = ended == async.calls.get(0) ? async.calls.get(1) : async.calls.get(0);
+        ended.end();
+        busyCall.emit(event("1", record("1", "b1".getBytes())));
+        assertEquals(List.of("b1"), fetch(reader).data());
+        assertEquals(3, async.calls.size(), "the ended subscription was renewed in the same fetch");
+        assertEquals(SHARD, async.last().request.shardId());
     }
 
     @Test
