@@ -148,6 +148,12 @@ class FanOutShardSplitReaderTest {
         return reader;
     }
 
+    /** An HTTP 400 answer with this error code. */
+    private static AwsServiceException serviceError(String code, String message) {
+        return AwsServiceException.builder().statusCode(400)
+                .awsErrorDetails(AwsErrorDetails.builder().errorCode(code).errorMessage(message).build()).build();
+    }
+
     private static KinesisShardSplit split(StartingPosition position) {
         return new KinesisShardSplit("orders", SHARD, List.of(), position);
     }
@@ -302,10 +308,7 @@ class FanOutShardSplitReaderTest {
     void aFatalErrorFailsNamingStreamShardAndConsumer() throws Exception {
         FanOutShardSplitReader reader = reader(split(StartingPosition.trimHorizon()));
         fetch(reader);
-        AwsServiceException denied = AwsServiceException.builder().statusCode(400)
-                .awsErrorDetails(AwsErrorDetails.builder().errorCode("AccessDeniedException").errorMessage("no").build())
-                .build();
-        async.last().fail(denied);
+        async.last().fail(serviceError("AccessDeniedException", "no"));
         IOException error = assertThrows(IOException.class, () -> fetch(reader));
         assertEquals("Kinesis SubscribeToShard for stream 'orders' shard " + SHARD + " (enhanced fan-out consumer "
                 + "'app') failed: AccessDeniedException (HTTP 400): no", error.getMessage());
@@ -338,8 +341,7 @@ class FanOutShardSplitReaderTest {
         FanOutShardSplitReader reader = reader(split(StartingPosition.atTimestamp(now + 3_600_000)));
         fetch(reader);
         assertEquals(ShardIteratorType.AT_TIMESTAMP, async.last().request.startingPosition().type());
-        async.last().fail(AwsServiceException.builder().statusCode(400).awsErrorDetails(AwsErrorDetails.builder()
-                .errorCode("InvalidArgumentException").errorMessage("any words").build()).build());
+        async.last().fail(serviceError("InvalidArgumentException", "any words"));
         fetch(reader);
         assertEquals(2, async.calls.size(), "at once, without a backoff");
         assertEquals(ShardIteratorType.LATEST, async.last().request.startingPosition().type());
@@ -352,8 +354,7 @@ class FanOutShardSplitReaderTest {
     void anInvalidArgumentForAnotherPositionFailsTheReader() throws Exception {
         FanOutShardSplitReader reader = reader(split(StartingPosition.trimHorizon()));
         fetch(reader);
-        async.last().fail(AwsServiceException.builder().statusCode(400).awsErrorDetails(AwsErrorDetails.builder()
-                .errorCode("InvalidArgumentException").errorMessage("bad").build()).build());
+        async.last().fail(serviceError("InvalidArgumentException", "bad"));
         IOException error = assertThrows(IOException.class, () -> fetch(reader));
         assertTrue(error.getMessage().endsWith("failed: InvalidArgumentException (HTTP 400): bad"), error.getMessage());
     }
