@@ -17,22 +17,17 @@ Importing this module does not import Beam or Flink.
 from __future__ import annotations
 
 import math
-import re
 import warnings
 from dataclasses import dataclass, fields
 from typing import Any, Dict, Mapping, Optional, Tuple
 
 from pyflink_kinesis.spec.errors import ConfigError, ConfigWarning, user_stacklevel
 from pyflink_kinesis.spec.keys import Key, beam_default, duration_seconds, lookup, unhonoured
-from pyflink_kinesis.spec.records import MAX_RECORD_BYTES
+from pyflink_kinesis.spec.records import CONSUMER_LIFECYCLES, CONSUMER_NAME, JOB_MANAGED, MAX_RECORD_BYTES, SELF_MANAGED
 from pyflink_kinesis.spec.serde import ON_DESERIALIZE_ERROR
 from pyflink_kinesis.spec.builders import DEFAULT_MAX_OUTSTANDING_RECORDS, MAX_BATCH_RECORDS, KinesisEgressSpec, KinesisIngressSpec
 
 ENGINES = ("beam", "flink")
-SELF_MANAGED = "self-managed"
-JOB_MANAGED = "job-managed"
-CONSUMER_LIFECYCLES = (SELF_MANAGED, JOB_MANAGED)
-CONSUMER_NAME = re.compile(r"^[a-zA-Z0-9_.-]{1,128}$")  # the RegisterStreamConsumer constraint
 MAX_GET_RECORDS = 10_000  # GetRecords' Limit
 MAX_BATCH_BYTES = 5 * 1024 * 1024  # PutRecords: bytes per call, partition keys included
 # Seconds a Kinesis call of the Beam transforms keeps being retried by default: an outage of a few minutes is survived.

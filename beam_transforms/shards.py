@@ -55,24 +55,33 @@ def list_shards(client: Any, stream: str, policy: RetryPolicy,
         closed: If given, the ids of closed shards (those with an ``EndingSequenceNumber``) are added to it.
     """
     out: List[ShardInfo] = []
+    try:
+        # The whole listing is the retried call: an expired NextToken (transient) starts it again.
+        shards = call(policy, f"ListShards stream {stream}", _all_pages, client=client, stream=stream)
+    except Exception as e:  # noqa: BLE001
+        if error_code(e) == NOT_FOUND:
+            raise KinesisReadError(f"stream {stream} does not exist (ListShards: {e})") from e
+        raise
+    for shard in shards:
+        parents: Tuple[str, ...] = tuple(
+            p for p in (shard.get("ParentShardId"), shard.get("AdjacentParentShardId")) if p
+        )
+        out.append(ShardInfo(shard["ShardId"], parents))
+        if closed is not None and shard.get("SequenceNumberRange", {}).get("EndingSequenceNumber"):
+            closed.add(shard["ShardId"])
+    return out
+
+
+def _all_pages(client: Any, stream: str) -> List[Dict[str, Any]]:
+    """The shards of every ListShards page; with a NextToken the request names only the token."""
+    shards: List[Dict[str, Any]] = []
     kwargs: Dict[str, Any] = {"StreamName": stream}
     while True:
-        try:
-            response = call(policy, f"ListShards stream {stream}", client.list_shards, **kwargs)
-        except Exception as e:  # noqa: BLE001
-            if error_code(e) == NOT_FOUND:
-                raise KinesisReadError(f"stream {stream} does not exist (ListShards: {e})") from e
-            raise
-        for shard in response.get("Shards", []):
-            parents: Tuple[str, ...] = tuple(
-                p for p in (shard.get("ParentShardId"), shard.get("AdjacentParentShardId")) if p
-            )
-            out.append(ShardInfo(shard["ShardId"], parents))
-            if closed is not None and shard.get("SequenceNumberRange", {}).get("EndingSequenceNumber"):
-                closed.add(shard["ShardId"])
+        response = client.list_shards(**kwargs)
+        shards.extend(response.get("Shards", []))
         token = response.get("NextToken")
         if not token:
-            return out
+            return shards
         kwargs = {"NextToken": token}
 
 

@@ -218,6 +218,18 @@ def copy(env: Any, args: Dict[str, Any]) -> None:
     to_egress(records.map(Observe(args["out"], "copy")), egress(args, "t/copy-out", **args.get("sink_props", {})))
 
 
+def efo(env: Any, args: Dict[str, Any]) -> None:
+    """Observations of ``in`` read with enhanced fan-out from ``source_endpoint`` (kinesis-local's TLS port,
+    or a relay to it) to ``out``; consumer ``consumer`` with lifecycle ``lifecycle``."""
+    env.set_parallelism(args["parallelism"])
+    env.enable_checkpointing(2000)
+    spec = ingress(args, "t/efo", [args["in"]], KinesisIngressStartupPosition.from_earliest(), **{
+        "source.reader.type": "EFO", "source.efo.consumer.name": args["consumer"],
+        "source.efo.lifecycle": args["lifecycle"], "source.efo.subscription.timeout": "20 s"})
+    records = from_ingress(env, spec)
+    to_egress(records.map(Observe(args["out"], "efo")), egress(args, "t/efo-out"))
+
+
 def bad_setting(env: Any, args: Dict[str, Any]) -> None:
     """Fails while building: the connector refuses a setting (no job is submitted)."""
     spec = ingress(args, "t/bad", ["s"], KinesisIngressStartupPosition.from_latest())
@@ -226,4 +238,4 @@ def bad_setting(env: Any, args: Dict[str, Any]) -> None:
 
 if __name__ == "__main__":
     serve({"roundtrip": roundtrip, "live": live, "resumable": resumable, "region_failover": region_failover,
-           "through_faults": through_faults, "copy": copy, "bad_setting": bad_setting})
+           "through_faults": through_faults, "copy": copy, "efo": efo, "bad_setting": bad_setting})

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
-from typing import Any, Dict, Iterator
+from typing import Any, Dict, Iterator, List
 
+from pyflink_kinesis.testing import put_all
 from pyflink_kinesis.testing.flink_child import FlinkChild
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -23,6 +24,32 @@ def module_child(tmp_path_factory: Any, lifetime: float) -> Iterator[FlinkChild]
     child = FlinkChild(JOBS_SCRIPT, tmp_path_factory.mktemp("flink") / "child.log", lifetime=lifetime)
     yield child
     child.close()
+
+
+class KeyedPhases:
+    """Records ``key:n:phase`` written round-robin over ``keys`` in phases, ``n`` counting per key from 1."""
+
+    def __init__(self, client: Any, stream: str, keys: List[str]) -> None:
+        self.client, self.stream, self.keys = client, stream, keys
+        self.counters: Dict[str, int] = {key: 0 for key in keys}
+
+    def write(self, phase: str, rounds: int) -> None:
+        """``rounds`` records per key, in one PutRecords sequence."""
+        entries = []
+        for _ in range(rounds):
+            for key in self.keys:
+                self.counters[key] += 1
+                entries.append({"Data": f"{key}:{self.counters[key]}:{phase}".encode(), "PartitionKey": key})
+        put_all(self.client, self.stream, entries)
+
+    def check_once_in_key_order(self, observed: List[Dict[str, Any]]) -> None:
+        """Each record seen once, and each key's records in the order written (``order``: the emit order)."""
+        assert len({o["data"] for o in observed}) == len(observed) == sum(self.counters.values()), "every record once"
+        by_key: Dict[str, List[int]] = {}
+        for o in sorted(observed, key=lambda o: o["order"]):
+            key, n, _ = o["data"].decode().split(":")
+            by_key.setdefault(key, []).append(int(n))
+        assert by_key == {k: list(range(1, n + 1)) for k, n in self.counters.items()}, "each key in order"
 
 
 def hash_key_for(data: bytes) -> str:

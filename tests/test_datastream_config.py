@@ -67,13 +67,43 @@ def test_max_buffered_property_decides_when_max_outstanding_is_left_at_its_defau
     assert sink_configuration(builder.with_max_outstanding_records(50).build())["sink.requests.max-buffered"] == "50"
 
 
-@pytest.mark.parametrize("key, value", [("source.reader.type", "EFO"), ("source.efo.consumer.name", "app"),
+@pytest.mark.parametrize("key, value", [("source.efo.consumer.registration.timeout", "10 s"),
                                         ("ConnectTimeout", 1000), ("MaxErrorRetry", 3)])
 def test_keys_pyflink_cannot_honour_warn_naming_key_and_engine(key: str, value: object) -> None:
     spec = ingress(**{key: value})
     with pytest.warns(ConfigWarning, match=f"'{key}' is ignored by the PyFlink connector"):
         props = source_configuration(spec)
     assert key not in props
+
+
+def test_enhanced_fan_out_keys_reach_the_source_as_they_reach_beam() -> None:
+    efo = {"source.reader.type": "EFO", "source.efo.consumer.name": "app", "source.efo.lifecycle": "SELF_MANAGED",
+           "source.efo.subscription.timeout": "30 s"}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        props = source_configuration(ingress(**efo))
+    assert {k: props[k] for k in efo} == efo
+
+
+def test_from_ingress_consumer_arguments_become_the_efo_keys() -> None:
+    from pyflink_kinesis.flink.datastream import _fan_out
+
+    props = source_configuration(ingress(**{"source.efo.consumer.name": "old"}))
+    _fan_out(props, "my-app", "self-managed")
+    assert (props["source.reader.type"], props["source.efo.consumer.name"], props["source.efo.lifecycle"]) == (
+        "EFO", "my-app", "SELF_MANAGED")
+    untouched = source_configuration(ingress())
+    _fan_out(untouched, None, None)
+    assert "source.reader.type" not in untouched
+
+
+def test_from_ingress_consumer_arguments_are_checked_as_beams() -> None:
+    with pytest.raises(ConfigError, match="consumer_name: expected 1 to 128 letters"):
+        from_ingress(object(), ingress(), consumer_name="no spaces")
+    with pytest.raises(ConfigError, match="consumer_lifecycle: expected 'self-managed' or 'job-managed'"):
+        from_ingress(object(), ingress(), consumer_name="app", consumer_lifecycle="JOB")
+    with pytest.raises(ConfigError, match="consumer_lifecycle: it needs consumer_name"):
+        from_ingress(object(), ingress(), consumer_lifecycle="job-managed")
 
 
 def test_sink_partitioner_warns_and_is_left_out() -> None:

@@ -28,7 +28,7 @@ from pyflink_kinesis.tools.local import LocalKinesis, create_stream  # noqa: E40
 from pyflink_kinesis.testing.faultproxy import FaultProxy  # noqa: E402
 from pyflink_kinesis.testing import put_all, read_stream, wait_until  # noqa: E402
 from pyflink_kinesis.testing.flink_child import FlinkChild  # noqa: E402
-from tests.flink_support import hash_key_for, module_child  # noqa: E402
+from tests.flink_support import KeyedPhases, hash_key_for, module_child  # noqa: E402
 
 pytestmark = [pytest.mark.integration, pytest.mark.flink]
 DEADLINE = 240.0  # seconds for a job to start and move what it was given, on a loaded 2-core machine
@@ -197,18 +197,8 @@ def live(kinesis: LocalKinesis, flink: FlinkChild) -> Dict[str, Any]:
     at = datetime.now(timezone.utc)
     time.sleep(0.05)
     put_all(client, positions, batch["after"])
-    keys = [f"k{i}" for i in range(12)]
-    counters = Counter()
-
-    def write_phase(phase: str, rounds: int) -> None:
-        entries = []
-        for _ in range(rounds):
-            for key in keys:
-                counters[key] += 1
-                entries.append({"Data": f"{key}:{counters[key]}:{phase}".encode(), "PartitionKey": key})
-        put_all(client, reshard, entries)
-
-    write_phase("first", 5)
+    phases = KeyedPhases(client, reshard, [f"k{i}" for i in range(12)])
+    phases.write("first", 5)
     flink.start("live", {"endpoint": kinesis.endpoint, "positions": positions, "reshard": reshard, "out": out,
                          "at": at.isoformat()})
 
@@ -223,7 +213,7 @@ def live(kinesis: LocalKinesis, flink: FlinkChild) -> Dict[str, Any]:
     client.split_shard(StreamName=reshard, ShardToSplit=parent["ShardId"], NewStartingHashKey=str(2**127))
     wait_until(lambda: client.describe_stream_summary(StreamName=reshard)["StreamDescriptionSummary"]
                ["StreamStatus"] == "ACTIVE", 60, "the split")
-    write_phase("split", 5)
+    phases.write("split", 5)
     children = [s for s in client.list_shards(StreamName=reshard)["Shards"]
                 if s.get("ParentShardId") == parent["ShardId"]]
     assert len(children) == 2
@@ -232,14 +222,14 @@ def live(kinesis: LocalKinesis, flink: FlinkChild) -> Dict[str, Any]:
                         AdjacentShardToMerge=children[1]["ShardId"])
     wait_until(lambda: client.describe_stream_summary(StreamName=reshard)["StreamDescriptionSummary"]
                ["StreamStatus"] == "ACTIVE", 60, "the merge")
-    write_phase("merged", 5)
+    phases.write("merged", 5)
     flink.wait_until(lambda: len(read_stream(client, out["reshard"])) >= 180, DEADLINE, "the records after the merge",
-               interval=2)
+                     interval=2)
     flink.wait_until(lambda: all(len([o for o in observations(client, out[t]) if o["data"].startswith(b"running")]) >= 30
-                           for t in ("latest", "earliest", "at")), DEADLINE, "the batch written while running")
+                                 for t in ("latest", "earliest", "at")), DEADLINE, "the batch written while running")
     result = {tag: observations(client, stream) for tag, stream in out.items()}
     result["batch"] = batch
-    result["counters"] = dict(counters)
+    result["phases"] = phases
     result["shards"] = client.list_shards(StreamName=reshard)["Shards"]
     assert flink.call(cmd="cancel")["status"] == "CANCELED"
     return result
@@ -259,12 +249,7 @@ def test_each_startup_position_starts_where_it_should(live: Dict[str, Any]) -> N
 def test_split_then_merge_reads_every_record_once_in_key_order(live: Dict[str, Any]) -> None:
     assert len(live["shards"]) == 4  # the parent, two children, the merged shard
     got = live["reshard"]
-    assert len({o["data"] for o in got}) == len(got) == sum(live["counters"].values())
-    by_key = defaultdict(list)
-    for o in sorted(got, key=lambda o: o["order"]):  # parallelism 1: the reader's emit order
-        key, n, _ = o["data"].decode().split(":")
-        by_key[key].append(int(n))
-    assert {k: v for k, v in by_key.items()} == {k: list(range(1, n + 1)) for k, n in live["counters"].items()}
+    live["phases"].check_once_in_key_order(got)
     assert len({o["shard"] for o in got}) == 4
 
 

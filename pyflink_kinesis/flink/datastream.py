@@ -19,6 +19,7 @@ from typing import Any, Mapping, Optional
 from ..spec.errors import ConfigError
 from .jar import add_connector_jar, call_java, connector_class, java_list, java_map
 from ..spec.keys import drop_unhonoured
+from ..spec.records import CONSUMER_LIFECYCLES, CONSUMER_NAME
 from ..spec.serde import ON_DESERIALIZE_ERROR
 from ..spec.builders import KinesisEgressSpec, KinesisIngressSpec
 
@@ -46,6 +47,24 @@ def sink_configuration(egress_spec: KinesisEgressSpec) -> dict[str, str]:
     return _supported(egress_spec, {**egress_spec.sink_properties(), **egress_spec.buffer_properties()})
 
 
+def _fan_out(properties: dict[str, str], consumer_name: Optional[str], consumer_lifecycle: Optional[str]) -> None:
+    """``from_ingress``'s consumer arguments (those of Beam's ``ReadFromKinesis``) as the source's EFO keys."""
+    if consumer_name is None:
+        if consumer_lifecycle is not None:
+            raise ConfigError("it needs consumer_name", field="consumer_lifecycle")
+        return
+    if not isinstance(consumer_name, str) or not CONSUMER_NAME.match(consumer_name):
+        raise ConfigError(f"expected 1 to 128 letters, digits, '_', '.' or '-', got {consumer_name!r}",
+                          field="consumer_name")
+    if consumer_lifecycle is not None and consumer_lifecycle not in CONSUMER_LIFECYCLES:
+        raise ConfigError(f"expected 'self-managed' or 'job-managed', got {consumer_lifecycle!r}",
+                          field="consumer_lifecycle")
+    properties["source.reader.type"] = "EFO"
+    properties["source.efo.consumer.name"] = consumer_name
+    if consumer_lifecycle is not None:
+        properties["source.efo.lifecycle"] = consumer_lifecycle.upper().replace("-", "_")
+
+
 def _uid(kind: str, spec_id: str, name: Optional[str]) -> str:
     # Stable across runs, so savepoints map operator state back; a name tells two uses of one spec apart.
     return f"kinesis-{kind}:{spec_id}" + (f":{name}" if name else "")
@@ -59,7 +78,8 @@ def default_watermark_strategy() -> Any:
 
 
 def from_ingress(env: Any, ingress_spec: KinesisIngressSpec, *, watermark_strategy: Any = None,
-                 on_deserialize_error: str = "fail", name: Optional[str] = None) -> Any:
+                 on_deserialize_error: str = "fail", name: Optional[str] = None,
+                 consumer_name: Optional[str] = None, consumer_lifecycle: Optional[str] = None) -> Any:
     """Read the streams of ``ingress_spec`` as a DataStream.
 
     The elements are the spec's deserializer's values; without a deserializer, :class:`IngressRecord`s
@@ -78,6 +98,12 @@ def from_ingress(env: Any, ingress_spec: KinesisIngressSpec, *, watermark_strate
             in the metric ``kinesis.deserialize_errors``.
         name: The source's operator name (default ``Kinesis source <id>``); also part of the operator uids,
             so reading one spec twice in a job needs two names. Keep it stable to restore savepoints.
+        consumer_name: Read with enhanced fan-out (SubscribeToShard) through the stream consumer of this name,
+            as Beam's ``ReadFromKinesis`` does; the same as the spec's client properties
+            ``source.reader.type: EFO`` and ``source.efo.consumer.name``, which it overrides.
+        consumer_lifecycle: ``"job-managed"`` (the connector's default): the job registers the consumer and
+            deregisters it when it ends; ``"self-managed"``: it must exist and stays registered. The same as
+            ``source.efo.lifecycle`` (``JOB_MANAGED`` / ``SELF_MANAGED``).
 
     Returns:
         A ``pyflink.datastream.DataStream``.
@@ -91,6 +117,7 @@ def from_ingress(env: Any, ingress_spec: KinesisIngressSpec, *, watermark_strate
     if on_deserialize_error not in ON_DESERIALIZE_ERROR:
         raise ConfigError(f"expected 'fail' or 'skip', got {on_deserialize_error!r}", field="on_deserialize_error")
     properties = source_configuration(ingress_spec)
+    _fan_out(properties, consumer_name, consumer_lifecycle)
     add_connector_jar(env)
     j_source = call_java(
         lambda: connector_class("source.KinesisSource").create(java_map(properties), java_list(ingress_spec.streams)),

@@ -13,6 +13,11 @@ MAX_RECORD_BYTES = 1024 * 1024  # the Kinesis limit on data plus partition key
 MAX_PARTITION_KEY_CHARS = 256
 # The service's rules (its API reference's patterns; kinesis-local enforces the same).
 STREAM_NAME = re.compile(r"[a-zA-Z0-9_.-]{1,128}")
+CONSUMER_NAME = re.compile(r"^[a-zA-Z0-9_.-]{1,128}$")  # the RegisterStreamConsumer constraint
+# An enhanced fan-out consumer's lifecycle, as the Beam transforms and from_ingress spell it.
+SELF_MANAGED = "self-managed"
+JOB_MANAGED = "job-managed"
+CONSUMER_LIFECYCLES = (SELF_MANAGED, JOB_MANAGED)
 EXPLICIT_HASH_KEY = re.compile(r"0|[1-9][0-9]{0,38}")  # ASCII digits only, no leading zero
 MAX_HASH_KEY = 2**128 - 1
 

@@ -4,6 +4,8 @@
   stream back, writing with retries of failed entries;
 - :class:`~.faultproxy.FaultProxy`: a loopback HTTP proxy in front of a Kinesis endpoint that injects
   throttling, partial PutRecords failures, 5xx answers and dropped connections (no emulator produces them);
+- :class:`~.dropper.ConnectionDropper`: a loopback TCP relay to the emulator's TLS port that drops every open
+  connection at once (HTTP/2 enhanced fan-out subscriptions, which the proxy cannot read);
 - :class:`~.flink_child.FlinkChild` and :func:`~.flink_host.serve`: PyFlink jobs in a child process, driven
   from the test (start, savepoint, cancel, wait, metrics).
 

@@ -55,8 +55,7 @@ class KeyRegistryTest {
     private static final Map<String, Supplier<Object>> JAVA_DEFAULTS = javaDefaults();
     /** Keys with a registry default that no Java accessor shows (checked where they are read). */
     private static final Set<String> DEFAULTS_NOT_SHOWN = Set.of("aws.credentials.provider", "aws.trust.all.certificates",
-            "aws.http.protocol.version", "source.init.timestamp.format", "source.reader.type", "source.efo.lifecycle",
-            "source.efo.subscription.timeout", "sink.partitioner-field-delimiter");
+            "aws.http.protocol.version", "source.init.timestamp.format", "sink.partitioner-field-delimiter");
 
     private static Map<String, Supplier<Object>> javaDefaults() {
         Map<String, String> none = Collections.emptyMap();
@@ -65,6 +64,9 @@ class KeyRegistryTest {
         d.put("source.shard.discovery.interval", () -> KinesisSourceConfig.of(none).discoveryInterval().toMillis());
         d.put("source.shard.get-records.max-record-count", () -> (long) KinesisSourceConfig.of(none).maxRecordCount());
         d.put("source.reader.empty-records-fetch-interval", () -> KinesisSourceConfig.of(none).emptyFetchInterval().toMillis());
+        d.put("source.reader.type", () -> KinesisSourceConfig.of(none).readerType().name());
+        d.put("source.efo.lifecycle", () -> KinesisSourceConfig.of(none).consumerLifecycle().name());
+        d.put("source.efo.subscription.timeout", () -> KinesisSourceConfig.of(none).subscriptionTimeout().toMillis());
         d.put("sink.batch.max-size", () -> (long) KinesisSinkConfig.of(none).maxBatchSize());
         d.put("sink.requests.max-inflight", () -> (long) KinesisSinkConfig.of(none).maxInFlightRequests());
         d.put("sink.requests.max-buffered", () -> (long) KinesisSinkConfig.of(none).maxBufferedRequests());

@@ -37,6 +37,8 @@ public final class AwsClientConfig implements Serializable {
     public static final String READ_TIMEOUT = HttpClientSettings.READ_TIMEOUT;
     /** The official connector's default: a slow answer is waited for, not resent (no duplicates). */
     public static final Duration DEFAULT_READ_TIMEOUT = HttpClientSettings.DEFAULT_READ_TIMEOUT;
+    /** Subscriptions one enhanced fan-out reader may hold at once by default: one per shard it reads. */
+    public static final int SUBSCRIPTIONS_MAX_CONCURRENCY = HttpClientSettings.SUBSCRIPTIONS_MAX_CONCURRENCY;
 
     private final Map<String, String> properties;
 
@@ -112,8 +114,28 @@ public final class AwsClientConfig implements Serializable {
 
     /** A non-blocking client (Netty); the SDK's own retries are off: callers retry. */
     public KinesisAsyncClient createAsyncClient() {
+        return createAsyncClient(false, isLoopbackEndpoint(), null);
+    }
+
+    /**
+     * A non-blocking client for SubscribeToShard (enhanced fan-out): always HTTP/2, the only protocol
+     * Kinesis serves subscriptions on, whatever {@code aws.http.protocol.version} says; unless
+     * {@code aws.http-client.max-concurrency} says otherwise, up to {@link #SUBSCRIPTIONS_MAX_CONCURRENCY}
+     * subscriptions at once (each holds an HTTP/2 stream for up to 5 minutes).
+     */
+    public KinesisAsyncClient createSubscriptionClient() {
+        return createAsyncClient(true, isLoopbackEndpoint(), SUBSCRIPTIONS_MAX_CONCURRENCY);
+    }
+
+    /*
+     * alpn: negotiate HTTP/2 by ALPN. The SDK assumes HTTP/2 on a TLS connection to Kinesis without
+     * asking; the local emulator (kinesis-local, a Node HTTP/2 server that also serves HTTP/1.1 on its
+     * TLS port) speaks HTTP/2 only when ALPN asks for it and closes the connection otherwise. So for a
+     * loopback endpoint only, ALPN is used; real endpoints keep the SDK's default.
+     */
+    private KinesisAsyncClient createAsyncClient(boolean http2Only, boolean alpn, Integer defaultMaxConcurrency) {
         disableCborForCustomEndpoints();
-        return withAwsSettings(KinesisAsyncClient.builder().httpClientBuilder(http().netty()));
+        return withAwsSettings(KinesisAsyncClient.builder().httpClientBuilder(http().netty(http2Only, alpn, defaultMaxConcurrency)));
     }
 
     /** Region, credentials, no SDK retries and the custom endpoint, the same for both kinds of client. */

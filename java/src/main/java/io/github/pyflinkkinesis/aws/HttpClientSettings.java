@@ -5,6 +5,7 @@ import java.util.Map;
 import java.util.function.Function;
 
 import software.amazon.awssdk.http.Protocol;
+import software.amazon.awssdk.http.ProtocolNegotiation;
 import software.amazon.awssdk.http.SdkHttpClient;
 import software.amazon.awssdk.http.SdkHttpConfigurationOption;
 import software.amazon.awssdk.http.apache.ApacheHttpClient;
@@ -26,6 +27,8 @@ public final class HttpClientSettings {
     /** The official connector's HTTP read timeout, for its sync and async clients alike. */
     static final Duration DEFAULT_READ_TIMEOUT = Duration.ofMinutes(6);
     static final Duration CONNECTION_ACQUISITION_TIMEOUT = Duration.ofSeconds(60);
+    /** Subscriptions one enhanced fan-out reader may hold at once by default: one per shard it reads. */
+    static final int SUBSCRIPTIONS_MAX_CONCURRENCY = 10_000;
 
     private final Integer maxConcurrency;
     private final Duration readTimeout;
@@ -73,16 +76,25 @@ public final class HttpClientSettings {
         return new OwnedHttpClient(defaults -> http.buildWithDefaults(options.merge(defaults)));
     }
 
-    /** A non-blocking Netty client, handed over as a builder: see {@link OwnedAsyncHttpClient}. */
-    SdkAsyncHttpClient.Builder<?> netty() {
+    /**
+     * A non-blocking Netty client, handed over as a builder: see {@link OwnedAsyncHttpClient}.
+     *
+     * @param http2Only HTTP/2 whatever {@code aws.http.protocol.version} says (SubscribeToShard needs it)
+     * @param alpn negotiate HTTP/2 by ALPN (loopback emulators only: see AwsClientConfig)
+     * @param defaultMaxConcurrency the connections/streams when {@code aws.http-client.max-concurrency} is unset, or null
+     */
+    SdkAsyncHttpClient.Builder<?> netty(boolean http2Only, boolean alpn, Integer defaultMaxConcurrency) {
         NettyNioAsyncHttpClient.Builder http = NettyNioAsyncHttpClient.builder()
                 .readTimeout(readTimeout)
                 .connectionAcquisitionTimeout(CONNECTION_ACQUISITION_TIMEOUT);
-        if (maxConcurrency != null) {
-            http.maxConcurrency(maxConcurrency);
+        Integer concurrency = maxConcurrency != null ? maxConcurrency : defaultMaxConcurrency;
+        if (concurrency != null) {
+            http.maxConcurrency(concurrency);
         }
-        if (http11) {
-            http.protocol(Protocol.HTTP1_1);
+        boolean http1 = http11 && !http2Only;
+        http.protocol(http1 ? Protocol.HTTP1_1 : Protocol.HTTP2);
+        if (alpn && !http1) {
+            http.protocolNegotiation(ProtocolNegotiation.ALPN);
         }
         AttributeMap options = options();
         return new OwnedAsyncHttpClient(defaults -> http.buildWithDefaults(options.merge(defaults)));

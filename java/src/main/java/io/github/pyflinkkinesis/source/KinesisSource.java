@@ -26,6 +26,8 @@ import io.github.pyflinkkinesis.aws.AwsClientConfig;
 import io.github.pyflinkkinesis.source.enumerator.KinesisSourceEnumState;
 import io.github.pyflinkkinesis.source.enumerator.KinesisSourceEnumStateSerializer;
 import io.github.pyflinkkinesis.source.enumerator.KinesisSourceEnumerator;
+import io.github.pyflinkkinesis.source.reader.ChildShardsOfFinished;
+import io.github.pyflinkkinesis.source.reader.FanOutShardSplitReader;
 import io.github.pyflinkkinesis.source.reader.KinesisRecordDeserializer;
 import io.github.pyflinkkinesis.source.reader.KinesisRecordEmitter;
 import io.github.pyflinkkinesis.source.reader.KinesisShardSplitReader;
@@ -36,7 +38,8 @@ import io.github.pyflinkkinesis.source.split.KinesisShardSplitSerializer;
 
 /**
  * A Kinesis Data Streams source on Flink's FLIP-27 API: one split per shard, polled with
- * GetRecords, KPL aggregates de-aggregated. Built by {@link #create(Map, List)} it emits a {@link Row}
+ * GetRecords or, with {@code source.reader.type} EFO, read through enhanced fan-out subscriptions; KPL
+ * aggregates de-aggregated. Built by {@link #create(Map, List)} it emits a {@link Row}
  * with named fields {@code data} (bytes), {@code stream}, {@code shard_id}, {@code partition_key},
  * {@code sequence_number}, {@code sub_sequence_number} (null unless from a KPL aggregate) and
  * {@code arrival_time} (epoch ms, also the record's timestamp); with a {@link KinesisRecordDeserializer},
@@ -115,6 +118,12 @@ public final class KinesisSource<T>
                 return readerContext.getUserCodeClassLoader();
             }
         });
+        if (config.readerType() == KinesisSourceConfig.ReaderType.EFO) {
+            ChildShardsOfFinished children = new ChildShardsOfFinished();
+            return new KinesisSourceReader<>(
+                    () -> FanOutShardSplitReader.create(awsConfig, config, readerContext.metricGroup(), children),
+                    new KinesisRecordEmitter<>(deserializer), readerContext, names, children);
+        }
         return new KinesisSourceReader<>(
                 () -> new KinesisShardSplitReader(awsConfig.createSyncClient(), config, readerContext.metricGroup()),
                 new KinesisRecordEmitter<>(deserializer), readerContext, names);

@@ -11,6 +11,7 @@ import java.time.temporal.ChronoField;
 import java.time.temporal.TemporalAccessor;
 import java.util.Locale;
 import java.util.Map;
+import java.util.regex.Pattern;
 
 import org.apache.flink.util.TimeUtils;
 
@@ -21,9 +22,11 @@ import io.github.pyflinkkinesis.aws.retry.RetryRule;
  *
  * <p>Keys and defaults are the official connector's: {@code source.init.position},
  * {@code source.init.timestamp} (+ {@code .format}), {@code source.shard.discovery.interval},
- * {@code source.shard.get-records.max-record-count}, {@code source.reader.empty-records-fetch-interval}.
- * Ours: {@code source.max-retry-time}, how long ListShards, GetShardIterator and GetRecords failures may go
- * on before the job fails.
+ * {@code source.shard.get-records.max-record-count}, {@code source.reader.empty-records-fetch-interval},
+ * {@code source.reader.type} and the enhanced fan-out keys {@code source.efo.consumer.name},
+ * {@code source.efo.lifecycle}, {@code source.efo.subscription.timeout}.
+ * Ours: {@code source.max-retry-time}, how long Kinesis call failures (ListShards, GetShardIterator,
+ * GetRecords, the consumer calls and SubscribeToShard) may go on before the job fails.
  */
 public final class KinesisSourceConfig implements Serializable {
     private static final long serialVersionUID = 1L;
@@ -35,15 +38,30 @@ public final class KinesisSourceConfig implements Serializable {
     public static final String MAX_RECORD_COUNT = "source.shard.get-records.max-record-count";
     public static final String EMPTY_FETCH_INTERVAL = "source.reader.empty-records-fetch-interval";
     public static final String MAX_RETRY_TIME = "source.max-retry-time";
+    public static final String READER_TYPE = "source.reader.type";
+    public static final String EFO_CONSUMER_NAME = "source.efo.consumer.name";
+    public static final String EFO_LIFECYCLE = "source.efo.lifecycle";
+    public static final String EFO_SUBSCRIPTION_TIMEOUT = "source.efo.subscription.timeout";
 
     public static final String DEFAULT_TIMESTAMP_FORMAT = "yyyy-MM-dd'T'HH:mm:ss.SSSXXX";
     public static final Duration DEFAULT_DISCOVERY_INTERVAL = Duration.ofSeconds(10);
     public static final Duration DEFAULT_EMPTY_FETCH_INTERVAL = Duration.ofMillis(250);
+    /** The default of {@code source.efo.subscription.timeout} (the official connector's). */
+    public static final Duration DEFAULT_SUBSCRIPTION_TIMEOUT = Duration.ofSeconds(60);
     /** GetRecords takes at most 10,000 records per call. */
     public static final int MAX_RECORDS_PER_CALL = 10_000;
 
     /** Where a fresh start begins reading. */
     public enum InitialPosition { LATEST, TRIM_HORIZON, AT_TIMESTAMP }
+
+    /** How shards are read: GetRecords, or enhanced fan-out (SubscribeToShard). */
+    public enum ReaderType { POLLING, EFO }
+
+    /** Who registers the enhanced fan-out consumer: the job (and deregisters it when it ends), or the user. */
+    public enum ConsumerLifecycle { JOB_MANAGED, SELF_MANAGED }
+
+    /** RegisterStreamConsumer's constraint on consumer names. */
+    private static final Pattern CONSUMER_NAME = Pattern.compile("[a-zA-Z0-9_.-]{1,128}");
 
     private final InitialPosition initialPosition;
     private final long initialTimestampMillis;
@@ -51,16 +69,24 @@ public final class KinesisSourceConfig implements Serializable {
     private final int maxRecordCount;
     private final Duration emptyFetchInterval;
     private final RetryRule retryRule;
+    private final ReaderType readerType;
+    private final String consumerName;
+    private final ConsumerLifecycle consumerLifecycle;
+    private final Duration subscriptionTimeout;
 
     private KinesisSourceConfig(InitialPosition initialPosition, long initialTimestampMillis,
                                 Duration discoveryInterval, int maxRecordCount, Duration emptyFetchInterval,
-                                RetryRule retryRule) {
+                                RetryRule retryRule, Efo efo) {
         this.initialPosition = initialPosition;
         this.initialTimestampMillis = initialTimestampMillis;
         this.discoveryInterval = discoveryInterval;
         this.maxRecordCount = maxRecordCount;
         this.emptyFetchInterval = emptyFetchInterval;
         this.retryRule = retryRule;
+        this.readerType = efo.readerType;
+        this.consumerName = efo.consumerName;
+        this.consumerLifecycle = efo.consumerLifecycle;
+        this.subscriptionTimeout = efo.subscriptionTimeout;
     }
 
     /** Reads the {@code source.*} keys of {@code properties}; other keys are ignored here. */
@@ -89,7 +115,57 @@ public final class KinesisSourceConfig implements Serializable {
         Duration emptyFetch = duration(properties, EMPTY_FETCH_INTERVAL, DEFAULT_EMPTY_FETCH_INTERVAL);
         Duration maxRetry = duration(properties, MAX_RETRY_TIME, RetryRule.DEFAULT_MAX_RETRY_TIME);
         return new KinesisSourceConfig(position, timestamp, discovery, maxRecords, emptyFetch,
-                new RetryRule(maxRetry, MAX_RETRY_TIME));
+                new RetryRule(maxRetry, MAX_RETRY_TIME), Efo.of(properties));
+    }
+
+    /** The enhanced fan-out keys, read together. */
+    private static final class Efo implements Serializable {
+        private static final long serialVersionUID = 1L;
+
+        final ReaderType readerType;
+        final String consumerName;
+        final ConsumerLifecycle consumerLifecycle;
+        final Duration subscriptionTimeout;
+
+        private Efo(ReaderType readerType, String consumerName, ConsumerLifecycle lifecycle, Duration subscriptionTimeout) {
+            this.readerType = readerType;
+            this.consumerName = consumerName;
+            this.consumerLifecycle = lifecycle;
+            this.subscriptionTimeout = subscriptionTimeout;
+        }
+
+        static Efo of(Map<String, String> properties) {
+            ReaderType readerType = choice(properties, READER_TYPE, ReaderType.POLLING, ReaderType.class);
+            String consumerName = properties.get(EFO_CONSUMER_NAME);
+            if (readerType == ReaderType.EFO && (consumerName == null || !CONSUMER_NAME.matcher(consumerName).matches())) {
+                throw new IllegalArgumentException(EFO_CONSUMER_NAME + ": " + READER_TYPE + " EFO needs a consumer name "
+                        + "of 1 to 128 letters, digits, '_', '.' or '-', got "
+                        + (consumerName == null ? "none" : "'" + consumerName + "'"));
+            }
+            ConsumerLifecycle lifecycle = choice(properties, EFO_LIFECYCLE, ConsumerLifecycle.JOB_MANAGED, ConsumerLifecycle.class);
+            Duration subscriptionTimeout = duration(properties, EFO_SUBSCRIPTION_TIMEOUT, DEFAULT_SUBSCRIPTION_TIMEOUT);
+            if (subscriptionTimeout.isZero()) {
+                throw new IllegalArgumentException(EFO_SUBSCRIPTION_TIMEOUT + ": expected a duration > 0");
+            }
+            return new Efo(readerType, readerType == ReaderType.EFO ? consumerName : null, lifecycle, subscriptionTimeout);
+        }
+    }
+
+    /** The enum constant named by {@code key} (any case, '-' for '_'), or {@code fallback} when unset. */
+    private static <E extends Enum<E>> E choice(Map<String, String> properties, String key, E fallback, Class<E> type) {
+        String value = properties.get(key);
+        if (value == null) {
+            return fallback;
+        }
+        try {
+            return Enum.valueOf(type, value.trim().toUpperCase(Locale.ROOT).replace('-', '_'));
+        } catch (IllegalArgumentException e) {
+            StringBuilder expected = new StringBuilder();
+            for (E constant : type.getEnumConstants()) {
+                expected.append(expected.length() == 0 ? "" : " or ").append(constant.name());
+            }
+            throw new IllegalArgumentException(key + ": expected " + expected + ", got '" + value + "'");
+        }
     }
 
     /**
@@ -185,7 +261,25 @@ public final class KinesisSourceConfig implements Serializable {
     /** The same keys with another retry rule (tests that should not wait long). */
     public KinesisSourceConfig withRetryRule(RetryRule rule) {
         return new KinesisSourceConfig(initialPosition, initialTimestampMillis, discoveryInterval, maxRecordCount,
-                emptyFetchInterval, rule);
+                emptyFetchInterval, rule, new Efo(readerType, consumerName, consumerLifecycle, subscriptionTimeout));
+    }
+
+    public ReaderType readerType() {
+        return readerType;
+    }
+
+    /** The enhanced fan-out consumer's name; null unless the reader type is EFO. */
+    public String consumerName() {
+        return consumerName;
+    }
+
+    public ConsumerLifecycle consumerLifecycle() {
+        return consumerLifecycle;
+    }
+
+    /** How long a SubscribeToShard call may take to deliver its first event before it is tried again. */
+    public Duration subscriptionTimeout() {
+        return subscriptionTimeout;
     }
 
     @Override
@@ -193,6 +287,8 @@ public final class KinesisSourceConfig implements Serializable {
         return "KinesisSourceConfig{" + initialPosition
                 + (initialPosition == InitialPosition.AT_TIMESTAMP ? "(" + initialTimestampMillis + ")" : "")
                 + ", discovery=" + discoveryInterval + ", maxRecordCount=" + maxRecordCount
-                + ", emptyFetchInterval=" + emptyFetchInterval + ", maxRetryTime=" + retryRule.maxRetryMillis() + " ms}";
+                + ", emptyFetchInterval=" + emptyFetchInterval + ", maxRetryTime=" + retryRule.maxRetryMillis() + " ms, "
+                + readerType + (readerType == ReaderType.EFO ? "(" + consumerName + ", " + consumerLifecycle
+                        + ", subscriptionTimeout=" + subscriptionTimeout + ")" : "") + "}";
     }
 }

@@ -87,7 +87,18 @@ public final class KinesisTableOptions {
                     .withDescription("Records per GetRecords call (1 to 10000)."),
             ConfigOptions.key(KinesisSourceConfig.EMPTY_FETCH_INTERVAL).durationType()
                     .defaultValue(KinesisSourceConfig.DEFAULT_EMPTY_FETCH_INTERVAL)
-                    .withDescription("The pause after a GetRecords call that returned nothing."));
+                    .withDescription("The pause after a GetRecords call that returned nothing."),
+            ConfigOptions.key(KinesisSourceConfig.READER_TYPE).stringType()
+                    .defaultValue(KinesisSourceConfig.ReaderType.POLLING.name())
+                    .withDescription("POLLING (GetRecords) or EFO (enhanced fan-out: SubscribeToShard)."),
+            text(KinesisSourceConfig.EFO_CONSUMER_NAME, "EFO: the enhanced fan-out consumer's name (required)."),
+            ConfigOptions.key(KinesisSourceConfig.EFO_LIFECYCLE).stringType()
+                    .defaultValue(KinesisSourceConfig.ConsumerLifecycle.JOB_MANAGED.name())
+                    .withDescription("EFO: JOB_MANAGED (the job registers and deregisters the consumer) or "
+                            + "SELF_MANAGED (registered beforehand)."),
+            ConfigOptions.key(KinesisSourceConfig.EFO_SUBSCRIPTION_TIMEOUT).durationType()
+                    .defaultValue(KinesisSourceConfig.DEFAULT_SUBSCRIPTION_TIMEOUT)
+                    .withDescription("EFO: a subscription without an event for this long is renewed."));
 
     static final List<ConfigOption<?>> SINK = List.of(
             ConfigOptions.key(KinesisSinkConfig.BATCH_MAX_SIZE).intType().defaultValue(KinesisSinkConfig.MAX_BATCH_RECORDS)

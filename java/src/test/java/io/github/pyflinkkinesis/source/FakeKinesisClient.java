@@ -14,7 +14,19 @@ import software.amazon.awssdk.awscore.exception.AwsErrorDetails;
 import software.amazon.awssdk.awscore.exception.AwsServiceException;
 import software.amazon.awssdk.core.SdkBytes;
 import software.amazon.awssdk.services.kinesis.KinesisClient;
+import software.amazon.awssdk.services.kinesis.model.ConsumerDescription;
+import software.amazon.awssdk.services.kinesis.model.ConsumerStatus;
+import software.amazon.awssdk.services.kinesis.model.DeregisterStreamConsumerRequest;
+import software.amazon.awssdk.services.kinesis.model.DeregisterStreamConsumerResponse;
+import software.amazon.awssdk.services.kinesis.model.DescribeStreamConsumerRequest;
+import software.amazon.awssdk.services.kinesis.model.DescribeStreamConsumerResponse;
+import software.amazon.awssdk.services.kinesis.model.DescribeStreamSummaryRequest;
+import software.amazon.awssdk.services.kinesis.model.DescribeStreamSummaryResponse;
 import software.amazon.awssdk.services.kinesis.model.ExpiredIteratorException;
+import software.amazon.awssdk.services.kinesis.model.RegisterStreamConsumerRequest;
+import software.amazon.awssdk.services.kinesis.model.RegisterStreamConsumerResponse;
+import software.amazon.awssdk.services.kinesis.model.ResourceInUseException;
+import software.amazon.awssdk.services.kinesis.model.StreamDescriptionSummary;
 import software.amazon.awssdk.services.kinesis.model.GetRecordsRequest;
 import software.amazon.awssdk.services.kinesis.model.GetRecordsResponse;
 import software.amazon.awssdk.services.kinesis.model.GetShardIteratorRequest;
@@ -31,7 +43,8 @@ import software.amazon.awssdk.services.kinesis.model.Shard;
 
 /**
  * An in-memory Kinesis for unit tests: ListShards (paginated), GetShardIterator and GetRecords
- * over scripted shards, with scripted errors. Like kinesis-local, AT_TIMESTAMP starts at the
+ * over scripted shards, with scripted errors; stream consumers (a registered consumer is CREATING for
+ * {@link #describesUntilActive} DescribeStreamConsumer calls, then ACTIVE). Like kinesis-local, AT_TIMESTAMP starts at the
  * shard's first record, older ones included, so callers must filter.
  */
 public final class FakeKinesisClient implements KinesisClient {
@@ -48,6 +61,12 @@ public final class FakeKinesisClient implements KinesisClient {
     /** What GetRecords reports as millisBehindLatest once it returned the last record. */
     public long millisBehindAtTip;
     public boolean closed;
+    /** Registered consumers by stream ARN and name. */
+    public final Map<String, ConsumerDescription> consumers = new LinkedHashMap<>();
+    /** The consumer calls made, e.g. {@code Register s/app}, in order. */
+    public final List<String> consumerCalls = new ArrayList<>();
+    public int describesUntilActive;
+    public final Deque<RuntimeException> describeConsumerErrors = new ArrayDeque<>();
 
     public static Shard shard(String id, String parent, String adjacentParent) {
         return Shard.builder().shardId(id).parentShardId(parent).adjacentParentShardId(adjacentParent)
@@ -159,6 +178,59 @@ public final class FakeKinesisClient implements KinesisClient {
         String next = closedShards.contains(shardId) && end >= shardRecords.size() ? null : shardId + "#" + end;
         return GetRecordsResponse.builder().records(shardRecords.subList(index, end)).nextShardIterator(next)
                 .millisBehindLatest(end < shardRecords.size() ? 1000L : millisBehindAtTip).build();
+    }
+
+    public static String streamArn(String name) {
+        return "arn:aws:kinesis:us-east-1:000000000000:stream/" + name;
+    }
+
+    @Override
+    public DescribeStreamSummaryResponse describeStreamSummary(DescribeStreamSummaryRequest request) {
+        consumerCalls.add("DescribeStreamSummary " + request.streamName());
+        return DescribeStreamSummaryResponse.builder().streamDescriptionSummary(StreamDescriptionSummary.builder()
+                .streamName(request.streamName()).streamARN(streamArn(request.streamName())).build()).build();
+    }
+
+    @Override
+    public RegisterStreamConsumerResponse registerStreamConsumer(RegisterStreamConsumerRequest request) {
+        String key = request.streamARN() + "|" + request.consumerName();
+        consumerCalls.add("Register " + request.consumerName());
+        if (consumers.containsKey(key)) {
+            throw ResourceInUseException.builder().statusCode(400)
+                    .awsErrorDetails(AwsErrorDetails.builder().errorCode("ResourceInUseException").build()).build();
+        }
+        ConsumerDescription consumer = ConsumerDescription.builder().consumerName(request.consumerName())
+                .consumerARN(request.streamARN() + "/consumer/" + request.consumerName() + ":1")
+                .streamARN(request.streamARN()).consumerStatus(ConsumerStatus.CREATING).build();
+        consumers.put(key, consumer);
+        return RegisterStreamConsumerResponse.builder().build();
+    }
+
+    @Override
+    public DescribeStreamConsumerResponse describeStreamConsumer(DescribeStreamConsumerRequest request) {
+        String key = request.streamARN() + "|" + request.consumerName();
+        consumerCalls.add("Describe " + request.consumerName());
+        if (!describeConsumerErrors.isEmpty()) {
+            throw describeConsumerErrors.poll();
+        }
+        ConsumerDescription consumer = consumers.get(key);
+        if (consumer == null) {
+            throw notFound();
+        }
+        if (consumer.consumerStatus() == ConsumerStatus.CREATING && describesUntilActive-- <= 0) {
+            consumer = consumer.toBuilder().consumerStatus(ConsumerStatus.ACTIVE).build();
+            consumers.put(key, consumer);
+        }
+        return DescribeStreamConsumerResponse.builder().consumerDescription(consumer).build();
+    }
+
+    @Override
+    public DeregisterStreamConsumerResponse deregisterStreamConsumer(DeregisterStreamConsumerRequest request) {
+        consumerCalls.add("Deregister " + request.consumerARN());
+        if (!consumers.values().removeIf(c -> c.consumerARN().equals(request.consumerARN()))) {
+            throw notFound();
+        }
+        return DeregisterStreamConsumerResponse.builder().build();
     }
 
     private static int indexOf(List<Record> shardRecords, String sequence) {

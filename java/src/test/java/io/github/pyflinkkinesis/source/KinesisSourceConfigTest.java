@@ -78,4 +78,36 @@ class KinesisSourceConfigTest {
         assertEquals(500, config.maxRecordCount());
         assertEquals(90_000, KinesisSourceConfig.of(Map.of("source.max-retry-time", "90 s")).retryRule().maxRetryMillis());
     }
+
+    @Test
+    void enhancedFanOutKeysAreTheOfficialConnectorsOnes() {
+        KinesisSourceConfig polling = KinesisSourceConfig.of(Map.of("source.efo.consumer.name", "ignored"));
+        assertEquals(KinesisSourceConfig.ReaderType.POLLING, polling.readerType());
+        assertEquals(null, polling.consumerName());
+
+        KinesisSourceConfig efo = KinesisSourceConfig.of(Map.of("source.reader.type", "efo",
+                "source.efo.consumer.name", "my-app.v2"));
+        assertEquals(KinesisSourceConfig.ReaderType.EFO, efo.readerType());
+        assertEquals("my-app.v2", efo.consumerName());
+        assertEquals(KinesisSourceConfig.ConsumerLifecycle.JOB_MANAGED, efo.consumerLifecycle());
+        assertEquals(Duration.ofSeconds(60), efo.subscriptionTimeout());
+
+        KinesisSourceConfig self = KinesisSourceConfig.of(Map.of("source.reader.type", "EFO",
+                "source.efo.consumer.name", "app", "source.efo.lifecycle", "self-managed",
+                "source.efo.subscription.timeout", "30 s"));
+        assertEquals(KinesisSourceConfig.ConsumerLifecycle.SELF_MANAGED, self.consumerLifecycle());
+        assertEquals(Duration.ofSeconds(30), self.subscriptionTimeout());
+    }
+
+    @Test
+    void badEnhancedFanOutValuesAreRejectedNamingTheKey() {
+        assertRejected("source.reader.type: expected POLLING or EFO, got 'FANOUT'",
+                Map.of("source.reader.type", "FANOUT"));
+        assertRejected("source.efo.consumer.name: source.reader.type EFO needs a consumer name",
+                Map.of("source.reader.type", "EFO"));
+        assertRejected("source.efo.consumer.name", Map.of("source.reader.type", "EFO", "source.efo.consumer.name", "a b"));
+        assertRejected("source.efo.lifecycle: expected JOB_MANAGED or SELF_MANAGED, got 'MINE'",
+                Map.of("source.efo.lifecycle", "MINE"));
+        assertRejected("source.efo.subscription.timeout", Map.of("source.efo.subscription.timeout", "0 s"));
+    }
 }

@@ -14,6 +14,7 @@ import software.amazon.awssdk.core.exception.ApiCallTimeoutException;
 import software.amazon.awssdk.core.exception.SdkClientException;
 import software.amazon.awssdk.services.kinesis.model.GetShardIteratorRequest;
 import software.amazon.awssdk.services.kinesis.model.ShardIteratorType;
+import software.amazon.awssdk.services.kinesis.model.SubscribeToShardRequest;
 
 /**
  * The one classifier of failed Kinesis calls: by exception type, error code (error_codes.txt), HTTP
@@ -61,6 +62,17 @@ public final class KinesisErrors {
         Throwable t = unwrap(error);
         return request.shardIteratorType() == ShardIteratorType.AT_TIMESTAMP && t instanceof AwsServiceException
                 && "InvalidArgumentException".equals(errorCode((AwsServiceException) t));
+    }
+
+    /**
+     * True when {@code request}, a SubscribeToShard at an AT_TIMESTAMP position, was refused with
+     * InvalidArgumentException: as {@link #isTimestampPastServiceClock(Throwable, GetShardIteratorRequest)}.
+     */
+    public static boolean isTimestampPastServiceClock(Throwable error, SubscribeToShardRequest request) {
+        Throwable t = unwrap(error);
+        return request != null && request.startingPosition() != null
+                && request.startingPosition().type() == ShardIteratorType.AT_TIMESTAMP
+                && t instanceof AwsServiceException && "InvalidArgumentException".equals(errorCode((AwsServiceException) t));
     }
 
     /** True for a refused identity: HTTP 401/403, an access or signature error code, or any STS error. */

@@ -4,6 +4,10 @@ import java.io.Serializable;
 import java.time.Duration;
 import java.util.concurrent.ThreadLocalRandom;
 
+import org.apache.flink.util.FlinkRuntimeException;
+
+import software.amazon.awssdk.core.exception.SdkException;
+
 /**
  * The one retry rule of the connector: retryable failures ({@link ErrorKind#retryable()}) are tried again
  * after an exponential backoff with "equal jitter" (half of each step fixed, half random), until failures
@@ -55,6 +59,39 @@ public final class RetryRule implements Serializable {
     /** A new tracker of one caller's consecutive failures. */
     public RetryTracker tracker() {
         return new RetryTracker(this);
+    }
+
+    /** A blocking Kinesis call that can fail. */
+    @FunctionalInterface
+    public interface Call<T> {
+        T run();
+    }
+
+    /**
+     * Runs {@code call}, tried again after retryable errors ({@link KinesisErrors#classify}) until failures
+     * have gone on for longer than the total retry time.
+     *
+     * @param what the call and what it was for, named in the error, e.g. {@code ListShards for stream 'a'}
+     * @throws SdkException the first error that is not retryable, unchanged, for the caller to interpret
+     * @throws FlinkRuntimeException once the total retry time is over, with {@link RetryTracker#givingUp}'s message
+     */
+    public <T> T call(String what, Call<T> call) throws InterruptedException {
+        RetryTracker retries = tracker();
+        while (true) {
+            try {
+                return call.run();
+            } catch (SdkException e) {
+                if (!KinesisErrors.classify(e).retryable()) {
+                    throw e;
+                }
+                long now = System.currentTimeMillis();
+                long delay = retries.onFailure(now);
+                if (delay < 0) {
+                    throw new FlinkRuntimeException(retries.givingUp(what, e, now), e);
+                }
+                Thread.sleep(delay);
+            }
+        }
     }
 
     public long maxRetryMillis() {

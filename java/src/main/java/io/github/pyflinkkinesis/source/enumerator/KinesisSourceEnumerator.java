@@ -18,6 +18,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import io.github.pyflinkkinesis.source.KinesisSourceConfig;
+import io.github.pyflinkkinesis.source.consumer.StreamConsumers;
 import io.github.pyflinkkinesis.source.split.KinesisShardSplit;
 import io.github.pyflinkkinesis.source.split.StartingPosition;
 import software.amazon.awssdk.services.kinesis.KinesisClient;
@@ -38,7 +39,8 @@ import software.amazon.awssdk.services.kinesis.model.Shard;
  *
  * <p>A stream's first discovery uses the configured initial position (LATEST pinned as
  * AT_TIMESTAMP of the discovery, so records written before the first read are kept); shards found
- * later start at TRIM_HORIZON.
+ * later start at TRIM_HORIZON. With enhanced fan-out, a stream is listed only once its consumer is
+ * ACTIVE ({@link ConsumerRegistration}).
  */
 public final class KinesisSourceEnumerator implements SplitEnumerator<KinesisShardSplit, KinesisSourceEnumState> {
     private static final Logger LOG = LoggerFactory.getLogger(KinesisSourceEnumerator.class);
@@ -52,6 +54,8 @@ public final class KinesisSourceEnumerator implements SplitEnumerator<KinesisSha
     /** The tracker's last seen shard ids, published for discovery, which runs on another thread. */
     private volatile Map<String, String> discoveryStart;
     private KinesisClient client;
+    /** Enhanced fan-out only: the consumer is ACTIVE before a stream's shards are handed out. */
+    private ConsumerRegistration consumers;
 
     public KinesisSourceEnumerator(SplitEnumeratorContext<KinesisShardSplit> context, List<String> streams,
                                    KinesisSourceConfig config, Supplier<KinesisClient> clientFactory,
@@ -77,6 +81,10 @@ public final class KinesisSourceEnumerator implements SplitEnumerator<KinesisSha
     @Override
     public void start() {
         client = clientFactory.get();
+        if (config.readerType() == KinesisSourceConfig.ReaderType.EFO) {
+            consumers = new ConsumerRegistration(new StreamConsumers(client, config.consumerName(), config.retryRule()),
+                    config.consumerLifecycle());
+        }
         long interval = config.discoveryInterval().toMillis();
         context.callAsync(this::discover, this::onDiscovered, 0, interval);
     }
@@ -103,6 +111,9 @@ public final class KinesisSourceEnumerator implements SplitEnumerator<KinesisSha
         for (String stream : streams) {
             long listedAt = clock.getAsLong();
             String last = start.get(KinesisShardSplit.streamName(stream));
+            if (consumers != null) {
+                consumers.awaitActive(stream);
+            }
             found.put(stream, new Listing(lister.list(stream, last == null || last.isEmpty() ? null : last), listedAt));
         }
         return found;
@@ -180,8 +191,13 @@ public final class KinesisSourceEnumerator implements SplitEnumerator<KinesisSha
             LOG.warn("Ignoring unexpected source event {} from reader {}", event, subtaskId);
             return;
         }
-        List<String> finished = ((ShardsFinishedEvent) event).splitIds();
+        ShardsFinishedEvent finishedEvent = (ShardsFinishedEvent) event;
+        List<String> finished = finishedEvent.splitIds();
         tracker.markFinished(finished);
+        List<KinesisShardSplit> children = tracker.addChildren(finishedEvent.children());
+        if (!children.isEmpty()) {
+            LOG.info("Shard ends named {} new child shard(s): {}", children.size(), children);
+        }
         boolean childrenUnknown = finished.stream().anyMatch(id -> !tracker.hasKnownChild(id));
         assignReadySplits();
         if (childrenUnknown && client != null) {
@@ -197,6 +213,9 @@ public final class KinesisSourceEnumerator implements SplitEnumerator<KinesisSha
 
     @Override
     public void close() {
+        if (consumers != null) {
+            consumers.deregister(streams);
+        }
         if (client != null) {
             client.close();
         }

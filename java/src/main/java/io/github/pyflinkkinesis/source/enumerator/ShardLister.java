@@ -7,24 +7,22 @@ import org.apache.flink.util.FlinkRuntimeException;
 
 import io.github.pyflinkkinesis.aws.retry.KinesisErrors;
 import io.github.pyflinkkinesis.aws.retry.RetryRule;
-import io.github.pyflinkkinesis.aws.retry.RetryTracker;
 import io.github.pyflinkkinesis.source.split.KinesisShardSplit;
 import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.services.kinesis.KinesisClient;
-import software.amazon.awssdk.services.kinesis.model.ExpiredNextTokenException;
 import software.amazon.awssdk.services.kinesis.model.ListShardsRequest;
 import software.amazon.awssdk.services.kinesis.model.ListShardsResponse;
 import software.amazon.awssdk.services.kinesis.model.Shard;
 
 /**
- * Lists a stream's shards with ListShards, page by page; throttling and transient errors are retried by the
- * connector's {@link RetryRule} (an expired NextToken starts the listing again, under the same rule).
+ * Lists a stream's shards with ListShards, page by page; throttling and transient errors (an expired
+ * NextToken too: the listing starts again) are retried by the connector's {@link RetryRule}.
  */
-final class ShardLister {
+public final class ShardLister {
     private final KinesisClient client;
     private final RetryRule rule;
 
-    ShardLister(KinesisClient client, RetryRule rule) {
+    public ShardLister(KinesisClient client, RetryRule rule) {
         this.client = client;
         this.rule = rule;
     }
@@ -35,23 +33,12 @@ final class ShardLister {
      *
      * @throws FlinkRuntimeException naming the stream, at the first fatal error or once the total retry time is over
      */
-    List<Shard> list(String stream, String exclusiveStartShardId) throws InterruptedException {
-        RetryTracker retries = rule.tracker();
+    public List<Shard> list(String stream, String exclusiveStartShardId) throws InterruptedException {
         String call = "ListShards for stream '" + KinesisShardSplit.streamName(stream) + "'";
-        while (true) {
-            try {
-                return listOnce(stream, exclusiveStartShardId);
-            } catch (SdkException e) {
-                if (!(e instanceof ExpiredNextTokenException) && !KinesisErrors.classify(e).retryable()) {
-                    throw new FlinkRuntimeException("Kinesis " + call + " failed: " + KinesisErrors.describe(e), e);
-                }
-                long now = System.currentTimeMillis();
-                long delay = retries.onFailure(now);
-                if (delay < 0) {
-                    throw new FlinkRuntimeException(retries.givingUp(call, e, now), e);
-                }
-                Thread.sleep(delay);
-            }
+        try {
+            return rule.call(call, () -> listOnce(stream, exclusiveStartShardId));
+        } catch (SdkException e) {
+            throw new FlinkRuntimeException("Kinesis " + call + " failed: " + KinesisErrors.describe(e), e);
         }
     }
 

@@ -49,17 +49,34 @@ final class ShardTracker {
         String last = lastSeenShardIds.getOrDefault(name, "");
         List<KinesisShardSplit> added = new ArrayList<>();
         for (KinesisShardSplit split : listed) {
-            String id = split.splitId();
-            if (!unassigned.containsKey(id) && !assigned.containsKey(id) && !finished.contains(id)) {
-                unassigned.put(id, split);
-                added.add(split);
-            }
+            addIfUnknown(split, added);
             if (split.shardId().compareTo(last) > 0) {
                 last = split.shardId();
             }
         }
         lastSeenShardIds.put(name, last);
         return added;
+    }
+
+    /**
+     * Adds children that a reader learnt from a shard's last event. The last seen shard id is not
+     * moved: ListShards goes on from where it was (no shard in between is missed) and may list these
+     * again, known by then (see {@link #forgetSettledFinished}).
+     */
+    List<KinesisShardSplit> addChildren(List<KinesisShardSplit> children) {
+        List<KinesisShardSplit> added = new ArrayList<>();
+        for (KinesisShardSplit split : children) {
+            addIfUnknown(split, added);
+        }
+        return added;
+    }
+
+    private void addIfUnknown(KinesisShardSplit split, List<KinesisShardSplit> added) {
+        String id = split.splitId();
+        if (!unassigned.containsKey(id) && !assigned.containsKey(id) && !finished.contains(id)) {
+            unassigned.put(id, split);
+            added.add(split);
+        }
     }
 
     /** Forgets everything about streams not in {@code streamNames}: they were removed from the source. */
@@ -177,12 +194,16 @@ final class ShardTracker {
     /**
      * Drops finished ids that no unassigned shard names as a parent: an unknown parent does not hold a
      * child back either, and ListShards never returns them again (it lists after the last seen id).
+     * A shard beyond the last seen id (a child added from an event) is kept until listed.
      */
     private void forgetSettledFinished() {
         Set<String> needed = new LinkedHashSet<>();
         unassigned.values().forEach(split -> needed.addAll(split.parentSplitIds()));
         for (Iterator<String> it = finished.iterator(); it.hasNext(); ) {
-            if (!needed.contains(it.next())) {
+            String id = it.next();
+            String shardId = id.substring(id.indexOf('/') + 1);
+            boolean listedLater = shardId.compareTo(lastSeenShardIds.getOrDefault(streamOf(id), "")) > 0;
+            if (!needed.contains(id) && !listedLater) {
                 it.remove();
             }
         }

@@ -63,8 +63,7 @@ public final class KinesisShardSplitReader implements SplitReader<KinesisRecord,
     private final Map<String, ShardCursor> cursors = new LinkedHashMap<>();
     private final Set<String> paused = new HashSet<>();
     private final List<String> finishedWithoutReading = new ArrayList<>();
-    private final Object wakeLock = new Object();
-    private boolean wokenUp;
+    private final WakeUpSignal wakeUp = new WakeUpSignal();
     private int nextIndex;
 
     /**
@@ -117,21 +116,8 @@ public final class KinesisShardSplitReader implements SplitReader<KinesisRecord,
             }
             earliest = Math.min(earliest, cursor.nextCallAtMillis);
         }
-        waitUpTo(earliest == Long.MAX_VALUE ? MAX_IDLE_WAIT_MS : Math.min(MAX_IDLE_WAIT_MS, earliest - now));
+        wakeUp.await(earliest == Long.MAX_VALUE ? MAX_IDLE_WAIT_MS : Math.min(MAX_IDLE_WAIT_MS, earliest - now));
         return null;
-    }
-
-    private void waitUpTo(long millis) {
-        synchronized (wakeLock) {
-            if (!wokenUp && millis > 0) {
-                try {
-                    wakeLock.wait(millis);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-            }
-            wokenUp = false;
-        }
     }
 
     private void poll(ShardCursor cursor, RecordsBySplits.Builder<KinesisRecord> batch) throws IOException {
@@ -214,7 +200,7 @@ public final class KinesisShardSplitReader implements SplitReader<KinesisRecord,
     }
 
     /** The records to emit: KPL aggregates split up, already emitted and too early records dropped. */
-    private static List<KinesisRecord> convert(ShardCursor cursor, List<Record> fetched) {
+    static List<KinesisRecord> convert(ShardCursor cursor, List<Record> fetched) {
         List<KinesisRecord> records = new ArrayList<>(fetched.size());
         for (Record record : fetched) {
             String sequence = record.sequenceNumber();
@@ -249,10 +235,7 @@ public final class KinesisShardSplitReader implements SplitReader<KinesisRecord,
                 if (split.isFinished()) {
                     finishedWithoutReading.add(split.splitId());
                 } else {
-                    ShardCursor cursor = new ShardCursor(split, retryRule.tracker());
-                    cursors.put(split.splitId(), cursor);
-                    metrics.addGroup("stream", split.streamName()).addGroup("shard", split.shardId())
-                            .gauge("millisBehindLatest", () -> cursor.millisBehindLatest);
+                    cursors.put(split.splitId(), ShardCursor.withGauge(split, metrics, retryRule.tracker()));
                 }
             }
         } else if (splitsChanges instanceof SplitsRemoval) {
@@ -270,10 +253,7 @@ public final class KinesisShardSplitReader implements SplitReader<KinesisRecord,
 
     @Override
     public void wakeUp() {
-        synchronized (wakeLock) {
-            wokenUp = true;
-            wakeLock.notifyAll();
-        }
+        wakeUp.signal();
     }
 
     @Override

@@ -28,6 +28,7 @@ public final class KinesisSourceReader<T>
 
     private final Set<String> streamNames;
     private final FinishedShards finishedShards = new FinishedShards();
+    private final ChildShardsOfFinished children;
     private boolean started;
 
     /**
@@ -37,8 +38,19 @@ public final class KinesisSourceReader<T>
      */
     public KinesisSourceReader(Supplier<SplitReader<KinesisRecord, KinesisShardSplit>> splitReaderSupplier,
                                KinesisRecordEmitter<T> emitter, SourceReaderContext context, Set<String> streamNames) {
+        this(splitReaderSupplier, emitter, context, streamNames, new ChildShardsOfFinished());
+    }
+
+    /**
+     * @param children the children that the split reader learnt from shards' last events (enhanced
+     *     fan-out), sent to the enumerator with the shard's end
+     */
+    public KinesisSourceReader(Supplier<SplitReader<KinesisRecord, KinesisShardSplit>> splitReaderSupplier,
+                               KinesisRecordEmitter<T> emitter, SourceReaderContext context, Set<String> streamNames,
+                               ChildShardsOfFinished children) {
         super(splitReaderSupplier, emitter, context.getConfiguration(), context);
         this.streamNames = Set.copyOf(streamNames);
+        this.children = children;
     }
 
     @Override
@@ -82,8 +94,12 @@ public final class KinesisSourceReader<T>
             return;
         }
         List<String> ids = new ArrayList<>();
-        finished.forEach(split -> ids.add(split.splitId()));
-        context.sendSourceEventToCoordinator(new ShardsFinishedEvent(ids));
+        List<KinesisShardSplit> named = new ArrayList<>();
+        finished.forEach(split -> {
+            ids.add(split.splitId());
+            named.addAll(children.take(split.splitId()));
+        });
+        context.sendSourceEventToCoordinator(new ShardsFinishedEvent(ids, named));
     }
 
     @Override

@@ -2,6 +2,8 @@ package io.github.pyflinkkinesis.source.reader;
 
 import java.time.Instant;
 
+import org.apache.flink.metrics.MetricGroup;
+
 import io.github.pyflinkkinesis.aws.retry.RetryTracker;
 import io.github.pyflinkkinesis.source.split.KinesisShardSplit;
 import io.github.pyflinkkinesis.source.split.StartingPosition;
@@ -46,6 +48,17 @@ final class ShardCursor {
         }
     }
 
+    /**
+     * A cursor for {@code split} whose {@code millisBehindLatest} is a gauge in groups {@code stream} and
+     * {@code shard}; {@code retries} follows its consecutive failed calls.
+     */
+    static ShardCursor withGauge(KinesisShardSplit split, MetricGroup metrics, RetryTracker retries) {
+        ShardCursor cursor = new ShardCursor(split, retries);
+        metrics.addGroup("stream", split.streamName()).addGroup("shard", split.shardId())
+                .gauge("millisBehindLatest", () -> cursor.millisBehindLatest);
+        return cursor;
+    }
+
     /** This shard's consecutive failed calls. */
     RetryTracker retries() {
         return retries;
@@ -64,16 +77,58 @@ final class ShardCursor {
     /** The request for a fresh iterator at the current position. */
     GetShardIteratorRequest iteratorRequest() {
         GetShardIteratorRequest.Builder request = shardRequest();
-        if (lastSequence != null) {
-            request.shardIteratorType(ShardIteratorType.AFTER_SEQUENCE_NUMBER).startingSequenceNumber(lastSequence);
-        } else if (skipSequence != null) {
-            request.shardIteratorType(ShardIteratorType.AT_SEQUENCE_NUMBER).startingSequenceNumber(skipSequence);
-        } else if (notBeforeMillis != null) {
-            request.shardIteratorType(ShardIteratorType.AT_TIMESTAMP).timestamp(Instant.ofEpochMilli(notBeforeMillis));
-        } else {
-            request.shardIteratorType(ShardIteratorType.TRIM_HORIZON);
+        ShardIteratorType type = startType();
+        request.shardIteratorType(type).startingSequenceNumber(startSequence());
+        if (type == ShardIteratorType.AT_TIMESTAMP) {
+            request.timestamp(Instant.ofEpochMilli(notBeforeMillis));
         }
         return request.build();
+    }
+
+    /** The SubscribeToShard position that continues where a fresh iterator would. */
+    software.amazon.awssdk.services.kinesis.model.StartingPosition subscribePosition() {
+        ShardIteratorType type = startType();
+        software.amazon.awssdk.services.kinesis.model.StartingPosition.Builder position =
+                software.amazon.awssdk.services.kinesis.model.StartingPosition.builder()
+                        .type(type.toString()).sequenceNumber(startSequence());
+        if (type == ShardIteratorType.AT_TIMESTAMP) {
+            position.timestamp(Instant.ofEpochMilli(notBeforeMillis));
+        }
+        return position.build();
+    }
+
+    /** Where reading continues, as a split's starting position (a split handed to another reader). */
+    StartingPosition position() {
+        switch (startType()) {
+            case AFTER_SEQUENCE_NUMBER:
+                return StartingPosition.afterRecord(lastSequence);
+            case AT_SEQUENCE_NUMBER:
+                return StartingPosition.afterSubRecord(skipSequence, skipThroughSub);
+            case AT_TIMESTAMP:
+                return StartingPosition.atTimestamp(notBeforeMillis);
+            default:
+                return StartingPosition.trimHorizon();
+        }
+    }
+
+    private ShardIteratorType startType() {
+        if (lastSequence != null) {
+            return ShardIteratorType.AFTER_SEQUENCE_NUMBER;
+        } else if (skipSequence != null) {
+            return ShardIteratorType.AT_SEQUENCE_NUMBER;
+        } else if (notBeforeMillis != null) {
+            return ShardIteratorType.AT_TIMESTAMP;
+        }
+        return ShardIteratorType.TRIM_HORIZON;
+    }
+
+    private String startSequence() {
+        return lastSequence != null ? lastSequence : skipSequence;
+    }
+
+    /** True while the next iterator request is AT_TIMESTAMP (nothing fetched since the start). */
+    boolean startsAtTimestamp() {
+        return lastSequence == null && skipSequence == null && notBeforeMillis != null;
     }
 
     /**

@@ -1,5 +1,6 @@
 package io.github.pyflinkkinesis.source.split;
 
+import java.io.Serializable;
 import java.util.List;
 import java.util.Objects;
 import java.util.stream.Collectors;
@@ -10,8 +11,11 @@ import org.apache.flink.api.connector.source.SourceSplit;
  * One shard of one stream, with where to start reading it. Immutable.
  *
  * <p>{@code stream} is the stream as the user named it (name or ARN); requests address it that way.
+ * Serializable for source events only; checkpoints use {@link KinesisShardSplitSerializer}.
  */
-public final class KinesisShardSplit implements SourceSplit {
+public final class KinesisShardSplit implements SourceSplit, Serializable {
+    private static final long serialVersionUID = 1L;
+
     private final String stream;
     private final String shardId;
     private final List<String> parentShardIds;

@@ -375,4 +375,66 @@ class KinesisSourceEnumeratorTest {
         enumerator(context(1, 0)).close();
         assertTrue(kinesis.closed);
     }
+
+    // --- enhanced fan-out ---------------------------------------------------------------------------
+
+    private KinesisSourceEnumerator efoEnumerator(TestingSplitEnumeratorContext<KinesisShardSplit> context,
+                                                  String lifecycle) {
+        KinesisSourceConfig config = KinesisSourceConfig.of(Map.of("source.init.position", "TRIM_HORIZON",
+                "source.reader.type", "EFO", "source.efo.consumer.name", "app", "source.efo.lifecycle", lifecycle));
+        KinesisSourceEnumerator enumerator = new KinesisSourceEnumerator(context, List.of(STREAM), config,
+                () -> kinesis, KinesisSourceEnumState.empty(), () -> NOW);
+        enumerator.start();
+        return enumerator;
+    }
+
+    @Test
+    void jobManagedConsumerIsActiveBeforeShardsAreHandedOutAndDeregisteredOnClose() throws Exception {
+        kinesis.shards.add(shard("shardId-0", null, null));
+        var context = context(1, 0);
+        KinesisSourceEnumerator enumerator = efoEnumerator(context, "JOB_MANAGED");
+        assertTrue(kinesis.consumers.isEmpty());
+        discover(enumerator);
+        assertEquals(List.of("shardId-0"), assigned(context, 0));
+        int registered = kinesis.consumerCalls.indexOf("Register app");
+        assertTrue(registered >= 0 && kinesis.listShardsRequests.size() == 1, kinesis.consumerCalls.toString());
+        assertEquals("ACTIVE", kinesis.consumers.values().iterator().next().consumerStatusAsString());
+        enumerator.close();
+        assertTrue(kinesis.consumers.isEmpty(), "deregistered when the job ended");
+        assertTrue(kinesis.closed);
+    }
+
+    @Test
+    void selfManagedConsumerMissingFailsDiscoveryAndNothingIsHandedOut() throws Exception {
+        kinesis.shards.add(shard("shardId-0", null, null));
+        var context = context(1, 0);
+        KinesisSourceEnumerator enumerator = efoEnumerator(context, "SELF_MANAGED");
+        FlinkRuntimeException error = assertThrows(FlinkRuntimeException.class, enumerator::discover);
+        assertTrue(error.getMessage().contains("consumer 'app' of stream 'orders' is not registered"), error.getMessage());
+        assertEquals(List.of(), assigned(context, 0));
+        assertTrue(kinesis.listShardsRequests.isEmpty());
+    }
+
+    @Test
+    void childrenNamedByAShardEndAreHandedOutAfterTheParentAndNotAgainWhenListed() throws Exception {
+        kinesis.shards.add(shard("shardId-0", null, null));
+        var context = context(2, 0, 1);
+        KinesisSourceEnumerator enumerator = enumerator(context);
+        discover(enumerator);
+        List<KinesisShardSplit> children = List.of(
+                new KinesisShardSplit(STREAM, "shardId-1", List.of("shardId-0"), StartingPosition.trimHorizon()),
+                new KinesisShardSplit(STREAM, "shardId-2", List.of("shardId-0"), StartingPosition.trimHorizon()));
+        enumerator.handleSourceEvent(0, new ShardsFinishedEvent(List.of(KinesisShardSplit.splitId(STREAM, "shardId-0")),
+                children));
+        assertEquals(List.of("shardId-0", "shardId-1"), assigned(context, 0));
+        assertEquals(List.of("shardId-2"), assigned(context, 1));
+
+        finish(enumerator, 0, "shardId-1"); // read to its end before discovery listed it
+        kinesis.shards.add(shard("shardId-1", "shardId-0", null));
+        kinesis.shards.add(shard("shardId-2", "shardId-0", null));
+        discover(enumerator);
+        assertEquals(List.of("shardId-0", "shardId-1"), assigned(context, 0), "a finished child is not read again");
+        assertEquals(List.of("shardId-2"), assigned(context, 1));
+        assertEquals("shardId-2", enumerator.snapshotState(1).lastSeenShardIds().get(STREAM));
+    }
 }

@@ -18,6 +18,7 @@ import org.apache.flink.api.connector.source.SourceEvent;
 import org.apache.flink.connector.testutils.source.reader.TestingReaderContext;
 import org.apache.flink.core.io.InputStatus;
 import org.apache.flink.types.Row;
+import org.apache.flink.util.InstantiationUtil;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -207,5 +208,26 @@ class KinesisSourceReaderTest {
         assertEquals(List.of(finished.splitId()), ((ShardsFinishedEvent) events.get(0)).splitIds());
         assertEquals(List.of(finished), reader.snapshotState(1));
         assertEquals(0, kinesis.getRecordsRequests.size());
+    }
+
+    @Test
+    void childrenNamedByAShardsLastEventGoToTheEnumeratorWithItsEnd() throws Exception {
+        kinesis.put(SHARD, "pk-a", "a".getBytes(), 10);
+        kinesis.closedShards.add(SHARD);
+        KinesisShardSplit split = new KinesisShardSplit("orders", SHARD, List.of(), StartingPosition.trimHorizon());
+        KinesisShardSplit child = new KinesisShardSplit("orders", "shardId-000000000002", List.of(SHARD),
+                StartingPosition.trimHorizon());
+        ChildShardsOfFinished children = new ChildShardsOfFinished();
+        children.put(split.splitId(), List.of(child)); // as the enhanced fan-out reader does at the shard's end
+        reader = new KinesisSourceReader<>(() -> new KinesisShardSplitReader(kinesis, CONFIG, context.metricGroup()),
+                new KinesisRecordEmitter<>(new RowRecordDeserializer()), context, Set.of("orders"), children);
+        reader.start();
+        reader.addSplits(List.of(split));
+        pollUntil(() -> !finishedEvents().isEmpty()); // before the first checkpoint: at once (FinishedShards)
+        // Flink sends source events serialized: the children must survive it.
+        ShardsFinishedEvent event = InstantiationUtil.clone(finishedEvents().get(0));
+        assertEquals(List.of(split.splitId()), event.splitIds());
+        assertEquals(List.of(child), event.children());
+        assertEquals(List.of(), children.take(split.splitId()), "handed over once");
     }
 }
