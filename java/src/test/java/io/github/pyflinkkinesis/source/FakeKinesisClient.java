@@ -47,7 +47,7 @@ import software.amazon.awssdk.services.kinesis.model.Shard;
  * {@link #describesUntilActive} DescribeStreamConsumer calls, then ACTIVE). Like kinesis-local, AT_TIMESTAMP starts at the
  * shard's first record, older ones included, so callers must filter.
  */
-public final class FakeKinesisClient implements KinesisClient {
+public final class FakeKinesisClient extends FakeSdkClient implements KinesisClient {
     public final List<Shard> shards = new ArrayList<>();
     public final Map<String, List<Record>> records = new LinkedHashMap<>();
     public final Set<String> closedShards = new HashSet<>();
@@ -60,7 +60,6 @@ public final class FakeKinesisClient implements KinesisClient {
     public int pageSize = 1000;
     /** What GetRecords reports as millisBehindLatest once it returned the last record. */
     public long millisBehindAtTip;
-    public boolean closed;
     /** Registered consumers by stream ARN and name. */
     public final Map<String, ConsumerDescription> consumers = new LinkedHashMap<>();
     /** The consumer calls made, e.g. {@code Register s/app}, in order. */
@@ -240,15 +239,5 @@ public final class FakeKinesisClient implements KinesisClient {
             }
         }
         throw new IllegalArgumentException("no record " + sequence);
-    }
-
-    @Override
-    public String serviceName() {
-        return "kinesis";
-    }
-
-    @Override
-    public void close() {
-        closed = true;
     }
 }

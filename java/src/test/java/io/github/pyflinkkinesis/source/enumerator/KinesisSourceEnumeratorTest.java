@@ -47,6 +47,13 @@ class KinesisSourceEnumeratorTest {
         return enumerator(context, KinesisSourceEnumState.empty(), "TRIM_HORIZON", List.of(STREAM));
     }
 
+    /** shardId-0 and shardId-1, and shardId-2, their merge. */
+    private void addMergeOfZeroAndOne() {
+        kinesis.shards.add(shard("shardId-0", null, null));
+        kinesis.shards.add(shard("shardId-1", null, null));
+        kinesis.shards.add(shard("shardId-2", "shardId-0", "shardId-1"));
+    }
+
     private static TestingSplitEnumeratorContext<KinesisShardSplit> context(int parallelism, int... registered) {
         TestingSplitEnumeratorContext<KinesisShardSplit> context = new TestingSplitEnumeratorContext<>(parallelism);
         for (int reader : registered) {
@@ -92,9 +99,7 @@ class KinesisSourceEnumeratorTest {
 
     @Test
     void mergedChildWaitsForBothParents() throws Exception {
-        kinesis.shards.add(shard("shardId-0", null, null));
-        kinesis.shards.add(shard("shardId-1", null, null));
-        kinesis.shards.add(shard("shardId-2", "shardId-0", "shardId-1"));
+        addMergeOfZeroAndOne();
         var context = context(2, 0, 1);
         KinesisSourceEnumerator enumerator = enumerator(context);
         discover(enumerator);
@@ -170,9 +175,7 @@ class KinesisSourceEnumeratorTest {
 
     @Test
     void aShardGivenBackAfterItsReaderReportedItFinishedIsReadAgainBeforeItsChildren() throws Exception {
-        kinesis.shards.add(shard("shardId-0", null, null));
-        kinesis.shards.add(shard("shardId-1", null, null));
-        kinesis.shards.add(shard("shardId-2", "shardId-0", "shardId-1"));
+        addMergeOfZeroAndOne();
         var context = context(2, 0, 1);
         KinesisSourceEnumerator enumerator = enumerator(context);
         discover(enumerator);
@@ -220,9 +223,7 @@ class KinesisSourceEnumeratorTest {
 
     @Test
     void finishedParentsAreKeptInTheCheckpoint() throws Exception {
-        kinesis.shards.add(shard("shardId-0", null, null));
-        kinesis.shards.add(shard("shardId-1", null, null));
-        kinesis.shards.add(shard("shardId-2", "shardId-0", "shardId-1"));
+        addMergeOfZeroAndOne();
         var context = context(1, 0);
         KinesisSourceEnumerator enumerator = enumerator(context);
         discover(enumerator);

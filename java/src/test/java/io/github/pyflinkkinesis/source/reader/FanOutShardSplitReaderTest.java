@@ -23,6 +23,7 @@ import org.reactivestreams.Subscriber;
 import org.reactivestreams.Subscription;
 
 import io.github.pyflinkkinesis.source.FakeKinesisClient;
+import io.github.pyflinkkinesis.source.FakeSdkClient;
 import io.github.pyflinkkinesis.source.KinesisSourceConfig;
 import io.github.pyflinkkinesis.source.consumer.StreamConsumers;
 import io.github.pyflinkkinesis.source.split.KinesisShardSplit;
@@ -90,9 +91,8 @@ class FanOutShardSplitReaderTest {
     }
 
     /** Answers each SubscribeToShard with a {@link Call}, as the SDK does: a response, then an event stream. */
-    static final class ScriptedAsyncClient implements KinesisAsyncClient {
+    static final class ScriptedAsyncClient extends FakeSdkClient implements KinesisAsyncClient {
         final List<Call> calls = new ArrayList<>();
-        boolean closed;
 
         Call last() {
             return calls.get(calls.size() - 1);
@@ -119,16 +119,6 @@ class FanOutShardSplitReaderTest {
                 });
             }));
             return call.future;
-        }
-
-        @Override
-        public String serviceName() {
-            return "kinesis";
-        }
-
-        @Override
-        public void close() {
-            closed = true;
         }
     }
 

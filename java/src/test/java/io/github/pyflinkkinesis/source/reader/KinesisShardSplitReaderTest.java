@@ -196,10 +196,13 @@ class KinesisShardSplitReaderTest {
         assertTrue(callTimes.get(6) - callTimes.get(5) >= 1600, "attempts " + callTimes);
     }
 
+    private KinesisShardSplitReader readerWaitingOneSecondWhenEmpty() {
+        return reader(Map.of("source.reader.empty-records-fetch-interval", "1 s"), split(StartingPosition.trimHorizon()));
+    }
+
     @Test
     void emptyAnswersWaitTheEmptyFetchInterval() throws IOException {
-        KinesisShardSplitReader reader = reader(Map.of("source.reader.empty-records-fetch-interval", "1 s"),
-                split(StartingPosition.trimHorizon()));
+        KinesisShardSplitReader reader = readerWaitingOneSecondWhenEmpty();
         fetch(reader);
         now += 999;
         fetch(reader);
@@ -212,8 +215,7 @@ class KinesisShardSplitReaderTest {
     @Test
     void emptyAnswersBehindTheTipAreFollowedUpQuickly() throws IOException {
         kinesis.millisBehindAtTip = 5000;
-        KinesisShardSplitReader reader = reader(Map.of("source.reader.empty-records-fetch-interval", "1 s"),
-                split(StartingPosition.trimHorizon()));
+        KinesisShardSplitReader reader = readerWaitingOneSecondWhenEmpty();
         fetch(reader);
         now += 200;
         fetch(reader);
