@@ -47,11 +47,20 @@ class KinesisSourceEnumeratorTest {
         return enumerator(context, KinesisSourceEnumState.empty(), "TRIM_HORIZON", List.of(STREAM));
     }
 
-    /** shardId-0 and shardId-1, and shardId-2, their merge. */
-    private void addMergeOfZeroAndOne() {
+    /** An enumerator for {@code context} that has listed the stream's shards once. */
+    private KinesisSourceEnumerator discovered(TestingSplitEnumeratorContext<KinesisShardSplit> context) throws Exception {
+        KinesisSourceEnumerator enumerator = enumerator(context);
+        discover(enumerator);
+        return enumerator;
+    }
+
+    /** An enumerator for {@code context} that has listed shardId-0, shardId-1 and shardId-2, their merge. */
+    private KinesisSourceEnumerator mergeOfZeroAndOneDiscovered(TestingSplitEnumeratorContext<KinesisShardSplit> context)
+            throws Exception {
         kinesis.shards.add(shard("shardId-0", null, null));
         kinesis.shards.add(shard("shardId-1", null, null));
         kinesis.shards.add(shard("shardId-2", "shardId-0", "shardId-1"));
+        return discovered(context);
     }
 
     private static TestingSplitEnumeratorContext<KinesisShardSplit> context(int parallelism, int... registered) {
@@ -87,8 +96,7 @@ class KinesisSourceEnumeratorTest {
         kinesis.shards.add(shard("shardId-1", "shardId-0", null));
         kinesis.shards.add(shard("shardId-2", "shardId-0", null));
         var context = context(2, 0, 1);
-        KinesisSourceEnumerator enumerator = enumerator(context);
-        discover(enumerator);
+        KinesisSourceEnumerator enumerator = discovered(context);
         assertEquals(List.of("shardId-0"), assigned(context, 0));
         assertEquals(List.of(), assigned(context, 1));
 
@@ -99,10 +107,8 @@ class KinesisSourceEnumeratorTest {
 
     @Test
     void mergedChildWaitsForBothParents() throws Exception {
-        addMergeOfZeroAndOne();
         var context = context(2, 0, 1);
-        KinesisSourceEnumerator enumerator = enumerator(context);
-        discover(enumerator);
+        KinesisSourceEnumerator enumerator = mergeOfZeroAndOneDiscovered(context);
         assertEquals(List.of("shardId-0"), assigned(context, 0));
         assertEquals(List.of("shardId-1"), assigned(context, 1));
 
@@ -118,8 +124,7 @@ class KinesisSourceEnumeratorTest {
     void childrenDiscoveredLaterWaitForTheirParentToo() throws Exception {
         kinesis.shards.add(shard("shardId-0", null, null));
         var context = context(1, 0);
-        KinesisSourceEnumerator enumerator = enumerator(context);
-        discover(enumerator);
+        KinesisSourceEnumerator enumerator = discovered(context);
         kinesis.shards.add(shard("shardId-1", "shardId-0", null));
         discover(enumerator);
         assertEquals(List.of("shardId-0"), assigned(context, 0));
@@ -145,8 +150,7 @@ class KinesisSourceEnumeratorTest {
             kinesis.shards.add(shard("shardId-" + i, null, null));
         }
         var context = context(2, 0);
-        KinesisSourceEnumerator enumerator = enumerator(context);
-        discover(enumerator);
+        KinesisSourceEnumerator enumerator = discovered(context);
         assertEquals(List.of("shardId-0", "shardId-2"), assigned(context, 0));
         assertEquals(List.of(), assigned(context, 1));
 
@@ -161,8 +165,7 @@ class KinesisSourceEnumeratorTest {
         kinesis.shards.add(shard("shardId-0", null, null));
         kinesis.shards.add(shard("shardId-1", null, null));
         var context = context(2, 0, 1);
-        KinesisSourceEnumerator enumerator = enumerator(context);
-        discover(enumerator);
+        KinesisSourceEnumerator enumerator = discovered(context);
         KinesisShardSplit back = context.getSplitAssignments().get(1).getAssignedSplits().get(0)
                 .withStartingPosition(StartingPosition.afterSubRecord("17", 2L));
 
@@ -175,10 +178,8 @@ class KinesisSourceEnumeratorTest {
 
     @Test
     void aShardGivenBackAfterItsReaderReportedItFinishedIsReadAgainBeforeItsChildren() throws Exception {
-        addMergeOfZeroAndOne();
         var context = context(2, 0, 1);
-        KinesisSourceEnumerator enumerator = enumerator(context);
-        discover(enumerator);
+        KinesisSourceEnumerator enumerator = mergeOfZeroAndOneDiscovered(context);
         KinesisShardSplit zero = context.getSplitAssignments().get(0).getAssignedSplits().get(0);
         finish(enumerator, 0, "shardId-0");
         enumerator.addSplitsBack(List.of(zero), 0);
@@ -201,8 +202,7 @@ class KinesisSourceEnumeratorTest {
         kinesis.shards.add(shard("shardId-1", null, null));
         kinesis.shards.add(shard("shardId-2", null, null));
         var context = context(2, 0, 1);
-        KinesisSourceEnumerator enumerator = enumerator(context);
-        discover(enumerator);
+        KinesisSourceEnumerator enumerator = discovered(context);
         assertEquals(List.of("shardId-0", "shardId-2"), assigned(context, 0));
         List<KinesisShardSplit> givenBack = List.copyOf(context.getSplitAssignments().get(0).getAssignedSplits());
         kinesis.shards.add(shard("shardId-3", "shardId-1", "shardId-2"));
@@ -223,10 +223,8 @@ class KinesisSourceEnumeratorTest {
 
     @Test
     void finishedParentsAreKeptInTheCheckpoint() throws Exception {
-        addMergeOfZeroAndOne();
         var context = context(1, 0);
-        KinesisSourceEnumerator enumerator = enumerator(context);
-        discover(enumerator);
+        KinesisSourceEnumerator enumerator = mergeOfZeroAndOneDiscovered(context);
         finish(enumerator, 0, "shardId-0");
         KinesisSourceEnumStateSerializer serializer = new KinesisSourceEnumStateSerializer();
         byte[] checkpoint = serializer.serialize(enumerator.snapshotState(1));
@@ -420,8 +418,7 @@ class KinesisSourceEnumeratorTest {
     void childrenNamedByAShardEndAreHandedOutAfterTheParentAndNotAgainWhenListed() throws Exception {
         kinesis.shards.add(shard("shardId-0", null, null));
         var context = context(2, 0, 1);
-        KinesisSourceEnumerator enumerator = enumerator(context);
-        discover(enumerator);
+        KinesisSourceEnumerator enumerator = discovered(context);
         List<KinesisShardSplit> children = List.of(
                 new KinesisShardSplit(STREAM, "shardId-1", List.of("shardId-0"), StartingPosition.trimHorizon()),
                 new KinesisShardSplit(STREAM, "shardId-2", List.of("shardId-0"), StartingPosition.trimHorizon()));

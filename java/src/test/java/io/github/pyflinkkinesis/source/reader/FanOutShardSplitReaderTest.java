@@ -184,10 +184,16 @@ class FanOutShardSplitReaderTest {
                 .millisBehindLatest(0L).build();
     }
 
-    @Test
-    void subscribesWithTheConsumerFromTheSplitsPositionAndEmitsEachEventsRecords() throws Exception {
+    /** A reader of one split from TRIM_HORIZON that has fetched once: its subscription is open. */
+    private FanOutShardSplitReader subscribedFromTrimHorizon() throws Exception {
         FanOutShardSplitReader reader = reader(split(StartingPosition.trimHorizon()));
         fetch(reader);
+        return reader;
+    }
+
+    @Test
+    void subscribesWithTheConsumerFromTheSplitsPositionAndEmitsEachEventsRecords() throws Exception {
+        FanOutShardSplitReader reader = subscribedFromTrimHorizon();
         Call call = async.last();
         assertEquals("arn:aws:kinesis:us-east-1:000000000000:stream/orders/consumer/app:1", call.request.consumerARN());
         assertEquals(SHARD, call.request.shardId());
@@ -202,8 +208,7 @@ class FanOutShardSplitReaderTest {
 
     @Test
     void aSubscriptionThatEndsIsRenewedAtOnceAfterTheLastRecordFetched() throws Exception {
-        FanOutShardSplitReader reader = reader(split(StartingPosition.trimHorizon()));
-        fetch(reader);
+        FanOutShardSplitReader reader = subscribedFromTrimHorizon();
         async.last().emit(event("3", record("3", "c".getBytes())));
         fetch(reader);
         async.last().end(); // the service ends every subscription after 5 minutes
@@ -284,8 +289,7 @@ class FanOutShardSplitReaderTest {
 
     @Test
     void aSubscriptionWithoutAnEventWithinTheTimeoutIsRenewed() throws Exception {
-        FanOutShardSplitReader reader = reader(split(StartingPosition.trimHorizon()));
-        fetch(reader);
+        FanOutShardSplitReader reader = subscribedFromTrimHorizon();
         now += 30_001;
         fetch(reader);
         assertTrue(async.calls.get(0).cancelled);
@@ -296,8 +300,7 @@ class FanOutShardSplitReaderTest {
 
     @Test
     void aFatalErrorFailsNamingStreamShardAndConsumer() throws Exception {
-        FanOutShardSplitReader reader = reader(split(StartingPosition.trimHorizon()));
-        fetch(reader);
+        FanOutShardSplitReader reader = subscribedFromTrimHorizon();
         async.last().fail(serviceError("AccessDeniedException", "no"));
         IOException error = assertThrows(IOException.class, () -> fetch(reader));
         assertEquals("Kinesis SubscribeToShard for stream 'orders' shard " + SHARD + " (enhanced fan-out consumer "
@@ -307,8 +310,7 @@ class FanOutShardSplitReaderTest {
     @Test
     void brokenSubscriptionsFailTheReaderOnceTheyWentOnLongerThanTheTotalRetryTime() throws Exception {
         keys.put("source.max-retry-time", "1 min");
-        FanOutShardSplitReader reader = reader(split(StartingPosition.trimHorizon()));
-        fetch(reader);
+        FanOutShardSplitReader reader = subscribedFromTrimHorizon();
         IOException error = null;
         for (int attempt = 0; attempt < 10 && error == null; attempt++) {
             async.last().fail(new IOException("connection reset"));
@@ -342,8 +344,7 @@ class FanOutShardSplitReaderTest {
 
     @Test
     void anInvalidArgumentForAnotherPositionFailsTheReader() throws Exception {
-        FanOutShardSplitReader reader = reader(split(StartingPosition.trimHorizon()));
-        fetch(reader);
+        FanOutShardSplitReader reader = subscribedFromTrimHorizon();
         async.last().fail(serviceError("InvalidArgumentException", "bad"));
         IOException error = assertThrows(IOException.class, () -> fetch(reader));
         assertTrue(error.getMessage().endsWith("failed: InvalidArgumentException (HTTP 400): bad"), error.getMessage());
@@ -362,8 +363,7 @@ class FanOutShardSplitReaderTest {
 
     @Test
     void closeClosesSubscriptionsAndClients() throws Exception {
-        FanOutShardSplitReader reader = reader(split(StartingPosition.trimHorizon()));
-        fetch(reader);
+        FanOutShardSplitReader reader = subscribedFromTrimHorizon();
         reader.close();
         assertTrue(async.last().cancelled && async.closed && kinesis.closed);
     }
