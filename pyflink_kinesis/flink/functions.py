@@ -30,6 +30,15 @@ SOURCE_FIELDS = ("data", "stream", "shard_id", "partition_key", "sequence_number
 SINK_FIELDS = ("stream", "partition_key", "explicit_hash_key", "data")
 
 
+def source_row_type() -> Any:
+    """The PyFlink type of the rows the connector's source produces, as :func:`ingress_record` reads them.
+
+    The source itself declares its type (Java RowRecordDeserializer); tests/test_row_layouts.py holds the two together.
+    """
+    return Types.ROW_NAMED(list(SOURCE_FIELDS), [Types.PRIMITIVE_ARRAY(Types.BYTE()), Types.STRING(), Types.STRING(),
+                                                 Types.STRING(), Types.STRING(), Types.LONG(), Types.LONG()])
+
+
 def sink_row_type() -> Any:
     """The PyFlink type of the rows the connector's KinesisSink takes."""
     return Types.ROW_NAMED(list(SINK_FIELDS),
