@@ -17,11 +17,11 @@ JOBS_SCRIPT = ROOT / "tests" / "flink_jobs.py"
 JAR = ROOT / "pyflink_kinesis" / "jars" / "pyflink-kinesis-connector.jar"
 
 
-def module_child(tmp_path_factory: Any, lifetime: float) -> Iterator[FlinkChild]:
-    """The body of a test module's ``flink`` fixture: one child running tests/flink_jobs.py for the module's
-    jobs, after checking the jar."""
+def module_child(tmp_path_factory: Any, lifetime: float, script: Path = JOBS_SCRIPT) -> Iterator[FlinkChild]:
+    """The body of a test module's ``flink`` fixture: one child running ``script`` (default tests/flink_jobs.py)
+    for the module's jobs, after checking the jar."""
     assert JAR.is_file(), f"{JAR} is missing: build it with ./dev test (or mvn package in java/ and copy it)"
-    child = FlinkChild(JOBS_SCRIPT, tmp_path_factory.mktemp("flink") / "child.log", lifetime=lifetime)
+    child = FlinkChild(script, tmp_path_factory.mktemp("flink") / "child.log", lifetime=lifetime)
     yield child
     child.close()
 

@@ -28,12 +28,16 @@ METADATA = ("arrived TIMESTAMP_LTZ(3) METADATA FROM 'timestamp', shard STRING ME
             "src STRING METADATA FROM 'stream' VIRTUAL, sub BIGINT METADATA FROM 'sub-sequence-number' VIRTUAL")
 
 
-def ingress(args: Dict[str, Any], stream: str) -> KinesisIngressSpec:
+def ingress(args: Dict[str, Any], stream: str, **properties: str) -> KinesisIngressSpec:
+    """Reads ``stream`` from the earliest record at ``source_endpoint`` (default: ``endpoint``), with the
+    connector keys ``properties``."""
     return (KinesisIngressBuilder.for_identifier(f"t/{stream}")
-            .with_aws_region(AwsRegion.of_custom_endpoint(args["endpoint"], "us-east-1"))
+            .with_aws_region(AwsRegion.of_custom_endpoint(args.get("source_endpoint") or args["endpoint"],
+                                                          "us-east-1"))
             .with_aws_credentials(AwsCredentials.basic("local", "local")).with_stream(stream)
             .with_startup_position(KinesisIngressStartupPosition.from_earliest())
-            .with_client_configuration_property("source.shard.discovery.interval", "1 s").build())
+            .with_client_configuration_property("source.shard.discovery.interval", "1 s")
+            .with_client_configuration_properties(properties).build())
 
 
 def egress(args: Dict[str, Any]) -> KinesisEgressSpec:
@@ -104,5 +108,21 @@ def copy(env: Any, args: Dict[str, Any]) -> None:
     statements.attach_as_datastream()
 
 
+def efo_copy(env: Any, args: Dict[str, Any]) -> None:
+    """Raw rows of ``in`` read with enhanced fan-out (consumer ``consumer``, JOB_MANAGED) from ``source_endpoint``
+    (kinesis-local's TLS port), copied with their shard, sequence number and partition key as JSON to ``out``
+    (parallelism 2)."""
+    env.set_parallelism(2)
+    env.enable_checkpointing(2000)
+    t_env = table_env(env)
+    spec = ingress(args, args["in"], **{"source.reader.type": "EFO", "source.efo.consumer.name": args["consumer"]})
+    create_table(t_env, "src", spec, f"data BYTES, {METADATA}", format="raw")
+    create_table(t_env, "dst", egress(args), "data BYTES, shard STRING, seq STRING, pk STRING", format="json",
+                 stream=args["out"])
+    statements = t_env.create_statement_set()
+    statements.add_insert_sql("INSERT INTO dst SELECT data, shard, seq, pk FROM src")
+    statements.attach_as_datastream()
+
+
 if __name__ == "__main__":
-    serve({"pipeline": pipeline, "copy": copy})
+    serve({"pipeline": pipeline, "copy": copy, "efo_copy": efo_copy})
