@@ -5,12 +5,19 @@ The child process running jobs, bounded waits and stream helpers are the shared 
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import json
+import os
+import random
+import time
 from pathlib import Path
 from typing import Any, Dict, Iterator, List
 
 from pyflink_kinesis.testing import put_all
+from pyflink_kinesis.testing import read_stream
 from pyflink_kinesis.testing.flink_child import FlinkChild
+from pyflink_kinesis.tools.local import create_stream
 
 ROOT = Path(__file__).resolve().parents[1]
 JOBS_SCRIPT = ROOT / "tests" / "flink_jobs.py"
@@ -79,3 +86,40 @@ class Counters:
                 values[name] += n
 
         return Counter()
+
+
+DEADLINE = 240.0  # seconds for a job to start and move what it was given, on a loaded 2-core machine
+
+
+class Streams:
+    """Fresh streams with unique names."""
+
+    def __init__(self, client: Any, prefix: str) -> None:
+        self.client, self.prefix, self.n = client, f"{prefix}-{os.getpid()}-{int(time.time() * 1000) % 100000}", 0
+
+    def new(self, shards: int = 1) -> str:
+        self.n += 1
+        name = f"{self.prefix}-{self.n}"
+        create_stream(self.client, name, shards)
+        return name
+
+
+def observations(client: Any, stream: str) -> List[Dict[str, Any]]:
+    """The JSON observations a test job wrote to ``stream`` (tests/flink_jobs.py), each with its data decoded."""
+    out = []
+    for r in read_stream(client, stream):
+        body = json.loads(r["Data"])
+        body["data"] = base64.b64decode(body["data"])
+        out.append(body)
+    return out
+
+
+def binary_entries(prefix: bytes, n: int, rng: random.Random) -> List[Dict[str, Any]]:
+    """``n`` records: a unique prefix, then random bytes (every value, never valid UTF-8 in some)."""
+    entries = []
+    for i in range(n):
+        data = prefix + i.to_bytes(2, "big") + bytes(rng.randrange(256) for _ in range(rng.randrange(0, 80)))
+        if i % 7 == 0:
+            data += b"\xff\xfe\xc3\x28"
+        entries.append({"Data": data, "PartitionKey": f"key-{rng.randrange(50)}"})
+    return entries

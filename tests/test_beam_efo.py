@@ -11,7 +11,7 @@ import threading
 import time
 from collections import Counter
 from datetime import datetime, timezone
-from typing import Any, Callable, Dict, List
+from typing import Any, Callable, List
 
 import pytest
 
@@ -26,7 +26,7 @@ from beam_transforms import subscription  # noqa: E402
 from beam_transforms.retry import RetryPolicy  # noqa: E402
 from beam_transforms.shards import list_shards  # noqa: E402
 from pyflink_kinesis import KinesisIngressSpec, KinesisIngressStartupPosition  # noqa: E402
-from pyflink_kinesis.testing import wait_until  # noqa: E402
+from pyflink_kinesis.testing import consumers, wait_until  # noqa: E402
 from tests.beam_support import (  # noqa: E402
     check_exactly_once_in_key_order,
     counter,
@@ -79,11 +79,6 @@ def counted(monkeypatch: pytest.MonkeyPatch) -> Counter:
     return _CountingClient.calls
 
 
-def _consumers(client: Any, stream: str) -> List[Dict[str, Any]]:
-    arn = client.describe_stream_summary(StreamName=stream)["StreamDescriptionSummary"]["StreamARN"]
-    return client.list_stream_consumers(StreamARN=arn)["Consumers"]
-
-
 # ---------------------------------------------------------------- on the emulator
 
 
@@ -117,7 +112,7 @@ def test_records_arrive_byte_exact_with_metadata_through_subscribe_to_shard(
     assert counted[("get_records", "*")] == 0 and counted[("get_shard_iterator", "*")] == 0
     assert counter(result, "efo_fallbacks") == 0
     # self-managed (the default): the consumer stays registered.
-    assert [(c["ConsumerName"], c["ConsumerStatus"]) for c in _consumers(client, stream)] == [("efo-app", "ACTIVE")]
+    assert [(c["ConsumerName"], c["ConsumerStatus"]) for c in consumers(client, stream)] == [("efo-app", "ACTIVE")]
 
 
 def test_kpl_aggregates_and_checkpoints_resume_on_the_same_subscription_then_a_new_one(
@@ -235,15 +230,15 @@ def test_an_existing_consumer_is_reused_by_name_and_by_arn(kinesis: Any, client:
     put(client, stream, [("k", b"one")])
     stream_arn = client.describe_stream_summary(StreamName=stream)["StreamDescriptionSummary"]["StreamARN"]
     registered = client.register_stream_consumer(StreamARN=stream_arn, ConsumerName="shared")["Consumer"]
-    wait_until(lambda: _consumers(client, stream)[0]["ConsumerStatus"] == "ACTIVE", 30, "the consumer to be ACTIVE",
+    wait_until(lambda: consumers(client, stream)[0]["ConsumerStatus"] == "ACTIVE", 30, "the consumer to be ACTIVE",
                interval=0.05)
 
     out, _ = run_read(spec_for(kinesis, stream), consumer_name="shared", stop_when_caught_up=True)
     assert [r.data for r, _ in out] == [b"one"]
     out, _ = run_read(spec_for(kinesis, stream), consumer_arn=registered["ConsumerARN"], stop_when_caught_up=True)
     assert [r.data for r, _ in out] == [b"one"]
-    consumers = _consumers(client, stream)
-    assert [(c["ConsumerARN"], c["ConsumerStatus"]) for c in consumers] == [(registered["ConsumerARN"], "ACTIVE")]
+    listed = consumers(client, stream)
+    assert [(c["ConsumerARN"], c["ConsumerStatus"]) for c in listed] == [(registered["ConsumerARN"], "ACTIVE")]
 
 
 def test_job_managed_consumer_is_deregistered_at_the_end(kinesis: Any, client: Any, new_stream: NewStream,
@@ -254,7 +249,7 @@ def test_job_managed_consumer_is_deregistered_at_the_end(kinesis: Any, client: A
                       stop_when_caught_up=True)
     assert [r.data for r, _ in out] == [b"x", b"y"]
     assert counted[("register_stream_consumer", "*")] == 1 and counted[("deregister_stream_consumer", "*")] == 1
-    assert all(c["ConsumerStatus"] == "DELETING" for c in _consumers(client, stream))  # or already gone
+    assert all(c["ConsumerStatus"] == "DELETING" for c in consumers(client, stream))  # or already gone
 
 
 def test_job_managed_consumer_is_deregistered_when_the_read_fails(kinesis: Any, client: Any,
@@ -269,7 +264,7 @@ def test_job_managed_consumer_is_deregistered_when_the_read_fails(kinesis: Any, 
     with pytest.raises(Exception, match="deserializer failed"):
         run_read(spec, consumer_name="fragile", consumer_lifecycle="job-managed", stop_when_caught_up=True)
     assert counted[("register_stream_consumer", "*")] == 1 and counted[("deregister_stream_consumer", "*")] == 1
-    assert all(c["ConsumerStatus"] == "DELETING" for c in _consumers(client, stream))
+    assert all(c["ConsumerStatus"] == "DELETING" for c in consumers(client, stream))
 
 
 def test_a_missing_stream_fails_naming_the_consumer(kinesis: Any) -> None:
@@ -284,7 +279,7 @@ def test_a_shard_held_by_another_subscription_falls_back_to_get_records(
     written = put(client, stream, [("k", f"r{i}".encode()) for i in range(5)])
     stream_arn = client.describe_stream_summary(StreamName=stream)["StreamDescriptionSummary"]["StreamARN"]
     consumer = client.register_stream_consumer(StreamARN=stream_arn, ConsumerName="contended")["Consumer"]
-    wait_until(lambda: _consumers(client, stream)[0]["ConsumerStatus"] == "ACTIVE", 30, "the consumer to be ACTIVE",
+    wait_until(lambda: consumers(client, stream)[0]["ConsumerStatus"] == "ACTIVE", 30, "the consumer to be ACTIVE",
                interval=0.05)
     holder_client = kinesis.client()
     efo.tolerate_missing_initial_response(holder_client)

@@ -8,10 +8,7 @@ produces (partial PutRecords failures, throttling, dropped connections) come fro
 
 from __future__ import annotations
 
-import base64
 import hashlib
-import json
-import os
 import random
 import time
 from collections import Counter, defaultdict
@@ -24,42 +21,19 @@ import pytest
 pytest.importorskip("pyflink")
 aggregator = pytest.importorskip("aws_kinesis_agg.aggregator")
 
-from pyflink_kinesis.tools.local import LocalKinesis, create_stream  # noqa: E402
+from pyflink_kinesis.tools.local import LocalKinesis  # noqa: E402
 from pyflink_kinesis.testing.faultproxy import FaultProxy  # noqa: E402
 from pyflink_kinesis.testing import put_all, read_stream, wait_until  # noqa: E402
 from pyflink_kinesis.testing.flink_child import FlinkChild  # noqa: E402
-from tests.flink_support import KeyedPhases, hash_key_for, module_child  # noqa: E402
+from tests.flink_support import DEADLINE, KeyedPhases, Streams, hash_key_for, module_child, observations  # noqa: E402
 
 pytestmark = [pytest.mark.integration, pytest.mark.flink]
-DEADLINE = 240.0  # seconds for a job to start and move what it was given, on a loaded 2-core machine
 
 
 @pytest.fixture(scope="module")
 def flink(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FlinkChild]:
     """One child process running the jobs of this module, one after the other."""
     yield from module_child(tmp_path_factory, lifetime=900)
-
-
-class Streams:
-    """Fresh streams with unique names."""
-
-    def __init__(self, client: Any, prefix: str) -> None:
-        self.client, self.prefix, self.n = client, f"{prefix}-{os.getpid()}-{int(time.time() * 1000) % 100000}", 0
-
-    def new(self, shards: int = 1) -> str:
-        self.n += 1
-        name = f"{self.prefix}-{self.n}"
-        create_stream(self.client, name, shards)
-        return name
-
-
-def observations(client: Any, stream: str) -> List[Dict[str, Any]]:
-    out = []
-    for r in read_stream(client, stream):
-        body = json.loads(r["Data"])
-        body["data"] = base64.b64decode(body["data"])
-        out.append(body)
-    return out
 
 
 def hash_of(key: str) -> int:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import random
 from collections import Counter, defaultdict
 from pathlib import Path
-from typing import Any, Dict, Iterator, List
+from typing import Iterator
 
 import pytest
 
@@ -27,7 +27,8 @@ from pyflink_kinesis.testing import put_all, wait_until  # noqa: E402
 from pyflink_kinesis.testing.dropper import ConnectionDropper  # noqa: E402
 from pyflink_kinesis.testing.flink_child import FlinkChild  # noqa: E402
 from tests.flink_support import KeyedPhases, module_child  # noqa: E402
-from tests.test_flink_datastream import DEADLINE, Streams, observations  # noqa: E402
+from pyflink_kinesis.testing import consumers  # noqa: E402
+from tests.flink_support import DEADLINE, Streams, binary_entries, observations  # noqa: E402
 
 pytestmark = [pytest.mark.integration, pytest.mark.flink]
 
@@ -36,23 +37,6 @@ pytestmark = [pytest.mark.integration, pytest.mark.flink]
 def flink(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FlinkChild]:
     """One child process running the jobs of this module, one after the other."""
     yield from module_child(tmp_path_factory, lifetime=900)
-
-
-def consumers(client: Any, stream: str) -> List[Dict[str, Any]]:
-    """ListStreamConsumers of ``stream``."""
-    arn = client.describe_stream_summary(StreamName=stream)["StreamDescriptionSummary"]["StreamARN"]
-    return client.list_stream_consumers(StreamARN=arn).get("Consumers", [])
-
-
-def binary_entries(prefix: bytes, n: int, rng: random.Random) -> List[Dict[str, Any]]:
-    """``n`` records: a unique prefix, then random bytes (every value, never valid UTF-8 in some)."""
-    entries = []
-    for i in range(n):
-        data = prefix + i.to_bytes(2, "big") + bytes(rng.randrange(256) for _ in range(rng.randrange(0, 80)))
-        if i % 7 == 0:
-            data += b"\xff\xfe\xc3\x28"
-        entries.append({"Data": data, "PartitionKey": f"key-{rng.randrange(50)}"})
-    return entries
 
 
 def kpl_aggregates(n: int, users: int) -> tuple:

@@ -16,9 +16,8 @@ pytest.importorskip("pyflink")
 from pyflink_kinesis.tools.local import LocalKinesis  # noqa: E402
 from pyflink_kinesis.testing import put_all, wait_until  # noqa: E402
 from pyflink_kinesis.testing.flink_child import FlinkChild  # noqa: E402
-from tests.flink_support import ROOT, module_child  # noqa: E402
-from tests.test_flink_datastream import DEADLINE, Streams, observations  # noqa: E402
-from tests.test_flink_efo import binary_entries, consumers  # noqa: E402
+from pyflink_kinesis.testing import consumers  # noqa: E402
+from tests.flink_support import DEADLINE, ROOT, Streams, binary_entries, module_child, observations  # noqa: E402
 
 pytestmark = [pytest.mark.integration, pytest.mark.flink]
 

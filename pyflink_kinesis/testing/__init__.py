@@ -12,6 +12,6 @@
 Pair them with :class:`pyflink_kinesis.local.LocalKinesis`. Importing this package imports no engine.
 """
 
-from .streams import put_all, read_stream, wait_until
+from .streams import consumers, put_all, read_stream, wait_until
 
-__all__ = ["put_all", "read_stream", "wait_until"]
+__all__ = ["consumers", "put_all", "read_stream", "wait_until"]

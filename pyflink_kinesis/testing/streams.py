@@ -73,4 +73,10 @@ def put_all(client: Any, stream: str, entries: List[Dict[str, Any]], attempts: i
     return results
 
 
-__all__ = ["put_all", "read_stream", "wait_until"]
+def consumers(client: Any, stream: str) -> List[Dict[str, Any]]:
+    """The enhanced fan-out consumers registered on ``stream`` (ListStreamConsumers)."""
+    arn = client.describe_stream_summary(StreamName=stream)["StreamDescriptionSummary"]["StreamARN"]
+    return client.list_stream_consumers(StreamARN=arn).get("Consumers", [])
+
+
+__all__ = ["consumers", "put_all", "read_stream", "wait_until"]
