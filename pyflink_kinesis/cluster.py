@@ -23,12 +23,13 @@ import urllib.request
 from pathlib import Path
 from typing import Any, Mapping, Optional, Sequence
 
-from .flink_jar import JAR_PATH
+from .flink_jar import ConnectorJarMissing, connector_jar
 from .local import cache_dir, free_port, port_is_free
 
 LOOPBACK = "127.0.0.1"
 STATE_FILE = "cluster.json"
 JOB_ID = re.compile(r"JobID ([0-9a-f]{32})")
+FLINK_DIST = re.compile(r"^flink-dist(?:_[0-9.]+)?-(\d+\.\d+[^/]*)\.jar$")
 SAVEPOINT_PATH = re.compile(r"(?:Savepoint completed|Savepoint stored in)\.?\s*(?:Path:\s*)?(\S+)")
 
 
@@ -46,6 +47,16 @@ def flink_home() -> Path:
     if not (home / "bin" / "flink").is_file() or not (home / "lib").is_dir():
         raise ClusterError(f"{home} is not a Flink distribution (no bin/flink or lib/); reinstall apache-flink")
     return home
+
+
+def home_flink_version(home: Optional[Path] = None) -> str:
+    """The Flink version of the distribution at ``home`` (default: :func:`flink_home`), from its flink-dist jar."""
+    home = home or flink_home()
+    for jar in (home / "lib").glob("flink-dist*.jar"):
+        match = FLINK_DIST.match(jar.name)
+        if match:
+            return match.group(1)
+    raise ClusterError(f"{home / 'lib'} holds no flink-dist-<version>.jar: not a Flink distribution")
 
 
 def _flatten(value: Any, prefix: str = "") -> dict[str, Any]:
@@ -501,8 +512,10 @@ class FlinkCluster:
         python = python or sys.executable
         command = ["run", "--python", str(script), "--pyFiles", str(script.parent),
                    "--pyExecutable", python, "--pyClientExecutable", python]
-        if JAR_PATH.is_file():  # from_ingress / to_egress add it too; --jarfile also serves jobs that do not
-            command += ["--jarfile", str(JAR_PATH)]
+        try:  # the jar for the cluster's Flink; from_ingress / to_egress add it too, --jarfile also serves the rest
+            command += ["--jarfile", str(connector_jar(home_flink_version()))]
+        except ConnectorJarMissing:
+            pass
         package_root = str(Path(__file__).resolve().parents[1])
         if not _imports_this_copy(python, package_root):  # e.g. a source checkout: workers import it from here
             command += ["-Dpython.pythonpath=" + package_root]
@@ -565,4 +578,4 @@ def _imports_this_copy(python: str, package_root: str) -> bool:
     return result.returncode == 0 and os.path.realpath(result.stdout.strip()) == os.path.realpath(package_root)
 
 
-__all__ = ["FlinkCluster", "ClusterError", "flink_home"]
+__all__ = ["FlinkCluster", "ClusterError", "flink_home", "home_flink_version"]

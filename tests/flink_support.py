@@ -21,7 +21,6 @@ from pyflink_kinesis.local import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 JOBS_SCRIPT = ROOT / "tests" / "flink_jobs.py"
-JAR = ROOT / "pyflink_kinesis" / "jars" / "pyflink-kinesis-connector.jar"
 
 
 class FlinkChild:

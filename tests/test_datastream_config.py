@@ -19,7 +19,7 @@ from pyflink_kinesis import (
     load_module,
 )
 from pyflink_kinesis.datastream import from_ingress, sink_configuration, source_configuration, to_egress
-from pyflink_kinesis.flink_jar import JAR_PATH, ConnectorJarMissing, connector_jar
+from pyflink_kinesis.flink_jar import JAR_DIR, ConnectorJarMissing, UnsupportedFlinkVersion, connector_jar
 
 
 def ingress(**props: object):
@@ -84,7 +84,20 @@ def test_wrong_arguments_are_config_errors() -> None:
 
 
 def test_missing_jar_says_how_to_build_it(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
-    monkeypatch.setattr("pyflink_kinesis.flink_jar.JAR_PATH", tmp_path / "none.jar")
+    monkeypatch.setattr("pyflink_kinesis.flink_jar.JAR_DIR", tmp_path)
     with pytest.raises(ConnectorJarMissing, match="./dev test"):
-        connector_jar()
-    assert JAR_PATH.name == "pyflink-kinesis-connector.jar"
+        connector_jar("1.20.5")
+
+
+@pytest.mark.parametrize("version, jar", [
+    ("1.20.5", "pyflink-kinesis-connector-flink-1.20.jar"), ("1.20.0", "pyflink-kinesis-connector-flink-1.20.jar"),
+    ("2.2.1", "pyflink-kinesis-connector-flink-2.x.jar"), ("2.3.0", "pyflink-kinesis-connector-flink-2.x.jar"),
+])
+def test_the_jar_is_the_one_built_for_the_flink_line(version: str, jar: str) -> None:
+    assert connector_jar(version) == JAR_DIR / jar
+
+
+@pytest.mark.parametrize("version", ["1.19.3", "2.0.2", "3.0.0", "latest"])
+def test_a_flink_without_a_jar_is_refused_naming_the_lines_built(version: str) -> None:
+    with pytest.raises(UnsupportedFlinkVersion, match=f"Flink '{version}': the connector is built for Flink 1.20, 2.1"):
+        connector_jar(version)

@@ -24,9 +24,10 @@ import pytest
 pytest.importorskip("pyflink")
 aggregator = pytest.importorskip("aws_kinesis_agg.aggregator")
 
+from pyflink_kinesis.flink_jar import connector_jar  # noqa: E402
 from pyflink_kinesis.local import LocalKinesis, create_stream  # noqa: E402
 from tests.faultproxy import FaultProxy  # noqa: E402
-from tests.flink_support import JAR, FlinkChild, hash_key_for, put_all, read_stream, wait_until  # noqa: E402
+from tests.flink_support import FlinkChild, hash_key_for, put_all, read_stream, wait_until  # noqa: E402
 
 pytestmark = [pytest.mark.integration, pytest.mark.flink]
 DEADLINE = 240.0  # seconds for a job to start and move what it was given, on a loaded 2-core machine
@@ -35,7 +36,7 @@ DEADLINE = 240.0  # seconds for a job to start and move what it was given, on a 
 @pytest.fixture(scope="module")
 def flink(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FlinkChild]:
     """One child process running the jobs of this module, one after the other."""
-    assert JAR.is_file(), f"{JAR} is missing: build it with ./dev test (or mvn package in java/ and copy it)"
+    connector_jar()  # the jar for this PyFlink, or ConnectorJarMissing saying how to build it
     child = FlinkChild(tmp_path_factory.mktemp("flink") / "child.log", lifetime=900)
     yield child
     child.close()
