@@ -46,8 +46,9 @@ setup(
     },
     install_requires=["boto3>=1.28", "PyYAML>=5.4"],
     extras_require={
-        "flink": ["apache-flink>=2.0,<2.4"],
-        "beam": ["apache-beam>=2.54"],
+        # Only what matrix/versions.txt tests (./dev matrix): Flink 1.20, 2.2, 2.3; Beam 2.61 (pinned) to 2.77.
+        "flink": ["apache-flink>=1.20,<2.4,!=2.0.*,!=2.1.*"],
+        "beam": ["apache-beam>=2.61,<2.78"],
         "agg": ["aws-kinesis-agg>=1.2"],
         "statefun": ["protobuf>=3.20"],
         "dev": ["pytest>=8", "pytest-timeout>=2", "aws-kinesis-agg>=1.2", "mypy>=1.10"],
