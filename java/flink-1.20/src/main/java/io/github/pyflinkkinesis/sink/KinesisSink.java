@@ -1,76 +1,35 @@
 package io.github.pyflinkkinesis.sink;
 
-import java.util.Collection;
-import java.util.Collections;
 import java.util.Map;
 
 import org.apache.flink.api.connector.sink2.Sink;
-import org.apache.flink.api.connector.sink2.StatefulSink;
-import org.apache.flink.api.connector.sink2.WriterInitContext;
-import org.apache.flink.api.java.typeutils.RowTypeInfo;
-import org.apache.flink.connector.base.sink.AsyncSinkBase;
-import org.apache.flink.connector.base.sink.writer.BufferedRequestState;
-import org.apache.flink.core.io.SimpleVersionedSerializer;
-import org.apache.flink.types.Row;
+
+import io.github.pyflinkkinesis.aws.AwsClientConfig;
 
 /**
- * A Kinesis Data Streams sink on Flink's {@link AsyncSinkBase} (the Flink 1.20 build): each input Row names
- * its stream, partition key, optional explicit hash key and data ({@link #INPUT_TYPE}).
- *
- * <p>At-least-once: on checkpoint, calls in flight are awaited and buffered records are kept in state
- * ({@link KinesisSinkStateSerializer}, the same on every Flink line). Build it with {@link #create(Map)}.
+ * The Kinesis sink of the Flink 1.20 build: {@link KinesisSinkBase} plus the {@code Sink.InitContext} entry
+ * point that 1.20's {@code Sink} still declares (gone in 2.x).
  */
-public final class KinesisSink extends AsyncSinkBase<Row, KinesisSinkEntry> {
+public final class KinesisSink extends KinesisSinkBase {
     private static final long serialVersionUID = 1L;
 
-    /** The input: stream, partition_key, explicit_hash_key (nullable), data. */
-    public static final RowTypeInfo INPUT_TYPE = SinkSettings.INPUT_TYPE;
-
-    private final SinkSettings settings;
-
-    private KinesisSink(SinkSettings settings) {
-        super(new RowEntryConverter(), settings.config().maxBatchSize(), settings.config().maxInFlightRequests(),
-                settings.config().maxBufferedRequests(), settings.config().maxBatchSizeInBytes(),
-                settings.config().maxTimeInBufferMs(), KinesisSinkEntry.MAX_RECORD_BYTES);
-        this.settings = settings;
+    private KinesisSink(Map<String, String> properties) {
+        super(KinesisSinkConfig.of(properties), AwsClientConfig.of(properties));
     }
 
     /**
-     * A sink configured by {@code properties}: the {@code aws.*} keys (region, endpoint, credentials, HTTP
-     * client) and the {@code sink.*} keys of {@link KinesisSinkConfig}.
+     * A sink configured by {@code properties} (the {@code aws.*} and {@code sink.*} keys).
      *
      * @throws IllegalArgumentException naming the key, if a value is invalid
      */
     public static KinesisSink create(Map<String, String> properties) {
-        return new KinesisSink(SinkSettings.of(properties));
+        return new KinesisSink(properties);
     }
 
-    public KinesisSinkConfig config() {
-        return settings.config();
-    }
-
-    /** Flink 1.20's deprecated entry point; its runtime calls {@link #createWriter(WriterInitContext)}. */
+    /** Flink 1.20's deprecated entry point; its runtime calls {@code createWriter(WriterInitContext)}. */
     @Override
     @Deprecated
-    public StatefulSink.StatefulSinkWriter<Row, BufferedRequestState<KinesisSinkEntry>> createWriter(
-            Sink.InitContext context) {
+    public KinesisSinkWriter createWriter(Sink.InitContext context) {
         throw new UnsupportedOperationException("Kinesis sink: Flink calls createWriter(WriterInitContext) since 1.19");
-    }
-
-    @Override
-    public StatefulSink.StatefulSinkWriter<Row, BufferedRequestState<KinesisSinkEntry>> createWriter(
-            WriterInitContext context) {
-        return settings.writer(context, Collections.emptyList());
-    }
-
-    @Override
-    public StatefulSink.StatefulSinkWriter<Row, BufferedRequestState<KinesisSinkEntry>> restoreWriter(
-            WriterInitContext context, Collection<BufferedRequestState<KinesisSinkEntry>> states) {
-        return settings.writer(context, states);
-    }
-
-    @Override
-    public SimpleVersionedSerializer<BufferedRequestState<KinesisSinkEntry>> getWriterStateSerializer() {
-        return new KinesisSinkStateSerializer();
     }
 }
