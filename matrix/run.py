@@ -24,11 +24,14 @@ VERSIONS = ROOT / "matrix" / "versions.txt"
 COMMON = ROOT / "matrix" / "common.txt"
 VENVS = Path(os.environ.get("PYFLINK_KINESIS_CACHE", Path.home() / ".cache" / "pyflink-kinesis")) / "venvs"
 
+FLINK_GLUE = ["tests/test_flink_functions.py", "tests/test_datastream_config.py"]
 #: Test group -> pytest arguments (globs expanded from the checkout's root).
 GROUPS: Dict[str, List[str]] = {
-    "flink": ["-m", "flink", "tests/", "tests/test_flink_functions.py", "tests/test_datastream_config.py"],
-    "flink-fast": ["tests/test_flink_datastream.py", "-k", "roundtrip or byte_for_byte or savepoint or metadata",
-                   "tests/test_flink_functions.py", "tests/test_datastream_config.py"],
+    # the PyFlink jobs (every test marked flink) and the PyFlink glue's own tests
+    "flink": ["tests/test_flink_datastream.py", "tests/test_examples.py", *FLINK_GLUE],
+    # CI's share: the round trip, the savepoint and resume, the refused setting (3 MiniCluster jobs)
+    "flink-fast": ["tests/test_flink_datastream.py", "-k", "not ten_thousand and not startup and not split_then_merge",
+                   *FLINK_GLUE],
     "table": ["tests/test_table*.py"],
     "upgrade": ["-m", "upgrade", "tests/"],
     "beam": ["-m", "beam and not prism", "tests/"],
