@@ -37,6 +37,7 @@ GROUPS: Dict[str, List[str]] = {
     "beam": ["-m", "beam and not prism", "tests/"],
     "beam-fast": ["-m", "beam and not prism and not slow", "tests/"],
     "prism": ["-m", "prism", "tests/"],
+    "prism-fast": ["-m", "prism and not slow", "tests/"],
 }
 
 
