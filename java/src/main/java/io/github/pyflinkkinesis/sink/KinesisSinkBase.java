@@ -3,6 +3,7 @@ package io.github.pyflinkkinesis.sink;
 import java.io.Serializable;
 import java.util.Collection;
 import java.util.Collections;
+import java.util.Map;
 
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.common.typeinfo.Types;
@@ -59,6 +60,16 @@ public abstract class KinesisSinkBase extends AsyncSinkBase<Row, KinesisSinkEntr
                 KinesisSinkEntry.MAX_RECORD_BYTES);
         this.config = config;
         this.clientFactory = new ClientFactory(aws);
+    }
+
+    /**
+     * A sink configured by {@code properties}: the {@code aws.*} keys (region, endpoint, credentials, HTTP
+     * client) and the {@code sink.*} keys of {@link KinesisSinkConfig}. Called as {@code KinesisSink.create}.
+     *
+     * @throws IllegalArgumentException naming the key, if a value is invalid
+     */
+    public static KinesisSink create(Map<String, String> properties) {
+        return new KinesisSink(KinesisSinkConfig.of(properties), AwsClientConfig.of(properties));
     }
 
     public KinesisSinkConfig config() {

@@ -1,7 +1,5 @@
 package io.github.pyflinkkinesis.sink;
 
-import java.util.Map;
-
 import org.apache.flink.api.connector.sink2.Sink;
 
 import io.github.pyflinkkinesis.aws.AwsClientConfig;
@@ -13,17 +11,8 @@ import io.github.pyflinkkinesis.aws.AwsClientConfig;
 public final class KinesisSink extends KinesisSinkBase {
     private static final long serialVersionUID = 1L;
 
-    private KinesisSink(Map<String, String> properties) {
-        super(KinesisSinkConfig.of(properties), AwsClientConfig.of(properties));
-    }
-
-    /**
-     * A sink configured by {@code properties} (the {@code aws.*} and {@code sink.*} keys).
-     *
-     * @throws IllegalArgumentException naming the key, if a value is invalid
-     */
-    public static KinesisSink create(Map<String, String> properties) {
-        return new KinesisSink(properties);
+    KinesisSink(KinesisSinkConfig config, AwsClientConfig aws) {
+        super(config, aws);
     }
 
     /** Flink 1.20's deprecated entry point; its runtime calls {@code createWriter(WriterInitContext)}. */
