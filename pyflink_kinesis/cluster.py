@@ -532,9 +532,9 @@ class FlinkCluster:
                python: Optional[str] = None, timeout: float = 600.0) -> str:
         """Submit a PyFlink job with ``flink run --python`` and return its job id.
 
-        The connector jar goes along (``--jarfile``), the job's folder is shipped to the Python workers
-        (``--pyFiles``), and the workers run ``python`` (default: this interpreter, so they import the
-        same packages as this process).
+        The connector jar built for the cluster's Flink goes along (``--jarfile``), the job's folder is
+        shipped to the Python workers (``--pyFiles``), and the workers run ``python`` (default: this
+        interpreter, so they import the same packages as this process).
 
         Args:
             job: The job's ``.py`` file.
