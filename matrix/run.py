@@ -103,7 +103,7 @@ def pytest_args(group: str) -> List[str]:
 
 
 def run_group(home: Path, combination: Combination, group: str, extra: Sequence[str], venv_python: str) -> int:
-    """Runs one group in the venv; pytest's exit status, 0 also when the group selects no test."""
+    """Runs one group in the venv; pytest's exit status (5 when the group selected no test: a failure too)."""
     python = str(home / "bin" / "python")
     env = dict(os.environ, PYTHONPATH=str(ROOT), VIRTUAL_ENV=str(home),
                PATH=f"{home / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}")
@@ -111,12 +111,18 @@ def run_group(home: Path, combination: Combination, group: str, extra: Sequence[
         target = next(c for c in read_versions() if c.name == UPGRADE_TO)
         env.update(PYFLINK_KINESIS_UPGRADE_FROM=python,
                    PYFLINK_KINESIS_UPGRADE_TO=str(venv(target, venv_python) / "bin" / "python"))
-    if group == "prism":  # a Prism built for this venv's Beam (go install, cached per Beam version)
+    if group.startswith("prism"):  # a Prism built for this venv's Beam (go install, cached per Beam version)
         subprocess.run([python, "-m", "pyflink_kinesis.prism"], env=env, cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
     command = [python, "-m", "pytest", "-q", "-p", "no:cacheprovider", *pytest_args(group), *extra]
     print(f"==> matrix {combination.name} [{group}]: {' '.join(command[1:])}", flush=True)
-    code = subprocess.run(command, env=env, cwd=ROOT).returncode
-    return 0 if code == 5 else code  # 5: no test selected (e.g. no tests/test_table*.py yet)
+    return subprocess.run(command, env=env, cwd=ROOT).returncode
+
+
+def _step_failed(combination: Combination, step: str, error: subprocess.CalledProcessError) -> int:
+    """Says which command of which step failed; returns its exit status."""
+    print(f"error: matrix {combination.name} [{step}]: {' '.join(map(str, error.cmd))} exited {error.returncode}",
+          file=sys.stderr)
+    return error.returncode or 1
 
 
 def main(argv: Sequence[str] = ()) -> int:
@@ -136,11 +142,18 @@ def main(argv: Sequence[str] = ()) -> int:
         if options.fast and not combination.fast_groups:
             continue
         started = time.monotonic()
-        home = venv(combination, options.python)
+        try:
+            home = venv(combination, options.python)
+        except subprocess.CalledProcessError as e:
+            results.append((combination.name, "venv", _step_failed(combination, "venv", e), time.monotonic() - started))
+            continue
         results.append((combination.name, "venv", 0, time.monotonic() - started))
         for group in combination.fast_groups if options.fast else combination.groups:
             started = time.monotonic()
-            code = run_group(home, combination, group, extra, options.python)
+            try:
+                code = run_group(home, combination, group, extra, options.python)
+            except subprocess.CalledProcessError as e:  # a venv or Prism the group needs
+                code = _step_failed(combination, group, e)
             results.append((combination.name, group, code, time.monotonic() - started))
     print("==> matrix summary (combination, group, result, seconds):")
     for name, group, code, seconds in results:
