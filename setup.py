@@ -6,25 +6,29 @@ from setuptools import find_packages, setup
 from setuptools.command.build_py import build_py
 
 HERE = Path(__file__).resolve().parent
-JAR = HERE / "pyflink_kinesis" / "jars" / "pyflink-kinesis-connector.jar"
+JAR_DIR = HERE / "pyflink_kinesis" / "jars"
+# One jar per Flink API line: pyflink_kinesis/flink/jar.py JARS names them, java/flink-<line>/ builds them.
+JARS = [JAR_DIR / f"pyflink-kinesis-connector-flink-{line}.jar" for line in ("1.20", "2.x")]
 
 
 class BuildPyWithConnectorJar(build_py):
-    """Builds the Flink connector jar from java/ with Maven when the package does not hold it yet."""
+    """Builds the Flink connector jars from java/ with Maven when the package does not hold them yet."""
 
     def run(self) -> None:
-        if not JAR.is_file():
+        if not all(jar.is_file() for jar in JARS):
             if not (HERE / "java" / "pom.xml").is_file():
-                raise SystemExit(f"error: {JAR} is missing and there is no java/ folder to build it from")
+                raise SystemExit(f"error: the connector jars {JAR_DIR}/*.jar are missing and there is no java/ folder"
+                                 " to build them from")
             if shutil.which("mvn") is None:
                 raise SystemExit("error: Maven (mvn) is required to build the Flink connector jar in java/")
-            print("building the Flink connector jar: mvn -q -B package -DskipTests in java/")
+            print("building the Flink connector jars: mvn -q -B package -DskipTests in java/")
             if subprocess.run(["mvn", "-q", "-B", "package", "-DskipTests"], cwd=HERE / "java").returncode != 0:
-                raise SystemExit("error: 'mvn -q -B package' in java/ failed (see above): the connector jar did not build")
-            JAR.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(HERE / "java" / "target" / JAR.name, JAR)
+                raise SystemExit("error: 'mvn -q -B package' in java/ failed (see above): the connector jars did not build")
+            JAR_DIR.mkdir(parents=True, exist_ok=True)
+            for jar in JARS:
+                shutil.copyfile(HERE / "java" / "target" / jar.name, jar)
             for gateway in (HERE / "java" / "target" / "sql-client").glob("flink-sql-gateway-*.jar"):
-                shutil.copyfile(gateway, JAR.parent / gateway.name)  # Flink's SQL client needs it (`sql`)
+                shutil.copyfile(gateway, JAR_DIR / gateway.name)  # Flink's SQL client needs it (`sql`)
         super().run()
 
 
@@ -45,8 +49,9 @@ setup(
     },
     install_requires=["boto3>=1.28", "PyYAML>=5.4"],
     extras_require={
-        "flink": ["apache-flink>=2.0,<2.4"],
-        "beam": ["apache-beam>=2.54"],
+        # Only what matrix/versions.txt tests (./dev matrix): Flink 1.20, 2.2, 2.3; Beam 2.61 (pinned) to 2.77.
+        "flink": ["apache-flink>=1.20,<2.4,!=2.0.*,!=2.1.*"],
+        "beam": ["apache-beam>=2.61,<2.78"],
         "agg": ["aws-kinesis-agg>=1.2"],
         "statefun": ["protobuf>=3.20"],
         "dev": ["pytest>=8", "pytest-timeout>=2", "aws-kinesis-agg>=1.2", "mypy>=1.10"],

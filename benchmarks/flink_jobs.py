@@ -2,8 +2,8 @@
 
 - ``python_step``: from_ingress (a Python deserializer) -> to_egress (a Python serializer);
 - ``java_only``: the same connector source -> ``ToStream`` (Java) -> the same sink, no Python step; ``ToStream`` is
-  benchmark-only Java in ``java/target/pyflink-kinesis-connector-benchmark.jar`` (``mvn package`` in java/), never
-  in the connector jar;
+  benchmark-only Java in ``java/target/benchmark/pyflink-kinesis-connector-flink-<line>-benchmark.jar``
+  (``mvn package`` in java/), never in the connector jar;
 - ``sql_copy``: the same copy in SQL: ``INSERT INTO dst SELECT data, pk FROM src`` on 'pyflink-kinesis' tables
   (raw format, the partition key as a metadata column), no Python step;
 - ``sink_memory``: a bounded job writing ``count`` records of ``size`` bytes through ``sink_endpoint`` (a slow
@@ -33,18 +33,20 @@ from pyflink_kinesis import (
 )
 from pyflink_kinesis.flink.datastream import from_ingress, sink_configuration, source_configuration, to_egress
 from pyflink_kinesis.flink.functions import sink_row_type
-from pyflink_kinesis.flink.jar import add_connector_jar, connector_class, java_list, java_map
+from pyflink_kinesis.flink.jar import add_connector_jar, connector_class, connector_jar, java_list, java_map
 from pyflink_kinesis.testing.flink_host import serve
 
-BENCHMARK_JAR = Path(__file__).resolve().parents[1] / "java" / "target" / "pyflink-kinesis-connector-benchmark.jar"
+BENCHMARK_JARS = Path(__file__).resolve().parents[1] / "java" / "target" / "benchmark"
 
 
 def add_benchmark_jar(env: Any) -> None:
-    """Add the benchmark jar (after the connector jar, whose classes it uses) to ``env``."""
-    if not BENCHMARK_JAR.is_file():
-        raise FileNotFoundError(f"{BENCHMARK_JAR} is missing: run `mvn -B package -DskipTests` in java/")
+    """Add the benchmark jar of the running Flink's line (after the connector jar, whose classes it uses) to
+    ``env``."""
+    jar = BENCHMARK_JARS / connector_jar().name.replace(".jar", "-benchmark.jar")
+    if not jar.is_file():
+        raise FileNotFoundError(f"{jar} is missing: run `mvn -B package -DskipTests` in java/")
     add_connector_jar(env)
-    env.add_jars(BENCHMARK_JAR.as_uri())
+    env.add_jars(jar.as_uri())
 
 
 def ingress(args: Dict[str, Any], deserializer: Any = None) -> KinesisIngressSpec:

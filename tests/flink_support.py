@@ -1,4 +1,4 @@
-"""Test-only pieces of the PyFlink tests: the job script's path, the jar, and PyFlink stand-ins.
+"""Test-only pieces of the PyFlink tests: the job script's path, the jar check, and PyFlink stand-ins.
 
 The child process running jobs, bounded waits and stream helpers are the shared kit, :mod:`pyflink_kinesis.testing`.
 """
@@ -14,20 +14,19 @@ import time
 from pathlib import Path
 from typing import Any, Dict, Iterator, List
 
-from pyflink_kinesis.testing import put_all
-from pyflink_kinesis.testing import read_stream
+from pyflink_kinesis.flink.jar import connector_jar
+from pyflink_kinesis.testing import put_all, read_stream
 from pyflink_kinesis.testing.flink_child import FlinkChild
 from pyflink_kinesis.tools.local import create_stream
 
 ROOT = Path(__file__).resolve().parents[1]
 JOBS_SCRIPT = ROOT / "tests" / "flink_jobs.py"
-JAR = ROOT / "pyflink_kinesis" / "jars" / "pyflink-kinesis-connector.jar"
 
 
 def module_child(tmp_path_factory: Any, lifetime: float, script: Path = JOBS_SCRIPT) -> Iterator[FlinkChild]:
     """The body of a test module's ``flink`` fixture: one child running ``script`` (default tests/flink_jobs.py)
-    for the module's jobs, after checking the jar."""
-    assert JAR.is_file(), f"{JAR} is missing: build it with ./dev test (or mvn package in java/ and copy it)"
+    for the module's jobs, after checking the jar for this PyFlink (ConnectorJarMissing says how to build it)."""
+    connector_jar()
     child = FlinkChild(script, tmp_path_factory.mktemp("flink") / "child.log", lifetime=lifetime)
     yield child
     child.close()

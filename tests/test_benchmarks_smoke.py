@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 pytest.importorskip("apache_beam")
+pytest.importorskip("pyflink", reason="the benchmark suite runs Beam and PyFlink jobs: a venv with both")
 
 ROOT = Path(__file__).resolve().parent.parent
 pytestmark = [pytest.mark.integration, pytest.mark.beam]

@@ -19,7 +19,7 @@ from pyflink_kinesis import (
     load_module,
 )
 from pyflink_kinesis.flink.datastream import from_ingress, sink_configuration, source_configuration, to_egress
-from pyflink_kinesis.flink.jar import JAR_PATH, ConnectorJarMissing, connector_jar
+from pyflink_kinesis.flink.jar import JAR_DIR, ConnectorJarMissing, UnsupportedFlinkVersion, connector_jar
 
 
 def ingress(**props: object):
@@ -123,10 +123,23 @@ def test_wrong_arguments_are_config_errors() -> None:
 
 
 def test_missing_jar_says_how_to_build_it(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
-    monkeypatch.setattr("pyflink_kinesis.flink.jar.JAR_PATH", tmp_path / "none.jar")
+    monkeypatch.setattr("pyflink_kinesis.flink.jar.JAR_DIR", tmp_path)
     with pytest.raises(ConnectorJarMissing, match="./dev test"):
-        connector_jar()
-    assert JAR_PATH.name == "pyflink-kinesis-connector.jar"
+        connector_jar("1.20.5")
+
+
+@pytest.mark.parametrize("version, jar", [
+    ("1.20.5", "pyflink-kinesis-connector-flink-1.20.jar"), ("1.20.0", "pyflink-kinesis-connector-flink-1.20.jar"),
+    ("2.2.1", "pyflink-kinesis-connector-flink-2.x.jar"), ("2.3.0", "pyflink-kinesis-connector-flink-2.x.jar"),
+])
+def test_the_jar_is_the_one_built_for_the_flink_line(version: str, jar: str) -> None:
+    assert connector_jar(version) == JAR_DIR / jar
+
+
+@pytest.mark.parametrize("version", ["1.19.3", "2.0.2", "3.0.0", "latest"])
+def test_a_flink_without_a_jar_is_refused_naming_the_lines_built(version: str) -> None:
+    with pytest.raises(UnsupportedFlinkVersion, match=f"Flink '{version}': the connector is built for Flink 1.20, 2.1"):
+        connector_jar(version)
 
 
 def test_the_total_retry_time_keys_reach_the_connector_without_a_warning() -> None:
@@ -143,15 +156,20 @@ def test_the_total_retry_time_keys_reach_the_connector_without_a_warning() -> No
     assert source["source.max-retry-time"] == "2 min" and sink["sink.max-retry-time"] == "90 s"
 
 
-def test_the_connector_jar_carries_the_shared_error_codes_and_no_benchmark_code() -> None:
-    """The jar's error list is pyflink_kinesis/spec/error_codes.txt byte for byte; sink.ToStream (benchmarks only)
-    lives in java/target/pyflink-kinesis-connector-benchmark.jar, not in the jar users get."""
+@pytest.mark.parametrize("version", ["1.20.0", "2.2.0"])
+def test_the_connector_jar_carries_the_shared_error_codes_and_no_benchmark_code(version: str) -> None:
+    """Each line's jar: its error list is pyflink_kinesis/spec/error_codes.txt byte for byte, the key registry and
+    the SQL table factory's service file are in it; sink.ToStream (benchmarks only) lives in
+    java/target/pyflink-kinesis-connector-flink-<line>-benchmark.jar, not in the jar users get."""
     import zipfile
     from pathlib import Path
 
-    shared = Path(__file__).resolve().parents[1] / "pyflink_kinesis" / "spec" / "error_codes.txt"
-    with zipfile.ZipFile(connector_jar()) as jar:
+    spec = Path(__file__).resolve().parents[1] / "pyflink_kinesis" / "spec"
+    with zipfile.ZipFile(connector_jar(version)) as jar:
         names = jar.namelist()
-        assert jar.read("io/github/pyflinkkinesis/aws/retry/error_codes.txt") == shared.read_bytes()
+        assert jar.read("io/github/pyflinkkinesis/aws/retry/error_codes.txt") == (spec / "error_codes.txt").read_bytes()
+        assert jar.read("io/github/pyflinkkinesis/keys.json") == (spec / "keys.json").read_bytes()
+        factories = jar.read("META-INF/services/org.apache.flink.table.factories.Factory").decode()
+    assert "io.github.pyflinkkinesis.table.KinesisDynamicTableFactory" in factories
     assert "io/github/pyflinkkinesis/sink/KinesisSink.class" in names
     assert not [n for n in names if n.startswith("io/github/pyflinkkinesis/sink/ToStream")]

@@ -242,13 +242,13 @@ def test_savepoint_resume_continues_after_the_last_record_then_a_failing_deseria
     flink.start("resumable", args)
     flink.wait_until(lambda: len(read_stream(client, out)) >= 60, DEADLINE, "the first records")
     savepoint = flink.call(cmd="stop_with_savepoint", dir=str(tmp_path / "savepoints"))["savepoint"]
-    assert flink.call(cmd="wait", timeout=60)["status"] == "FINISHED"
+    assert flink.wait(60)["status"] == "FINISHED"
     put_all(client, source, second)
 
     flink.start("resumable", args, {"execution.savepoint.path": savepoint})
     flink.wait_until(lambda: len(read_stream(client, out)) >= 120, DEADLINE, "the records written while stopped")
     poison = put_all(client, source, [{"Data": b"bad", "PartitionKey": "poison-x"}])[0]
-    ended = flink.call(cmd="wait", timeout=DEADLINE)
+    ended = flink.wait(DEADLINE)
     got = Counter(o["data"] for o in observations(client, out))
     assert got == Counter(e["Data"] for e in first + second), "each record once: none lost, none read again"
     assert ended["status"] == "FAILED", ended
@@ -269,7 +269,7 @@ def test_ten_thousand_records_through_faults_all_arrive(kinesis: LocalKinesis, f
                     drop_after=0.04, max_lifetime=DEADLINE * 2) as proxy:
         flink.start("through_faults", {"endpoint": kinesis.endpoint, "sink_endpoint": proxy.endpoint, "outs": outs,
                                        "count": count})
-        ended = flink.call(cmd="wait", timeout=DEADLINE)
+        ended = flink.wait(DEADLINE)
         assert ended["status"] == "FINISHED", str(ended)[-3000:]
     got: Counter = Counter()
     for out in outs:

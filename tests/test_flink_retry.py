@@ -61,7 +61,7 @@ def test_put_records_answered_15_s_late_are_not_sent_again(kinesis: LocalKinesis
     with FaultProxy(kinesis.port, seed=5, hold=0.4, hold_seconds=15, max_lifetime=DEADLINE * 2) as proxy:
         flink.start("through_faults", {"endpoint": kinesis.endpoint, "sink_endpoint": proxy.endpoint, "outs": [out],
                                        "count": count})
-        ended = flink.call(cmd="wait", timeout=DEADLINE)
+        ended = flink.wait(DEADLINE)
     assert ended["status"] == "FINISHED", str(ended)[-3000:]
     got = Counter(bytes(r["Data"]) for r in read_stream(client, out))
     assert proxy.faults["hold"] > 0 and proxy.held > 0, proxy.faults
@@ -134,7 +134,7 @@ def test_an_outage_longer_than_the_total_retry_time_fails_the_job_and_a_restart_
         proxy.down()
         put_all(client, source, later)
         started = time.monotonic()
-        ended = flink.call(cmd="wait", timeout=DEADLINE)
+        ended = flink.wait(DEADLINE)
         failed_after = time.monotonic() - started
         proxy.up()
         assert ended["status"] == "FAILED", str(ended)[-3000:]

@@ -200,7 +200,7 @@ def test_sql_copy_resumes_from_a_savepoint_and_reads_through_a_split_and_a_merge
     put_all(client, source, batches[1])
     arrived(80, "the records written after the split")
     savepoint = flink.call(cmd="stop_with_savepoint", dir=str(tmp_path / "savepoints"))["savepoint"]
-    assert flink.call(cmd="wait", timeout=60)["status"] == "FINISHED"
+    assert flink.wait(60)["status"] == "FINISHED"
     put_all(client, source, batches[2])
 
     flink.start("copy", args, {"execution.savepoint.path": savepoint})

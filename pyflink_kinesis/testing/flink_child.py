@@ -60,6 +60,13 @@ class FlinkChild:
     def call(self, timeout: float = 180.0, check: bool = True, **cmd: Any) -> Dict[str, Any]:
         """Send ``cmd`` and return the answer; raises with the child's log on an exit or a timeout, and on an
         error answer unless ``check`` is false."""
+        return self._send(cmd, timeout, check)
+
+    def wait(self, timeout: float) -> Dict[str, Any]:
+        """Wait up to ``timeout`` s for the job to end; its end state (``timed_out`` if it is still running)."""
+        return self._send({"cmd": "wait", "timeout": timeout}, timeout + 60, False)
+
+    def _send(self, cmd: Dict[str, Any], timeout: float, check: bool) -> Dict[str, Any]:
         assert self.process.stdin is not None
         self.process.stdin.write((json.dumps(cmd) + "\n").encode())
         self.process.stdin.flush()

@@ -24,7 +24,7 @@ from typing import Iterable, Iterator, Optional, Sequence
 
 from ..spec.application_properties import RUN_OPTIONS_GROUP
 from ..spec.errors import ConfigError, one_of
-from ..flink.jar import JAR_PATH
+from ..flink.jar import JAR_DIR, JARS, flink_line
 from .local import cache_dir
 
 DISTRIBUTION = "pyflink-kinesis"
@@ -38,8 +38,8 @@ _NO_MATCH = re.compile(r"No matching distribution found for (\S+)")
 
 
 def connector_jars() -> dict[str, Path]:
-    """The connector jar of each Flink line this package builds for."""
-    return {"2.2": JAR_PATH, "2.3": JAR_PATH}  # one jar serves the 2.x sink API
+    """The connector jar of each MSF Flink runtime this package builds for (2.2 and 2.3 share the 2.x jar)."""
+    return {line: JAR_DIR / JARS[flink_line(line)][1] for line in MSF_PYTHON}
 
 
 def connector_jar_for(line: str) -> Path:

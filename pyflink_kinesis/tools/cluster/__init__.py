@@ -5,7 +5,7 @@ processes (:mod:`.processes`), its REST API (:mod:`.rest`) and jobs through ``bi
 """
 
 from .cluster import FlinkCluster
-from .home import LOOPBACK, ClusterError, flink_home
+from .home import LOOPBACK, ClusterError, flink_home, home_flink_version
 from .jobs import JOB_ID, SAVEPOINT_PATH
 
-__all__ = ["FlinkCluster", "ClusterError", "flink_home", "JOB_ID", "LOOPBACK", "SAVEPOINT_PATH"]
+__all__ = ["FlinkCluster", "ClusterError", "flink_home", "home_flink_version", "JOB_ID", "LOOPBACK", "SAVEPOINT_PATH"]

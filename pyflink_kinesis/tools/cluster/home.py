@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
+from typing import Optional
 
 LOOPBACK = "127.0.0.1"
 STATE_FILE = "cluster.json"  # in the state folder: the processes of a running cluster
+FLINK_DIST = re.compile(r"^flink-dist(?:_[0-9.]+)?-(\d+\.\d+[^/]*)\.jar$")
 
 
 class ClusterError(RuntimeError):
@@ -22,6 +25,16 @@ def flink_home() -> Path:
     if not (home / "bin" / "flink").is_file() or not (home / "lib").is_dir():
         raise ClusterError(f"{home} is not a Flink distribution (no bin/flink or lib/); reinstall apache-flink")
     return home
+
+
+def home_flink_version(home: Optional[Path] = None) -> str:
+    """The Flink version of the distribution at ``home`` (default: :func:`flink_home`), from its flink-dist jar."""
+    home = home or flink_home()
+    for jar in (home / "lib").glob("flink-dist*.jar"):
+        match = FLINK_DIST.match(jar.name)
+        if match:
+            return match.group(1)
+    raise ClusterError(f"{home / 'lib'} holds no flink-dist-<version>.jar: not a Flink distribution")
 
 
 class ClusterPlaces:

@@ -10,8 +10,8 @@ import sys
 from pathlib import Path
 from typing import Any, Callable, Optional, Sequence
 
-from ...flink.jar import JAR_PATH
-from .home import ClusterError, ClusterPlaces, flink_home
+from ...flink.jar import ConnectorJarMissing, connector_jar
+from .home import ClusterError, ClusterPlaces, flink_home, home_flink_version
 
 JOB_ID = re.compile(r"JobID ([0-9a-f]{32})")
 SAVEPOINT_PATH = re.compile(r"(?:Savepoint completed|Savepoint stored in)\.?\s*(?:Path:\s*)?(\S+)")
@@ -39,8 +39,10 @@ class ClusterJobs(ClusterPlaces):
         python = python or sys.executable
         command = ["run", "--python", str(script), "--pyFiles", str(script.parent),
                    "--pyExecutable", python, "--pyClientExecutable", python]
-        if JAR_PATH.is_file():  # from_ingress / to_egress add it too; --jarfile also serves jobs that do not
-            command += ["--jarfile", str(JAR_PATH)]
+        try:  # the jar for the cluster's Flink; from_ingress / to_egress add it too, --jarfile also serves the rest
+            command += ["--jarfile", str(connector_jar(home_flink_version()))]
+        except ConnectorJarMissing:
+            pass
         package_root = str(Path(__file__).resolve().parents[3])
         if not _imports_this_copy(python, package_root):  # e.g. a source checkout: workers import it from here
             command += ["-Dpython.pythonpath=" + package_root]
@@ -57,9 +59,9 @@ class ClusterJobs(ClusterPlaces):
                python: Optional[str] = None, timeout: float = 600.0) -> str:
         """Submit a PyFlink job with ``flink run --python`` and return its job id.
 
-        The connector jar goes along (``--jarfile``), the job's folder is shipped to the Python workers
-        (``--pyFiles``), and the workers run ``python`` (default: this interpreter, so they import the
-        same packages as this process).
+        The connector jar built for the cluster's Flink goes along (``--jarfile``), the job's folder is shipped to
+        the Python workers (``--pyFiles``), and the workers run ``python`` (default: this interpreter, so they
+        import the same packages as this process).
 
         Args:
             job: The job's ``.py`` file.

@@ -309,7 +309,7 @@ class KinesisSinkWriterTest {
         writer.flush(true);
 
         assertDeliveredOnce();
-        assertEquals(1, context.counter(KinesisSinkWriter.OVERSIZED_METRIC));
+        assertEquals(1, context.counter(PutRecordsSender.OVERSIZED_METRIC));
         assertFalse(kinesis.calls.stream().anyMatch(c -> c.records.stream().anyMatch(r -> r.partitionKey().equals("big"))));
     }
 

@@ -7,7 +7,6 @@ import java.util.Map;
 
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.common.typeinfo.Types;
-import org.apache.flink.api.connector.sink2.StatefulSinkWriter;
 import org.apache.flink.api.connector.sink2.WriterInitContext;
 import org.apache.flink.api.java.typeutils.RowTypeInfo;
 import org.apache.flink.connector.base.sink.AsyncSinkBase;
@@ -19,13 +18,14 @@ import io.github.pyflinkkinesis.aws.AwsClientConfig;
 import software.amazon.awssdk.services.kinesis.KinesisAsyncClient;
 
 /**
- * A Kinesis Data Streams sink on Flink's {@link AsyncSinkBase}: each input Row names its stream,
- * partition key, optional explicit hash key and data ({@link #INPUT_TYPE}).
+ * A Kinesis Data Streams sink on Flink's {@link AsyncSinkBase}: each input Row names its stream, partition
+ * key, optional explicit hash key and data ({@link #INPUT_TYPE}). This source compiles against each Flink
+ * line; {@code KinesisSink} (one per line) adds what that line's {@code Sink} interface asks besides.
  *
- * <p>At-least-once: on checkpoint, calls in flight are awaited and buffered records are kept in state.
- * Build it with {@link #create(Map)} from the {@code aws.*} and {@code sink.*} keys.
+ * <p>At-least-once: on checkpoint, calls in flight are awaited and buffered records are kept in state
+ * ({@link KinesisSinkStateSerializer}, the same on every line, so a savepoint moves between lines).
  */
-public final class KinesisSink extends AsyncSinkBase<Row, KinesisSinkEntry> {
+public abstract class KinesisSinkBase extends AsyncSinkBase<Row, KinesisSinkEntry> {
     private static final long serialVersionUID = 1L;
 
     /** The input: stream, partition_key, explicit_hash_key (nullable), data. */
@@ -33,22 +33,16 @@ public final class KinesisSink extends AsyncSinkBase<Row, KinesisSinkEntry> {
             new TypeInformation<?>[] {Types.STRING, Types.STRING, Types.STRING, Types.PRIMITIVE_ARRAY(Types.BYTE)},
             new String[] {"stream", "partition_key", "explicit_hash_key", "data"});
 
-    /** Builds the Kinesis client on the task manager. */
-    interface ClientFactory extends Serializable {
-        KinesisAsyncClient create();
-    }
-
     /** A class, not a serializable lambda: the jar's relocation of the AWS SDK breaks lambda deserialization. */
-    private static final class AwsClientFactory implements ClientFactory {
+    private static final class ClientFactory implements Serializable {
         private static final long serialVersionUID = 1L;
         private final AwsClientConfig aws;
 
-        AwsClientFactory(AwsClientConfig aws) {
+        ClientFactory(AwsClientConfig aws) {
             this.aws = aws;
         }
 
-        @Override
-        public KinesisAsyncClient create() {
+        KinesisAsyncClient create() {
             return aws.createAsyncClient();
         }
     }
@@ -56,24 +50,23 @@ public final class KinesisSink extends AsyncSinkBase<Row, KinesisSinkEntry> {
     private final KinesisSinkConfig config;
     private final ClientFactory clientFactory;
 
-    KinesisSink(KinesisSinkConfig config, ClientFactory clientFactory) {
+    /** A sink with the {@code sink.*} settings {@code config} and the {@code aws.*} client settings {@code aws}. */
+    protected KinesisSinkBase(KinesisSinkConfig config, AwsClientConfig aws) {
         super(new RowEntryConverter(), config.maxBatchSize(), config.maxInFlightRequests(),
                 config.maxBufferedRequests(), config.maxBatchSizeInBytes(), config.maxTimeInBufferMs(),
                 KinesisSinkEntry.MAX_RECORD_BYTES);
         this.config = config;
-        this.clientFactory = clientFactory;
+        this.clientFactory = new ClientFactory(aws);
     }
 
     /**
      * A sink configured by {@code properties}: the {@code aws.*} keys (region, endpoint, credentials, HTTP
-     * client) and the {@code sink.*} keys of {@link KinesisSinkConfig}.
+     * client) and the {@code sink.*} keys of {@link KinesisSinkConfig}. Called as {@code KinesisSink.create}.
      *
      * @throws IllegalArgumentException naming the key, if a value is invalid
      */
     public static KinesisSink create(Map<String, String> properties) {
-        KinesisSinkConfig config = KinesisSinkConfig.of(properties);
-        AwsClientConfig aws = AwsClientConfig.of(properties);
-        return new KinesisSink(config, new AwsClientFactory(aws));
+        return new KinesisSink(KinesisSinkConfig.of(properties), AwsClientConfig.of(properties));
     }
 
     public KinesisSinkConfig config() {
@@ -81,13 +74,13 @@ public final class KinesisSink extends AsyncSinkBase<Row, KinesisSinkEntry> {
     }
 
     @Override
-    public StatefulSinkWriter<Row, BufferedRequestState<KinesisSinkEntry>> createWriter(WriterInitContext context) {
+    public KinesisSinkWriter createWriter(WriterInitContext context) {
         return restoreWriter(context, Collections.emptyList());
     }
 
     @Override
-    public StatefulSinkWriter<Row, BufferedRequestState<KinesisSinkEntry>> restoreWriter(
-            WriterInitContext context, Collection<BufferedRequestState<KinesisSinkEntry>> states) {
+    public KinesisSinkWriter restoreWriter(WriterInitContext context,
+            Collection<BufferedRequestState<KinesisSinkEntry>> states) {
         return new KinesisSinkWriter(context, config, clientFactory.create(), config.retryRule(), states);
     }
 

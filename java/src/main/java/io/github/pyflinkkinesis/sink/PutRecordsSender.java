@@ -1,23 +1,17 @@
 package io.github.pyflinkkinesis.sink;
 
-import java.io.IOException;
 import java.util.ArrayList;
-import java.util.Collection;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
-import org.apache.flink.annotation.VisibleForTesting;
 import org.apache.flink.api.common.operators.MailboxExecutor;
 import org.apache.flink.api.connector.sink2.WriterInitContext;
-import org.apache.flink.connector.base.sink.writer.AsyncSinkWriter;
-import org.apache.flink.connector.base.sink.writer.BufferedRequestState;
 import org.apache.flink.connector.base.sink.writer.ResultHandler;
 import org.apache.flink.connector.base.sink.writer.config.AsyncSinkWriterConfiguration;
 import org.apache.flink.connector.base.sink.writer.strategy.AIMDScalingStrategy;
 import org.apache.flink.connector.base.sink.writer.strategy.CongestionControlRateLimitingStrategy;
 import org.apache.flink.metrics.Counter;
-import org.apache.flink.types.Row;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -32,42 +26,31 @@ import software.amazon.awssdk.services.kinesis.model.PutRecordsResponse;
 import software.amazon.awssdk.services.kinesis.model.PutRecordsResultEntry;
 
 /**
- * Sends buffered records with PutRecords, one stream per call, several calls in flight.
- *
- * <p>What it adds to {@link AsyncSinkWriter}: per-stream batches ({@link PerStreamBuffer}); of a partial
- * failure only the failed entries are retried; throttling, 5xx and network errors are retried after the
- * connector's {@link RetryRule} backoff (the call keeps its in-flight slot meanwhile, so a throttled endpoint
- * is not hammered) until the writer has made no progress for {@code sink.max-retry-time}; other errors fail
- * the job naming the stream; records buffered plus in flight stay within
- * {@code sink.requests.max-buffered} (backpressure); oversized records fail the job or are skipped and
- * counted in {@code numOversizedRecordsSkipped}.
+ * What the writer of every Flink line shares: one PutRecords call per stream, of a partial failure only the
+ * failed entries retried; throttling, 5xx and network errors retried after the connector's {@link RetryRule}
+ * backoff (the call keeps its in-flight slot meanwhile, so a throttled endpoint is not hammered) until the
+ * writer has made no progress for {@code sink.max-retry-time}; other errors fail the job naming the stream;
+ * records buffered plus in flight kept within {@code sink.requests.max-buffered} (backpressure); oversized
+ * records fail the job or are skipped and counted in {@code numOversizedRecordsSkipped}.
  */
-final class KinesisSinkWriter extends AsyncSinkWriter<Row, KinesisSinkEntry> {
-    private static final Logger LOG = LoggerFactory.getLogger(KinesisSinkWriter.class);
+final class PutRecordsSender {
+    private static final Logger LOG = LoggerFactory.getLogger(PutRecordsSender.class);
     static final String OVERSIZED_METRIC = "numOversizedRecordsSkipped";
 
     private final KinesisSinkConfig config;
     private final KinesisAsyncClient client;
     private final RetryTracker retries;
-    private final PerStreamBuffer buffer;
     private final MailboxExecutor mailbox;
     private final Counter oversizedSkipped;
     private final Counter sendErrors;
     /** Records in calls not yet answered; touched by the mailbox thread only. */
     private int inFlightRecords;
 
-    KinesisSinkWriter(WriterInitContext context, KinesisSinkConfig config, KinesisAsyncClient client,
-            RetryRule retryRule, Collection<BufferedRequestState<KinesisSinkEntry>> states) {
-        this(context, config, client, retryRule, states, new PerStreamBuffer(config.maxBatchSizeInBytes()));
-    }
-
-    private KinesisSinkWriter(WriterInitContext context, KinesisSinkConfig config, KinesisAsyncClient client,
-            RetryRule retryRule, Collection<BufferedRequestState<KinesisSinkEntry>> states, PerStreamBuffer buffer) {
-        super(new RowEntryConverter(), context, writerConfiguration(config), states, buffer, buffer);
+    PutRecordsSender(WriterInitContext context, KinesisSinkConfig config, KinesisAsyncClient client,
+            RetryRule retryRule) {
         this.config = config;
         this.client = client;
         this.retries = retryRule.tracker();
-        this.buffer = buffer;
         this.mailbox = context.getMailboxExecutor();
         this.oversizedSkipped = context.metricGroup().counter(OVERSIZED_METRIC);
         this.sendErrors = context.metricGroup().getNumRecordsSendErrorsCounter();
@@ -77,7 +60,7 @@ final class KinesisSinkWriter extends AsyncSinkWriter<Row, KinesisSinkEntry> {
      * The base writer's rate limiter starts at one batch in flight and grows slowly; this one starts at
      * {@code max-inflight} full batches, halves on failures and regains a batch per successful call.
      */
-    private static AsyncSinkWriterConfiguration writerConfiguration(KinesisSinkConfig config) {
+    static AsyncSinkWriterConfiguration writerConfiguration(KinesisSinkConfig config) {
         int batch = config.maxBatchSize();
         int inflight = config.maxInFlightRequests();
         int messages = (int) Math.min(Integer.MAX_VALUE, (long) batch * inflight);
@@ -96,28 +79,26 @@ final class KinesisSinkWriter extends AsyncSinkWriter<Row, KinesisSinkEntry> {
                 .build();
     }
 
-    @Override
-    public void write(Row element, Context context) throws IOException, InterruptedException {
-        // The base writer bounds the buffer only; bound buffer + in flight, waiting for answers.
-        while (inFlightRecords > 0 && buffer.size() + inFlightRecords >= config.maxBufferedRequests()) {
+    /** Before a write: the base writer bounds its buffer only; bound buffer + in flight, waiting for answers. */
+    void awaitRoom(int buffered) throws InterruptedException {
+        while (inFlightRecords > 0 && buffered + inFlightRecords >= config.maxBufferedRequests()) {
             mailbox.yield();
-        }
-        try {
-            super.write(element, context);
-        } catch (OversizedRecordException e) {
-            if (!config.skipOversizedRecords()) {
-                throw e;
-            }
-            oversizedSkipped.inc();
-            LOG.warn("Kinesis sink: skipped a record of {} bytes for stream '{}' with partition key '{}': over"
-                    + " Kinesis' limit of {} bytes ({}=true)", e.sizeInBytes(), e.stream(), e.partitionKey(),
-                    KinesisSinkEntry.MAX_RECORD_BYTES, KinesisSinkConfig.SKIP_OVERSIZED);
         }
     }
 
-    @Override
-    protected void submitRequestEntries(List<KinesisSinkEntry> entries, ResultHandler<KinesisSinkEntry> handler) {
-        String stream = entries.get(0).stream();
+    /** A record over Kinesis' limit: rethrown, or skipped and counted when {@code sink.skip-oversized-records}. */
+    void onOversized(OversizedRecordException e) {
+        if (!config.skipOversizedRecords()) {
+            throw e;
+        }
+        oversizedSkipped.inc();
+        LOG.warn("Kinesis sink: skipped a record of {} bytes for stream '{}' with partition key '{}': over"
+                + " Kinesis' limit of {} bytes ({}=true)", e.sizeInBytes(), e.stream(), e.partitionKey(),
+                KinesisSinkEntry.MAX_RECORD_BYTES, KinesisSinkConfig.SKIP_OVERSIZED);
+    }
+
+    /** Sends {@code entries}, all of {@code stream}, in one PutRecords call; answers {@code handler} once. */
+    void send(String stream, List<KinesisSinkEntry> entries, ResultHandler<KinesisSinkEntry> handler) {
         ResultHandler<KinesisSinkEntry> counted = new InFlightHandler(handler, entries.size());
         inFlightRecords += entries.size();
         List<PutRecordsRequestEntry> records = new ArrayList<>(entries.size());
@@ -228,19 +209,12 @@ final class KinesisSinkWriter extends AsyncSinkWriter<Row, KinesisSinkEntry> {
                 .execute(() -> handler.retryForEntries(entries));
     }
 
-    /** Records buffered or in calls not yet answered. */
-    @VisibleForTesting
-    int outstandingRecords() {
-        return buffer.size() + inFlightRecords;
+    /** Records in calls not yet answered. */
+    int inFlightRecords() {
+        return inFlightRecords;
     }
 
-    @Override
-    protected long getSizeInBytes(KinesisSinkEntry entry) {
-        return entry.sizeInBytes();
-    }
-
-    @Override
-    public void close() {
+    void close() {
         client.close();
     }
 
