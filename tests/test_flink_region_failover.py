@@ -24,7 +24,8 @@ pytest.importorskip("pyflink")
 from pyflink_kinesis.local import LocalKinesis, create_stream  # noqa: E402
 from pyflink_kinesis.testing import put_all, read_stream, wait_until  # noqa: E402
 from pyflink_kinesis.testing.flink_child import FlinkChild  # noqa: E402
-from tests.flink_support import JAR, JOBS_SCRIPT  # noqa: E402
+from pyflink_kinesis.flink.jar import connector_jar  # noqa: E402
+from tests.flink_support import JOBS_SCRIPT  # noqa: E402
 
 pytestmark = [pytest.mark.integration, pytest.mark.flink]
 DEADLINE = 240.0  # seconds for a job to start and move what it was given, on a loaded 2-core machine
@@ -78,7 +79,7 @@ def test_a_region_failover_after_a_merge_does_not_read_the_parent_again(kinesis:
     m's. With the rule, no child record can come out before a checkpoint, so after GRACE the test triggers
     checkpoints until m's records come out (GRACE only decides how surely a broken rule is caught).
     """
-    assert JAR.is_file(), f"{JAR} is missing: build it (mvn package in java/) and copy it"
+    connector_jar()  # the jar for this PyFlink, or ConnectorJarMissing saying how to build it
     client = kinesis.client()
     prefix = f"failover-{os.getpid()}-{int(time.time() * 1000) % 100000}"
     source, out = f"{prefix}-in", f"{prefix}-out"

@@ -22,7 +22,8 @@ pytest.importorskip("pyflink")
 from pyflink.common import Row  # noqa: E402
 
 from pyflink_kinesis.flink.functions import SOURCE_FIELDS, ingress_record  # noqa: E402
-from tests.flink_support import JAR, ROOT  # noqa: E402
+from pyflink_kinesis.flink.jar import connector_jar  # noqa: E402
+from tests.flink_support import ROOT  # noqa: E402
 
 pytestmark = [pytest.mark.flink]
 
@@ -54,7 +55,7 @@ _ATTRIBUTE = {"arrival_time": "approximate_arrival_timestamp"}
 
 
 def test_python_and_java_row_layouts_agree() -> None:
-    assert JAR.is_file(), f"build the connector jar first: {JAR}"
+    connector_jar()  # the jar for this PyFlink, or ConnectorJarMissing saying how to build it
     result = subprocess.run([sys.executable, "-c", CHILD], capture_output=True, timeout=300, cwd=ROOT,
                             env=dict(os.environ, PYTHONPATH=str(ROOT)))
     assert result.returncode == 0, result.stderr.decode(errors="replace")[-3000:]
