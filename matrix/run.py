@@ -33,6 +33,8 @@ GROUPS: Dict[str, List[str]] = {
     "flink-fast": ["tests/test_flink_datastream.py", "-k", "not ten_thousand and not startup and not split_then_merge",
                    *FLINK_GLUE],
     "table": ["tests/test_table*.py"],
+    # the MSF path: package the example job, run the unpacked zip on a cluster of this Flink with the printed options
+    "msf": ["tests/test_msf_cluster.py"],
     "upgrade": ["-m", "upgrade", "tests/"],
     "beam": ["-m", "beam and not prism", "tests/"],
     "beam-fast": ["-m", "beam and not prism and not slow", "tests/"],
