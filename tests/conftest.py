@@ -77,4 +77,13 @@ def offline(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(botocore.httpsession.URLLib3Session, "send", no_network)
 
 # Tests' figures (records in/out, duplicates, restarts, recovery time), kept across runs; see tests/figures.py.
+@pytest.fixture(scope="module")
+def flink(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """One child process running tests/flink_jobs.py's jobs for a test module, one after the other (a module
+    with other jobs or another lifetime defines its own ``flink``)."""
+    from .flink_support import module_child
+
+    yield from module_child(tmp_path_factory, lifetime=900)
+
+
 from .figures import figures, pytest_terminal_summary  # noqa: E402,F401

@@ -14,7 +14,7 @@ import time
 from collections import Counter, defaultdict
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Dict, Iterator, List
+from typing import Any, Dict, List
 
 import pytest
 
@@ -25,15 +25,9 @@ from pyflink_kinesis.tools.local import LocalKinesis  # noqa: E402
 from pyflink_kinesis.testing.faultproxy import FaultProxy  # noqa: E402
 from pyflink_kinesis.testing import put_all, read_stream, wait_until  # noqa: E402
 from pyflink_kinesis.testing.flink_child import FlinkChild  # noqa: E402
-from tests.flink_support import DEADLINE, KeyedPhases, Streams, hash_key_for, module_child, observations  # noqa: E402
+from tests.flink_support import DEADLINE, KeyedPhases, Streams, hash_key_for, observations  # noqa: E402
 
 pytestmark = [pytest.mark.integration, pytest.mark.flink]
-
-
-@pytest.fixture(scope="module")
-def flink(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FlinkChild]:
-    """One child process running the jobs of this module, one after the other."""
-    yield from module_child(tmp_path_factory, lifetime=900)
 
 
 def hash_of(key: str) -> int:

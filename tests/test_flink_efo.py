@@ -15,7 +15,6 @@ from __future__ import annotations
 import random
 from collections import Counter, defaultdict
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 
@@ -26,17 +25,10 @@ from pyflink_kinesis.tools.local import LocalKinesis  # noqa: E402
 from pyflink_kinesis.testing import put_all, wait_until  # noqa: E402
 from pyflink_kinesis.testing.dropper import ConnectionDropper  # noqa: E402
 from pyflink_kinesis.testing.flink_child import FlinkChild  # noqa: E402
-from tests.flink_support import KeyedPhases, module_child  # noqa: E402
 from pyflink_kinesis.testing import consumers  # noqa: E402
-from tests.flink_support import DEADLINE, Streams, binary_entries, observations  # noqa: E402
+from tests.flink_support import DEADLINE, KeyedPhases, Streams, binary_entries, observations  # noqa: E402
 
 pytestmark = [pytest.mark.integration, pytest.mark.flink]
-
-
-@pytest.fixture(scope="module")
-def flink(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FlinkChild]:
-    """One child process running the jobs of this module, one after the other."""
-    yield from module_child(tmp_path_factory, lifetime=900)
 
 
 def kpl_aggregates(n: int, users: int) -> tuple:
