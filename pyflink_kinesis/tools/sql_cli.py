@@ -16,7 +16,7 @@ from typing import Any
 
 from .cluster import ClusterError, FlinkCluster, flink_home
 from .cluster_cli import _reporting, _running
-from ..flink.jar import connector_jar, flink_line
+from ..flink.jar import connector_jar
 
 
 def sql_client_command(file: str | None = None, init: str | None = None) -> list[str]:
@@ -30,13 +30,16 @@ def sql_client_command(file: str | None = None, init: str | None = None) -> list
 
 
 def sql_opt_dir(cluster: FlinkCluster) -> Path:
-    """The wheel's ``opt/`` jars plus the packaged ``flink-sql-gateway`` jar of the installed Flink's line (built
-    against that line's Flink, as the connector jar), linked into ``<state folder>/sql-opt``."""
+    """The wheel's ``opt/`` jars plus the packaged ``flink-sql-gateway`` jar of the installed Flink's minor version
+    (the client calls into the gateway of its own version), linked into ``<state folder>/sql-opt``."""
     from pyflink.version import __version__ as flink_version
 
-    gateway = connector_jar().parent / f"flink-sql-gateway-{flink_line(flink_version)}.jar"
+    minor = ".".join(flink_version.split(".")[:2])
+    gateway = connector_jar().parent / f"flink-sql-gateway-{minor}.jar"
     if not gateway.is_file():
-        raise ClusterError(f"{gateway} is missing: Flink's SQL client needs it and the apache-flink wheel lacks it; "
+        built = sorted(j.name for j in gateway.parent.glob("flink-sql-gateway-*.jar"))
+        raise ClusterError(f"{gateway} is missing (the package has {built or 'none'}): Flink {flink_version}'s SQL client "
+                           "needs the flink-sql-gateway of its version and the apache-flink wheel lacks it; "
                            "build the package's jars from java/ for this Flink version (`./dev test`, or "
                            "`cd java && mvn -B package`, then copy "
                            "java/target/sql-client/*.jar into pyflink_kinesis/jars/)")
