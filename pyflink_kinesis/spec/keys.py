@@ -9,8 +9,8 @@ why the others do not. Fields of an entry in ``keys.json``:
 - ``key`` (or ``names``: several keys sharing the other fields), ``kind`` (``connector``, ``table``,
   ``sdk-v1``, ``beam``), ``type`` (``string``, ``int``, ``float``, ``bool``, ``duration``, ``bytes``,
   ``enum`` with ``choices``), ``default`` (as text), ``unit``, ``meaning``, ``note``;
-- ``honoured``: the paths that act on it; ``pending``: ``{path: note}`` for paths another branch is
-  adding (not honoured yet); ``elsewhere``: ``{path or "*": why}`` what a ConfigWarning says elsewhere;
+- ``honoured``: the paths that act on it; ``elsewhere``: ``{path or "*": why}`` what a ConfigWarning says
+  elsewhere;
 - ``defaults``: ``{path: default}`` where a path's default differs, with ``why``; ``jar_default``: the Java
   connector's own default where every Python path sets the key itself; ``as``: ``{path: value}`` the value
   a path behaves as although it does not read the key (no warning for it);
@@ -24,7 +24,7 @@ from __future__ import annotations
 import json
 import re
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Callable, Dict, Iterable, Mapping, Optional, Tuple
@@ -112,7 +112,6 @@ class Key:
     default: Optional[str] = None
     unit: Optional[str] = None
     choices: Tuple[str, ...] = ()
-    pending: Mapping[str, str] = field(default_factory=dict)
     elsewhere: Mapping[str, str] = field(default_factory=dict)
     defaults: Mapping[str, str] = field(default_factory=dict)
     why: Optional[str] = None
@@ -127,8 +126,8 @@ class Key:
     note: Optional[str] = None
 
     def honoured_by(self, path: str) -> bool:
-        """True if ``path`` acts on this key today (a path or entry still pending on another branch does not)."""
-        return path in self.honoured and path not in self.pending and pending_path(path) is None
+        """True if ``path`` acts on this key."""
+        return path in self.honoured
 
     def default_for(self, path: str) -> Optional[str]:
         """The default on ``path``, as text."""
@@ -136,13 +135,7 @@ class Key:
 
     def why_not(self, path: str) -> str:
         """Why ``path`` does not act on this key, for a ConfigWarning."""
-        why = self.elsewhere.get(path) or self.elsewhere.get("*")
-        if why:
-            return why
-        coming = self.pending.get(path) or pending_path(path)
-        if path in self.honoured and coming:
-            return f"not yet: {coming}"
-        return f"not read by the {path_name(path)}"
+        return self.elsewhere.get(path) or self.elsewhere.get("*") or f"not read by the {path_name(path)}"
 
     def asks_nothing(self, path: str, value: str) -> bool:
         """True if ``value`` is what ``path`` does anyway (an enum at the value it behaves as): no warning due."""
@@ -187,6 +180,9 @@ def _entry_keys(entry: Dict[str, Any]) -> Iterable[Key]:
     entry["honoured"] = frozenset(entry.get("honoured", ()))
     entry["choices"] = tuple(entry.get("choices", ()))
     entry["behaves_as"] = entry.pop("as", {})
+    unknown = set(entry) - {f.name for f in fields(Key)}
+    if unknown:
+        raise ValueError(f"{REGISTRY_FILE.name}: '{names[0]}' has unknown fields {sorted(unknown)}")
     for name in names:
         yield Key(name=name, **entry)
 
@@ -199,25 +195,16 @@ def _load() -> Tuple[Dict[str, Any], Dict[str, Key]]:
         for key in _entry_keys(dict(entry)):
             if key.name in found:
                 raise ValueError(f"{REGISTRY_FILE.name}: '{key.name}' is declared twice")
-            unknown = (set(key.honoured) | set(key.pending) | set(key.defaults)) - set(PATHS)
+            unknown = (set(key.honoured) | set(key.defaults)) - set(PATHS)
             if unknown:
                 raise ValueError(f"{REGISTRY_FILE.name}: '{key.name}' names unknown paths {sorted(unknown)}")
             found[key.name] = key
     return data["paths"], found
 
 
-def _paths() -> Dict[str, Any]:
-    return _load()[0]
-
-
-def pending_path(path: str) -> Optional[str]:
-    """The note of a path another branch is still adding (``sql``), else ``None``."""
-    return _paths()[path].get("pending")
-
-
 def path_name(path: str) -> str:
     """What a path is called in messages, e.g. ``"PyFlink connector"``."""
-    return str(_paths()[path]["name"])
+    return str(_load()[0][path]["name"])
 
 
 def canonical(name: str) -> str:
@@ -285,5 +272,5 @@ def drop_unhonoured(spec: Any, props: Mapping[str, str], path: str, message: Cal
     return {k: v for k, v in props.items() if k not in reasons}
 
 
-__all__ = ["PATHS", "Key", "all_keys", "beam_default", "canonical", "default_of", "drop_unhonoured", "pending_path", "duration_seconds", "lookup", "path_name",
-           "size_bytes", "unhonoured", "whole_number"]
+__all__ = ["PATHS", "Key", "all_keys", "beam_default", "canonical", "default_of", "drop_unhonoured", "duration_seconds",
+           "lookup", "path_name", "size_bytes", "unhonoured", "whole_number"]

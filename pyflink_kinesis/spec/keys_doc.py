@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from typing import Any, Dict, Iterable, List, Tuple
 
-from .keys import PATHS, Key, all_keys, lookup, path_name, pending_path
+from .keys import PATHS, Key, all_keys, lookup, path_name
 
 TABLES = ("connector", "defaults", "sdk-v1")
 _MARKED = re.compile(r"<!-- keys:(?P<name>[a-z0-9-]+) -->\n(?P<body>.*?)<!-- /keys:(?P=name) -->", re.DOTALL)
@@ -20,9 +20,7 @@ def _type(key: Key) -> str:
 
 
 def _cell(key: Key, path: str) -> str:
-    """yes (with the path's own default where it differs), soon (another branch adds it), or a dash."""
-    if path in key.honoured and (path in key.pending or pending_path(path) is not None):
-        return "soon"
+    """yes (with the path's own default where it differs), or a dash."""
     if not key.honoured_by(path):
         return "—"
     own = key.defaults.get(path)

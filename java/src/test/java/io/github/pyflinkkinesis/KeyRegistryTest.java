@@ -83,7 +83,7 @@ class KeyRegistryTest {
     @Test
     void theConnectorDeclaresExactlyTheKeysTheRegistrySaysItActsOn() throws Exception {
         Set<String> java = javaKeys();
-        Set<String> registry = registryKeys(registry(), false);
+        Set<String> registry = registryKeys(registry());
         Set<String> notInRegistry = new TreeSet<>(java);
         notInRegistry.removeAll(registry);
         notInRegistry.removeIf(KeyRegistryTest::isNamespace);
@@ -113,7 +113,7 @@ class KeyRegistryTest {
     @Test
     void theSinkAcceptsEverySinkKeyTheRegistryGivesIt() throws Exception {
         Map<String, JsonNode> entries = entries(registry());
-        for (String key : registryKeys(registry(), false)) {
+        for (String key : registryKeys(registry())) {
             JsonNode entry = entries.get(key);
             // keys only the SQL path acts on (the partitioner) are the table factory's, not the sink's
             if (key.startsWith("sink.") && entry.has("default") && honouredBy(entry, "flink")) {
@@ -123,17 +123,9 @@ class KeyRegistryTest {
     }
 
     @Test
-    void keysStillPendingOnAnotherBranchAreNotDeclaredYet() throws Exception {
-        Set<String> early = new TreeSet<>(registryKeys(registry(), true));
-        early.removeAll(registryKeys(registry(), false));
-        early.retainAll(javaKeys());
-        assertTrue(early.isEmpty(), "the connector now declares these keys: drop their 'pending' in keys.json: " + early);
-    }
-
-    @Test
     void theJavaDefaultsAreTheRegistrys() throws Exception {
         Map<String, JsonNode> entries = entries(registry());
-        for (String key : registryKeys(registry(), false)) {
+        for (String key : registryKeys(registry())) {
             JsonNode entry = entries.get(key);
             JsonNode dflt = entry.has("jar_default") ? entry.get("jar_default") : entry.get("default");
             if (dflt == null || dflt.isNull()) {
@@ -184,10 +176,6 @@ class KeyRegistryTest {
         return out;
     }
 
-    /**
-     * Keys the registry gives the jar (the {@code flink} and {@code sql} paths), credential sub-keys aside;
-     * with {@code pending}, also those another branch is adding.
-     */
     private static boolean honouredBy(JsonNode entry, String path) {
         for (JsonNode name : entry.path("honoured")) {
             if (name.asText().equals(path)) {
@@ -197,19 +185,16 @@ class KeyRegistryTest {
         return false;
     }
 
-    static Set<String> registryKeys(JsonNode root, boolean pending) {
+    /** Keys the registry gives the jar (the {@code flink} and {@code sql} paths), credential sub-keys aside. */
+    static Set<String> registryKeys(JsonNode root) {
         Set<String> out = new TreeSet<>();
         entries(root).forEach((key, entry) -> {
             String kind = entry.path("kind").asText();
             if (entry.path("relative").asBoolean(false) || !(kind.equals("connector") || kind.equals("table"))) {
                 return;  // credential sub-keys are read under a prefix; SDK v1 names are translated in Python
             }
-            for (JsonNode path : entry.path("honoured")) {
-                String name = path.asText();
-                boolean waiting = entry.path("pending").has(name) || root.path("paths").path(name).has("pending");
-                if ((name.equals("flink") || name.equals("sql")) && (pending || !waiting)) {
-                    out.add(key);
-                }
+            if (honouredBy(entry, "flink") || honouredBy(entry, "sql")) {
+                out.add(key);
             }
         });
         return out;
