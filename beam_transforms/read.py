@@ -156,7 +156,6 @@ class ReadFromKinesis(beam.PTransform):
         self.spec: KinesisIngressSpec = resolve_spec(ingress, module, "ingress")
         self.settings: ReadSettings = read_settings(
             self.spec,
-            "beam",
             max_records=max_records,
             max_read_time=max_read_time,
             stop_when_caught_up=stop_when_caught_up,

@@ -2,13 +2,13 @@
 
 A spec carries the Flink connector's ``source.*`` / ``sink.*`` client properties, so one spec
 configures every engine. :func:`read_settings` and :func:`write_settings` turn a spec into the
-settings an engine runs with, in this order of precedence:
+settings the Beam transforms run with, in this order of precedence:
 
 1. an argument given to the transform (``ReadFromKinesis(..., poll_interval=0.5)``);
 2. the spec's property (``source.reader.empty-records-fetch-interval: 500 ms``);
 3. the transform's default.
 
-A ``source.*`` / ``sink.*`` property the engine cannot honour gives a :class:`ConfigWarning`
+A ``source.*`` / ``sink.*`` property Beam cannot honour gives a :class:`ConfigWarning`
 naming the key and the engine, once per transform. Durations take Flink's forms: a number of
 milliseconds, or a number with a unit (``ms``, ``s``, ``min``, ``h``), e.g. ``"10 s"``.
 Importing this module does not import Beam or Flink.
@@ -22,12 +22,11 @@ from dataclasses import dataclass, fields
 from typing import Any, Dict, Mapping, Optional, Tuple
 
 from pyflink_kinesis.spec.errors import ConfigError, ConfigWarning, user_stacklevel
-from pyflink_kinesis.spec.keys import Key, beam_default, duration_seconds, lookup, unhonoured
+from pyflink_kinesis.spec.keys import Key, beam_default, lookup, unhonoured
 from pyflink_kinesis.spec.records import CONSUMER_LIFECYCLES, CONSUMER_NAME, JOB_MANAGED, MAX_RECORD_BYTES, SELF_MANAGED
 from pyflink_kinesis.spec.serde import ON_DESERIALIZE_ERROR
 from pyflink_kinesis.spec.builders import DEFAULT_MAX_OUTSTANDING_RECORDS, MAX_BATCH_RECORDS, KinesisEgressSpec, KinesisIngressSpec
 
-ENGINES = ("beam", "flink")
 MAX_GET_RECORDS = 10_000  # GetRecords' Limit
 MAX_BATCH_BYTES = 5 * 1024 * 1024  # PutRecords: bytes per call, partition keys included
 # Seconds a Kinesis call of the Beam transforms keeps being retried by default: an outage of a few minutes is survived.
@@ -39,21 +38,13 @@ _OTHER_DIRECTION = {"source.": "sink.", "sink.": "source."}
 # ---------------------------------------------------------------- shared helpers
 
 
-def check_engine(engine: str) -> str:
-    """Return ``engine`` if it is one of :data:`ENGINES`."""
-    if engine not in ENGINES:
-        raise ConfigError(f"expected one of {', '.join(ENGINES)}, got {engine!r}", field="engine")
-    return engine
-
-
-def warn_unhonoured(spec: Any, prefix: str, engine: str) -> None:
-    """Warn (ConfigWarning) about each client property of ``spec`` that ``engine`` does not act on, as the key
-    registry (``pyflink_kinesis/spec/keys.json``) says; ``prefix`` (``"source."`` or ``"sink."``) is the
+def warn_unhonoured(spec: Any, prefix: str) -> None:
+    """Warn (ConfigWarning) about each client property of ``spec`` that the Beam transforms do not act on, as the
+    key registry (``pyflink_kinesis/spec/keys.json``) says; ``prefix`` (``"source."`` or ``"sink."``) is the
     direction: the other direction's keys are not this reader's or writer's business."""
-    check_engine(engine)
     given = [(k, v) for k, v in spec.client_properties if not k.startswith(_OTHER_DIRECTION[prefix])]
-    for key, why in unhonoured(given, engine).items():
-        warnings.warn(f"{spec.id}: client property '{key}' is not honoured by the {engine} engine; it is ignored: "
+    for key, why in unhonoured(given, "beam").items():
+        warnings.warn(f"{spec.id}: client property '{key}' is not honoured by the beam engine; it is ignored: "
                       f"{why}", ConfigWarning, stacklevel=user_stacklevel())
 
 
@@ -92,11 +83,11 @@ def _key(name: str) -> Key:
     return key
 
 
-def _start(spec: Any, prefix: str, engine: str, settings: Any, overrides: Mapping[str, Any]
+def _start(spec: Any, prefix: str, settings: Any, overrides: Mapping[str, Any]
            ) -> Tuple[Dict[str, str], Dict[str, Any]]:
-    """Warn about the ``prefix`` properties ``engine`` cannot honour; the spec's properties and the overrides
+    """Warn about the ``prefix`` properties Beam cannot honour; the spec's properties and the overrides
     given (not ``None``), each of them a field of the ``settings`` dataclass."""
-    warn_unhonoured(spec, prefix, engine)
+    warn_unhonoured(spec, prefix)
     given = {k: v for k, v in overrides.items() if v is not None}
     unknown = sorted(set(given) - {f.name for f in fields(settings)})
     if unknown:
@@ -145,18 +136,17 @@ class ReadSettings:
 _READ_DEFAULTS = ReadSettings()
 
 
-def read_settings(spec: KinesisIngressSpec, engine: str = "beam", **overrides: Any) -> ReadSettings:
-    """The settings a reader of ``spec`` runs with on ``engine``: overrides, then the spec's ``source.*`` keys.
+def read_settings(spec: KinesisIngressSpec, **overrides: Any) -> ReadSettings:
+    """The settings a Beam reader of ``spec`` runs with: overrides, then the spec's ``source.*`` keys.
 
     Args:
         spec: The ingress spec.
-        engine: ``"beam"`` or ``"flink"``: which engine's unhonoured keys to warn about.
         overrides: ``ReadFromKinesis`` arguments (``None`` means not given); each wins over its property.
 
     Raises:
         ConfigError: A value is out of range, naming the argument or the client property.
     """
-    props, given = _start(spec, "source.", engine, ReadSettings, overrides)
+    props, given = _start(spec, "source.", ReadSettings, overrides)
     d = _READ_DEFAULTS
     check_number(given.get("max_records"), "max_records", integer=True)
     check_number(given.get("max_read_time"), "max_read_time")
@@ -182,7 +172,7 @@ def read_settings(spec: KinesisIngressSpec, engine: str = "beam", **overrides: A
     check_number(retry_time, field)
 
     bounded = "max_records" in given or "max_read_time" in given or stop
-    name, arn, lifecycle = _consumer(spec, props, given, bounded, engine)
+    name, arn, lifecycle = _consumer(spec, props, given, bounded)
     return ReadSettings(
         max_records=given.get("max_records"),
         max_read_time=None if given.get("max_read_time") is None else float(given["max_read_time"]),
@@ -201,7 +191,7 @@ def read_settings(spec: KinesisIngressSpec, engine: str = "beam", **overrides: A
     )
 
 
-def _consumer(spec: Any, props: Mapping[str, str], given: Mapping[str, Any], bounded: bool, engine: str
+def _consumer(spec: Any, props: Mapping[str, str], given: Mapping[str, Any], bounded: bool
               ) -> Tuple[Optional[str], Optional[str], str]:
     """The fan-out consumer's name, ARN and lifecycle: the arguments, else the spec's ``source.reader.type: EFO``."""
     name, arn = given.get("consumer_name"), given.get("consumer_arn")
@@ -212,18 +202,18 @@ def _consumer(spec: Any, props: Mapping[str, str], given: Mapping[str, Any], bou
             raise ConfigError("source.reader.type EFO needs source.efo.consumer.name",
                               field="client_properties.source.efo.consumer.name")
         if lifecycle is None:
-            lifecycle = _spec_lifecycle(spec, props, bounded, engine)
+            lifecycle = _spec_lifecycle(spec, props, bounded)
     lifecycle = lifecycle or SELF_MANAGED
     _check_fan_out(name, arn, lifecycle, bounded, len(spec.streams))
     return name, arn, lifecycle
 
 
-def _spec_lifecycle(spec: Any, props: Mapping[str, str], bounded: bool, engine: str) -> str:
-    """``source.efo.lifecycle`` as a consumer lifecycle; JOB_MANAGED only where the engine can honour it."""
+def _spec_lifecycle(spec: Any, props: Mapping[str, str], bounded: bool) -> str:
+    """``source.efo.lifecycle`` as a consumer lifecycle; JOB_MANAGED on a bounded read only."""
     text = _key("source.efo.lifecycle").read(props, "beam")
     if text == "JOB_MANAGED" and not bounded:
         warnings.warn(f"{spec.id}: client property 'source.efo.lifecycle' JOB_MANAGED is not honoured by the "
-                      f"{engine} engine for an unbounded read (nothing tells it the job ended); the consumer "
+                      "beam engine for an unbounded read (nothing tells it the job ended); the consumer "
                       "stays registered", ConfigWarning, stacklevel=user_stacklevel())
         return SELF_MANAGED
     return JOB_MANAGED if text == "JOB_MANAGED" else SELF_MANAGED
@@ -284,18 +274,17 @@ class WriteSettings:
 _WRITE_DEFAULTS = WriteSettings()
 
 
-def write_settings(spec: KinesisEgressSpec, engine: str = "beam", **overrides: Any) -> WriteSettings:
-    """The settings a writer of ``spec`` runs with on ``engine``: overrides, then the spec's ``sink.*`` keys.
+def write_settings(spec: KinesisEgressSpec, **overrides: Any) -> WriteSettings:
+    """The settings a Beam writer of ``spec`` runs with: overrides, then the spec's ``sink.*`` keys.
 
     Args:
         spec: The egress spec.
-        engine: ``"beam"`` or ``"flink"``: which engine's unhonoured keys to warn about.
         overrides: ``WriteToKinesis`` arguments named as the fields of :class:`WriteSettings` (``None``: not given).
 
     Raises:
         ConfigError: A value is out of range, naming the argument or the client property.
     """
-    props, given = _start(spec, "sink.", engine, WriteSettings, overrides)
+    props, given = _start(spec, "sink.", WriteSettings, overrides)
     d = _WRITE_DEFAULTS
     dead_letter = given.get("dead_letter", d.dead_letter)
     if not isinstance(dead_letter, bool):
@@ -335,10 +324,8 @@ def write_settings(spec: KinesisEgressSpec, engine: str = "beam", **overrides: A
 
 __all__ = [
     "DEFAULT_MAX_RETRY_TIME",
-    "ENGINES",
     "ReadSettings",
     "WriteSettings",
-    "duration_seconds",
     "read_settings",
     "warn_unhonoured",
     "write_settings",

@@ -295,7 +295,7 @@ class WriteToKinesis(beam.PTransform):
         super().__init__(label)
         self.spec: KinesisEgressSpec = resolve_spec(egress, module, "egress")
         self.settings: WriteSettings = write_settings(
-            self.spec, "beam", max_batch_records=max_batch_records, max_batch_bytes=max_batch_bytes,
+            self.spec, max_batch_records=max_batch_records, max_batch_bytes=max_batch_bytes,
             max_concurrent_requests=max_concurrent_requests, flush_interval=flush_interval, dead_letter=dead_letter,
             max_attempts=max_attempts, initial_backoff=initial_backoff, max_backoff=max_backoff,
             max_retry_time=max_retry_time)

@@ -143,16 +143,12 @@ def test_a_flink_without_a_jar_is_refused_naming_the_lines_built(version: str) -
 
 
 def test_the_total_retry_time_keys_reach_the_connector_without_a_warning() -> None:
-    from beam_transforms.settings import read_settings, write_settings
-
     egress = (KinesisEgressBuilder.for_identifier("t/out").with_aws_region(AwsRegion.of("eu-west-1"))
               .with_client_configuration_property("sink.max-retry-time", "90 s").build())
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         source = source_configuration(ingress(**{"source.max-retry-time": "2 min"}))
         sink = sink_configuration(egress)
-        read_settings(ingress(**{"source.max-retry-time": "2 min"}), "flink")
-        write_settings(egress, "flink")
     assert source["source.max-retry-time"] == "2 min" and sink["sink.max-retry-time"] == "90 s"
 
 

@@ -8,7 +8,6 @@ give a ConfigWarning naming the key and the engine; transform arguments override
 from __future__ import annotations
 
 import time
-import warnings
 from typing import Any, Dict, List
 
 import pytest
@@ -21,7 +20,8 @@ from pyflink_kinesis import (
     KinesisIngressStartupPosition,
 )
 from pyflink_kinesis.spec.errors import ConfigWarning
-from beam_transforms.settings import duration_seconds, read_settings, write_settings
+from pyflink_kinesis.spec.keys import duration_seconds
+from beam_transforms.settings import read_settings
 
 beam = pytest.importorskip("apache_beam")
 
@@ -233,9 +233,6 @@ def test_properties_beam_cannot_honour_warn_naming_key_and_engine() -> None:
     with pytest.warns(ConfigWarning, match=r"'sink.fail-on-error' is not honoured by the beam engine") as caught:
         WriteToKinesis(egress)
     assert len(caught) == 1  # honoured keys do not warn
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        write_settings(egress, "flink")  # the Flink connector honours its own keys
     unbounded_job_managed = (KinesisIngressBuilder.for_identifier("t/in").with_stream("s")
                              .with_client_configuration_properties({"source.reader.type": "EFO",
                                                                     "source.efo.consumer.name": "c",
