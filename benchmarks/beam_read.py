@@ -34,9 +34,10 @@ from dataclasses import dataclass
 from typing import Any, Dict, List, Optional
 
 import harness
-from harness import Method, Records, Streams
+from harness import Method, Records
 
 from pyflink_kinesis import KinesisIngressBuilder, KinesisIngressStartupPosition
+from pyflink_kinesis.testing import Streams
 from beam_transforms.shards import GET_RECORDS_PER_SECOND
 
 RESULTS = harness.RESULTS / "beam_read.md"

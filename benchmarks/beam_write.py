@@ -30,9 +30,10 @@ from dataclasses import dataclass
 from typing import Any, Dict, List, Optional
 
 import harness
-from harness import Method, Records, Serializer, Streams
+from harness import Method, Records, Serializer
 
 from pyflink_kinesis import KinesisEgressBuilder
+from pyflink_kinesis.testing import Streams
 
 RESULTS = harness.RESULTS / "beam_write.md"
 BEAM = "WriteToKinesis (Beam DirectRunner)"

@@ -1,7 +1,7 @@
 """PyFlink benchmarks of the connector: the cost of the Python step, and the sink's memory behind a slow endpoint.
 
 Both run the jobs of ``benchmarks/flink_jobs.py`` on a local MiniCluster in one child process (as the tests do,
-``tests/flink_support.py``), against the run's emulator on 127.0.0.1. kinesalite (the default, 35x faster on
+:class:`pyflink_kinesis.testing.flink_child.FlinkChild`), against the run's emulator on 127.0.0.1. kinesalite (the default, 35x faster on
 writes than kinesis-local) serves every call the connector makes here: it addresses streams by name (ListShards,
 GetShardIterator, GetRecords, PutRecords with StreamName; StreamARN only when the spec names an ARN), and no
 benchmark reshards, so kinesalite's missing ChildShards does not matter.
@@ -36,6 +36,7 @@ import harness
 
 import flink_jobs  # noqa: E402
 from pyflink_kinesis.testing.faultproxy import FaultProxy  # noqa: E402
+from pyflink_kinesis.testing import Streams  # noqa: E402
 from pyflink_kinesis.testing.flink_child import FlinkChild  # noqa: E402
 
 JOBS = Path(__file__).with_name("flink_jobs.py")
@@ -82,7 +83,7 @@ def throughput(emulator: Any, child: FlinkChild, n: int, shards: int, repeat: in
                timeout: float = 600.0) -> List[Dict[str, Any]]:
     """Every job copies the same ``n``-record stream, ``repeat`` times each (order rotating); the best of each."""
     client = emulator.client()
-    streams = harness.Streams(client, "flink")
+    streams = Streams(client, "flink")
     source = streams.new(shards)
     harness.log(f"  flink: writing {n} records of 100 bytes to {shards} shards ...")
     harness.fill(client, source, harness.Records(100), n)
@@ -112,7 +113,7 @@ def functions_alone(n: int = 100_000) -> float:
     from pyflink.common import Row
 
     from pyflink_kinesis.flink.functions import SourceRowsToValues, ValuesToSinkRows
-    from tests.flink_support import Counters
+    from pyflink_kinesis.testing.metrics import Counters
 
     args = {"endpoint": "http://127.0.0.1:1", "in": "in", "out": "out"}
     deserialize = SourceRowsToValues(flink_jobs.ingress(args, flink_jobs.key_and_data), "fail")
@@ -131,7 +132,7 @@ def memory(emulator: Any, child: FlinkChild, sizes: Sequence[int], size: int, ma
            delay: float, timeout: float = 600.0) -> List[Dict[str, Any]]:
     """One bounded job per input size through one slow proxy; the JVM's peak live heap during each."""
     client = emulator.client()
-    streams = harness.Streams(client, "flink-memory")
+    streams = Streams(client, "flink-memory")
     rows = []
     baseline = child.call(cmd="heap")  # the idle JVM, before the memory jobs
     with FaultProxy(emulator.port, delay=delay, max_lifetime=timeout * len(sizes)) as proxy:

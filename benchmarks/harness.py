@@ -7,7 +7,7 @@
   (``/work/shared/notes/local-kinesis.md``), so throughput runs use it and the client side is what is measured.
 - :class:`Records` / :class:`Serializer`: the benchmark records (a unique 8-digit prefix plus a fixed random
   blob, partition key ``pk-<i % 1000>``), cheap to make in any process.
-- :class:`Streams`: fresh streams with unique names; :func:`count_records`: how many records a stream holds.
+- :func:`count_records`: how many records a stream holds (fresh streams: ``pyflink_kinesis.testing.Streams``).
 - :func:`best_of`: best-of-N timing, the order of the methods rotated each round (an emulator speeds up as it
   warms and slows as it fills, so no method always goes first).
 - :func:`profile`: a cProfile of one call, as text.
@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import cProfile
 import io
-import itertools
 import json
 import os
 import platform
@@ -38,7 +37,7 @@ if TYPE_CHECKING:
 ROOT = Path(__file__).resolve().parent.parent
 
 from pyflink_kinesis import EgressRecord  # noqa: E402
-from pyflink_kinesis.tools.local import PACKAGE_DIR, LocalKinesis, create_stream, install_locked  # noqa: E402
+from pyflink_kinesis.tools.local import PACKAGE_DIR, LocalKinesis, install_locked  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results"
 KINESALITE_DIR = Path(__file__).with_name("kinesalite")
@@ -99,21 +98,6 @@ def open_emulator(name: str) -> Any:
     if name == "kinesis-local":
         return KinesisLocal()
     raise ValueError(f"unknown emulator {name!r}; expected one of {EMULATORS}")
-
-
-class Streams:
-    """Fresh streams with unique names on one emulator."""
-
-    _numbers = itertools.count(1)  # one sequence per process: two Streams objects never share a name
-
-    def __init__(self, client: Any, prefix: str = "bench") -> None:
-        self.client = client
-        self.prefix = f"{prefix}-{os.getpid()}"
-
-    def new(self, shards: int) -> str:
-        name = f"{self.prefix}-{next(Streams._numbers)}"
-        create_stream(self.client, name, shards)
-        return name
 
 
 def count_records(client: Any, stream: str) -> int:

@@ -24,6 +24,8 @@ from typing import Any, Dict, List, Optional, Tuple
 import harness
 from beam_read import ingress_spec
 
+from pyflink_kinesis.testing import Streams
+
 # (put time, seen time) of every record that reached observe(); the DirectRunner runs the Map in this process.
 OBSERVED: List[Tuple[float, float]] = []
 _HEADER = struct.Struct("!dI")
@@ -57,7 +59,7 @@ def measure(emulator: Any, rate: float = 200.0, duration: float = 10.0, shards: 
     from beam_transforms.read import ReadFromKinesis
 
     client = emulator.client()
-    stream = harness.Streams(client, "latency").new(shards)
+    stream = Streams(client, "latency").new(shards)
     total = int(rate * duration)
     OBSERVED.clear()
     stop = threading.Event()

@@ -34,6 +34,8 @@ from typing import Any, Dict, List, Optional, Sequence
 
 import harness
 
+from pyflink_kinesis.testing import Streams
+
 MODES = ("KinesisBatchWriter", "WriteToKinesis")
 
 
@@ -83,7 +85,7 @@ def measure(emulator: Any, sizes: Sequence[int], size: int = 2000, max_outstandi
     from pyflink_kinesis.testing.faultproxy import FaultProxy
 
     client = emulator.client()
-    streams = harness.Streams(client, "memory")
+    streams = Streams(client, "memory")
     rows = []
     with FaultProxy(emulator.port, delay=delay, max_lifetime=timeout * len(sizes) * len(modes)) as proxy:
         for mode in modes:

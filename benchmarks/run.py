@@ -53,6 +53,8 @@ from report import chart, summary
 import memory
 import vs_async_kinesis
 
+from pyflink_kinesis.testing import Streams
+
 REQUIREMENTS = Path(__file__).resolve().parent / "requirements.txt"
 
 
@@ -117,7 +119,7 @@ def scaling(emulator: Any, mode: Mode) -> List[Dict[str, Any]]:
     configs = [("shards", shards, 100, mode.shard_records) for shards in mode.shard_counts]
     configs += [("record size", mode.size_shards, size, n) for size, n in mode.sizes]
     client = emulator.client()
-    streams = harness.Streams(client, "scaling")
+    streams = Streams(client, "scaling")
     rows = []
     for dimension, shards, size, n in configs:
         recs = harness.Records(size)

@@ -33,8 +33,9 @@ from typing import Any, Dict, List, Sequence
 import beam_read
 import beam_write
 import harness
-from harness import Records, Streams
+from harness import Records
 
+from pyflink_kinesis.testing import Streams
 from pyflink_kinesis.tools.local import cache_dir
 
 HERE = Path(__file__).resolve().parent

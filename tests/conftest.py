@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import itertools
 import os
 from typing import Any, Callable, Iterator
 
 import pytest
 
-from pyflink_kinesis.tools.local import LocalKinesis, create_stream
-
-_names = itertools.count()
+from pyflink_kinesis.testing import Streams
+from pyflink_kinesis.tools.local import LocalKinesis
 
 
 @pytest.fixture(scope="session")
@@ -38,8 +36,7 @@ def new_stream(kinesis: LocalKinesis, client: Any) -> Iterator[Callable[..., str
     made: list[str] = []
 
     def make(shards: int = 1, prefix: str = "test") -> str:
-        name = f"{prefix}-{os.getpid()}-{next(_names)}"
-        create_stream(client, name, shards)
+        name = Streams(client, prefix).new(shards)
         made.append(name)
         return name
 

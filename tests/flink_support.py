@@ -1,6 +1,7 @@
-"""Test-only pieces of the PyFlink tests: the job script's path, the jar check, and PyFlink stand-ins.
+"""Test-only pieces of the PyFlink tests: the job script's path, the jar check, records and what jobs observed.
 
-The child process running jobs, bounded waits and stream helpers are the shared kit, :mod:`pyflink_kinesis.testing`.
+The child process running jobs, bounded waits, fresh streams, stream helpers and the RuntimeContext stand-in are
+the shared kit, :mod:`pyflink_kinesis.testing`.
 """
 
 from __future__ import annotations
@@ -8,16 +9,13 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import os
 import random
-import time
 from pathlib import Path
 from typing import Any, Dict, Iterator, List
 
 from pyflink_kinesis.flink.jar import connector_jar
 from pyflink_kinesis.testing import put_all, read_stream
 from pyflink_kinesis.testing.flink_child import FlinkChild
-from pyflink_kinesis.tools.local import create_stream
 
 ROOT = Path(__file__).resolve().parents[1]
 JOBS_SCRIPT = ROOT / "tests" / "flink_jobs.py"
@@ -63,44 +61,7 @@ def hash_key_for(data: bytes) -> str:
     return str(int.from_bytes(hashlib.sha256(data).digest()[:16], "big"))
 
 
-class Counters:
-    """Stands in for PyFlink's RuntimeContext: records the counters the function registers."""
-
-    def __init__(self) -> None:
-        self.values: Dict[str, int] = {}
-
-    def get_metrics_group(self) -> "Counters":
-        return self
-
-    def add_group(self, name: str) -> "Counters":
-        assert name == "kinesis"
-        return self
-
-    def counter(self, name: str) -> Any:
-        values = self.values
-        values[name] = 0
-
-        class Counter:
-            def inc(self, n: int = 1) -> None:
-                values[name] += n
-
-        return Counter()
-
-
 DEADLINE = 240.0  # seconds for a job to start and move what it was given, on a loaded 2-core machine
-
-
-class Streams:
-    """Fresh streams with unique names."""
-
-    def __init__(self, client: Any, prefix: str) -> None:
-        self.client, self.prefix, self.n = client, f"{prefix}-{os.getpid()}-{int(time.time() * 1000) % 100000}", 0
-
-    def new(self, shards: int = 1) -> str:
-        self.n += 1
-        name = f"{self.prefix}-{self.n}"
-        create_stream(self.client, name, shards)
-        return name
 
 
 def observations(client: Any, stream: str) -> List[Dict[str, Any]]:

@@ -23,9 +23,9 @@ aggregator = pytest.importorskip("aws_kinesis_agg.aggregator")
 
 from pyflink_kinesis.tools.local import LocalKinesis  # noqa: E402
 from pyflink_kinesis.testing.faultproxy import FaultProxy  # noqa: E402
-from pyflink_kinesis.testing import put_all, read_stream, wait_until  # noqa: E402
+from pyflink_kinesis.testing import Streams, put_all, read_stream, wait_until  # noqa: E402
 from pyflink_kinesis.testing.flink_child import FlinkChild  # noqa: E402
-from tests.flink_support import DEADLINE, KeyedPhases, Streams, hash_key_for, observations  # noqa: E402
+from tests.flink_support import DEADLINE, KeyedPhases, hash_key_for, observations  # noqa: E402
 
 pytestmark = [pytest.mark.integration, pytest.mark.flink]
 

@@ -22,11 +22,10 @@ pytest.importorskip("pyflink")
 aggregator = pytest.importorskip("aws_kinesis_agg.aggregator")
 
 from pyflink_kinesis.tools.local import LocalKinesis  # noqa: E402
-from pyflink_kinesis.testing import put_all, wait_until  # noqa: E402
+from pyflink_kinesis.testing import Streams, consumers, put_all, wait_until  # noqa: E402
 from pyflink_kinesis.testing.dropper import ConnectionDropper  # noqa: E402
 from pyflink_kinesis.testing.flink_child import FlinkChild  # noqa: E402
-from pyflink_kinesis.testing import consumers  # noqa: E402
-from tests.flink_support import DEADLINE, KeyedPhases, Streams, binary_entries, observations  # noqa: E402
+from tests.flink_support import DEADLINE, KeyedPhases, binary_entries, observations  # noqa: E402
 
 pytestmark = [pytest.mark.integration, pytest.mark.flink]
 

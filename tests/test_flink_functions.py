@@ -17,7 +17,7 @@ from pyflink_kinesis import EgressRecord, IngressRecord, RoutableMessage, load_m
 from pyflink_kinesis.flink.functions import SourceRowsToValues, ValuesToSinkRows  # noqa: E402
 from pyflink_kinesis.spec.serde import DeserializationError, SerializationError  # noqa: E402
 from pyflink_kinesis.statefun.wire import egress_record_to_bytes  # noqa: E402
-from tests.flink_support import Counters  # noqa: E402
+from pyflink_kinesis.testing.metrics import Counters  # noqa: E402
 
 MODULE = """
 kind: io.statefun.kinesis.v1/ingress

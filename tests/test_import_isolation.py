@@ -1,7 +1,9 @@
-"""pyflink_kinesis and beam_transforms import without PyFlink and Beam: build, load and translate specs with both blocked."""
+"""pyflink_kinesis and beam_transforms import without PyFlink and Beam: build, load and translate specs with both blocked;
+the packages and the benchmarks import nothing from tests/ (what they share with the tests is pyflink_kinesis.testing)."""
 
 from __future__ import annotations
 
+import ast
 import os
 import subprocess
 import sys
@@ -107,3 +109,14 @@ def test_pyflink_kinesis_without_pyflink_and_beam(tmp_path: Path) -> None:
                             timeout=120)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "isolated-ok" in result.stdout
+
+
+def test_the_packages_and_benchmarks_import_nothing_from_tests() -> None:
+    found = []
+    for folder in ("pyflink_kinesis", "beam_transforms", "benchmarks"):
+        for path in sorted((REPO / folder).rglob("*.py")):
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
+                names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
+                    [node.module or ""] if isinstance(node, ast.ImportFrom) and node.level == 0 else []
+                found += [f"{path.relative_to(REPO)}:{node.lineno}: {n}" for n in names if n.split(".")[0] == "tests"]
+    assert not found, "imports from tests/ (move what is shared into pyflink_kinesis.testing):\n" + "\n".join(found)

@@ -14,10 +14,9 @@ import pytest
 pytest.importorskip("pyflink")
 
 from pyflink_kinesis.tools.local import LocalKinesis  # noqa: E402
-from pyflink_kinesis.testing import put_all, wait_until  # noqa: E402
+from pyflink_kinesis.testing import Streams, consumers, put_all, wait_until  # noqa: E402
 from pyflink_kinesis.testing.flink_child import FlinkChild  # noqa: E402
-from pyflink_kinesis.testing import consumers  # noqa: E402
-from tests.flink_support import DEADLINE, ROOT, Streams, binary_entries, module_child, observations  # noqa: E402
+from tests.flink_support import DEADLINE, ROOT, binary_entries, module_child, observations  # noqa: E402
 
 pytestmark = [pytest.mark.integration, pytest.mark.flink]
 

@@ -15,7 +15,7 @@ line on stdout, prefixed with ``@@ ``:
 - ``{"cmd": "heap"}``: the JVM's heap in use right after a ``System.gc()`` (live data), and its RSS (benchmarks).
 - ``{"cmd": "exit"}``.
 
-Every wait is bounded; the parent (``tests/flink_support.py``) bounds each answer too.
+Every wait is bounded; the parent (:class:`~.flink_child.FlinkChild`) bounds each answer too.
 """
 
 from __future__ import annotations

@@ -1,9 +1,13 @@
-"""Bounded helpers for tests and benchmarks against a Kinesis endpoint: write, read back, wait."""
+"""Bounded helpers for tests and benchmarks against a Kinesis endpoint: fresh streams, write, read back, wait."""
 
 from __future__ import annotations
 
+import itertools
+import os
 import time
 from typing import Any, Callable, Dict, List, Optional
+
+from ..tools.local import create_stream
 
 MAX_PUT_RECORDS = 500  # PutRecords' limit per call
 
@@ -73,10 +77,31 @@ def put_all(client: Any, stream: str, entries: List[Dict[str, Any]], attempts: i
     return results
 
 
+class Streams:
+    """Fresh ACTIVE streams with names unique in this process and across processes: ``PREFIX-PID-N``.
+
+    Args:
+        client: A boto3 Kinesis client.
+        prefix: The start of every name, e.g. the test's or benchmark's name.
+    """
+
+    _numbers = itertools.count(1)  # one sequence per process: two Streams objects never share a name
+
+    def __init__(self, client: Any, prefix: str = "test") -> None:
+        self.client = client
+        self.prefix = f"{prefix}-{os.getpid()}"
+
+    def new(self, shards: int = 1) -> str:
+        """Create a stream of ``shards`` shards, wait until it is ACTIVE and return its name."""
+        name = f"{self.prefix}-{next(Streams._numbers)}"
+        create_stream(self.client, name, shards)
+        return name
+
+
 def consumers(client: Any, stream: str) -> List[Dict[str, Any]]:
     """The enhanced fan-out consumers registered on ``stream`` (ListStreamConsumers)."""
     arn = client.describe_stream_summary(StreamName=stream)["StreamDescriptionSummary"]["StreamARN"]
     return client.list_stream_consumers(StreamARN=arn).get("Consumers", [])
 
 
-__all__ = ["consumers", "put_all", "read_stream", "wait_until"]
+__all__ = ["Streams", "consumers", "put_all", "read_stream", "wait_until"]
