@@ -83,7 +83,7 @@ class RecordEmitter:
                         continue  # emitted before this resume (inside an aggregate)
                     resuming = False
                 if records_left is not None and count >= records_left:
-                    stopped = tracker.try_claim(StopClaim("max_records"))
+                    stopped = tracker.try_claim(StopClaim())
                     outcome[:] = ["stopped" if stopped else "stop", count, cursor]
                     return
                 if not tracker.try_claim(RecordClaim(cursor.shard_id, sequence_number, sub, last, micros)):

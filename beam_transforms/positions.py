@@ -186,8 +186,6 @@ class NewShardsClaim:
 class StopClaim:
     """End a bounded read at the current position (nothing is left in the restriction)."""
 
-    reason: str = ""
-
 
 Claim = Union[RecordClaim, ShardEndClaim, NewShardsClaim, StopClaim]
 

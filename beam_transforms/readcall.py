@@ -35,9 +35,9 @@ class ReadCall:
     def stream(self) -> str:
         return self.restriction.stream
 
-    def stop(self, reason: str) -> None:
+    def stop(self) -> None:
         """End a bounded read here."""
-        self.ended = self.tracker.try_claim(StopClaim(reason))
+        self.ended = self.tracker.try_claim(StopClaim())
 
     def next_answer(self, ready: List[ShardCursor], ready_at: Callable[[ShardCursor], float],
                     checkpoint_interval: Optional[float]) -> Optional[Tuple[ShardCursor, Dict[str, Any], bool]]:

@@ -239,10 +239,10 @@ class _ReadStreamFn(beam.DoFn, RestrictionProvider):
             tracker.defer_remainder()
             return True
         if restriction.deadline is not None and time.time() >= restriction.deadline:
-            call.stop("max_read_time")
+            call.stop()
             return True
         if restriction.records_left is not None and restriction.records_left <= 0:
-            call.stop("max_records")
+            call.stop()
             return True
         return False
 
@@ -251,13 +251,13 @@ class _ReadStreamFn(beam.DoFn, RestrictionProvider):
         settings, stream, tracker = self._settings, call.stream, call.tracker
         ready = call.restriction.ready()
         if not ready:  # every shard ended, or was handed to a residual
-            call.stop("every shard ended")
+            call.stop()
             return None
         for shard_id in [s for s in call.pending if call.restriction.cursor(s) is None]:
             self._drop(call, shard_id)  # split off to a residual
         self._advance_watermark(call.watermark, ready, call.marks)
         if settings.stop_when_caught_up and all(self._states.at(stream, c).caught_up for c in ready):
-            call.stop("caught up")
+            call.stop()
             return None
         # On the DirectRunner with several workers a bounded read waits here instead of deferring:
         # Beam 2.61 drops the self-checkpointed residuals there.

@@ -76,7 +76,6 @@ class StreamRestrictionTracker(RestrictionTracker):
         self._records_left = restriction.records_left
         self._claimed = 0
         self._done = restriction.complete
-        self._stop_reason = ""
 
     def _snapshot(self, complete: bool, shards: Optional[Iterable[ShardCursor]] = None) -> StreamRestriction:
         return replace(
@@ -115,7 +114,6 @@ class StreamRestrictionTracker(RestrictionTracker):
         if isinstance(position, RecordClaim):
             if self._records_left is not None and self._records_left <= 0:
                 self._done = True
-                self._stop_reason = "max_records"
                 return False
             cursor = self._shards.get(position.shard_id)
             if cursor is None:
@@ -138,14 +136,12 @@ class StreamRestrictionTracker(RestrictionTracker):
             self._add(adopted(position.shard_id, position.children))
             if not self._shards:
                 self._done = True
-                self._stop_reason = "every shard ended"
             return True
         if isinstance(position, NewShardsClaim):
             self._add(s for s in position.shards if s.parents and s.parents[0] in self._shards)
             return True
         if isinstance(position, StopClaim):
             self._done = True
-            self._stop_reason = position.reason or "stopped"
             return True
         raise ValueError(f"unknown claim {position!r}")
 
@@ -167,7 +163,6 @@ class StreamRestrictionTracker(RestrictionTracker):
             primary = self._snapshot(True)
             residual = self._snapshot(False)
             self._done = True
-            self._stop_reason = "checkpoint"
             return primary, residual
         if not self._splittable:
             return None
@@ -192,11 +187,6 @@ class StreamRestrictionTracker(RestrictionTracker):
     def is_bounded(self) -> bool:
         """True for bounded reads (``max_records``, ``max_read_time``, ``stop_when_caught_up``)."""
         return self._restriction.bounded
-
-    @property
-    def stop_reason(self) -> str:
-        """Why the restriction is done (``"max_records"``, ``"checkpoint"``, ...), ``""`` while it runs."""
-        return self._stop_reason
 
 
 @dataclass(eq=False)  # compared and hashed by identity, as Beam expects of a provider

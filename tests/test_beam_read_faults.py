@@ -167,5 +167,5 @@ def test_tracker_checkpoints_once_and_checks_claims() -> None:
     assert not bounded.try_claim(RecordClaim("a", "2"))  # max_records reached
     bounded.check_done()
     stopped = StreamRestrictionTracker(StreamRestriction("s", (ShardCursor("a"),), bounded=True))
-    assert stopped.try_claim(StopClaim("max_read_time")) and stopped.current_restriction().complete
+    assert stopped.try_claim(StopClaim()) and stopped.current_restriction().complete
     stopped.check_done()

@@ -23,20 +23,8 @@ _LOG = logging.getLogger(__name__)
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 METRIC_GROUP = "kinesis"
 
-# The source's Row, as the connector's KinesisSource produces it (field order is the contract).
-SOURCE_FIELDS = ("data", "stream", "shard_id", "partition_key", "sequence_number", "sub_sequence_number",
-                 "arrival_time")
 # The sink's Row: stream, partition key, explicit hash key (nullable), data.
 SINK_FIELDS = ("stream", "partition_key", "explicit_hash_key", "data")
-
-
-def source_row_type() -> Any:
-    """The PyFlink type of the rows the connector's source produces, as :func:`ingress_record` reads them.
-
-    The source itself declares its type (Java RowRecordDeserializer); tests/test_row_layouts.py holds the two together.
-    """
-    return Types.ROW_NAMED(list(SOURCE_FIELDS), [Types.PRIMITIVE_ARRAY(Types.BYTE()), Types.STRING(), Types.STRING(),
-                                                 Types.STRING(), Types.STRING(), Types.LONG(), Types.LONG()])
 
 
 def sink_row_type() -> Any:
@@ -46,7 +34,11 @@ def sink_row_type() -> Any:
 
 
 def ingress_record(row: Row) -> IngressRecord:
-    """The IngressRecord of one source row (arrival time in epoch milliseconds becomes an aware UTC datetime)."""
+    """The IngressRecord of one source row (arrival time in epoch milliseconds becomes an aware UTC datetime).
+
+    The source declares the row's type (Java RowRecordDeserializer); this unpacks it by position, and
+    tests/test_row_layouts.py holds the two together.
+    """
     data, stream, shard_id, partition_key, sequence_number, sub_sequence_number, arrival_ms = row
     return IngressRecord(
         data=bytes(data), stream=stream, shard_id=shard_id, partition_key=partition_key,

@@ -8,7 +8,6 @@ from typing import Any, Dict, Iterable, List, Tuple
 
 from .keys import PATHS, Key, all_keys, lookup, path_name
 
-TABLES = ("connector", "defaults", "sdk-v1")
 _MARKED = re.compile(r"<!-- keys:(?P<name>[a-z0-9-]+) -->\n(?P<body>.*?)<!-- /keys:(?P=name) -->", re.DOTALL)
 _COLUMNS = {"beam": "Beam", "flink": "PyFlink", "sql": "SQL `pyflink-kinesis`", "official-sql": "SQL `kinesis`"}
 
