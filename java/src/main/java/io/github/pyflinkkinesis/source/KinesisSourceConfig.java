@@ -258,12 +258,6 @@ public final class KinesisSourceConfig implements Serializable {
         return retryRule;
     }
 
-    /** The same keys with another retry rule (tests that should not wait long). */
-    public KinesisSourceConfig withRetryRule(RetryRule rule) {
-        return new KinesisSourceConfig(initialPosition, initialTimestampMillis, discoveryInterval, maxRecordCount,
-                emptyFetchInterval, rule, new Efo(readerType, consumerName, consumerLifecycle, subscriptionTimeout));
-    }
-
     public ReaderType readerType() {
         return readerType;
     }
