@@ -20,6 +20,7 @@ from pyflink_kinesis.cli import main
 from pyflink_kinesis.flink.datastream import sink_configuration, source_configuration
 from pyflink_kinesis.spec import keys, keys_doc
 from pyflink_kinesis.spec.builders import KinesisEgressSpec
+from tests.spec_support import readme_tables
 
 REPO = Path(__file__).resolve().parents[1]
 REGION = AwsRegion.of("eu-west-1")
@@ -45,8 +46,8 @@ def spec(name: str, value: str) -> Any:
 
 
 def test_readme_tables_are_the_registrys() -> None:
-    shown = keys_doc.readme_tables((REPO / "README.md").read_text(encoding="utf-8"))
-    assert shown == keys_doc.tables(), "regenerate them: keys_doc.with_tables(README text)"
+    shown = readme_tables((REPO / "README.md").read_text(encoding="utf-8"))
+    assert shown == keys_doc.tables(), "regenerate them: tests.spec_support.with_tables(README text)"
 
 
 def handed(path: str, spec: Any) -> Any:

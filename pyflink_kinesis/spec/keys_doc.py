@@ -1,14 +1,12 @@
-"""The key registry as text: the README's key tables (between ``<!-- keys:NAME -->`` markers, checked by
-tests/test_key_registry.py) and what ``pyflink-kinesis keys`` / ``explain`` print."""
+"""The key registry as text: the README's key tables (between ``<!-- keys:NAME -->`` markers; tests/spec_support.py
+reads and regenerates them there) and what ``pyflink-kinesis keys`` / ``explain`` print."""
 
 from __future__ import annotations
 
-import re
 from typing import Any, Dict, Iterable, List, Tuple
 
 from .keys import PATHS, Key, all_keys, lookup, path_name
 
-_MARKED = re.compile(r"<!-- keys:(?P<name>[a-z0-9-]+) -->\n(?P<body>.*?)<!-- /keys:(?P=name) -->", re.DOTALL)
 _COLUMNS = {"beam": "Beam", "flink": "PyFlink", "sql": "SQL `pyflink-kinesis`", "official-sql": "SQL `kinesis`"}
 
 
@@ -89,18 +87,6 @@ def sdk_v1_table() -> str:
 def tables() -> Dict[str, str]:
     """Every generated table by its README marker name."""
     return {"connector": connector_table(), "defaults": defaults_table(), "sdk-v1": sdk_v1_table()}
-
-
-def readme_tables(text: str) -> Dict[str, str]:
-    """The tables a README shows between ``<!-- keys:NAME -->`` and ``<!-- /keys:NAME -->``."""
-    return {m.group("name"): m.group("body") for m in _MARKED.finditer(text)}
-
-
-def with_tables(text: str) -> str:
-    """``text`` (the README) with every marked table regenerated."""
-    fresh = tables()
-    return _MARKED.sub(lambda m: f"<!-- keys:{m.group('name')} -->\n{fresh[m.group('name')]}<!-- /keys:{m.group('name')} -->",
-                       text)
 
 
 def explain(properties: Iterable[Tuple[str, str]]) -> Dict[str, Any]:
