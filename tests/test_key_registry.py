@@ -1,4 +1,4 @@
-"""The key registry (pyflink_kinesis/spec/keys.json) is what every Python path, the README and the CLI say.
+"""The key registry (pyflink_kinesis/spec/keys.json) is what every Python path, the documentation and the CLI say.
 
 The Java side holds the same file against the connector's own keys and defaults
 (java/src/test/java/io/github/pyflinkkinesis/KeyRegistryTest.java). No emulator, no JVM.
@@ -44,9 +44,10 @@ def spec(name: str, value: str) -> Any:
             .with_client_configuration_properties(props).build())
 
 
-def test_readme_tables_are_the_registrys() -> None:
-    shown = keys_doc.readme_tables((REPO / "README.md").read_text(encoding="utf-8"))
-    assert shown == keys_doc.tables(), "regenerate them: keys_doc.with_tables(README text)"
+def test_the_key_pages_tables_are_the_registrys() -> None:
+    shown = keys_doc.page_tables((REPO / keys_doc.PAGE).read_text(encoding="utf-8"))
+    assert set(shown) == set(keys_doc.TABLES), f"{keys_doc.PAGE} marks {sorted(shown)}, not {keys_doc.TABLES}"
+    assert shown == keys_doc.tables(), f"regenerate them: keys_doc.with_tables({keys_doc.PAGE}'s text)"
 
 
 def handed(path: str, spec: Any) -> Any:

@@ -1,5 +1,6 @@
-"""The key registry as text: the README's key tables (between ``<!-- keys:NAME -->`` markers, checked by
-tests/test_key_registry.py) and what ``pyflink-kinesis keys`` / ``explain`` print."""
+"""The key registry as text: the tables of the documentation's key page (:data:`PAGE`, between
+``<!-- keys:NAME -->`` markers, checked by tests/test_key_registry.py) and what ``pyflink-kinesis keys`` /
+``explain`` print."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ from typing import Any, Dict, Iterable, List, Tuple
 from .keys import PATHS, Key, all_keys, lookup, path_name, pending_path
 
 TABLES = ("connector", "defaults", "sdk-v1")
+#: The documentation page that shows the tables, relative to the repository's root.
+PAGE = "docs/configuration-keys.md"
 _MARKED = re.compile(r"<!-- keys:(?P<name>[a-z0-9-]+) -->\n(?P<body>.*?)<!-- /keys:(?P=name) -->", re.DOTALL)
 _COLUMNS = {"beam": "Beam", "flink": "PyFlink", "sql": "SQL `pyflink-kinesis`", "official-sql": "SQL `kinesis`"}
 
@@ -90,17 +93,20 @@ def sdk_v1_table() -> str:
 
 
 def tables() -> Dict[str, str]:
-    """Every generated table by its README marker name."""
+    """Every generated table by its marker name on :data:`PAGE`."""
     return {"connector": connector_table(), "defaults": defaults_table(), "sdk-v1": sdk_v1_table()}
 
 
-def readme_tables(text: str) -> Dict[str, str]:
-    """The tables a README shows between ``<!-- keys:NAME -->`` and ``<!-- /keys:NAME -->``."""
+def page_tables(text: str) -> Dict[str, str]:
+    """The tables a page (:data:`PAGE`'s text) shows between ``<!-- keys:NAME -->`` and ``<!-- /keys:NAME -->``."""
     return {m.group("name"): m.group("body") for m in _MARKED.finditer(text)}
 
 
+readme_tables = page_tables  # its name while the tables were in the README
+
+
 def with_tables(text: str) -> str:
-    """``text`` (the README) with every marked table regenerated."""
+    """``text`` (:data:`PAGE`'s) with every marked table regenerated."""
     fresh = tables()
     return _MARKED.sub(lambda m: f"<!-- keys:{m.group('name')} -->\n{fresh[m.group('name')]}<!-- /keys:{m.group('name')} -->",
                        text)
