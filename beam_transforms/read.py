@@ -116,7 +116,7 @@ class ReadFromKinesis(beam.PTransform):
         consumer_name: Read with enhanced fan-out: register this stream consumer on each stream (or reuse
             it if it exists), wait until it is ACTIVE, and read every shard with SubscribeToShard instead
             of GetRecords. Records, metadata, checkpoints, de-aggregation, the watermark, bounded modes and
-            resharding work as with GetRecords; see the README for what differs. Default: the spec's
+            resharding work as with GetRecords; see docs/beam.md for what differs. Default: the spec's
             ``source.efo.consumer.name`` when its ``source.reader.type`` is ``EFO``.
         consumer_arn: Read with enhanced fan-out through this existing consumer (one-stream specs only;
             never registered nor deregistered by the reader). Give either this or ``consumer_name``.

@@ -3,7 +3,7 @@
 Run from the repository root::
 
     python benchmarks/run.py --quick     # under 3 minutes on 2 cores, for development
-    python benchmarks/run.py --full      # the numbers in benchmarks/results/ (README)
+    python benchmarks/run.py --full      # the numbers in benchmarks/results/ (docs/performance.md)
     python benchmarks/run.py --smoke --output-dir DIR   # seconds, kinesis-local; what the smoke test runs
 
 Writes ``summary.md`` (markdown tables), ``summary.json`` (the same numbers) and ``summary.png`` (a chart,

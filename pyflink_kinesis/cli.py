@@ -296,7 +296,7 @@ def parser() -> argparse.ArgumentParser:
 
     k = sub.add_parser("keys", help="the configuration keys: type, default, which engines act on each and why")
     k.add_argument("key", nargs="*", help="keys to explain (default: all)")
-    k.add_argument("--markdown", action="store_true", help="the README's tables")
+    k.add_argument("--markdown", action="store_true", help="the tables of docs/configuration-keys.md")
     k.set_defaults(run=cmd_keys)
 
     loc = sub.add_parser("local", help="the embedded local Kinesis on 127.0.0.1")

@@ -55,7 +55,7 @@ def table_env(env: Any) -> Any:
     t_env.get_config().set("table.exec.source.idle-timeout", "20 s")
     # One-phase window aggregation: the two-phase plan pre-aggregates in each source task and sends a partial
     # only when that task's own watermark passes the window; a task whose shards went idle never does, so the
-    # windows closed by the other task's watermark would miss its last records (README, "Watermarks").
+    # windows closed by the other task's watermark would miss its last records (docs/sql.md, "Watermarks").
     t_env.get_config().set("table.optimizer.agg-phase-strategy", "ONE_PHASE")
     return t_env
 

@@ -6,18 +6,25 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import List, Optional
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def run_example(script: str, readings: int) -> str:
-    """``python examples/<script> --readings N`` as a user runs it; its stdout, once it exited 0."""
-    result = subprocess.run([sys.executable, str(ROOT / "examples" / script), "--readings", str(readings)],
-                            capture_output=True, text=True, timeout=420, cwd=ROOT)
+def run_python(arguments: List[str], stdin: Optional[str] = None, timeout: float = 420) -> str:
+    """``python ARGUMENTS`` from the repository's root as a user runs it (``stdin``: a program's text, with
+    ``["-"]``); its stdout, once it exited 0 within ``timeout`` seconds."""
+    result = subprocess.run([sys.executable, *arguments], input=stdin, capture_output=True, text=True,
+                            timeout=timeout, cwd=ROOT)
     assert result.returncode == 0, result.stdout + result.stderr[-5000:]
     return result.stdout
+
+
+def run_example(script: str, readings: int) -> str:
+    """``python examples/<script> --readings N`` as a user runs it; its stdout, once it exited 0."""
+    return run_python([str(ROOT / "examples" / script), "--readings", str(readings)])
 
 
 @pytest.mark.integration
@@ -44,7 +51,5 @@ def test_sql_example_writes_every_hot_reading_once() -> None:
 
 
 def test_example_module_validates() -> None:
-    result = subprocess.run([sys.executable, "-m", "pyflink_kinesis", "validate", "examples/module.yaml"],
-                            capture_output=True, text=True, timeout=120, cwd=ROOT)
-    assert result.returncode == 0, result.stderr
-    assert "OK (1 ingress(es), 1 egress(es))" in result.stdout
+    out = run_python(["-m", "pyflink_kinesis", "validate", "examples/module.yaml"], timeout=120)
+    assert "OK (1 ingress(es), 1 egress(es))" in out

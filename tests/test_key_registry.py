@@ -1,4 +1,4 @@
-"""The key registry (pyflink_kinesis/spec/keys.json) is what every Python path, the README and the CLI say.
+"""The key registry (pyflink_kinesis/spec/keys.json) is what every Python path, the documentation and the CLI say.
 
 The Java side holds the same file against the connector's own keys and defaults
 (java/src/test/java/io/github/pyflinkkinesis/KeyRegistryTest.java). No emulator, no JVM.
@@ -20,7 +20,7 @@ from pyflink_kinesis.cli import main
 from pyflink_kinesis.flink.datastream import sink_configuration, source_configuration
 from pyflink_kinesis.spec import keys, keys_doc
 from pyflink_kinesis.spec.builders import KinesisEgressSpec
-from tests.spec_support import readme_tables
+from tests.spec_support import PAGE, TABLES, page_tables
 
 REPO = Path(__file__).resolve().parents[1]
 REGION = AwsRegion.of("eu-west-1")
@@ -45,9 +45,10 @@ def spec(name: str, value: str) -> Any:
             .with_client_configuration_properties(props).build())
 
 
-def test_readme_tables_are_the_registrys() -> None:
-    shown = readme_tables((REPO / "README.md").read_text(encoding="utf-8"))
-    assert shown == keys_doc.tables(), "regenerate them: tests.spec_support.with_tables(README text)"
+def test_the_key_pages_tables_are_the_registrys() -> None:
+    shown = page_tables((REPO / PAGE).read_text(encoding="utf-8"))
+    assert set(shown) == set(TABLES), f"{PAGE} marks {sorted(shown)}, not {TABLES}"
+    assert shown == keys_doc.tables(), f"regenerate them: tests.spec_support.with_tables({PAGE}'s text)"
 
 
 def handed(path: str, spec: Any) -> Any:

@@ -1,8 +1,8 @@
-"""Every import path and name the README documents resolves: the public API survives refactoring.
+"""Every import path and name the documentation shows resolves: the public API survives refactoring.
 
-The README's Python code blocks are scanned for ``import``/``from ... import`` lines, and its text for dotted
-names under ``pyflink_kinesis`` and ``beam_transforms`` (``pyflink_kinesis.table.create_table_sql``); each must
-import or resolve.
+The Python code blocks of README.md and docs/*.md are scanned for ``import``/``from ... import`` lines, and their
+text for dotted names under ``pyflink_kinesis`` and ``beam_transforms`` (``pyflink_kinesis.table.create_table_sql``);
+each must import or resolve.
 """
 
 from __future__ import annotations
@@ -10,16 +10,16 @@ from __future__ import annotations
 import ast
 import importlib
 import re
-from pathlib import Path
 from typing import List, Set, Tuple
 
-README = Path(__file__).resolve().parents[1] / "README.md"
+from tests.test_docs import PAGES
+
 PACKAGES = ("pyflink_kinesis", "beam_transforms")
 DOTTED = re.compile(r"\b((?:pyflink_kinesis|beam_transforms)(?:\.[A-Za-z_]\w*)+)")
 
 
 def _code_imports(text: str) -> Set[Tuple[str, str]]:
-    """(module, name) pairs of the import statements in the README's ```python blocks (name "" for ``import m``)."""
+    """(module, name) pairs of the import statements in ``text``'s ```python blocks (name "" for ``import m``)."""
     found: Set[Tuple[str, str]] = set()
     for block in re.findall(r"```python\n(.*?)```", text, re.S):
         for node in ast.walk(ast.parse(block)):
@@ -44,15 +44,21 @@ def _resolve(dotted: str) -> object:
     raise ModuleNotFoundError(dotted)
 
 
-def test_the_readme_documents_names_at_all() -> None:
-    text = README.read_text(encoding="utf-8")
-    # The scan finds what the README shows (13 imports, 9 dotted names when this test was written).
-    assert len(_code_imports(text)) >= 10 and len(set(DOTTED.findall(text))) >= 5
+def _text() -> str:
+    """README.md and every page of docs/, one after the other."""
+    return "\n".join(page.read_text(encoding="utf-8") for page in PAGES)
 
 
-def test_every_import_in_the_readme_code_resolves() -> None:
+def test_the_documentation_shows_names_at_all() -> None:
+    text = _text()
+    assert len(PAGES) > 10, PAGES
+    # The scan finds what the pages show (19 imports, 17 dotted names when the pages were split out of the README).
+    assert len(_code_imports(text)) >= 15 and len(set(DOTTED.findall(text))) >= 12
+
+
+def test_every_import_in_the_documentation_resolves() -> None:
     failures: List[str] = []
-    for module, name in sorted(_code_imports(README.read_text(encoding="utf-8"))):
+    for module, name in sorted(_code_imports(_text())):
         try:
             imported = importlib.import_module(module)
             if name:
@@ -62,9 +68,9 @@ def test_every_import_in_the_readme_code_resolves() -> None:
     assert not failures, "\n".join(failures)
 
 
-def test_every_dotted_name_in_the_readme_resolves() -> None:
+def test_every_dotted_name_in_the_documentation_resolves() -> None:
     failures: List[str] = []
-    for dotted in sorted(set(DOTTED.findall(README.read_text(encoding="utf-8")))):
+    for dotted in sorted(set(DOTTED.findall(_text()))):
         try:
             _resolve(dotted.rstrip("."))
         except (ImportError, AttributeError) as e:

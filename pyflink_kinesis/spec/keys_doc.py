@@ -1,5 +1,6 @@
-"""The key registry as text: the README's key tables (between ``<!-- keys:NAME -->`` markers; tests/spec_support.py
-reads and regenerates them there) and what ``pyflink-kinesis keys`` / ``explain`` print."""
+"""The key registry as text: the tables of the documentation's key page (docs/configuration-keys.md, between
+``<!-- keys:NAME -->`` markers; tests/spec_support.py reads and regenerates them there) and what
+``pyflink-kinesis keys`` / ``explain`` print."""
 
 from __future__ import annotations
 

@@ -78,7 +78,7 @@ def check_client_property(key: object, value: Any, field: str = "client_properti
         return key, text
     if key.startswith(("source.", "sink.")):
         raise ConfigError(f"unknown client property '{key}'{did_you_mean(key, _CONNECTOR_KEYS)}; not a key of any "
-                          "engine here (see the README's key tables, or `pyflink-kinesis keys`)", field=f"{field}.{key}")
+                          "engine here (see docs/configuration-keys.md, or `pyflink-kinesis keys`)", field=f"{field}.{key}")
     if key.startswith("aws."):
         hint = did_you_mean(key, _CONNECTOR_KEYS)
         if hint:
