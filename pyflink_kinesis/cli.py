@@ -65,7 +65,8 @@ def _explain_spec(spec: Any, stream_arn: str) -> dict[str, Any]:
             out["flink_sink_properties"] = masked(spec.sink_properties())
         out["sql_options"] = masked(spec.sql_options(stream_arn))
         table = spec.id.replace("/", "_")
-        out["sql_create_table"] = create_table_sql(spec, table, [("data", "BYTES")], stream_arn, mask_secrets=True)
+        out["sql_create_table"] = create_table_sql(spec, table, [("data", "BYTES")], stream_arn=stream_arn,
+                                               mask_secrets=True)
         out["boto3"] = {"credentials": repr(boto["credentials"]), "client": boto["client"]}
         out["client_properties"] = keys_doc.explain(spec.client_properties)
         return out

@@ -42,7 +42,7 @@ for name, ddl in job["statements"]:
     env.execute_sql(ddl)
 for name, spec in job["descriptors"]:
     schema = Schema.new_builder().column("data", DataTypes.BYTES()).build()
-    env.create_temporary_table(name, table_descriptor(spec, schema, job["arn"], format="raw"))
+    env.create_temporary_table(name, table_descriptor(spec, schema, "raw", stream_arn=job["arn"]))
 shown = {}
 for name in [n for n, _ in job["statements"]] + [n for n, _ in job["descriptors"]]:
     with env.execute_sql("SHOW CREATE TABLE `" + name.replace("`", "``") + "`").collect() as rows:
@@ -76,8 +76,8 @@ def shown() -> dict[str, Any]:
     job = {
         "arn": ARN,
         "statements": [
-            ("orders `in`", create_table_sql(ingress(), "orders `in`", [("data", "BYTES")], ARN)),
-            ("alerts", create_table_sql(egress(), "alerts", "`key` STRING, `data` BYTES", ARN, partitioned_by=["key"])),
+            ("orders `in`", create_table_sql(ingress(), "orders `in`", [("data", "BYTES")], stream_arn=ARN)),
+            ("alerts", create_table_sql(egress(), "alerts", "`key` STRING, `data` BYTES", stream_arn=ARN, partition_by=["key"])),
             ("official", ingress().create_table_sql("official", [("data", "BYTES")], stream_arn=ARN, connector="kinesis")),
             ("timed", ingress().create_table_sql("timed", "sensor INT, arrived TIMESTAMP_LTZ(3) METADATA FROM 'timestamp'",
                                                  "json", watermark="arrived - INTERVAL '5' SECOND")),
@@ -115,7 +115,7 @@ def test_table_descriptor_carries_the_same_options(shown: dict[str, Any]) -> Non
 
 
 def test_masked_ddl_hides_the_secret() -> None:
-    ddl = create_table_sql(ingress(), "t", [("data", "BYTES")], ARN, mask_secrets=True)
+    ddl = create_table_sql(ingress(), "t", [("data", "BYTES")], stream_arn=ARN, mask_secrets=True)
     assert "SeCrEt" not in ddl and "'****'" in ddl
 
 
