@@ -1,40 +1,33 @@
-"""``pyflink-kinesis`` / ``python -m pyflink_kinesis``: validate and explain module YAML, run the
-local Kinesis, and work with streams during development."""
+"""``pyflink-kinesis`` / ``python -m pyflink_kinesis``: the command's parser and its ``validate``, ``keys``,
+``jar`` and ``streams`` verbs (``explain``, ``local``, ``cluster``, ``submit``, ``savepoint``, ``package`` and
+``sql`` are in :mod:`pyflink_kinesis.tools`)."""
 
 from __future__ import annotations
 
 import argparse
 import base64
+import contextlib
 import json
 import os
-import signal
 import sys
 import time
 import warnings
 from pathlib import Path
-from typing import Any, Optional, Sequence
+from typing import Any, Iterator, Optional, Sequence
 
 from .spec import keys, keys_doc
 from .spec.errors import ConfigError, did_you_mean
-from .tools.local import EmulatorError, LocalKinesis, cache_dir, create_stream
-from .spec.properties import masked
+from .tools.local import EmulatorError, create_stream
+from .tools.local_cli import alive as _alive, read_state as _read_state
 from .spec.records import MAX_PARTITION_KEY_CHARS, partition_key_length
-from .spec.builders import KinesisIngressSpec, check_stream
-from .flink.table import create_table_sql
+from .spec.builders import check_stream
 from .statefun.module import load_module
 
-STATE_FILE = "local-kinesis.json"
+DESCRIPTION = ("Validate and explain StateFun module YAML, run the local Kinesis and a Flink cluster, work with "
+               "streams during development, and package jobs.")
 
 
-def _state_path() -> Path:
-    return cache_dir() / STATE_FILE
-
-
-def _print_json(value: Any) -> None:
-    print(json.dumps(value, indent=2, default=str))
-
-
-# --- validate / explain -------------------------------------------------------------------------
+# --- validate, keys, jar -------------------------------------------------------------------------
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
@@ -52,40 +45,6 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _explain_spec(spec: Any, stream_arn: str) -> dict[str, Any]:
-    try:
-        boto = spec.boto3_arguments()
-        out: dict[str, Any] = {}
-        if isinstance(spec, KinesisIngressSpec):
-            out["streams"] = list(spec.streams)
-            out["startup_position"] = spec.startup_position.iterator_type
-            out["flink_source_properties"] = masked(spec.source_properties())
-        else:
-            out["max_outstanding_records"] = spec.max_outstanding_records
-            out["flink_sink_properties"] = masked(spec.sink_properties())
-        out["sql_options"] = masked(spec.sql_options(stream_arn))
-        table = spec.id.replace("/", "_")
-        out["sql_create_table"] = create_table_sql(spec, table, [("data", "BYTES")], stream_arn, mask_secrets=True)
-        out["boto3"] = {"credentials": repr(boto["credentials"]), "client": boto["client"]}
-        out["client_properties"] = keys_doc.explain(spec.client_properties)
-        return out
-    except ConfigError as e:
-        return {"error": str(e)}
-
-
-def cmd_explain(args: argparse.Namespace) -> int:
-    module = load_module(Path(args.file))
-    if not module.ingresses and not module.egresses:
-        raise ConfigError("no Kinesis ingress or egress in the module: nothing to explain", file=args.file)
-    report: dict[str, Any] = {"ingresses": {}, "egresses": {}}
-    for section, specs in (("ingresses", module.ingresses), ("egresses", module.egresses)):
-        for identifier, spec in specs.items():
-            stream = spec.streams[0] if isinstance(spec, KinesisIngressSpec) else "<stream>"
-            report[section][identifier] = _explain_spec(spec, f"<ARN of {stream}: aws kinesis describe-stream-summary>")
-    _print_json(report)
-    return 1 if any("error" in v for s in report.values() for v in s.values()) else 0
-
-
 def cmd_keys(args: argparse.Namespace) -> int:
     if args.markdown:
         print("\n".join(keys_doc.tables().values()))
@@ -100,59 +59,23 @@ def cmd_keys(args: argparse.Namespace) -> int:
     return 0
 
 
-# --- local --------------------------------------------------------------------------------------
+def cmd_jar(args: argparse.Namespace) -> int:
+    from .flink.jar import ConnectorJarMissing, UnsupportedFlinkVersion, connector_jar, installed_flink_version
 
-
-def _read_state() -> Optional[dict[str, Any]]:
+    version = args.flink
+    if version is None:
+        try:
+            version = installed_flink_version()
+        except ConnectorJarMissing:
+            raise ConfigError("PyFlink (apache-flink) is not installed here, so the Flink line is unknown: pass it, "
+                              "e.g. --flink 1.20 or --flink 2.x", field="--flink") from None
     try:
-        return json.loads(_state_path().read_text())
-    except (OSError, ValueError):
-        return None
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-        return True
-    except OSError:
-        return False
-
-
-def cmd_local(args: argparse.Namespace) -> int:
-    state = _read_state()
-    running = state is not None and _alive(state["pid"])
-    if args.action == "status":
-        if not running:
-            print("local Kinesis: not running")
-            return 3
-        assert state is not None
-        healthy = LocalKinesis(port=state["port"], tls_port=state["tls_port"]).healthy()
-        _print_json({**state, "healthy": healthy})
-        return 0 if healthy else 1
-    if args.action == "down":
-        if not running:
-            print("local Kinesis: not running")
-        else:
-            assert state is not None
-            os.killpg(state["pid"], signal.SIGTERM)
-            for _ in range(100):
-                if not _alive(state["pid"]):
-                    break
-                time.sleep(0.1)
-            print(f"local Kinesis stopped (pid {state['pid']})")
-        _state_path().unlink(missing_ok=True)
-        return 0
-    if running:
-        assert state is not None
-        print(f"local Kinesis already running: {state['endpoint']} (pid {state['pid']})")
-        return 0
-    local = LocalKinesis(port=args.port, tls_port=args.tls_port, persist_path=args.persist,
-                         exit_with_parent=False).start()
-    state = {**local.state(), "port": local.port, "tls_port": local.tls_port, "log": str(local.log_path)}
-    _state_path().parent.mkdir(parents=True, exist_ok=True)
-    _state_path().write_text(json.dumps(state))
-    print(f"local Kinesis running on {local.endpoint} (TLS {local.tls_endpoint}), region us-east-1, pid {local.pid}")
-    print(f"  awsRegion: {{type: custom-endpoint, endpoint: {local.endpoint}, id: us-east-1}}")
+        jar = connector_jar(version)
+    except UnsupportedFlinkVersion as e:
+        raise ConfigError(str(e), field="--flink") from None
+    except ConnectorJarMissing as e:
+        raise ConfigError(str(e), field="jar") from None
+    print(jar.as_uri() if args.url else jar)
     return 0
 
 
@@ -189,8 +112,9 @@ def _check_streams_arguments(args: argparse.Namespace) -> None:
     """Every argument checked before any call, so a mistake is a one-line error naming it."""
     if args.action != "list":
         check_stream(args.stream, field="stream")
-    for name, value, least in (("--shards", args.shards, 1), ("--max", args.max, 1), ("--timeout", args.timeout, 0)):
-        if value < least or (least == 0 and value == 0):
+    for name, least in (("--shards", 1), ("--max", 1), ("--timeout", 0)):
+        value = getattr(args, name[2:], None)  # each verb has its own options
+        if value is not None and (value < least or (least == 0 and value == 0)):
             raise ConfigError(f"expected a number {'above' if least == 0 else 'of at least'} {least}, got {value}",
                               field=name)
     if args.action == "put" and not 1 <= partition_key_length(args.partition_key) <= MAX_PARTITION_KEY_CHARS:
@@ -251,22 +175,24 @@ def _tail(client: Any, args: argparse.Namespace) -> int:
     for shard in client.list_shards(StreamName=args.stream)["Shards"]:
         iterators[shard["ShardId"]] = client.get_shard_iterator(
             StreamName=args.stream, ShardId=shard["ShardId"], ShardIteratorType=iterator_type)["ShardIterator"]
-    seen, deadline = 0, time.monotonic() + args.timeout
+    seen, noted, deadline = 0, 0, time.monotonic() + args.timeout
     while iterators and seen < args.max and time.monotonic() < deadline:
         got = 0
         for shard_id, iterator in list(iterators.items()):
             response = client.get_records(ShardIterator=iterator, Limit=min(10000, args.max - seen))
             for record in response["Records"]:
-                print(json.dumps({
+                shown = {
                     "stream": args.stream,
                     "shard_id": shard_id,
                     "partition_key": record["PartitionKey"],
                     "sequence_number": record["SequenceNumber"],
                     "approximate_arrival_timestamp": record["ApproximateArrivalTimestamp"].isoformat(),
-                    "data_base64": base64.b64encode(record["Data"]).decode("ascii"),
-                }), flush=True)
+                    **show_data(record["Data"], args.show),
+                }
+                print(json.dumps(shown), flush=True)
                 seen += 1
                 got += 1
+                noted += "note" in shown
             if response.get("NextShardIterator"):
                 iterators[shard_id] = response["NextShardIterator"]
             else:
@@ -275,54 +201,62 @@ def _tail(client: Any, args: argparse.Namespace) -> int:
                 break
         if not got:
             time.sleep(0.2)
-    print(f"{seen} record(s)", file=sys.stderr)
+    print(f"{seen} record(s)" + (f", {noted} with a note on their data" if noted else ""), file=sys.stderr)
     return 0
+
+
+DATA_FORMATS = ("base64", "text", "hex", "json")
+
+
+def show_data(data: bytes, form: str) -> dict[str, Any]:
+    """A record's data for ``streams tail`` as ``{"data_<form>": value}``, with a ``note`` when the data is not
+    valid UTF-8 (``text``: shown with U+FFFD) or not JSON (``json``: shown in base64 instead)."""
+    if form == "hex":
+        return {"data_hex": data.hex()}
+    if form == "text":
+        shown: dict[str, Any] = {"data_text": data.decode("utf-8", errors="replace")}
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError as e:
+            shown["note"] = f"not valid UTF-8 (byte {e.start}): undecodable bytes shown as U+FFFD"
+        return shown
+    encoded = base64.b64encode(data).decode("ascii")
+    if form == "json":
+        try:
+            return {"data_json": json.loads(data)}
+        except ValueError as e:  # JSONDecodeError, UnicodeDecodeError
+            return {"data_base64": encoded, "note": f"not JSON ({e}): data shown in base64"}
+    return {"data_base64": encoded}
 
 
 # --- main ---------------------------------------------------------------------------------------
 
 
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="pyflink-kinesis", description=__doc__)
+    p = argparse.ArgumentParser(prog="pyflink-kinesis", description=DESCRIPTION)
     sub = p.add_subparsers(dest="command", required=True)
 
     v = sub.add_parser("validate", help="check a module YAML; exit 0 when valid")
-    v.add_argument("file")
+    v.add_argument("file", help="the module YAML")
     v.set_defaults(run=cmd_validate)
 
-    e = sub.add_parser("explain", help="show the Flink, SQL and boto3 configuration of each ingress and egress")
-    e.add_argument("file")
-    e.set_defaults(run=cmd_explain)
+    from .tools.explain_cli import register as register_explain  # explain FILE [--sql | --json]
+    register_explain(sub)
 
     k = sub.add_parser("keys", help="the configuration keys: type, default, which engines act on each and why")
     k.add_argument("key", nargs="*", help="keys to explain (default: all)")
-    k.add_argument("--markdown", action="store_true", help="the tables of docs/configuration-keys.md")
+    k.add_argument("--markdown", action="store_true", help="the tables of docs/configuration-keys.md, in Markdown")
     k.set_defaults(run=cmd_keys)
 
-    loc = sub.add_parser("local", help="the embedded local Kinesis on 127.0.0.1")
-    loc.add_argument("action", choices=["up", "down", "status"])
-    loc.add_argument("--port", type=int, default=4568, help="plain HTTP port (default 4568)")
-    loc.add_argument("--tls-port", type=int, default=4567, help="HTTPS port (default 4567)")
-    loc.add_argument("--persist", metavar="DIR", help="keep streams in DIR across restarts")
-    loc.set_defaults(run=cmd_local)
+    j = sub.add_parser("jar", help="the path of the connector jar (for ADD JAR or pipeline.jars)")
+    j.add_argument("--flink", metavar="LINE", help="the Flink line or version: 1.20, 2.x, 2.2, ... "
+                   "(default: the installed PyFlink's)")
+    j.add_argument("--url", action="store_true", help="print a file:// URL (as pipeline.jars takes) instead")
+    j.set_defaults(run=cmd_jar)
 
-    s = sub.add_parser("streams", help="create, list, put to and tail streams (development)")
-    s.add_argument("action", choices=["create", "list", "put", "tail"])
-    s.add_argument("stream", nargs="?", help="the stream (not for list)")
-    s.add_argument("--endpoint", help="service URL (default: the running local Kinesis)")
-    s.add_argument("--region", default="us-east-1", help="region to sign for with --endpoint")
-    s.add_argument("--module", help="use the client configuration of a module YAML's ingress or egress...")
-    s.add_argument("--id", help="...with this id (namespace/name)")
-    s.add_argument("--shards", type=int, default=1, help="create: shard count")
-    s.add_argument("--partition-key", default="cli", help="put: partition key")
-    group = s.add_mutually_exclusive_group()
-    group.add_argument("--data", help="put: one record with this UTF-8 text")
-    group.add_argument("--hex", help="put: one record with these bytes, in hex")
-    group.add_argument("--file", help="put: one record with this file's bytes (default: one record per stdin line)")
-    s.add_argument("--start", choices=["earliest", "latest"], default="earliest", help="tail: where to start")
-    s.add_argument("--max", type=int, default=100, help="tail: stop after this many records")
-    s.add_argument("--timeout", type=float, default=10.0, help="tail: stop after this many seconds")
-    s.set_defaults(run=cmd_streams)
+    from .tools.local_cli import register as register_local  # local up|down|status
+    register_local(sub)
+    _streams_parser(sub)
 
     from .tools.cluster_cli import register  # cluster up|down|status, submit, savepoint
     register(sub)
@@ -333,12 +267,63 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
+def _streams_parser(sub: Any) -> None:
+    """``streams create|list|put|tail``, each verb with its own options; ``streams --help`` shows them all."""
+    s = sub.add_parser("streams", help="create, list, put to and tail streams (development)",
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    verbs = s.add_subparsers(dest="action", required=True, title="verbs")
+    create = verbs.add_parser("create", help="create a stream and wait until it is active")
+    create.add_argument("stream", metavar="STREAM")
+    create.add_argument("--shards", type=int, default=1, metavar="N", help="shard count (default 1)")
+    listing = verbs.add_parser("list", help="the names of the streams")
+    put = verbs.add_parser("put", help="put records: one per line of stdin, or one given by --data, --hex or --file")
+    put.add_argument("stream", metavar="STREAM")
+    put.add_argument("--partition-key", default="cli", metavar="KEY", help="the records' partition key (default cli)")
+    payload = put.add_mutually_exclusive_group()
+    payload.add_argument("--data", metavar="TEXT", help="one record with this UTF-8 text")
+    payload.add_argument("--hex", help="one record with these bytes, in hex (fffe00)")
+    payload.add_argument("--file", help="one record with this file's bytes")
+    tail = verbs.add_parser("tail", help="print records as JSON lines, from every shard")
+    tail.add_argument("stream", metavar="STREAM")
+    tail.add_argument("--start", choices=["earliest", "latest"], default="earliest", help="where to start (default earliest)")
+    tail.add_argument("--max", type=int, default=100, metavar="N", help="stop after N records (default 100)")
+    tail.add_argument("--timeout", type=float, default=10.0, metavar="SECONDS",
+                      help="stop after this many seconds (default 10)")
+    tail.add_argument("--data", dest="show", choices=DATA_FORMATS, default="base64",
+                      help="show each record's data as base64 (default), text (UTF-8; undecodable bytes as U+FFFD, "
+                           "with a note), hex, or json (parsed; a record that is not JSON gets a note and base64)")
+    usages = []
+    for verb in (create, listing, put, tail):
+        verb.add_argument("--endpoint", metavar="URL", help="service URL (default: the running local Kinesis)")
+        verb.add_argument("--region", default="us-east-1", help="region to sign for with --endpoint (default us-east-1)")
+        verb.add_argument("--module", metavar="FILE", help="use the client of a module YAML's ingress or egress...")
+        verb.add_argument("--id", metavar="NAMESPACE/NAME", help="...with this id")
+        verb.set_defaults(run=cmd_streams)
+        usages.append(verb.format_usage().rstrip().replace("usage: ", "  ", 1).replace("\n     ", "\n"))
+    s.epilog = "each verb's options (pyflink-kinesis streams VERB --help explains them):\n" + "\n".join(usages)
+
+
+@contextlib.contextmanager
+def current_folder_first() -> Iterator[None]:
+    """The current folder first on the import path while a command runs, as under ``python -m``: a module YAML's
+    ``examples.sensors:parse_reading`` imports from where the command runs (a console script's import path starts
+    at its own folder instead)."""
+    folder = os.getcwd()
+    added = folder not in sys.path and "" not in sys.path
+    if added:
+        sys.path.insert(0, folder)
+    try:
+        yield
+    finally:
+        if added and folder in sys.path:
+            sys.path.remove(folder)
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
     args = parser().parse_args(argv)
-    if getattr(args, "action", None) in ("create", "put", "tail") and not args.stream:
-        parser().error(f"streams {args.action} needs a stream name")
     try:
-        return args.run(args)
+        with current_folder_first():
+            return int(args.run(args))
     except ConfigError as e:
         print(f"error: {e}", file=sys.stderr)
         return 1

@@ -1,16 +1,20 @@
-"""``pyflink-kinesis validate`` and ``explain``: no emulator, no network."""
+"""``pyflink-kinesis validate``, ``explain``, ``keys``, ``jar`` and every verb's help: no emulator, no network."""
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Iterator
 
 import pytest
 
+from pyflink_kinesis import cli
 from pyflink_kinesis.cli import main
+from pyflink_kinesis.flink.jar import ConnectorJarMissing, connector_jar
 
 from tests.yaml_support import HTTP_ENDPOINT, write
 
@@ -94,9 +98,9 @@ def test_validate_needs_no_region(tmp_path: Path, capsys: pytest.CaptureFixture[
     assert main(["validate", str(path)]) == 0
 
 
-def test_explain(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_explain_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = write(tmp_path, GOOD)
-    assert main(["explain", str(path)]) == 0
+    assert main(["explain", str(path), "--json"]) == 0
     out, err = capsys.readouterr()
     report = json.loads(out)
     ingress = report["ingresses"]["example/in"]
@@ -109,13 +113,14 @@ def test_explain(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert source["source.init.timestamp"] == "2020-02-01T04:15:00.000Z"
     assert source["aws.http-client.read-timeout"] == "9999"
     assert source["aws.trust.all.certificates"] == "true"
-    sql = ingress["sql_options"]
+    [table] = ingress["sql"]
+    sql = table["options"]
     assert sql["connector"] == "pyflink-kinesis" and sql["aws.credentials.basic.secretkey"] == "****"
-    assert "readings" in sql["stream.arn"]
+    assert sql["stream"] == "readings" and "stream.arn" not in sql  # the name is enough for our connector
     assert ingress["boto3"]["client"]["endpoint_url"] == "http://localhost:4568"
     assert ingress["boto3"]["client"]["config"] == {"read_timeout": 9.999}
     assert "kind='basic'" in ingress["boto3"]["credentials"]
-    ddl = ingress["sql_create_table"]
+    ddl = table["create_table"]
     assert ddl.startswith("CREATE TABLE `example_in` (") and "'aws.credentials.basic.secretkey' = '****'" in ddl
 
     egress = report["egresses"]["example/out"]
@@ -123,15 +128,61 @@ def test_explain(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     sink = egress["flink_sink_properties"]
     assert sink["aws.region"] == "eu-west-1"
     assert sink["aws.credentials.provider.profile.path"] == "/etc/aws/credentials"
-    assert egress["sql_options"]["sink.requests.max-buffered"] == "100"
+    [table] = egress["sql"]
+    assert table["options"]["sink.requests.max-buffered"] == "100" and "stream" not in table["options"]
+    assert "`stream` STRING METADATA FROM 'stream'" in table["create_table"]  # each row names its stream
     assert "SeCrEt-123" not in out and "SeCrEt-123" not in err
+
+
+def test_explain_prints_sql_a_user_can_copy(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = write(tmp_path, GOOD)
+    assert main(["explain", str(path)]) == 0
+    text = capsys.readouterr().out
+    assert main(["explain", str(path), "--sql"]) == 0
+    sql = capsys.readouterr().out
+    assert text.endswith(sql) and text.startswith("ingress example/in\n")  # the report, then the statements
+    assert "\\n" not in text and '"' not in sql  # SQL text, not JSON strings
+    assert "    aws.credentials.provider.basic.accesskeyid = AKIAEXAMPLE\n" in text
+    assert "    SocketTimeout: honoured by beam, flink, sql, official-sql\n" in text
+    statements = [part for part in sql.split("\n\n") if part.startswith("-- example/")]
+    assert [s.splitlines()[1] for s in statements] == ["CREATE TABLE `example_in` (", "CREATE TABLE `example_out` ("]
+    assert all(s.rstrip("\n").endswith("\n);") for s in statements)  # each statement ends with ";"
+    reading = statements[0]
+    assert reading.startswith("-- example/in: the 'pyflink-kinesis' table that reads stream readings\n")
+    assert "  'stream' = 'readings',\n" in reading and "stream.arn" not in reading
+    assert "  'aws.credentials.basic.secretkey' = '****',\n" in reading and "SeCrEt" not in text
+
+
+def test_explain_for_the_official_connector_names_the_arn_to_fill_in(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write(tmp_path, GOOD)
+    assert main(["explain", str(path), "--sql", "--connector", "kinesis"]) == 0
+    sql = capsys.readouterr().out
+    assert "'connector' = 'kinesis'" in sql and "METADATA" not in sql
+    assert "'stream.arn' = '<ARN of readings: aws kinesis describe-stream-summary>'" in sql
+    assert "'stream.arn' = '<ARN of the stream: aws kinesis describe-stream-summary>'" in sql  # the egress's
+
+
+def test_explain_makes_a_table_per_stream_of_an_ingress(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = write(tmp_path, "kind: io.statefun.kinesis.v1/ingress\nspec:\n  id: a/b\n  streams: [one, two]\n"
+                           "  deserializer: json:loads\n  awsRegion: {type: specific, id: eu-west-1}\n")
+    assert main(["explain", str(path), "--sql"]) == 0
+    sql = capsys.readouterr().out
+    assert "CREATE TABLE `a_b_one` (" in sql and "'stream' = 'one'" in sql
+    assert "CREATE TABLE `a_b_two` (" in sql and "'stream' = 'two'" in sql
 
 
 def test_explain_reports_missing_default_region(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = write(tmp_path, "kind: io.statefun.kinesis.v1/egress\nspec:\n  id: a/b\n")
-    assert main(["explain", str(path)]) == 1
+    assert main(["explain", str(path), "--json"]) == 1
     report = json.loads(capsys.readouterr().out)
     assert "AWS_REGION" in report["egresses"]["a/b"]["error"]
+    assert main(["explain", str(path)]) == 1
+    assert "egress a/b\n  error: " in capsys.readouterr().out
+    assert main(["explain", str(path), "--sql"]) == 1
+    out, err = capsys.readouterr()
+    assert "CREATE" not in out and err.startswith("error: egress a/b: ") and "AWS_REGION" in err
 
 
 def test_explain_uses_default_region_from_environment(
@@ -139,7 +190,7 @@ def test_explain_uses_default_region_from_environment(
 ) -> None:
     monkeypatch.setenv("AWS_REGION", "ap-northeast-1")
     path = write(tmp_path, "kind: io.statefun.kinesis.v1/egress\nspec:\n  id: a/b\n")
-    assert main(["explain", str(path)]) == 0
+    assert main(["explain", str(path), "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert report["egresses"]["a/b"]["flink_sink_properties"]["aws.region"] == "ap-northeast-1"
 
@@ -178,8 +229,124 @@ def test_python_dash_m(tmp_path: Path) -> None:
                             text=True, cwd=tmp_path, env=_env(tmp_path), timeout=120)
     assert failed.returncode != 0
     assert f"{bad}:4: document[0].spec.maxOutstandingRecord" in failed.stderr
-    explained = subprocess.run([sys.executable, "-m", "pyflink_kinesis", "explain", str(good)], capture_output=True,
+    explained = subprocess.run([sys.executable, "-m", "pyflink_kinesis", "explain", str(good), "--json"], capture_output=True,
                                text=True, cwd=tmp_path, env=_env(tmp_path), timeout=120)
     assert explained.returncode == 0, explained.stderr
     assert json.loads(explained.stdout)["egresses"]["example/out"]["flink_sink_properties"]["aws.region"] == "eu-west-1"
     assert "SeCrEt-123" not in explained.stdout + explained.stderr
+
+
+# --- the command as a newcomer meets it ---------------------------------------------------------
+
+CONSOLE_SCRIPT = """\
+import os, sys
+assert os.getcwd() not in sys.path and "" not in sys.path, sys.path  # as the installed pyflink-kinesis script
+from pyflink_kinesis.cli import main
+sys.exit(main())
+"""
+
+
+def console_script(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """``pyflink-kinesis ARGS`` run from the checkout's root as the installed console script runs: the import
+    path starts elsewhere (not at the current folder); this checkout's package is the one imported."""
+    packages = tmp_path / "packages"
+    packages.mkdir(exist_ok=True)
+    if not (packages / "pyflink_kinesis").exists():
+        (packages / "pyflink_kinesis").symlink_to(REPO / "pyflink_kinesis")
+    env = {**_env(tmp_path), "PYTHONPATH": str(packages), "PYTHONSAFEPATH": "1"}
+    return subprocess.run([sys.executable, "-c", CONSOLE_SCRIPT, *args], capture_output=True, text=True, cwd=REPO,
+                          env=env, timeout=120)
+
+
+def test_the_console_script_imports_the_module_code_from_the_current_folder(tmp_path: Path) -> None:
+    """examples/module.yaml names examples.sensors:parse_reading: found from the checkout's root, as the README
+    runs it, although a console script's import path does not start at the current folder."""
+    validated = console_script(tmp_path, "validate", "examples/module.yaml")
+    assert validated.returncode == 0, validated.stderr
+    assert validated.stdout == "examples/module.yaml: OK (1 ingress(es), 1 egress(es))\n"
+    explained = console_script(tmp_path, "explain", "examples/module.yaml")
+    assert explained.returncode == 0, explained.stderr
+    assert "CREATE TABLE `example_readings` (\n  `data` BYTES\n)\nWITH (\n  'connector' = 'pyflink-kinesis',\n" \
+           "  'stream' = 'sensor-readings',\n" in explained.stdout
+
+
+def test_the_current_folder_leaves_the_import_path_after_a_command(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(sys, "path", [p for p in sys.path if p not in ("", str(tmp_path))])
+    (tmp_path / "mine.py").write_text("def parse(record):\n    return record\n")
+    module = write(tmp_path, "kind: io.statefun.kinesis.v1/ingress\nspec:\n  id: a/b\n  streams: [s]\n"
+                             "  deserializer: mine:parse\n")
+    assert main(["validate", str(module)]) == 0
+    assert str(tmp_path) not in sys.path
+
+
+def _parsers(parser: argparse.ArgumentParser, path: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], argparse.ArgumentParser]]:
+    yield path, parser
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, child in action.choices.items():
+                yield from _parsers(child, path + (name,))
+
+
+def test_no_help_and_no_keys_output_carries_markup(capsys: pytest.CaptureFixture[str]) -> None:
+    helps = dict(_parsers(cli.parser()))
+    assert ("streams", "tail") in helps and ("jar",) in helps and len(helps) >= 16
+    for path, parser in helps.items():
+        text = parser.format_help()
+        assert "`" not in text and "\\|" not in text, (path, text)
+    assert main(["keys"]) == 0
+    out = capsys.readouterr().out
+    assert "source.init.position (connector, LATEST | TRIM_HORIZON | AT_TIMESTAMP, default LATEST)" in out
+    assert "`" not in out and "\\|" not in out
+
+
+def test_streams_help_shows_each_verbs_own_options(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["streams", "--help"])
+    text = " ".join(capsys.readouterr().out.split())  # unwrapped
+    usages = {verb: text.split(f"pyflink-kinesis streams {verb} ")[1].split("pyflink-kinesis")[0]
+              for verb in ("create", "list", "put", "tail")}
+    assert "--shards N" in usages["create"]
+    assert "[--data TEXT | --hex HEX | --file FILE]" in usages["put"] and "--partition-key KEY" in usages["put"]
+    for option in ("--start {earliest,latest}", "--max N", "--timeout SECONDS", "--data {base64,text,hex,json}"):
+        assert option in usages["tail"]
+    assert all("--endpoint URL" in usage and "--module FILE" in usage for usage in usages.values())
+    assert "STREAM" not in usages["list"] and "--shards" not in usages["tail"] + usages["put"] + usages["list"]
+
+
+# --- jar ----------------------------------------------------------------------------------------
+
+
+def test_jar_prints_the_installed_flinks_connector_jar(capsys: pytest.CaptureFixture[str]) -> None:
+    pytest.importorskip("pyflink")
+    assert main(["jar"]) == 0
+    printed = Path(capsys.readouterr().out.rstrip("\n"))
+    assert printed.is_file() and printed == connector_jar() and printed.suffix == ".jar"
+
+
+@pytest.mark.parametrize("line, jar", [("1.20", "1.20"), ("1.20.3", "1.20"), ("2.x", "2.x"), ("2.2", "2.x"), ("2.3.0", "2.x")])
+def test_jar_for_a_named_flink_line(line: str, jar: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["jar", "--flink", line]) == 0
+    printed = Path(capsys.readouterr().out.rstrip("\n"))
+    assert printed.is_file() and printed.name == f"pyflink-kinesis-connector-flink-{jar}.jar"
+    assert main(["jar", "--flink", line, "--url"]) == 0
+    assert capsys.readouterr().out == printed.as_uri() + "\n"  # file:///...: what pipeline.jars takes
+
+
+def test_jar_without_pyflink_says_to_pass_the_line(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    def absent() -> str:
+        raise ConnectorJarMissing("apache-flink is not installed")
+
+    monkeypatch.setattr("pyflink_kinesis.flink.jar.installed_flink_version", absent)
+    assert main(["jar"]) == 1
+    out, err = capsys.readouterr()
+    assert out == "" and err.startswith("error: --flink: PyFlink (apache-flink) is not installed here")
+    assert "--flink 1.20 or --flink 2.x" in err
+    monkeypatch.setattr("pyflink_kinesis.flink.jar.installed_flink_version", lambda: "1.20.3")
+    assert main(["jar"]) == 0
+    assert capsys.readouterr().out.endswith("pyflink-kinesis-connector-flink-1.20.jar\n")
+
+
+def test_jar_for_a_flink_without_one(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["jar", "--flink", "1.19"]) == 1
+    assert capsys.readouterr().err == "error: --flink: Flink '1.19': the connector is built for Flink 1.20, 2.1, 2.2, 2.3 only\n"

@@ -152,8 +152,11 @@ def test_cli_keys_and_explain_come_from_the_registry(tmp_path: Path, capsys: pyt
     module.write_text("kind: io.statefun.kinesis.v1/egress\nspec:\n  id: a/b\n"
                       "  awsRegion: {type: specific, id: eu-west-1}\n"
                       "  clientConfigProperties:\n    - sink.fail-on-error: true\n    - SocketTimeout: 100\n")
-    assert main(["explain", str(module)]) == 0
+    assert main(["explain", str(module), "--json"]) == 0
     report = json.loads(capsys.readouterr().out)["egresses"]["a/b"]["client_properties"]
     assert report["sink.fail-on-error"]["honoured_by"] == ["flink", "sql", "official-sql"]
     assert "dead letter" in report["sink.fail-on-error"]["ignored_by"]["beam"]
     assert report["SocketTimeout"]["honoured_by"] == ["beam", "flink", "sql", "official-sql"]
+    assert main(["explain", str(module)]) == 0  # the same as text
+    out = capsys.readouterr().out
+    assert "    sink.fail-on-error: honoured by flink, sql, official-sql; not by beam: " in out

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from pyflink_kinesis import KinesisEgressBuilder, KinesisIngressBuilder, KinesisIngressStartupPosition
+from pyflink_kinesis.cli import main
 from pyflink_kinesis.tools.local import LocalKinesis, free_port
 
 pytestmark = pytest.mark.integration
@@ -95,6 +96,34 @@ def test_cli_creates_puts_and_tails_binary_records(kinesis: LocalKinesis, tmp_pa
     by_key = {r["partition_key"]: base64.b64decode(r["data_base64"]) for r in records}
     assert by_key == {"a": payload_file.read_bytes(), "b": bytes.fromhex("fffe00c328")}
     assert {r["sequence_number"] for r in records} == sequence_numbers
+
+
+def test_cli_tail_shows_data_as_base64_text_hex_or_json(kinesis: LocalKinesis, new_stream, client,
+                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    stream = new_stream()
+    payloads = [b'{"t": 1}', "h\u00e9llo".encode(), b"\xff\xfe"]  # JSON, UTF-8 text, neither
+    for payload in payloads:
+        client.put_record(StreamName=stream, Data=payload, PartitionKey="k")  # one shard: read back in this order
+
+    def tail(form: str) -> list[dict]:
+        assert main(["streams", "tail", stream, "--data", form, "--max", "3", "--timeout", "30",
+                     "--endpoint", kinesis.endpoint]) == 0
+        out, err = capsys.readouterr()
+        assert err.startswith("3 record(s)"), err
+        return [json.loads(line) for line in out.splitlines()]
+
+    assert [base64.b64decode(r["data_base64"]) for r in tail("base64")] == payloads
+    assert [bytes.fromhex(r["data_hex"]) for r in tail("hex")] == payloads
+    text = tail("text")
+    assert [r["data_text"] for r in text] == ['{"t": 1}', "h\u00e9llo", "\ufffd\ufffd"]
+    assert "note" not in text[1] and text[2]["note"] == "not valid UTF-8 (byte 0): undecodable bytes shown as U+FFFD"
+    parsed = tail("json")
+    assert parsed[0]["data_json"] == {"t": 1} and "note" not in parsed[0]
+    for record, payload in zip(parsed[1:], payloads[1:]):  # each failing record says so and keeps its bytes
+        assert "data_json" not in record and base64.b64decode(record["data_base64"]) == payload
+        assert record["note"].startswith("not JSON (") and record["note"].endswith("): data shown in base64")
+    assert main(["streams", "tail", stream, "--data", "json", "--max", "3", "--endpoint", kinesis.endpoint]) == 0
+    assert capsys.readouterr().err == "3 record(s), 2 with a note on their data\n"
 
 
 def test_cli_local_up_status_down(tmp_path: Path) -> None:

@@ -30,19 +30,23 @@ ROOT = Path(__file__).resolve().parents[1]
 ARN = "arn:aws:kinesis:us-east-1:000000000000:stream/orders"
 SECRET = "SeCrEt'-123"
 
-# Registers each statement and descriptor in a TableEnvironment; prints SHOW CREATE TABLE of each, as JSON.
+# Registers each statement and descriptor in a TableEnvironment, creates the "checked" tables' sources or sinks
+# through the connector's factory; prints SHOW CREATE TABLE of each, as JSON.
 CHILD = """
 import json, pickle, sys
 from pyflink.table import DataTypes, EnvironmentSettings, Schema, TableEnvironment
-from pyflink_kinesis.flink.table import table_descriptor
+from pyflink_kinesis.flink.table import add_table_jar, check_table, table_descriptor
 
 job = pickle.loads(sys.stdin.buffer.read())
 env = TableEnvironment.create(EnvironmentSettings.in_streaming_mode())
 for name, ddl in job["statements"]:
     env.execute_sql(ddl)
+add_table_jar(env)
+for name, sink in job["checked"]:  # the connector's factory accepts every option (no job runs)
+    check_table(env, name, sink)
 for name, spec in job["descriptors"]:
     schema = Schema.new_builder().column("data", DataTypes.BYTES()).build()
-    env.create_temporary_table(name, table_descriptor(spec, schema, job["arn"], format="raw"))
+    env.create_temporary_table(name, table_descriptor(spec, schema, "raw", stream_arn=job["arn"]))
 shown = {}
 for name in [n for n, _ in job["statements"]] + [n for n, _ in job["descriptors"]]:
     with env.execute_sql("SHOW CREATE TABLE `" + name.replace("`", "``") + "`").collect() as rows:
@@ -76,19 +80,33 @@ def shown() -> dict[str, Any]:
     job = {
         "arn": ARN,
         "statements": [
-            ("orders `in`", create_table_sql(ingress(), "orders `in`", [("data", "BYTES")], ARN)),
-            ("alerts", create_table_sql(egress(), "alerts", "`key` STRING, `data` BYTES", ARN, partitioned_by=["key"])),
+            ("orders `in`", create_table_sql(ingress(), "orders `in`", [("data", "BYTES")], stream_arn=ARN)),
+            ("alerts", create_table_sql(egress(), "alerts", "`key` STRING, `data` BYTES", stream_arn=ARN, partition_by=["key"])),
             ("official", ingress().create_table_sql("official", [("data", "BYTES")], stream_arn=ARN, connector="kinesis")),
             ("timed", ingress().create_table_sql("timed", "sensor INT, arrived TIMESTAMP_LTZ(3) METADATA FROM 'timestamp'",
                                                  "json", watermark="arrived - INTERVAL '5' SECOND")),
             ("from_yaml", yaml_ingress().create_table_sql("from_yaml", [("data", "BYTES")])),
         ],
         "descriptors": [("described", ingress())],
+        "checked": [("example_readings", False), ("example_alerts", True)],
     }
+    job["statements"] += explained_statements()
     result = subprocess.run([sys.executable, "-c", CHILD], input=pickle.dumps(job), capture_output=True,
                             timeout=300, cwd=ROOT)
     assert result.returncode == 0, result.stderr.decode(errors="replace")[-3000:]
     return json.loads(result.stdout.decode().strip().splitlines()[-1])
+
+
+def explained_statements() -> list[tuple[str, str]]:
+    """The statements ``pyflink-kinesis explain examples/module.yaml`` prints, with the masked secrets filled in
+    (the module's are ``local``), each as printed but for its closing ``;`` (the SQL client's terminator)."""
+    explained = subprocess.run([sys.executable, "-m", "pyflink_kinesis", "explain", "examples/module.yaml"],
+                               capture_output=True, text=True, timeout=120, cwd=ROOT)
+    assert explained.returncode == 0, explained.stderr
+    blocks = [b for b in explained.stdout.split("\n\n") if b.startswith("-- example/")]
+    assert len(blocks) == 2 and all(b.rstrip().endswith(");") for b in blocks), explained.stdout
+    return [(b.splitlines()[1].split("`")[1], b.rstrip().removesuffix(";").replace("'****'", "'local'"))
+            for b in blocks]
 
 
 def assert_options(shown_table: str, options: dict[str, str]) -> None:
@@ -115,7 +133,7 @@ def test_table_descriptor_carries_the_same_options(shown: dict[str, Any]) -> Non
 
 
 def test_masked_ddl_hides_the_secret() -> None:
-    ddl = create_table_sql(ingress(), "t", [("data", "BYTES")], ARN, mask_secrets=True)
+    ddl = create_table_sql(ingress(), "t", [("data", "BYTES")], stream_arn=ARN, mask_secrets=True)
     assert "SeCrEt" not in ddl and "'****'" in ddl
 
 
@@ -138,3 +156,10 @@ def test_a_yaml_module_ingress_makes_a_table(shown: dict[str, Any]) -> None:
 def test_spec_method_masks_secrets_for_printing() -> None:
     ddl = ingress().create_table_sql("t", [("data", "BYTES")], mask_secrets=True)
     assert "SeCrEt" not in ddl and "'****'" in ddl
+
+
+def test_the_tables_explain_prints_are_accepted(shown: dict[str, Any]) -> None:
+    """The module's ingress and egress as explain prints them: registered, and their source and sink created."""
+    assert "'stream' = 'sensor-readings'" in shown["example_readings"]
+    assert "'aws.credentials.basic.secretkey' = 'local'" in shown["example_readings"]
+    assert "METADATA FROM 'stream'" in shown["example_alerts"] and "'aws.endpoint'" in shown["example_alerts"]

@@ -5,17 +5,20 @@ No network: the ``offline`` fixture makes any HTTP send fail.
 
 from __future__ import annotations
 
+import inspect
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from pyflink_kinesis import (AwsCredentials, ConfigError, KinesisEgressBuilder, KinesisIngressBuilder,
-                             KinesisIngressStartupPosition)
+from pyflink_kinesis import (AwsCredentials, ConfigError, KinesisEgressBuilder, KinesisEgressSpec,
+                             KinesisIngressBuilder, KinesisIngressSpec, KinesisIngressStartupPosition)
+from pyflink_kinesis.table import create_table, create_table_sql, table_descriptor
 
 from tests.translation_support import P, egress, ingress
 
 pytestmark = pytest.mark.usefixtures("offline")
+POSITIONAL = inspect.Parameter.POSITIONAL_OR_KEYWORD
 
 
 # --- SQL options --------------------------------------------------------------------------------
@@ -83,6 +86,65 @@ def test_egress_sql_batch_from_properties_is_capped() -> None:
 def test_egress_sink_properties_has_no_sql_only_keys() -> None:
     props = egress(limit=10).sink_properties()
     assert "sink.requests.max-buffered" not in props and "connector" not in props
+
+
+# --- One DDL entry point ------------------------------------------------------------------------
+
+
+def _parameters(function: Any) -> list[tuple[str, Any]]:
+    return [(p.name, p.kind) for p in inspect.signature(function).parameters.values()]
+
+
+def test_the_table_functions_take_the_same_arguments_in_the_same_order() -> None:
+    statement = _parameters(create_table_sql)
+    assert statement[:4] == [("spec", POSITIONAL), ("name", POSITIONAL), ("schema", POSITIONAL), ("format", POSITIONAL)]
+    assert all(kind == inspect.Parameter.KEYWORD_ONLY for _, kind in statement[4:])  # no order mistakes after format
+    assert _parameters(KinesisIngressSpec.create_table_sql) == [("self", POSITIONAL)] + statement[1:]
+    assert _parameters(KinesisEgressSpec.create_table_sql) == [("self", POSITIONAL)] + statement[1:]
+    described = _parameters(table_descriptor)  # no table name, watermark (the Schema has it) or masking
+    assert described == [p for p in statement if p[0] not in ("name", "watermark", "mask_secrets")]
+    # create_table: the table environment first, then the table's name before its spec; format by keyword
+    assert [name for name, _ in _parameters(create_table)] == \
+        ["t_env", "name", "spec", "schema", "format", "stream", "stream_arn", "watermark", "partition_by"]
+    assert [name for name, _ in statement] == \
+        ["spec", "name", "schema", "format", "stream", "stream_arn", "watermark", "partition_by", "connector",
+         "mask_secrets"]
+
+
+def _ddl_calls() -> dict[str, Any]:
+    spec = egress()
+    return {"function": lambda **kw: create_table_sql(spec, "t", "k STRING, data BYTES", "json", **kw),
+            "method": lambda **kw: spec.create_table_sql("t", "k STRING, data BYTES", "json", **kw)}
+
+
+@pytest.mark.parametrize("call", ["function", "method"])
+def test_partition_by_and_its_alias_partitioned_by(call: str) -> None:
+    ddl = _ddl_calls()[call]
+    assert "PARTITIONED BY (`k`)" in ddl(partition_by=["k"])
+    assert ddl(partitioned_by=["k"]) == ddl(partition_by=["k"]) == ddl(partition_by=(c for c in ["k"]))
+    with pytest.raises(TypeError, match=r"got both partition_by= and partitioned_by=.*pass partition_by= only"):
+        ddl(partition_by=["k"], partitioned_by=["k"])
+    with pytest.raises(ConfigError, match="partition_by: expected a list of column names, got the string 'k'"):
+        ddl(partition_by="k")
+
+
+def test_the_statement_accepts_its_old_argument_names() -> None:
+    spec = ingress()
+    assert create_table_sql(spec, table="t", columns=[("data", "BYTES")]) == create_table_sql(spec, "t", [("data", "BYTES")])
+    with pytest.raises(TypeError, match="got both name= and table="):
+        create_table_sql(spec, name="t", table="u", schema="data BYTES")
+
+
+@pytest.mark.parametrize("call", [
+    lambda: create_table_sql(ingress(), "t", [("data", "BYTES")], "arn:aws:kinesis:us-west-1:1:stream/s"),
+    lambda: ingress().create_table_sql("t", [("data", "BYTES")], "arn:aws:kinesis:us-west-1:1:stream/s"),
+    lambda: ingress().sql_options(format="arn:aws:kinesis:us-west-1:1:stream/s"),
+])
+def test_an_arn_where_the_format_goes_is_an_error_saying_so(call: Any) -> None:
+    """The old order of create_table_sql and table_descriptor (stream_arn before format) fails loudly."""
+    with pytest.raises(ConfigError, match="format: expected a table format such as 'raw' or 'json', got the stream "
+                                          "ARN .* pass an ARN as stream_arn="):
+        call()
 
 
 # --- Default region -----------------------------------------------------------------------------

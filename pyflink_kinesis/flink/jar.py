@@ -37,7 +37,10 @@ class UnsupportedFlinkVersion(ValueError):
 
 
 def flink_line(flink_version: str) -> str:
-    """The API line (a key of :data:`JARS`) of ``flink_version`` (e.g. ``"1.20.5"`` -> ``"1.20"``)."""
+    """The API line (a key of :data:`JARS`) of ``flink_version`` (e.g. ``"1.20.5"`` -> ``"1.20"``, ``"2.2"`` ->
+    ``"2.x"``); a line itself (``"2.x"``) is one too."""
+    if flink_version.strip() in JARS:
+        return flink_version.strip()
     match = _MINOR.match(flink_version.strip())
     minor = match.group(1) if match else None
     for line, (minors, _) in JARS.items():

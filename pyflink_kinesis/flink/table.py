@@ -8,7 +8,7 @@ PyFlink TableDescriptor. With ``connector="kinesis"`` they write the official co
 
 from __future__ import annotations
 
-from typing import Any, Optional, Sequence
+from typing import Any, Iterable, Optional
 
 from ..spec.errors import ConfigError
 from ..spec.builders import KinesisEgressSpec
@@ -17,31 +17,29 @@ from ..spec.ddl import (
     Columns,
     Spec,
     create_table_sql,
+    keyword_aliases,
+    partition_columns,
     quote_identifier,
     quote_literal,
     watermark_clause,
 )
 
+
+@keyword_aliases("partitioned_by")
 def table_descriptor(
     spec: Spec,
     schema: Any,
-    stream_arn: Optional[str] = None,
     format: str = "raw",
-    partitioned_by: Sequence[str] = (),
     *,
     stream: Optional[str] = None,
+    stream_arn: Optional[str] = None,
+    partition_by: Optional[Iterable[str]] = None,
     connector: str = CONNECTOR,
 ) -> Any:
     """A PyFlink ``TableDescriptor`` for a Kinesis table configured by ``spec``.
 
-    Args:
-        spec: An ingress or egress spec.
-        schema: A ``pyflink.table.Schema``.
-        stream_arn: The stream's ARN (or ``stream``: its name).
-        format: The table format.
-        partitioned_by: Columns whose values become the partition key when writing.
-        stream: The stream's name (``pyflink-kinesis`` only).
-        connector: ``"pyflink-kinesis"`` or ``"kinesis"``.
+    The arguments are those of :func:`create_table_sql` (``partitioned_by=`` is accepted for ``partition_by``),
+    with a ``pyflink.table.Schema`` as ``schema`` (its watermark included) and no table name.
     """
     from pyflink.table import TableDescriptor
 
@@ -49,11 +47,13 @@ def table_descriptor(
     for key, value in spec.sql_options(stream_arn, format, stream=stream, connector=connector).items():
         if key != "connector":
             builder = builder.option(key, value)
-    if partitioned_by:
-        builder = builder.partitioned_by(*partitioned_by)
+    partitions = partition_columns(partition_by)
+    if partitions:
+        builder = builder.partitioned_by(*partitions)
     return builder.build()
 
 
+@keyword_aliases("partitioned_by")
 def create_table(
     t_env: Any,
     name: str,
@@ -61,10 +61,10 @@ def create_table(
     schema: Columns,
     *,
     format: str,
-    watermark: Optional[str] = None,
     stream: Optional[str] = None,
     stream_arn: Optional[str] = None,
-    partition_by: Optional[Sequence[str]] = None,
+    watermark: Optional[str] = None,
+    partition_by: Optional[Iterable[str]] = None,
 ) -> Any:
     """Register a ``'pyflink-kinesis'`` table in ``t_env`` and return it (a ``pyflink.table.Table``).
 
@@ -74,19 +74,12 @@ def create_table(
 
     Args:
         t_env: A PyFlink ``TableEnvironment`` or ``StreamTableEnvironment``.
-        name: The table's name.
-        spec: An ingress spec (a table to read) or an egress spec (a table to write).
-        schema: The columns, as SQL text or ``(name, type)`` pairs (metadata columns included).
-        format: ``"json"``, ``"csv"``, ``"raw"`` or any Flink format on the classpath.
-        watermark: A watermark expression starting with its time column, e.g.
-            ``"arrived - INTERVAL '5' SECOND"``.
-        stream: The stream's name (default: an ingress's only stream).
-        stream_arn: The stream's ARN, instead of a name.
-        partition_by: Columns whose values become the partition key of written rows.
+        name, spec, schema, format, stream, stream_arn, watermark, partition_by: As in :func:`create_table_sql`
+            (``format`` is required here; ``partitioned_by=`` is accepted for ``partition_by``).
     """
     add_table_jar(t_env)
-    ddl = create_table_sql(spec, name, schema, stream_arn, format, tuple(partition_by or ()),
-                           stream=stream, watermark=watermark)
+    ddl = create_table_sql(spec, name, schema, format, stream=stream, stream_arn=stream_arn, watermark=watermark,
+                           partition_by=partition_by)
     t_env.execute_sql(ddl)
     check_table(t_env, name, sink=isinstance(spec, KinesisEgressSpec))
     return t_env.from_path(quote_identifier(name))

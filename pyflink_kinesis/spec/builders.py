@@ -16,7 +16,7 @@ from .properties import (aws_properties, botocore_settings, check_client_propert
 from .records import STREAM_NAME
 from .region import AwsRegion
 from .serde import DeserializerLike, SerializerLike, as_function
-from .ddl import CONNECTOR, create_table_sql, table_head
+from .ddl import CONNECTOR, create_table_sql, keyword_aliases, table_head
 
 _ID = re.compile(r"^[^/\s]+/[^/\s]+$")
 DEFAULT_MAX_OUTSTANDING_RECORDS = default_of("sink.requests.max-buffered", "flink")
@@ -95,25 +95,16 @@ class _AwsSpec:
 
         return create_client(self.aws_properties(), self.botocore_config(), session)
 
+    @keyword_aliases("partitioned_by")
     def create_table_sql(self, name: str, schema: Any, format: str = "raw", *, stream: Optional[str] = None,
                          stream_arn: Optional[str] = None, watermark: Optional[str] = None,
-                         partition_by: Iterable[str] = (), connector: str = CONNECTOR,
+                         partition_by: Optional[Iterable[str]] = None, connector: str = CONNECTOR,
                          mask_secrets: bool = False) -> str:
-        """A ``CREATE TABLE`` statement for a table on this spec (see :func:`pyflink_kinesis.table.create_table_sql`).
-
-        Args:
-            name: The table's name.
-            schema: The columns, as SQL text or ``(name, type)`` pairs (metadata columns included).
-            format: ``"raw"``, ``"json"``, ``"csv"`` or any Flink format.
-            stream: The stream's name (``pyflink-kinesis``; an ingress's only stream by default).
-            stream_arn: The stream's ARN (required by the official ``kinesis`` table).
-            watermark: A watermark expression starting with its time column.
-            partition_by: Columns whose values become the partition key of written rows.
-            connector: ``"pyflink-kinesis"`` (default) or ``"kinesis"``.
-            mask_secrets: Show secrets as ``****``, for printing.
-        """
-        return create_table_sql(self, name, schema, stream_arn, format, tuple(partition_by), mask_secrets,  # type: ignore[arg-type]
-                                stream=stream, watermark=watermark, connector=connector)
+        """A ``CREATE TABLE`` statement for a table on this spec: :func:`pyflink_kinesis.table.create_table_sql`
+        with this spec first (the same arguments; ``partitioned_by=`` is accepted for ``partition_by``)."""
+        return create_table_sql(self, name, schema, format, stream=stream, stream_arn=stream_arn,  # type: ignore[arg-type]
+                                watermark=watermark, partition_by=partition_by, connector=connector,
+                                mask_secrets=mask_secrets)
 
 
 @dataclass(frozen=True, repr=False)

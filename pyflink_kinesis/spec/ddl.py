@@ -3,8 +3,9 @@
 
 from __future__ import annotations
 
+import functools
 import re
-from typing import TYPE_CHECKING, Optional, Sequence, Union
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Optional, Sequence, TypeVar, Union, cast
 
 from .errors import ConfigError
 from .properties import masked
@@ -28,6 +29,9 @@ def table_head(connector: str, stream_arn: Optional[str], stream: Optional[str],
         format: The table format.
         required: Whether the table must name a stream (a source must; our sink may take it from each row).
     """
+    if format.startswith("arn:"):  # the order of sql_options (stream_arn first) used where format comes first
+        raise ConfigError(f"expected a table format such as 'raw' or 'json', got the stream ARN {format!r}: "
+                          "pass an ARN as stream_arn=...", field="format")
     if connector not in (CONNECTOR, OFFICIAL_CONNECTOR):
         raise ConfigError(f"expected '{CONNECTOR}' or '{OFFICIAL_CONNECTOR}', got {connector!r}", field="connector")
     options = {"connector": connector}
@@ -69,47 +73,85 @@ def watermark_clause(watermark: str) -> str:
     return f"WATERMARK FOR {match.group(1)} AS {watermark.strip()}"
 
 
+_F = TypeVar("_F", bound=Callable[..., Any])
+#: The names the table functions once gave some of their arguments, each accepted for the canonical one.
+ALIASES = {"partitioned_by": "partition_by", "table": "name", "columns": "schema"}
+
+
+def keyword_aliases(*names: str) -> Callable[[_F], _F]:
+    """Accept the keyword ``names`` (keys of :data:`ALIASES`) for their canonical arguments; a TypeError when a
+    call gives both."""
+
+    def decorate(function: _F) -> _F:
+        @functools.wraps(function)
+        def call(*args: Any, **kwargs: Any) -> Any:
+            for alias in names:
+                if alias in kwargs:
+                    canonical = ALIASES[alias]
+                    if canonical in kwargs:
+                        raise TypeError(f"{function.__qualname__}() got both {canonical}= and {alias}=, which are "
+                                        f"the same argument: pass {canonical}= only")
+                    kwargs[canonical] = kwargs.pop(alias)
+            return function(*args, **kwargs)
+
+        return cast(_F, call)
+
+    return decorate
+
+
+@keyword_aliases("table", "columns", "partitioned_by")
 def create_table_sql(
     spec: Spec,
-    table: str,
-    columns: Columns,
-    stream_arn: Optional[str] = None,
+    name: str,
+    schema: Columns,
     format: str = "raw",
-    partitioned_by: Sequence[str] = (),
-    mask_secrets: bool = False,
     *,
     stream: Optional[str] = None,
+    stream_arn: Optional[str] = None,
     watermark: Optional[str] = None,
+    partition_by: Optional[Iterable[str]] = None,
     connector: str = CONNECTOR,
+    mask_secrets: bool = False,
 ) -> str:
     """A ``CREATE TABLE`` statement for a Kinesis table configured by ``spec``.
 
+    The spec's :meth:`create_table_sql`, :func:`pyflink_kinesis.table.table_descriptor` and
+    :func:`pyflink_kinesis.table.create_table` take the same arguments in this order (all after ``format`` by
+    keyword). Older names are accepted too: ``table=`` for ``name``, ``columns=`` for ``schema``,
+    ``partitioned_by=`` for ``partition_by``.
+
     Args:
         spec: An ingress spec (a table to read) or an egress spec (a table to write).
-        table: The table name (quoted as needed).
-        columns: ``[("data", "BYTES"), ...]`` pairs of name and SQL type, or the column list as SQL text
+        name: The table's name (quoted as needed).
+        schema: ``[("data", "BYTES"), ...]`` pairs of name and SQL type, or the column list as SQL text
             (metadata columns too: ``arrived TIMESTAMP_LTZ(3) METADATA FROM 'timestamp'``).
-        stream_arn: The stream's ARN; the official ``kinesis`` table needs it.
         format: The table format: ``"raw"`` (one BYTES column, byte for byte), ``"json"``, ``"csv"``, ...
-        partitioned_by: Columns whose values, joined by ``sink.partitioner-field-delimiter``, become the
-            partition key when writing.
-        mask_secrets: Replace secret values with ``****``, for printing; never execute a masked statement.
-        stream: The stream's name, instead of an ARN (``pyflink-kinesis`` only); an ingress reading one stream
-            uses it by default, an egress may leave it out when rows name theirs (``METADATA FROM 'stream'``).
+        stream: The stream's name (``pyflink-kinesis`` only); an ingress reading one stream uses it by default,
+            an egress may leave it out when rows name theirs (``METADATA FROM 'stream'``).
+        stream_arn: The stream's ARN, instead of its name; the official ``kinesis`` table needs it.
         watermark: A watermark expression starting with its time column (see :func:`watermark_clause`).
+        partition_by: Columns whose values, joined by ``sink.partitioner-field-delimiter``, become the
+            partition key when writing.
         connector: ``"pyflink-kinesis"`` (this package's jar) or ``"kinesis"`` (the official connector).
+        mask_secrets: Replace secret values with ``****``, for printing; never execute a masked statement.
     """
     options = spec.sql_options(stream_arn, format, stream=stream, connector=connector)
     if mask_secrets:
         options = masked(options)
-    if isinstance(columns, str):
-        column_sql = columns.strip()
+    if isinstance(schema, str):
+        column_sql = schema.strip()
     else:
-        column_sql = ",\n  ".join(f"{quote_identifier(name)} {sql_type}" for name, sql_type in columns)
+        column_sql = ",\n  ".join(f"{quote_identifier(column)} {sql_type}" for column, sql_type in schema)
     if watermark:
         column_sql += ",\n  " + watermark_clause(watermark)
     with_sql = ",\n  ".join(f"{quote_literal(k)} = {quote_literal(v)}" for k, v in options.items())
-    partitions = ""
-    if partitioned_by:
-        partitions = f"\nPARTITIONED BY ({', '.join(quote_identifier(c) for c in partitioned_by)})"
-    return f"CREATE TABLE {quote_identifier(table)} (\n  {column_sql}\n){partitions}\nWITH (\n  {with_sql}\n)"
+    partitions = partition_columns(partition_by)
+    partitioned = f"\nPARTITIONED BY ({', '.join(map(quote_identifier, partitions))})" if partitions else ""
+    return f"CREATE TABLE {quote_identifier(name)} (\n  {column_sql}\n){partitioned}\nWITH (\n  {with_sql}\n)"
+
+
+def partition_columns(partition_by: Optional[Iterable[str]]) -> tuple[str, ...]:
+    """``partition_by`` as a tuple of column names (a single string is a mistake: a ConfigError)."""
+    if isinstance(partition_by, str):
+        raise ConfigError(f"expected a list of column names, got the string {partition_by!r}", field="partition_by")
+    return tuple(partition_by or ())

@@ -11,9 +11,10 @@ from .keys import PATHS, Key, all_keys, lookup, path_name
 _COLUMNS = {"beam": "Beam", "flink": "PyFlink", "sql": "SQL `pyflink-kinesis`", "official-sql": "SQL `kinesis`"}
 
 
-def _type(key: Key) -> str:
+def _type(key: Key, markdown: bool = True) -> str:
+    """The key's type: its choices (in Markdown, as code separated by escaped bars) or its type and unit."""
     if key.type == "enum":
-        return " \\| ".join(f"`{c}`" for c in key.choices)
+        return " \\| ".join(f"`{c}`" for c in key.choices) if markdown else " | ".join(key.choices)
     return key.type + (f" ({key.unit})" if key.unit in ("ms", "s") else "")
 
 
@@ -105,7 +106,7 @@ def explain(properties: Iterable[Tuple[str, str]]) -> Dict[str, Any]:
 
 def describe(key: Key) -> str:
     """One key as ``pyflink-kinesis keys`` prints it."""
-    lines = [f"{key.name} ({key.kind}, {_type(key)}" + (f", default {key.default}" if key.default else "") + ")",
+    lines = [f"{key.name} ({key.kind}, {_type(key, markdown=False)}" + (f", default {key.default}" if key.default else "") + ")",
              f"  {key.meaning}"]
     for path in PATHS:
         if key.honoured_by(path):
