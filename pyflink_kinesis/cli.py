@@ -16,7 +16,7 @@ from typing import Any, Optional, Sequence
 
 from .spec import keys, keys_doc
 from .spec.errors import ConfigError, did_you_mean
-from .tools.local import EmulatorError, LocalKinesis, cache_dir, create_stream
+from .tools.local import LOCAL_CREDENTIALS, EmulatorError, LocalKinesis, cache_dir, create_stream
 from .spec.properties import masked
 from .spec.records import MAX_PARTITION_KEY_CHARS, partition_key_length
 from .spec.builders import KinesisIngressSpec, check_stream
@@ -167,22 +167,22 @@ def _client(args: argparse.Namespace) -> Any:
             raise ConfigError(f"no ingress or egress '{args.id}'; the module has {', '.join(specs) or 'none'}",
                               field="--id", file=args.module)
         return specs[args.id].create_client()
-    endpoint = args.endpoint
-    if endpoint is None:
-        state = _read_state()
-        if state is None or not _alive(state["pid"]):
-            raise ConfigError("no --endpoint and no local Kinesis running; run 'pyflink-kinesis local up' first, "
-                              "or pass --endpoint URL, or --module FILE --id ns/name", field="--endpoint")
-        endpoint = state["endpoint"]
-    from .spec.credentials import AwsCredentials
     from .spec.region import AwsRegion
     from .spec.builders import KinesisEgressBuilder
 
-    region = AwsRegion.of_custom_endpoint(endpoint, args.region)
-    builder = KinesisEgressBuilder.for_identifier("cli/streams").with_aws_region(region)
-    if region.is_local:  # emulators accept any key; the default chain may have none
-        builder.with_aws_credentials(AwsCredentials.basic("local", "local"))
-    return builder.build().create_client()
+    if args.endpoint is not None:  # the default chain's credentials, as the AWS CLI's --endpoint-url, unless --emulator
+        builder = KinesisEgressBuilder.for_identifier("cli/streams").with_aws_region(
+            AwsRegion.of_custom_endpoint(args.endpoint, args.region, emulator=args.emulator))
+        if args.emulator:
+            builder.with_aws_credentials(LOCAL_CREDENTIALS)
+        return builder.build().create_client()
+    state = _read_state()
+    if state is None or not _alive(state["pid"]):
+        raise ConfigError("no --endpoint and no local Kinesis running; run 'pyflink-kinesis local up' first, "
+                          "or pass --endpoint URL, or --module FILE --id ns/name", field="--endpoint")
+    local = LocalKinesis(port=state["port"], tls_port=state["tls_port"])  # the one 'local up' started
+    return (KinesisEgressBuilder.for_identifier("cli/streams").with_aws_region(local.region)
+            .with_aws_credentials(local.credentials).build().create_client())
 
 
 def _check_streams_arguments(args: argparse.Namespace) -> None:
@@ -311,6 +311,8 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("stream", nargs="?", help="the stream (not for list)")
     s.add_argument("--endpoint", help="service URL (default: the running local Kinesis)")
     s.add_argument("--region", default="us-east-1", help="region to sign for with --endpoint")
+    s.add_argument("--emulator", action="store_true",
+                   help="the --endpoint is a local Kinesis emulator: sign with its dummy credentials")
     s.add_argument("--module", help="use the client configuration of a module YAML's ingress or egress...")
     s.add_argument("--id", help="...with this id (namespace/name)")
     s.add_argument("--shards", type=int, default=1, help="create: shard count")

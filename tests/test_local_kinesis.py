@@ -75,21 +75,24 @@ def run_cli(*args: str, env: dict | None = None, input: bytes | None = None) -> 
 
 def test_cli_creates_puts_and_tails_binary_records(kinesis: LocalKinesis, tmp_path: Path) -> None:
     stream = f"cli-{os.getpid()}"
-    assert run_cli("streams", "create", stream, "--shards", "2", "--endpoint", kinesis.endpoint).returncode == 0
-    listed = run_cli("streams", "list", "--endpoint", kinesis.endpoint)
+    assert run_cli("streams", "create", stream, "--shards", "2", "--endpoint", kinesis.endpoint, "--emulator").returncode == 0
+    listed = run_cli("streams", "list", "--endpoint", kinesis.endpoint, "--emulator")
     assert stream in listed.stdout.decode().split()
 
     payload_file = tmp_path / "payload.bin"
     payload_file.write_bytes(bytes(range(256)) * 3)
     puts = [
-        run_cli("streams", "put", stream, "--file", str(payload_file), "--partition-key", "a", "--endpoint", kinesis.endpoint),
-        run_cli("streams", "put", stream, "--hex", "fffe00c328", "--partition-key", "b", "--endpoint", kinesis.endpoint),
+        run_cli("streams", "put", stream, "--file", str(payload_file), "--partition-key", "a",
+                "--endpoint", kinesis.endpoint, "--emulator"),
+        run_cli("streams", "put", stream, "--hex", "fffe00c328", "--partition-key", "b",
+                "--endpoint", kinesis.endpoint, "--emulator"),
     ]
     for put in puts:
         assert put.returncode == 0, put.stderr.decode()
     sequence_numbers = {json.loads(p.stdout)["sequence_number"] for p in puts}
 
-    tail = run_cli("streams", "tail", stream, "--max", "2", "--timeout", "30", "--endpoint", kinesis.endpoint)
+    tail = run_cli("streams", "tail", stream, "--max", "2", "--timeout", "30", "--endpoint", kinesis.endpoint,
+                   "--emulator")
     assert tail.returncode == 0, tail.stderr.decode()
     records = [json.loads(line) for line in tail.stdout.decode().splitlines()]
     by_key = {r["partition_key"]: base64.b64decode(r["data_base64"]) for r in records}
