@@ -2,8 +2,8 @@
 
 :class:`FanOut` holds the consumers (:mod:`.consumers`), the subscriptions (:mod:`.subscription`), and
 which shards are read with GetRecords instead. The reader asks it whether a shard is subscribed, for a
-future done at the shard's next event, and for that event. A local emulator's event streams are read
-through :func:`tolerate_missing_initial_response` (:mod:`.emulator_events`).
+future done at the shard's next event, and for that event. The event streams of an endpoint declared an
+emulator (``aws.emulator``) are read through :func:`tolerate_missing_initial_response` (:mod:`.emulator_events`).
 
 Metrics cannot be incremented on the subscription threads (Beam's metric container is per
 ``process()`` thread): :class:`FanOut` counts, on the reader's thread, what the subscriptions report.

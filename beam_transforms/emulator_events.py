@@ -1,4 +1,5 @@
-"""Reading SubscribeToShard from a local emulator: botocore's event-stream parser, adapted for loopback only.
+"""Reading SubscribeToShard from a local emulator: botocore's event-stream parser, adapted where the user
+declared the endpoint an emulator (``aws.emulator`` = true; :class:`LocalKinesis` does), never by its address.
 
 botocore reads the first message of an event stream as the ``initial-response`` and fails ("First event
 was not of type initial-response") when it is not. Kinesis sends one; the local emulator (kinesis-local
@@ -7,39 +8,23 @@ was not of type initial-response") when it is not. Kinesis sends one; the local 
 
 from __future__ import annotations
 
-import ipaddress
 import itertools
 import logging
-from typing import Any, Dict, List, Optional
-from urllib.parse import urlsplit
+from typing import Any, Dict, List
 
 _LOG = logging.getLogger(__name__)
 
 
-def _is_loopback(url: Optional[str]) -> bool:
-    host = urlsplit(url or "").hostname
-    if not host:
-        return False
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 def tolerate_missing_initial_response(client: Any) -> bool:
-    """Let a client of a *local emulator* (loopback endpoint) read SubscribeToShard; True if it was changed.
+    """Let a client of a *local emulator* read SubscribeToShard; True if it was changed.
 
     Why: botocore reads the first message of an event stream as the ``initial-response`` and fails
     ("First event was not of type initial-response") when it is not. Kinesis sends one; the local
-    emulator (kinesis-local 0.6.2) starts with the first SubscribeToShardEvent. For a loopback
-    endpoint only, the client's JSON response parser (a private attribute of botocore's endpoint)
-    is replaced by one that puts such a first event back in front of the stream. Clients of real
-    AWS endpoints are left exactly as boto3 made them.
+    emulator (kinesis-local 0.6.2) starts with the first SubscribeToShardEvent. The client's JSON
+    response parser (a private attribute of botocore's endpoint) is replaced by one that puts such a
+    first event back in front of the stream. Called only for a spec that declares ``aws.emulator``:
+    other clients are left exactly as boto3 made them.
     """
-    if not _is_loopback(getattr(getattr(client, "meta", None), "endpoint_url", None)):
-        return False
     endpoint = getattr(client, "_endpoint", None)
     if endpoint is None or not hasattr(endpoint, "_response_parser_factory"):
         _LOG.warning("cannot adapt the local endpoint's SubscribeToShard parsing (botocore changed?)")

@@ -63,6 +63,7 @@ from apache_beam.utils.timestamp import Duration, Timestamp
 from pyflink_kinesis.spec.boto import transform_client
 from beam_transforms.settings import JOB_MANAGED, ReadSettings
 from pyflink_kinesis.spec.builders import KinesisIngressSpec
+from pyflink_kinesis.spec.keys import declares_emulator
 
 from . import efo
 from .emit import RecordEmitter
@@ -150,7 +151,7 @@ class _ReadStreamFn(beam.DoFn, RestrictionProvider):
         self._states = ShardStates()
         self._last_discovery = {}
         self._fan_out = None
-        if self._settings.fan_out:
+        if self._settings.fan_out and declares_emulator(self._spec.aws_properties()):
             efo.tolerate_missing_initial_response(self._client)
 
     def teardown(self) -> None:

@@ -70,7 +70,7 @@ class Subscription:
     """One SubscribeToShard of a consumer on a shard, read by a daemon thread into a small buffer.
 
     Args:
-        client: The boto3 client (its endpoint adapted by :func:`tolerate_missing_initial_response` if local).
+        client: The boto3 client (adapted by :func:`tolerate_missing_initial_response` where ``aws.emulator`` is declared).
         consumer_arn: The consumer.
         cursor: Where the subscription starts: right after this cursor.
         policy: Retries before the first event (``ResourceInUseException``, throttling, 5xx).

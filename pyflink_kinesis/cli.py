@@ -17,7 +17,7 @@ from typing import Any, Iterator, Optional, Sequence
 
 from .spec import keys, keys_doc
 from .spec.errors import ConfigError, did_you_mean
-from .tools.local import EmulatorError, create_stream
+from .tools.local import LOCAL_CREDENTIALS, EmulatorError, LocalKinesis, create_stream
 from .tools.local_cli import alive as _alive, read_state as _read_state
 from .spec.records import MAX_PARTITION_KEY_CHARS, partition_key_length
 from .spec.builders import check_stream
@@ -90,22 +90,22 @@ def _client(args: argparse.Namespace) -> Any:
             raise ConfigError(f"no ingress or egress '{args.id}'; the module has {', '.join(specs) or 'none'}",
                               field="--id", file=args.module)
         return specs[args.id].create_client()
-    endpoint = args.endpoint
-    if endpoint is None:
-        state = _read_state()
-        if state is None or not _alive(state["pid"]):
-            raise ConfigError("no --endpoint and no local Kinesis running; run 'pyflink-kinesis local up' first, "
-                              "or pass --endpoint URL, or --module FILE --id ns/name", field="--endpoint")
-        endpoint = state["endpoint"]
-    from .spec.credentials import AwsCredentials
     from .spec.region import AwsRegion
     from .spec.builders import KinesisEgressBuilder
 
-    region = AwsRegion.of_custom_endpoint(endpoint, args.region)
-    builder = KinesisEgressBuilder.for_identifier("cli/streams").with_aws_region(region)
-    if region.is_local:  # emulators accept any key; the default chain may have none
-        builder.with_aws_credentials(AwsCredentials.basic("local", "local"))
-    return builder.build().create_client()
+    if args.endpoint is not None:  # the default chain's credentials, as the AWS CLI's --endpoint-url, unless --emulator
+        builder = KinesisEgressBuilder.for_identifier("cli/streams").with_aws_region(
+            AwsRegion.of_custom_endpoint(args.endpoint, args.region, emulator=args.emulator))
+        if args.emulator:
+            builder.with_aws_credentials(LOCAL_CREDENTIALS)
+        return builder.build().create_client()
+    state = _read_state()
+    if state is None or not _alive(state["pid"]):
+        raise ConfigError("no --endpoint and no local Kinesis running; run 'pyflink-kinesis local up' first, "
+                          "or pass --endpoint URL, or --module FILE --id ns/name", field="--endpoint")
+    local = LocalKinesis(port=state["port"], tls_port=state["tls_port"])  # the one 'local up' started
+    return (KinesisEgressBuilder.for_identifier("cli/streams").with_aws_region(local.region)
+            .with_aws_credentials(local.credentials).build().create_client())
 
 
 def _check_streams_arguments(args: argparse.Namespace) -> None:
@@ -296,6 +296,8 @@ def _streams_parser(sub: Any) -> None:
     for verb in (create, listing, put, tail):
         verb.add_argument("--endpoint", metavar="URL", help="service URL (default: the running local Kinesis)")
         verb.add_argument("--region", default="us-east-1", help="region to sign for with --endpoint (default us-east-1)")
+        verb.add_argument("--emulator", action="store_true",
+                          help="the --endpoint is a local Kinesis emulator: sign with its dummy credentials")
         verb.add_argument("--module", metavar="FILE", help="use the client of a module YAML's ingress or egress...")
         verb.add_argument("--id", metavar="NAMESPACE/NAME", help="...with this id")
         verb.set_defaults(run=cmd_streams)

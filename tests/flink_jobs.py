@@ -36,7 +36,7 @@ from pyflink_kinesis import (
 )
 from pyflink_kinesis.flink.datastream import from_ingress, to_egress
 from pyflink_kinesis.testing.flink_host import serve
-from tests.flink_support import hash_key_for
+from tests.flink_support import emulator_source, hash_key_for
 
 POISON = "poison"  # records with partition keys starting so make the test deserializer raise
 
@@ -47,10 +47,8 @@ def region(args: Dict[str, Any]) -> AwsRegion:
 
 def ingress(args: Dict[str, Any], spec_id: str, streams: List[str], position: KinesisIngressStartupPosition,
             deserializer: Any = None, **properties: Any) -> KinesisIngressSpec:
-    builder = (KinesisIngressBuilder.for_identifier(spec_id)
-               .with_aws_region(AwsRegion.of_custom_endpoint(args.get("source_endpoint") or args["endpoint"],
-                                                             "us-east-1"))
-               .with_aws_credentials(AwsCredentials.basic("local", "local"))
+    builder = (emulator_source(KinesisIngressBuilder.for_identifier(spec_id),
+                               args.get("source_endpoint") or args["endpoint"])
                .with_streams(streams).with_startup_position(position)
                .with_client_configuration_property("source.shard.discovery.interval", "1 s")
                .with_client_configuration_properties(properties))

@@ -13,12 +13,23 @@ import random
 from pathlib import Path
 from typing import Any, Dict, Iterator, List
 
+from pyflink_kinesis import AwsCredentials, AwsRegion
 from pyflink_kinesis.flink.jar import connector_jar
 from pyflink_kinesis.testing import put_all, read_stream
 from pyflink_kinesis.testing.flink_child import FlinkChild
 
 ROOT = Path(__file__).resolve().parents[1]
 JOBS_SCRIPT = ROOT / "tests" / "flink_jobs.py"
+
+
+def emulator_source(builder: Any, endpoint: str) -> Any:
+    """``builder`` reading kinesis-local at ``endpoint``, declared an emulator (``aws.emulator``: the fan-out jobs
+    need its shard-end workaround), trusting its self-signed certificate on the TLS port. Both set here, in the
+    test's own job, as a user would write them: the product adds neither because the endpoint is local."""
+    builder.with_aws_region(AwsRegion.of_custom_endpoint(endpoint, "us-east-1", emulator=True))
+    if endpoint.startswith("https://"):
+        builder.with_client_configuration_property("aws.trust.all.certificates", "true")
+    return builder.with_aws_credentials(AwsCredentials.basic("local", "local"))
 
 
 def module_child(tmp_path_factory: Any, lifetime: float, script: Path = JOBS_SCRIPT) -> Iterator[FlinkChild]:

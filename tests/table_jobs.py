@@ -22,6 +22,7 @@ from pyflink_kinesis import (
 )
 from pyflink_kinesis.table import create_table
 from pyflink_kinesis.testing.flink_host import serve
+from tests.flink_support import emulator_source
 
 METADATA = ("arrived TIMESTAMP_LTZ(3) METADATA FROM 'timestamp', shard STRING METADATA FROM 'shard-id' VIRTUAL, "
             "seq STRING METADATA FROM 'sequence-number' VIRTUAL, pk STRING METADATA FROM 'partition-key' VIRTUAL, "
@@ -31,10 +32,8 @@ METADATA = ("arrived TIMESTAMP_LTZ(3) METADATA FROM 'timestamp', shard STRING ME
 def ingress(args: Dict[str, Any], stream: str, **properties: str) -> KinesisIngressSpec:
     """Reads ``stream`` from the earliest record at ``source_endpoint`` (default: ``endpoint``), with the
     connector keys ``properties``."""
-    return (KinesisIngressBuilder.for_identifier(f"t/{stream}")
-            .with_aws_region(AwsRegion.of_custom_endpoint(args.get("source_endpoint") or args["endpoint"],
-                                                          "us-east-1"))
-            .with_aws_credentials(AwsCredentials.basic("local", "local")).with_stream(stream)
+    return (emulator_source(KinesisIngressBuilder.for_identifier(f"t/{stream}"),
+                            args.get("source_endpoint") or args["endpoint"]).with_stream(stream)
             .with_startup_position(KinesisIngressStartupPosition.from_earliest())
             .with_client_configuration_property("source.shard.discovery.interval", "1 s")
             .with_client_configuration_properties(properties).build())

@@ -24,6 +24,7 @@ from beam_transforms.reader import ReadSettings, _ReadStreamFn  # noqa: E402
 from beam_transforms.restriction import ShardCursor, ShardInfo, StreamShards  # noqa: E402
 from beam_transforms.retry import RetryPolicy  # noqa: E402
 from beam_transforms.shards import KinesisReadError  # noqa: E402
+from pyflink_kinesis.spec.keys import declares_emulator  # noqa: E402
 from pyflink_kinesis import (AwsCredentials, AwsRegion, ConfigError, KinesisIngressBuilder,  # noqa: E402
                              KinesisIngressStartupPosition)
 from tests.beam_support import drive  # noqa: E402
@@ -233,19 +234,15 @@ def test_fake_consumer_registration_waits_out_deleting_and_creating() -> None:
         efo.resolve_consumer(other, "s", RetryPolicy(), arn="arn:c")
 
 
-def test_only_loopback_clients_get_the_emulator_parser() -> None:
+def test_the_emulator_parser_is_an_opt_in_never_a_loopback_guess() -> None:
     import boto3
 
-    def make(url: str) -> Any:
-        return boto3.client("kinesis", endpoint_url=url, region_name="us-east-1",
-                            aws_access_key_id="x", aws_secret_access_key="y")
-
-    aws = make("https://kinesis.us-east-1.amazonaws.com")
-    before = aws._endpoint._response_parser_factory
-    assert not efo.tolerate_missing_initial_response(aws)
-    assert aws._endpoint._response_parser_factory is before
-    for url in ("http://127.0.0.1:4567", "http://localhost:4567", "https://[::1]:4567"):
-        assert efo.tolerate_missing_initial_response(make(url)), url
+    aws = boto3.client("kinesis", endpoint_url="http://127.0.0.1:4567", region_name="us-east-1",
+                       aws_access_key_id="x", aws_secret_access_key="y")
+    assert efo.tolerate_missing_initial_response(aws)
+    # the reader adapts a client only where the spec declares aws.emulator
+    assert not declares_emulator({"aws.endpoint": "http://127.0.0.1:4567"})
+    assert declares_emulator({"aws.endpoint": "http://kinesis.test:4567", "aws.emulator": "true"})
 
 
 @pytest.mark.parametrize("kwargs, field", [

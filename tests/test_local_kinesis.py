@@ -76,21 +76,25 @@ def run_cli(*args: str, env: dict | None = None, input: bytes | None = None) -> 
 
 def test_cli_creates_puts_and_tails_binary_records(kinesis: LocalKinesis, tmp_path: Path) -> None:
     stream = f"cli-{os.getpid()}"
-    assert run_cli("streams", "create", stream, "--shards", "2", "--endpoint", kinesis.endpoint).returncode == 0
-    listed = run_cli("streams", "list", "--endpoint", kinesis.endpoint)
+    assert run_cli("streams", "create", stream, "--shards", "2", "--endpoint", kinesis.endpoint,
+                   "--emulator").returncode == 0
+    listed = run_cli("streams", "list", "--endpoint", kinesis.endpoint, "--emulator")
     assert stream in listed.stdout.decode().split()
 
     payload_file = tmp_path / "payload.bin"
     payload_file.write_bytes(bytes(range(256)) * 3)
     puts = [
-        run_cli("streams", "put", stream, "--file", str(payload_file), "--partition-key", "a", "--endpoint", kinesis.endpoint),
-        run_cli("streams", "put", stream, "--hex", "fffe00c328", "--partition-key", "b", "--endpoint", kinesis.endpoint),
+        run_cli("streams", "put", stream, "--file", str(payload_file), "--partition-key", "a",
+                "--endpoint", kinesis.endpoint, "--emulator"),
+        run_cli("streams", "put", stream, "--hex", "fffe00c328", "--partition-key", "b",
+                "--endpoint", kinesis.endpoint, "--emulator"),
     ]
     for put in puts:
         assert put.returncode == 0, put.stderr.decode()
     sequence_numbers = {json.loads(p.stdout)["sequence_number"] for p in puts}
 
-    tail = run_cli("streams", "tail", stream, "--max", "2", "--timeout", "30", "--endpoint", kinesis.endpoint)
+    tail = run_cli("streams", "tail", stream, "--max", "2", "--timeout", "30", "--endpoint", kinesis.endpoint,
+                   "--emulator")
     assert tail.returncode == 0, tail.stderr.decode()
     records = [json.loads(line) for line in tail.stdout.decode().splitlines()]
     by_key = {r["partition_key"]: base64.b64decode(r["data_base64"]) for r in records}
@@ -107,7 +111,7 @@ def test_cli_tail_shows_data_as_base64_text_hex_or_json(kinesis: LocalKinesis, n
 
     def tail(form: str) -> list[dict]:
         assert main(["streams", "tail", stream, "--data", form, "--max", "3", "--timeout", "30",
-                     "--endpoint", kinesis.endpoint]) == 0
+                     "--endpoint", kinesis.endpoint, "--emulator"]) == 0
         out, err = capsys.readouterr()
         assert err.startswith("3 record(s)"), err
         return [json.loads(line) for line in out.splitlines()]
@@ -122,7 +126,8 @@ def test_cli_tail_shows_data_as_base64_text_hex_or_json(kinesis: LocalKinesis, n
     for record, payload in zip(parsed[1:], payloads[1:]):  # each failing record says so and keeps its bytes
         assert "data_json" not in record and base64.b64decode(record["data_base64"]) == payload
         assert record["note"].startswith("not JSON (") and record["note"].endswith("): data shown in base64")
-    assert main(["streams", "tail", stream, "--data", "json", "--max", "3", "--endpoint", kinesis.endpoint]) == 0
+    assert main(["streams", "tail", stream, "--data", "json", "--max", "3", "--endpoint", kinesis.endpoint,
+                 "--emulator"]) == 0
     assert capsys.readouterr().err == "3 record(s), 2 with a note on their data\n"
 
 

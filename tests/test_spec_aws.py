@@ -25,19 +25,11 @@ def test_region_kinds() -> None:
     assert AwsRegion.of_custom_endpoint("http://kinesis.internal:80", "eu-west-1").endpoint == "http://kinesis.internal:80"
 
 
-@pytest.mark.parametrize(
-    "endpoint, local",
-    [
-        ("http://localhost:4568", True),
-        ("https://127.0.0.1:4567", True),
-        ("http://[::1]:4568", True),
-        ("https://kinesis.us-east-1.amazonaws.com", False),
-        ("http://10.0.0.5:4568", False),
-    ],
-)
-def test_region_is_local_only_for_loopback(endpoint: str, local: bool) -> None:
-    assert AwsRegion.of_custom_endpoint(endpoint, "us-east-1").is_local is local
-    assert AwsRegion.of("us-east-1").is_local is False
+def test_an_emulator_endpoint_is_declared_and_checked() -> None:
+    assert AwsRegion.of_custom_endpoint("http://127.0.0.1:4568", "us-east-1").emulator is False
+    assert AwsRegion.of_custom_endpoint("http://kinesis.test:4568", "us-east-1", emulator=True).emulator is True
+    with pytest.raises(ConfigError, match="emulator"):
+        AwsRegion.of_custom_endpoint("http://127.0.0.1:4568", "us-east-1", emulator="yes")  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize("bad", ["", "uswest1", "US-WEST-1", "us_west_1", None, 42])

@@ -122,22 +122,23 @@ def test_region_keys() -> None:
 
 
 @pytest.mark.parametrize("endpoint", ["http://localhost:4568", "https://127.0.0.1:4567", "http://[::1]:4568"])
-def test_local_endpoint_defaults(endpoint: str) -> None:
+def test_a_loopback_endpoint_gets_nothing_the_user_did_not_write(endpoint: str) -> None:
     spec = egress(region=AwsRegion.of_custom_endpoint(endpoint, "us-east-1"))
     props = spec.sink_properties()
     assert props["aws.endpoint"] == endpoint
-    assert props["aws.trust.all.certificates"] == "true"
-    assert props["aws.http.protocol.version"] == "HTTP1_1"
+    assert {k for k in props if k.startswith("aws.") and not k.startswith("aws.credentials")} == {
+        "aws.region", "aws.endpoint"}
     client = spec.boto3_arguments()["client"]
-    assert client["endpoint_url"] == endpoint and client["verify"] is False
+    assert client["endpoint_url"] == endpoint and "verify" not in client
 
 
-def test_local_defaults_can_be_overridden_by_properties() -> None:
-    props = egress(
-        region=AwsRegion.of_custom_endpoint("http://localhost:4568", "us-east-1"),
-        props={"aws.http.protocol.version": "HTTP2"},
-    ).sink_properties()
-    assert props["aws.http.protocol.version"] == "HTTP2"
+@pytest.mark.parametrize("endpoint", ["http://kinesis.test:4568", "http://127.0.0.1:4568"])
+def test_an_emulator_is_declared_not_guessed(endpoint: str) -> None:
+    props = egress(region=AwsRegion.of_custom_endpoint(endpoint, "us-east-1", emulator=True)).sink_properties()
+    assert props["aws.emulator"] == "true"
+    assert "aws.trust.all.certificates" not in props and "aws.http.protocol.version" not in props
+    written = egress(region=AwsRegion.of_custom_endpoint(endpoint, "us-east-1"), props={"aws.emulator": "true"})
+    assert written.sink_properties()["aws.emulator"] == "true"
 
 
 def test_named_settings_override_properties() -> None:

@@ -35,6 +35,7 @@ REGISTRY_FILE = Path(__file__).with_name("keys.json")
 PATHS = ("beam", "flink", "sql", "official-sql")
 PREFIXES = ("aws.", "source.", "sink.")
 PROVIDER = "aws.credentials.provider"
+EMULATOR = "aws.emulator"
 _NESTED = re.compile(r"^aws\.credentials\.provider(\.role\.provider)+(?=\.|$)")
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|milli|millis|s|sec|secs|second|seconds|min|m|minute|minutes|h|hour"
                        r"|hours)?\s*$", re.IGNORECASE)
@@ -272,5 +273,10 @@ def drop_unhonoured(spec: Any, props: Mapping[str, str], path: str, message: Cal
     return {k: v for k, v in props.items() if k not in reasons}
 
 
-__all__ = ["PATHS", "Key", "all_keys", "beam_default", "canonical", "default_of", "drop_unhonoured", "duration_seconds",
-           "lookup", "path_name", "size_bytes", "unhonoured", "whole_number"]
+def declares_emulator(props: Mapping[str, str]) -> bool:
+    """True when the merged properties declare the endpoint a local emulator (``aws.emulator`` = true)."""
+    return str(props.get(EMULATOR, "false")).strip().lower() == "true"
+
+
+__all__ = ["EMULATOR", "PATHS", "Key", "all_keys", "beam_default", "canonical", "declares_emulator", "default_of",
+           "drop_unhonoured", "duration_seconds", "lookup", "path_name", "size_bytes", "unhonoured", "whole_number"]

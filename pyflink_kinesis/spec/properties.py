@@ -20,7 +20,6 @@ from .region import AwsRegion, resolve_default_region
 PASSTHROUGH_PREFIXES = keys.PREFIXES
 PROVIDER = keys.PROVIDER
 SECRET_WORDS = ("secretkey", "secret", "sessiontoken", "password")
-LOCAL_DEFAULTS = {"aws.trust.all.certificates": "true", "aws.http.protocol.version": "HTTP1_1"}
 
 
 @dataclass(frozen=True)
@@ -188,9 +187,8 @@ def aws_properties(
             out.pop("aws.endpoint", None)
     if "aws.region" not in out:
         out["aws.region"] = resolve_default_region()
-    if region is not None and region.is_local:
-        for key, value in LOCAL_DEFAULTS.items():
-            out.setdefault(key, value)
+    if region is not None and region.emulator:
+        out.setdefault(keys.EMULATOR, "true")
     if credentials is not None and credentials.kind != "default":
         for key in [k for k in out if k == PROVIDER or k.startswith(PROVIDER + ".")]:
             del out[key]

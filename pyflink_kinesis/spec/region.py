@@ -10,7 +10,6 @@ from urllib.parse import urlsplit
 from .errors import ConfigError, did_you_mean
 
 _REGION_ID = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d+$")
-_LOOPBACK_HOSTS = {"localhost", "127.0.0.1", "::1", "[::1]"}
 
 
 def _known_regions() -> list[str]:
@@ -84,11 +83,14 @@ class AwsRegion:
         kind: ``"default"``, ``"specific"`` or ``"custom-endpoint"``.
         region_id: The region id (``None`` for the default provider chain).
         endpoint: The service URL of a custom endpoint, else ``None``.
+        emulator: The custom endpoint is a local Kinesis emulator (kinesis-local): the connector then works
+            around what the emulator lacks (``aws.emulator``). Declared, never guessed from the address.
     """
 
     kind: str
     region_id: Optional[str] = None
     endpoint: Optional[str] = None
+    emulator: bool = False
 
     @classmethod
     def from_default_provider_chain(cls) -> "AwsRegion":
@@ -105,16 +107,15 @@ class AwsRegion:
         return cls("specific", check_region_id(region_id))
 
     @classmethod
-    def of_custom_endpoint(cls, endpoint: str, region_id: str) -> "AwsRegion":
-        """Connect through a non-standard endpoint, typically a local emulator.
+    def of_custom_endpoint(cls, endpoint: str, region_id: str, *, emulator: bool = False) -> "AwsRegion":
+        """Connect through a non-standard endpoint: a VPC endpoint, a proxy, a local emulator.
 
         Args:
             endpoint: An ``http://`` or ``https://`` URL with a host, e.g. ``"http://localhost:4568"``.
             region_id: The region to sign requests for, e.g. ``"us-east-1"``.
+            emulator: The endpoint is kinesis-local (sets ``aws.emulator``: fan-out shard ends read by
+                polling, event streams without ``initial-response`` accepted). :class:`LocalKinesis` sets it.
         """
-        return cls("custom-endpoint", check_region_id(region_id), check_endpoint(endpoint))
-
-    @property
-    def is_local(self) -> bool:
-        """True for a custom endpoint on this machine (loopback)."""
-        return self.endpoint is not None and urlsplit(self.endpoint).hostname in _LOOPBACK_HOSTS
+        if not isinstance(emulator, bool):
+            raise ConfigError(f"expected True or False, got {emulator!r}", field="emulator")
+        return cls("custom-endpoint", check_region_id(region_id), check_endpoint(endpoint), emulator)

@@ -147,8 +147,8 @@ class LocalKinesis:
 
     @property
     def region(self) -> AwsRegion:
-        """An AwsRegion pointing at the emulator's plain endpoint."""
-        return AwsRegion.of_custom_endpoint(self.endpoint, LOCAL_REGION)
+        """An AwsRegion pointing at the emulator's plain endpoint, declared an emulator (``aws.emulator``)."""
+        return AwsRegion.of_custom_endpoint(self.endpoint, LOCAL_REGION, emulator=True)
 
     @property
     def credentials(self) -> AwsCredentials:
@@ -221,11 +221,13 @@ class LocalKinesis:
 
         Args:
             timeout: Seconds to wait for it to end after SIGTERM (it writes its streams first when it
-                persists them) before it is killed.
+                persists them) before it is killed; without ``persist_path`` it is killed at once.
         """
         process, self._process = self._process, None
         if process is None or process.poll() is not None:
             return
+        if not self.persist_path:  # nothing to write; it takes its full timeout to end after SIGTERM
+            timeout = 0
         os.killpg(process.pid, signal.SIGTERM)
         try:
             process.wait(timeout=timeout)

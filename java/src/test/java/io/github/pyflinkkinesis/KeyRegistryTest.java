@@ -54,7 +54,7 @@ class KeyRegistryTest {
     /** The Java default of each key whose default the Java API shows. */
     private static final Map<String, Supplier<Object>> JAVA_DEFAULTS = javaDefaults();
     /** Keys with a registry default that no Java accessor shows (checked where they are read). */
-    private static final Set<String> DEFAULTS_NOT_SHOWN = Set.of("aws.credentials.provider", "aws.trust.all.certificates",
+    private static final Set<String> DEFAULTS_NOT_SHOWN = Set.of("aws.credentials.provider", "aws.trust.all.certificates", "aws.emulator",
             "aws.http.protocol.version", "source.init.timestamp.format", "sink.partitioner-field-delimiter");
 
     private static Map<String, Supplier<Object>> javaDefaults() {

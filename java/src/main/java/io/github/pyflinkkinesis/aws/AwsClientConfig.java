@@ -1,9 +1,7 @@
 package io.github.pyflinkkinesis.aws;
 
 import java.io.Serializable;
-import java.net.InetAddress;
 import java.net.URI;
-import java.net.UnknownHostException;
 import java.time.Duration;
 import java.util.Collections;
 import java.util.HashMap;
@@ -30,6 +28,8 @@ public final class AwsClientConfig implements Serializable {
 
     public static final String REGION = "aws.region";
     public static final String ENDPOINT = "aws.endpoint";
+    /** The endpoint is a local emulator (kinesis-local): an explicit opt-in, see {@link #emulator()}. */
+    public static final String EMULATOR = "aws.emulator";
     public static final String PROVIDER = CredentialsProviderFactory.PROVIDER;
     public static final String TRUST_ALL = HttpClientSettings.TRUST_ALL;
     public static final String PROTOCOL = HttpClientSettings.PROTOCOL;
@@ -84,17 +84,12 @@ public final class AwsClientConfig implements Serializable {
         return uri;
     }
 
-    /** True when the endpoint is on this machine (127.0.0.0/8, ::1, localhost). */
-    public boolean isLoopbackEndpoint() {
-        URI uri = endpoint();
-        if (uri == null) {
-            return false;
-        }
-        try {
-            return InetAddress.getByName(uri.getHost()).isLoopbackAddress();
-        } catch (UnknownHostException e) {
-            return false;
-        }
+    /**
+     * True when the user declared the endpoint a local Kinesis emulator ({@value #EMULATOR} = true): the
+     * workarounds for what kinesis-local lacks are switched on by this key only, never by the endpoint's address.
+     */
+    public boolean emulator() {
+        return Boolean.parseBoolean(properties.getOrDefault(EMULATOR, "false"));
     }
 
     /** The HTTP clients' settings (read timeout, connections, protocol, certificates). */
@@ -114,7 +109,7 @@ public final class AwsClientConfig implements Serializable {
 
     /** A non-blocking client (Netty); the SDK's own retries are off: callers retry. */
     public KinesisAsyncClient createAsyncClient() {
-        return createAsyncClient(false, isLoopbackEndpoint(), null);
+        return createAsyncClient(false, null);
     }
 
     /**
@@ -124,18 +119,13 @@ public final class AwsClientConfig implements Serializable {
      * subscriptions at once (each holds an HTTP/2 stream for up to 5 minutes).
      */
     public KinesisAsyncClient createSubscriptionClient() {
-        return createAsyncClient(true, isLoopbackEndpoint(), SUBSCRIPTIONS_MAX_CONCURRENCY);
+        return createAsyncClient(true, SUBSCRIPTIONS_MAX_CONCURRENCY);
     }
 
-    /*
-     * alpn: negotiate HTTP/2 by ALPN. The SDK assumes HTTP/2 on a TLS connection to Kinesis without
-     * asking; the local emulator (kinesis-local, a Node HTTP/2 server that also serves HTTP/1.1 on its
-     * TLS port) speaks HTTP/2 only when ALPN asks for it and closes the connection otherwise. So for a
-     * loopback endpoint only, ALPN is used; real endpoints keep the SDK's default.
-     */
-    private KinesisAsyncClient createAsyncClient(boolean http2Only, boolean alpn, Integer defaultMaxConcurrency) {
+    private KinesisAsyncClient createAsyncClient(boolean http2Only, Integer defaultMaxConcurrency) {
         disableCborForCustomEndpoints();
-        return withAwsSettings(KinesisAsyncClient.builder().httpClientBuilder(http().netty(http2Only, alpn, defaultMaxConcurrency)));
+        return withAwsSettings(KinesisAsyncClient.builder()
+                .httpClientBuilder(http().netty(http2Only, endpoint(), defaultMaxConcurrency)));
     }
 
     /** Region, credentials, no SDK retries and the custom endpoint, the same for both kinds of client. */

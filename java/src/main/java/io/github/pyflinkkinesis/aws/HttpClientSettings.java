@@ -1,5 +1,6 @@
 package io.github.pyflinkkinesis.aws;
 
+import java.net.URI;
 import java.time.Duration;
 import java.util.Map;
 import java.util.function.Function;
@@ -80,10 +81,10 @@ public final class HttpClientSettings {
      * A non-blocking Netty client, handed over as a builder: see {@link OwnedAsyncHttpClient}.
      *
      * @param http2Only HTTP/2 whatever {@code aws.http.protocol.version} says (SubscribeToShard needs it)
-     * @param alpn negotiate HTTP/2 by ALPN (loopback emulators only: see AwsClientConfig)
+     * @param endpoint the custom endpoint, or null for the region's own
      * @param defaultMaxConcurrency the connections/streams when {@code aws.http-client.max-concurrency} is unset, or null
      */
-    SdkAsyncHttpClient.Builder<?> netty(boolean http2Only, boolean alpn, Integer defaultMaxConcurrency) {
+    SdkAsyncHttpClient.Builder<?> netty(boolean http2Only, URI endpoint, Integer defaultMaxConcurrency) {
         NettyNioAsyncHttpClient.Builder http = NettyNioAsyncHttpClient.builder()
                 .readTimeout(readTimeout)
                 .connectionAcquisitionTimeout(CONNECTION_ACQUISITION_TIMEOUT);
@@ -93,11 +94,22 @@ public final class HttpClientSettings {
         }
         boolean http1 = http11 && !http2Only;
         http.protocol(http1 ? Protocol.HTTP1_1 : Protocol.HTTP2);
-        if (alpn && !http1) {
+        if (!http1 && negotiatesByAlpn(endpoint)) {
             http.protocolNegotiation(ProtocolNegotiation.ALPN);
         }
         AttributeMap options = options();
         return new OwnedAsyncHttpClient(defaults -> http.buildWithDefaults(options.merge(defaults)));
+    }
+
+    /**
+     * HTTP/2 is negotiated by ALPN on a custom {@code https://} endpoint, as TLS servers expect (some, such as
+     * kinesis-local's TLS port, close a connection that starts HTTP/2 without asking). On a plain
+     * {@code http://} endpoint HTTP/2 starts with prior knowledge, the SDK's own way (ALPN needs TLS: the SDK
+     * refuses it there). The region's own endpoint keeps the SDK's default. Decided by the URL the user
+     * configured, never by where its host is.
+     */
+    static boolean negotiatesByAlpn(URI endpoint) {
+        return endpoint != null && "https".equalsIgnoreCase(endpoint.getScheme());
     }
 
     private AttributeMap options() {

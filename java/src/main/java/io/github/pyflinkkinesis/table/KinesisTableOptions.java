@@ -51,6 +51,9 @@ public final class KinesisTableOptions {
     static final List<ConfigOption<?>> AWS = List.of(
             text(AwsClientConfig.REGION, "The AWS region; required unless the default provider chain has one."),
             text(AwsClientConfig.ENDPOINT, "A custom endpoint URL (a local Kinesis, a VPC endpoint)."),
+            ConfigOptions.key(AwsClientConfig.EMULATOR).booleanType().defaultValue(false)
+                    .withDescription("The endpoint is a local Kinesis emulator (kinesis-local): work around what it "
+                            + "lacks (fan-out shard ends)."),
             text(SQL_CREDENTIALS + ".provider",
                     "AUTO (default chain), BASIC, ENV_VAR, SYS_PROP, PROFILE, ASSUME_ROLE or WEB_IDENTITY_TOKEN."),
             text(SQL_CREDENTIALS + ".basic.accesskeyid", "BASIC: the access key id."),

@@ -32,4 +32,21 @@ class AwsClientConfigTest {
         assertFalse(shown.contains("s3cr3t"), shown);
         assertTrue(shown.contains("aws.credentials.provider.basic.secretkey=****"), shown);
     }
+
+    @Test
+    void alpnIsChosenByTheEndpointsSchemeNeverByWhereItsHostIs() {
+        assertTrue(HttpClientSettings.negotiatesByAlpn(java.net.URI.create("https://127.0.0.1:4567")));
+        assertTrue(HttpClientSettings.negotiatesByAlpn(java.net.URI.create("https://vpce-1.kinesis.eu-west-1.vpce.amazonaws.com")));
+        assertFalse(HttpClientSettings.negotiatesByAlpn(java.net.URI.create("http://127.0.0.1:4568")));
+        assertFalse(HttpClientSettings.negotiatesByAlpn(java.net.URI.create("http://kinesis.internal:4568")));
+        assertFalse(HttpClientSettings.negotiatesByAlpn(null));
+    }
+
+    @Test
+    void emulatorWorkaroundsAreAnExplicitOptInNotALoopbackGuess() {
+        assertFalse(AwsClientConfig.of(Map.of("aws.region", "us-east-1", "aws.endpoint", "http://127.0.0.1:4568"))
+                .emulator());
+        assertTrue(AwsClientConfig.of(Map.of("aws.region", "us-east-1", "aws.endpoint", "http://kinesis.test:4568",
+                "aws.emulator", "true")).emulator());
+    }
 }

@@ -21,14 +21,14 @@ import software.amazon.awssdk.services.kinesis.KinesisClient;
 import software.amazon.awssdk.services.kinesis.model.Shard;
 
 /**
- * For a loopback endpoint only (the local emulator, kinesis-local): closed shards' ends.
+ * With {@code aws.emulator} = true only (a local emulator, kinesis-local, declared by the user): closed shards' ends.
  *
  * <p>Kinesis ends a closed shard's subscription with an event without a continuation sequence
  * number, naming the children. kinesis-local never does: it sends empty events for ever. The
- * enhanced fan-out reader therefore asks this class, when a subscribed shard of a loopback endpoint
+ * enhanced fan-out reader therefore asks this class, when a subscribed shard of such an endpoint
  * is caught up, whether ListShards shows it closed (an ending sequence number); such a shard is
  * handed over here and read to its end with GetRecords by a polling reader, from the position the
- * subscription reached. Real endpoints never use this class.
+ * subscription reached. Without the key (the service) this class is never used.
  */
 final class EmulatorShardEnds {
     private final ShardLister lister;

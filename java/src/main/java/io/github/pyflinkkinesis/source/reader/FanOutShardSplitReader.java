@@ -98,7 +98,7 @@ public final class FanOutShardSplitReader implements SplitReader<KinesisRecord, 
     /**
      * @param consumers the consumer's lookups (a blocking client; closed with this reader)
      * @param children where the children named by a shard's last event go
-     * @param emulatorShardEnds for a loopback endpoint only, else null: see {@link EmulatorShardEnds}
+     * @param emulatorShardEnds with {@code aws.emulator} = true only, else null: see {@link EmulatorShardEnds}
      */
     FanOutShardSplitReader(KinesisAsyncClient asyncClient, StreamConsumers consumers, KinesisSourceConfig config,
                            MetricGroup metrics, ChildShardsOfFinished children, EmulatorShardEnds emulatorShardEnds,
@@ -114,16 +114,15 @@ public final class FanOutShardSplitReader implements SplitReader<KinesisRecord, 
     }
 
     /**
-     * A reader with its own clients. For a loopback endpoint (the local emulator) it also reads closed
-     * shards' ends with GetRecords: see {@link EmulatorShardEnds}.
+     * A reader with its own clients. With {@code aws.emulator} = true (a local emulator, declared by the user)
+     * it also reads closed shards' ends with GetRecords: see {@link EmulatorShardEnds}.
      */
     public static FanOutShardSplitReader create(AwsClientConfig aws, KinesisSourceConfig config, MetricGroup metrics,
                                                 ChildShardsOfFinished children) {
         KinesisClient client = aws.createSyncClient();
-        boolean loopback = aws.isLoopbackEndpoint();
         return new FanOutShardSplitReader(aws.createSubscriptionClient(),
                 new StreamConsumers(client, config.consumerName(), config.retryRule()), config, metrics, children,
-                loopback ? new EmulatorShardEnds(client, config.retryRule(), config.discoveryInterval().toMillis(),
+                aws.emulator() ? new EmulatorShardEnds(client, config.retryRule(), config.discoveryInterval().toMillis(),
                         () -> new KinesisShardSplitReader(aws.createSyncClient(), config, metrics)) : null,
                 System::currentTimeMillis);
     }
