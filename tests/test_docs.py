@@ -22,6 +22,7 @@ ROOT = Path(__file__).resolve().parents[1]
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 FENCE = re.compile(r"^```(?P<language>\w*)[ \t]*\n(?P<code>.*?)^```[ \t]*$", re.M | re.S)
 FRAGMENT, OUTPUT = "<!-- fragment -->", "<!-- output -->"
+SNIPPET = re.compile(r'^--8<-- "(?P<path>[^"]+)"[ \t]*$', re.M)  # pymdownx.snippets, paths from the root
 PROGRAM_TIMEOUT = 300  # seconds; the quick starts take 15 s (Beam) to about a minute (a MiniCluster job)
 
 
@@ -42,8 +43,8 @@ def blocks(page: Path) -> List[Block]:
         before = text[:match.start()].rstrip("\n").rsplit("\n", 1)[-1].strip()
         name = page.relative_to(ROOT).as_posix() if page.is_relative_to(ROOT) else str(page)
         where = f"{name}:{text.count(chr(10), 0, match.start()) + 1}"
-        found.append(Block(where, before if before in (FRAGMENT, OUTPUT) else "", match.group("language"),
-                           match.group("code")))
+        code = SNIPPET.sub(lambda m: (ROOT / m.group("path")).read_text(encoding="utf-8"), match.group("code"))
+        found.append(Block(where, before if before in (FRAGMENT, OUTPUT) else "", match.group("language"), code))
     return found
 
 

@@ -20,7 +20,7 @@ from pyflink_kinesis.cli import main
 from pyflink_kinesis.flink.datastream import sink_configuration, source_configuration
 from pyflink_kinesis.spec import keys, keys_doc
 from pyflink_kinesis.spec.builders import KinesisEgressSpec
-from tests.spec_support import PAGE, TABLES, page_tables
+from tests.spec_support import PAGE, TABLES as KEY_TABLES, page_tables
 
 REPO = Path(__file__).resolve().parents[1]
 REGION = AwsRegion.of("eu-west-1")
@@ -47,7 +47,7 @@ def spec(name: str, value: str) -> Any:
 
 def test_the_key_pages_tables_are_the_registrys() -> None:
     shown = page_tables((REPO / PAGE).read_text(encoding="utf-8"))
-    assert set(shown) == set(TABLES), f"{PAGE} marks {sorted(shown)}, not {TABLES}"
+    assert set(shown) == set(KEY_TABLES), f"{PAGE} marks {sorted(shown)}, not {KEY_TABLES}"
     assert shown == keys_doc.tables(), f"regenerate them: tests.spec_support.with_tables({PAGE}'s text)"
 
 
