@@ -33,6 +33,7 @@ from pyflink_kinesis import (
 )
 from pyflink_kinesis.flink.datastream import from_ingress, sink_configuration, source_configuration, to_egress
 from pyflink_kinesis.flink.functions import sink_row_type
+from pyflink_kinesis.testing.faultproxy import FaultProxy
 from pyflink_kinesis.flink.jar import add_connector_jar, connector_class, connector_jar, java_list, java_map
 from pyflink_kinesis.testing.flink_host import serve
 
@@ -61,6 +62,7 @@ def egress(args: Dict[str, Any], serializer: Any = None) -> KinesisEgressSpec:
     builder = (KinesisEgressBuilder.for_identifier("bench/out")
                .with_aws_region(AwsRegion.of_custom_endpoint(args.get("sink_endpoint") or args["endpoint"], "us-east-1"))
                .with_aws_credentials(AwsCredentials.basic("local", "local"))
+               .with_client_configuration_properties(FaultProxy.CLIENT_PROPERTIES if "sink_endpoint" in args else {})
                .with_max_outstanding_records(args.get("max_outstanding", 1000)))
     return builder.with_serializer(serializer).build() if serializer else builder.build()
 

@@ -6,7 +6,8 @@ partition key, through from_ingress / to_egress, with checkpointing on (at-least
     pyflink-kinesis submit examples/copy_job.py --detached -- --endpoint http://127.0.0.1:4568 --input in --output out
 
 Options after ``--``: ``--start earliest|latest``, ``--checkpoint-interval MS``, ``--key-by`` (key by partition key
-before the sink), ``--max-inflight N`` (``sink.requests.max-inflight``; 1 keeps per-key order through retries).
+before the sink), ``--max-inflight N`` (``sink.requests.max-inflight``; 1 keeps per-key order through retries),
+``--http1`` (the sink speaks HTTP/1.1, e.g. through an HTTP/1.1 proxy).
 The cluster tests (tests/test_cluster_faults.py) run it under failures.
 """
 
@@ -46,6 +47,8 @@ def main() -> None:
     p.add_argument("--key-by", action="store_true", help="key by partition key before the sink (per-key order)")
     p.add_argument("--max-inflight", type=int, help="sink.requests.max-inflight")
     p.add_argument("--batch-size", type=int, help="sink.batch.max-size (records per PutRecords call)")
+    p.add_argument("--http1", action="store_true", help="aws.http.protocol.version HTTP1_1 for the sink (e.g. through "
+                   "an HTTP/1.1 proxy; the default is HTTP/2)")
     p.add_argument("--name", default="kinesis-copy")
     args = p.parse_args()
 
@@ -65,6 +68,8 @@ def main() -> None:
         egress = egress.with_client_configuration_property("sink.requests.max-inflight", args.max_inflight)
     if args.batch_size:
         egress = egress.with_client_configuration_property("sink.batch.max-size", args.batch_size)
+    if args.http1:
+        egress = egress.with_client_configuration_property("aws.http.protocol.version", "HTTP1_1")
 
     env = StreamExecutionEnvironment.get_execution_environment()
     # At-least-once end to end: shard positions are in each checkpoint, the sink flushes on it.

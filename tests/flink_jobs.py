@@ -35,6 +35,7 @@ from pyflink_kinesis import (
     KinesisEgressSpec,
 )
 from pyflink_kinesis.flink.datastream import from_ingress, to_egress
+from pyflink_kinesis.testing.faultproxy import FaultProxy
 from pyflink_kinesis.testing.flink_host import serve
 from tests.flink_support import emulator_source, hash_key_for
 
@@ -42,6 +43,7 @@ POISON = "poison"  # records with partition keys starting so make the test deser
 
 
 def region(args: Dict[str, Any]) -> AwsRegion:
+    """The sink's endpoint: ``sink_endpoint`` (a FaultProxy: see its CLIENT_PROPERTIES) or the emulator's."""
     return AwsRegion.of_custom_endpoint(args.get("sink_endpoint") or args["endpoint"], "us-east-1")
 
 
@@ -61,6 +63,7 @@ def egress(args: Dict[str, Any], spec_id: str, serializer: Any = None, **propert
     builder = (KinesisEgressBuilder.for_identifier(spec_id).with_aws_region(region(args))
                .with_aws_credentials(AwsCredentials.basic("local", "local"))
                .with_client_configuration_property("sink.flush-buffer.timeout", "200")
+               .with_client_configuration_properties(FaultProxy.CLIENT_PROPERTIES if "sink_endpoint" in args else {})
                .with_client_configuration_properties(properties)
                .with_max_outstanding_records(args.get("max_outstanding", 1000)))
     if serializer is not None:

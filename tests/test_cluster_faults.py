@@ -216,7 +216,7 @@ def test_network_faults_between_the_job_and_kinesis_nothing_lost(
     written = numbered("net", keys=50, count=3_000)
     with FaultProxy(kinesis.port, seed=7, partial=0.1, throttle=0.08, error500=0.03, drop_before=0.03,
                     drop_after=0.03, delay=0.05, max_lifetime=900, read_operations=("GetRecords",)) as proxy:
-        job_id = submit(proxy.endpoint, source, sink, "--batch-size", "50")  # more calls, more faults
+        job_id = submit(proxy.endpoint, source, sink, "--batch-size", "50", "--http1")  # more calls, more faults
         started = time.monotonic()
         put_parallel(kinesis.client, source, written)
         tail = StreamTail(client, sink)

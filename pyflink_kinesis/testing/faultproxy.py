@@ -61,6 +61,9 @@ _HOP_HEADERS = {"host", "content-length", "connection", "keep-alive", "transfer-
 class FaultProxy:
     """Start with ``with FaultProxy(emulator_port, partial=0.2, ...) as proxy:`` and point clients at ``proxy.endpoint``.
 
+    The proxy speaks HTTP/1.1 only: a Flink connector writing through it needs :data:`CLIENT_PROPERTIES`
+    (its asynchronous client's default, HTTP/2 with prior knowledge on ``http://``, is refused here).
+
     Args:
         upstream_port: The emulator's plain HTTP port on 127.0.0.1.
         seed: Seed of the fault choices.
@@ -122,6 +125,9 @@ class FaultProxy:
     def port(self) -> int:
         assert self._server is not None, "the proxy is not started"
         return self._server.server_address[1]
+
+    #: What a Flink connector client of the proxy sets: HTTP/1.1, the only protocol the proxy reads.
+    CLIENT_PROPERTIES = {"aws.http.protocol.version": "HTTP1_1"}
 
     @property
     def endpoint(self) -> str:
