@@ -44,7 +44,9 @@ class ShardCursor:
         sequence_number: The last record emitted from this shard, or ``None``.
         sub_sequence_number: The last user record emitted inside the aggregate at ``sequence_number``;
             ``None`` when that record was plain or its aggregate was emitted completely.
-        last_arrival_micros: Arrival time of the last record emitted (microseconds since the epoch), for the watermark.
+        last_arrival_micros: The highest element timestamp emitted from this shard (microseconds since the
+            epoch), for the watermark: the arrival time, or the event time ``timestamp_fn`` gives (the name is
+            kept so that restrictions checkpointed by earlier versions still load).
     """
 
     shard_id: str
@@ -69,11 +71,14 @@ class ShardCursor:
         return {"ShardIteratorType": self.start_type}
 
     def advanced(self, sequence_number: str, sub_sequence_number: Optional[int],
-                 last_arrival_micros: Optional[int]) -> "ShardCursor":
-        """This cursor moved to a record just emitted (``dataclasses.replace`` without its per-call cost:
-        this runs once per record)."""
+                 timestamp_micros: Optional[int]) -> "ShardCursor":
+        """This cursor moved to a record just emitted, whose element timestamp is ``timestamp_micros`` (``None``:
+        none, e.g. a skipped record) (``dataclasses.replace`` without its per-call cost: this runs once per record)."""
+        high = self.last_arrival_micros
+        if timestamp_micros is not None and (high is None or timestamp_micros > high):
+            high = timestamp_micros
         return ShardCursor(self.shard_id, self.parents, self.start_type, self.start_timestamp, sequence_number,
-                           sub_sequence_number, last_arrival_micros)
+                           sub_sequence_number, high)
 
     def is_after(self, sequence_number: str, sub_sequence_number: Optional[int]) -> bool:
         """True if the record at this position was already emitted (is at or before the cursor)."""
@@ -153,7 +158,8 @@ class RecordClaim:
         sequence_number: The Kinesis record's sequence number.
         sub_sequence_number: Index of the user record inside its aggregate, ``None`` for a plain record.
         last_in_aggregate: This is the aggregate's last user record.
-        arrival_micros: The record's approximate arrival time, microseconds since the epoch.
+        arrival_micros: The element's timestamp, microseconds since the epoch: the record's approximate arrival
+            time, or the event time ``timestamp_fn`` gives; ``None`` for a record emitted as no element.
     """
 
     shard_id: str

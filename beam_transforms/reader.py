@@ -36,10 +36,11 @@ that appear later join through ``ChildShards`` at their parent's end and a perio
 On the DirectRunner (FnApiRunner) ``defer_remainder`` delays are ignored, so an unbounded
 read never ends there: use ``max_records``, ``max_read_time`` or ``stop_when_caught_up``.
 
-Watermark: per shard, the arrival time of the last record read; a shard that returns no
-records with ``MillisBehindLatest == 0`` advances to ``now - idle_timeout``. A restriction's
-watermark is the minimum over the shards it reads (a ManualWatermarkEstimator); a split's
-residual starts from the primary's.
+Watermark: per shard, the highest element timestamp emitted (the arrival time, or the event time of
+``timestamp_fn``) less ``max_out_of_orderness``; a shard that returns no records with
+``MillisBehindLatest == 0`` advances to ``now - idle_timeout``. A restriction's watermark is the minimum
+over the shards it reads (a ManualWatermarkEstimator), and never goes back; a split's residual starts
+from the primary's, a resumed restriction from its cursors' highest timestamps.
 
 Enhanced fan-out (``consumer_name`` / ``consumer_arn``): :class:`beam_transforms.efo.FanOut` keeps
 the consumers and subscriptions. A shard's pending future is then "its subscription buffered an
@@ -111,7 +112,8 @@ class _ReadStreamFn(beam.DoFn, RestrictionProvider):
         )
         counters = {name: Metrics.counter(METRICS_NAMESPACE, name)
                     for name in ("records_read", "skipped_records", "deserialize_errors")}
-        self._emitter = RecordEmitter(spec, settings.on_deserialize_error, counters)
+        self._emitter = RecordEmitter(spec, settings.on_deserialize_error, counters, settings.timestamp_fn,
+                                      settings.max_out_of_orderness)
         self._discoveries = Metrics.counter(METRICS_NAMESPACE, "shard_discoveries")
         self._efo_counters = {name: Metrics.counter(METRICS_NAMESPACE, name) for name in _EFO_COUNTERS}
         self._policy = RetryPolicy(max_elapsed=settings.max_retry_time)
@@ -216,7 +218,8 @@ class _ReadStreamFn(beam.DoFn, RestrictionProvider):
                                        lambda name: self._efo_counters[name].inc())
         if self._fan_out is not None and self._fan_out.begin(stream):
             self._last_discovery[stream] = float("-inf")  # learn which shards are closed now (FanOut.caught_up)
-        marks = {c.shard_id: c.last_arrival_micros for c in restriction.shards if c.last_arrival_micros}
+        held_back = self._emitter.held_back
+        marks = {c.shard_id: c.last_arrival_micros - held_back for c in restriction.shards if c.last_arrival_micros}
         return ReadCall(tracker, watermark, restriction, self._fan_out, marks)
 
     def _end(self, call: ReadCall) -> None:

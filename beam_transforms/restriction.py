@@ -124,8 +124,7 @@ class StreamRestrictionTracker(RestrictionTracker):
                     f"{cursor.sequence_number} (sub {cursor.sub_sequence_number}) of shard {cursor.shard_id}"
                 )
             sub = None if position.last_in_aggregate else position.sub_sequence_number
-            arrival = position.arrival_micros if position.arrival_micros is not None else cursor.last_arrival_micros
-            self._shards[position.shard_id] = cursor.advanced(position.sequence_number, sub, arrival)
+            self._shards[position.shard_id] = cursor.advanced(position.sequence_number, sub, position.arrival_micros)
             self._claimed += 1
             if self._records_left is not None:
                 self._records_left -= 1

@@ -19,7 +19,8 @@ from __future__ import annotations
 import math
 import warnings
 from dataclasses import dataclass, fields
-from typing import Any, Dict, Mapping, Optional, Tuple
+from datetime import timedelta
+from typing import Any, Callable, Dict, Mapping, Optional, Tuple
 
 from pyflink_kinesis.spec.errors import ConfigError, ConfigWarning, user_stacklevel
 from pyflink_kinesis.spec.keys import Key, beam_default, lookup, unhonoured
@@ -63,6 +64,23 @@ def check_number(value: Any, name: str, *, integer: bool = False, allow_zero: bo
     if high is not None and value > high:
         raise ConfigError(f"must be at most {high:g}, got {value}", field=name)
     return value
+
+
+def as_seconds(value: Any, name: str) -> Optional[float]:
+    """A duration as seconds: a number of seconds, a ``datetime.timedelta`` or a Beam ``Duration`` (``None`` passes).
+
+    Raises:
+        ConfigError: Not a duration, or negative; naming ``name``.
+    """
+    if value is None:
+        return None
+    if isinstance(value, timedelta):
+        seconds: Any = value.total_seconds()
+    elif hasattr(value, "micros") and not isinstance(value, (int, float)):  # apache_beam.utils.timestamp.Duration
+        seconds = value.micros / 1e6
+    else:
+        seconds = value
+    return float(check_number(seconds, name, allow_zero=True))
 
 
 def _pick(overrides: Mapping[str, Any], name: str, props: Mapping[str, str], key: str, default: Any
@@ -116,6 +134,8 @@ class ReadSettings:
     consumer_arn: Optional[str] = None
     consumer_lifecycle: str = SELF_MANAGED
     max_retry_time: float = DEFAULT_MAX_RETRY_TIME
+    timestamp_fn: Optional[Callable[[Any, Any], Any]] = None
+    max_out_of_orderness: float = beam_default("max_out_of_orderness")
 
     @property
     def bounded(self) -> bool:
@@ -170,6 +190,11 @@ def read_settings(spec: KinesisIngressSpec, **overrides: Any) -> ReadSettings:
     check_number(discovery, field)
     retry_time, field = _pick(given, "max_retry_time", props, "source.max-retry-time", d.max_retry_time)
     check_number(retry_time, field)
+    timestamp_fn = given.get("timestamp_fn")
+    if timestamp_fn is not None and not callable(timestamp_fn):
+        raise ConfigError(f"expected a function (record, value) -> event time, got {timestamp_fn!r}",
+                          field="timestamp_fn")
+    out_of_orderness = as_seconds(given.get("max_out_of_orderness"), "max_out_of_orderness")
 
     bounded = "max_records" in given or "max_read_time" in given or stop
     name, arn, lifecycle = _consumer(spec, props, given, bounded)
@@ -188,6 +213,8 @@ def read_settings(spec: KinesisIngressSpec, **overrides: Any) -> ReadSettings:
         consumer_arn=arn,
         consumer_lifecycle=lifecycle,
         max_retry_time=float(retry_time),
+        timestamp_fn=timestamp_fn,
+        max_out_of_orderness=d.max_out_of_orderness if out_of_orderness is None else out_of_orderness,
     )
 
 
@@ -326,6 +353,7 @@ __all__ = [
     "DEFAULT_MAX_RETRY_TIME",
     "ReadSettings",
     "WriteSettings",
+    "as_seconds",
     "read_settings",
     "warn_unhonoured",
     "write_settings",
