@@ -39,7 +39,8 @@ from . import efo
 from .positions import StreamShards
 from .reader import _ReadStreamFn, _ReadStreamUnboundedFn
 from .retry import RetryPolicy
-from .shards import KinesisReadError, list_shards
+from .listing import client_key, shared_listing
+from .shards import KinesisReadError
 
 _LOG = logging.getLogger(__name__)
 
@@ -64,7 +65,7 @@ class _ListShardsFn(beam.DoFn):
         for stream in self._spec.streams:
             if self._consumer is not None:
                 efo.describe_stream_arn(self._client, stream, self._consumer, policy)
-            shards = list_shards(self._client, stream, policy)
+            shards = shared_listing(self._client, client_key(self._spec.aws_properties()), stream, policy, 0.0).shards
             _LOG.info("ingress %s: stream %s has %d shards", self._spec.id, stream, len(shards))
             yield StreamShards(stream, tuple(shards), started_at)
 

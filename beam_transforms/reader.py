@@ -53,7 +53,7 @@ import logging
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Dict, Generator, Iterator, List, Optional, Set
+from typing import Any, Dict, Generator, Iterator, List, Optional, Tuple
 
 import apache_beam as beam
 from apache_beam.io.watermark_estimators import ManualWatermarkEstimator
@@ -70,10 +70,11 @@ from . import efo
 from .emit import RecordEmitter
 from .fetch import ShardFetcher, ShardStates
 from .readcall import ReadCall
-from .positions import NewShardsClaim, ShardCursor, ShardEndClaim, StreamRestriction, StreamShards
+from .positions import NewShardsClaim, ShardCursor, ShardEndClaim, ShardInfo, StreamRestriction, StreamShards
 from .restriction import StreamRestrictionProvider, StreamRestrictionTracker
 from .retry import RetryPolicy
-from .shards import RateLimiter, child_shards, list_shards
+from .listing import Listing, client_key, shared_listing
+from .shards import RateLimiter, child_shards
 
 _LOG = logging.getLogger(__name__)
 METRICS_NAMESPACE = "kinesis"
@@ -115,6 +116,8 @@ class _ReadStreamFn(beam.DoFn, RestrictionProvider):
         self._emitter = RecordEmitter(spec, settings.on_deserialize_error, counters, settings.timestamp_fn,
                                       settings.max_out_of_orderness)
         self._discoveries = Metrics.counter(METRICS_NAMESPACE, "shard_discoveries")
+        self._listing_key = client_key(spec.aws_properties())
+        self._lags: Dict[str, Any] = {}  # stream -> its millis_behind_latest distribution
         self._efo_counters = {name: Metrics.counter(METRICS_NAMESPACE, name) for name in _EFO_COUNTERS}
         self._policy = RetryPolicy(max_elapsed=settings.max_retry_time)
         self._client: Any = None
@@ -297,6 +300,9 @@ class _ReadStreamFn(beam.DoFn, RestrictionProvider):
                 from_subscription: bool) -> Generator[Any, None, bool]:
         """Emit one answer's records and act on where the shard stands; returns True if this call ends."""
         stream, shard_id, fan_out = call.stream, cursor.shard_id, call.fan_out
+        lag = response.get("MillisBehindLatest")
+        if lag is not None:
+            self._lag(stream).update(int(lag))
         outcome: List[Any] = []
         yield from self._emitter.emit(call.tracker, stream, cursor, response, call.marks,
                                       call.restriction.records_left, outcome)
@@ -332,15 +338,15 @@ class _ReadStreamFn(beam.DoFn, RestrictionProvider):
         return False
 
     def _discover(self, tracker: Any, restriction: StreamRestriction) -> None:
-        """ListShards: shards born of an owned shard join (from TRIM_HORIZON); EFO learns which shards closed."""
+        """ListShards (this worker's listing of the stream, if one is recent: :mod:`.listing`): shards born of an
+        owned shard join (from TRIM_HORIZON); EFO learns which shards closed."""
         stream = restriction.stream
         self._last_discovery[stream] = time.monotonic()
         self._discoveries.inc()
-        closed: Set[str] = set()
-        found = list_shards(self._client, stream, self._policy, closed)
+        listing = self._listing(stream, self._settings.shard_discovery_interval)
         if self._fan_out is not None:
-            self._fan_out.listed(stream, closed)
-        new = tuple(s for s in found if s.parents and restriction.cursor(s.parents[0]) is not None
+            self._fan_out.listed(stream, set(listing.closed))
+        new = tuple(s for s in listing.shards if s.parents and restriction.cursor(s.parents[0]) is not None
                     and restriction.cursor(s.shard_id) is None)
         if new:
             tracker.try_claim(NewShardsClaim(new))  # the tracker adopts those whose ParentShardId it owns
@@ -349,17 +355,33 @@ class _ReadStreamFn(beam.DoFn, RestrictionProvider):
         """A shard was read to its end: it leaves the restriction; the children it adopts join.
 
         ``ChildShards`` names the children; ListShards is asked when it is missing, and for a merge,
-        to learn which parent Kinesis names ``ParentShardId`` (that side adopts the child).
+        to learn which parent Kinesis names ``ParentShardId`` (that side adopts the child): a recent listing
+        of this worker if it has the children, else a new one.
         """
         stream = call.stream
         children = child_shards(response)
         if not children or any(len(c.parents) > 1 for c in children):
-            children = tuple(s for s in list_shards(self._client, stream, self._policy) if shard_id in s.parents)
+            children = self._children(stream, shard_id, self._settings.shard_discovery_interval) \
+                or self._children(stream, shard_id, 0.0)
         call.tracker.try_claim(ShardEndClaim(shard_id, children))
         call.marks.pop(shard_id, None)
         self._states.forget(stream, shard_id)
         if self._fan_out is not None:
             self._fan_out.shard_ended(stream, shard_id)
+
+    def _lag(self, stream: str) -> Any:
+        """The ``millis_behind_latest`` distribution of ``stream`` (namespace ``kinesis/<stream>``)."""
+        metric = self._lags.get(stream)
+        if metric is None:
+            metric = self._lags[stream] = Metrics.distribution(f"{METRICS_NAMESPACE}/{stream}", "millis_behind_latest")
+        return metric
+
+    def _listing(self, stream: str, max_age: float) -> Listing:
+        """The stream's shards as listed at most ``max_age`` seconds ago by this worker process."""
+        return shared_listing(self._client, self._listing_key, stream, self._policy, max_age)
+
+    def _children(self, stream: str, shard_id: str, max_age: float) -> Tuple[ShardInfo, ...]:
+        return tuple(s for s in self._listing(stream, max_age).shards if shard_id in s.parents)
 
     def _drop(self, call: ReadCall, shard_id: str) -> None:
         """Stop reading a shard the restriction no longer owns (a split handed it to the residual)."""
