@@ -8,7 +8,7 @@ one worker reads; the claims (:class:`RecordClaim`, :class:`ShardEndClaim`, :cla
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Dict, Iterable, List, Optional, Tuple, Union
 
 TRIM_HORIZON = "TRIM_HORIZON"
@@ -26,10 +26,12 @@ class ShardInfo:
     Attributes:
         shard_id: e.g. ``"shardId-000000000002"``.
         parents: The ids of its parent shards (none, one for a split, two for a merge).
+        hash_range: Its hash key range (first, last), when the listing gave it; not compared.
     """
 
     shard_id: str
     parents: Tuple[str, ...] = ()
+    hash_range: Optional[Tuple[int, int]] = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -47,6 +49,8 @@ class ShardCursor:
         last_arrival_micros: The highest element timestamp emitted from this shard (microseconds since the
             epoch), for the watermark: the arrival time, or the event time ``timestamp_fn`` gives (the name is
             kept so that restrictions checkpointed by earlier versions still load).
+        hash_range: The shard's hash key range (first, last), to attribute the listed descendants of a shard
+            whose children expired (:func:`expired_successors`); ``None`` in restrictions of earlier versions.
     """
 
     shard_id: str
@@ -56,6 +60,12 @@ class ShardCursor:
     sequence_number: Optional[str] = None
     sub_sequence_number: Optional[int] = None
     last_arrival_micros: Optional[int] = None
+    hash_range: Optional[Tuple[int, int]] = None
+
+    @classmethod
+    def of(cls, info: ShardInfo, start_type: str, start_timestamp: Optional[float] = None) -> "ShardCursor":
+        """A cursor at the start of a listed shard."""
+        return cls(info.shard_id, tuple(info.parents), start_type, start_timestamp, hash_range=info.hash_range)
 
     def iterator_args(self) -> Dict[str, Any]:
         """GetShardIterator arguments that resume right after the last record emitted.
@@ -78,7 +88,7 @@ class ShardCursor:
         if timestamp_micros is not None and (high is None or timestamp_micros > high):
             high = timestamp_micros
         return ShardCursor(self.shard_id, self.parents, self.start_type, self.start_timestamp, sequence_number,
-                           sub_sequence_number, high)
+                           sub_sequence_number, high, self.hash_range)
 
     def is_after(self, sequence_number: str, sub_sequence_number: Optional[int]) -> bool:
         """True if the record at this position was already emitted (is at or before the cursor)."""
@@ -171,14 +181,16 @@ class RecordClaim:
 
 @dataclass(frozen=True)
 class ShardEndClaim:
-    """A closed shard was read to its end: it leaves the restriction, and the children it adopts join.
+    """A closed shard was read to its end (or expired): it leaves the restriction, and the shards it adopts join.
 
     It adopts the children whose first parent (Kinesis' ``ParentShardId``) it is: both children of a
-    split, and the child of a merge only on the ``ParentShardId`` side.
+    split, and the child of a merge only on the ``ParentShardId`` side; and ``descendants``, every one of them
+    (listed shards whose parents expired too: :func:`expired_successors`).
     """
 
     shard_id: str
     children: Tuple[ShardInfo, ...] = ()
+    descendants: Tuple[ShardInfo, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -199,6 +211,31 @@ Claim = Union[RecordClaim, ShardEndClaim, NewShardsClaim, StopClaim]
 def adopted(parent: str, children: Iterable[ShardInfo]) -> Tuple[ShardInfo, ...]:
     """The children the owner of ``parent`` reads: those whose ``ParentShardId`` (first parent) it is."""
     return tuple(c for c in children if c.parents and c.parents[0] == parent)
+
+
+def expired_successors(gone: ShardCursor, listed: Iterable[ShardInfo], owned: Iterable[str]
+                       ) -> Tuple[Tuple[ShardInfo, ...], Tuple[ShardInfo, ...]]:
+    """What the restriction of a shard that is gone (past the retention period) reads instead: (its listed
+    children, adopted as at a shard's end; its listed descendants whose own parents are gone too).
+
+    A descendant is a listed shard with parents, none of them listed, not owned here nor a child of ``gone``,
+    whose first hash key lies in ``gone``'s hash range: the hash keys of a shard pass, over time, to exactly
+    one shard at a time, so that shard descends from ``gone``. Without a hash range (a restriction checkpointed
+    by an earlier version) no descendant can be attributed: none is returned.
+    """
+    listed = tuple(listed)
+    ids = {s.shard_id for s in listed}
+    owned = set(owned)
+    children = tuple(s for s in listed if gone.shard_id in s.parents)
+    if gone.hash_range is None:
+        return children, ()
+    first, last = gone.hash_range
+    descendants = tuple(
+        s for s in listed
+        if s.parents and not any(p in ids for p in s.parents) and s.shard_id not in owned
+        and gone.shard_id not in s.parents and s.hash_range is not None and first <= s.hash_range[0] <= last
+    )
+    return children, descendants
 
 
 @dataclass(frozen=True)

@@ -68,11 +68,12 @@ from pyflink_kinesis.spec.keys import declares_emulator
 
 from . import efo
 from .emit import RecordEmitter
-from .fetch import ShardFetcher, ShardStates
 from .readcall import ReadCall
-from .positions import NewShardsClaim, ShardCursor, ShardEndClaim, ShardInfo, StreamRestriction, StreamShards
+from .fetch import GONE, ShardFetcher, ShardStates
+from .positions import (NewShardsClaim, ShardCursor, ShardEndClaim, ShardInfo, StreamRestriction, StreamShards, adopted,
+                        expired_successors)
 from .restriction import StreamRestrictionProvider, StreamRestrictionTracker
-from .retry import RetryPolicy
+from .retry import KinesisReadError, RetryPolicy
 from .listing import Listing, client_key, shared_listing
 from .shards import RateLimiter, child_shards
 
@@ -116,6 +117,7 @@ class _ReadStreamFn(beam.DoFn, RestrictionProvider):
         self._emitter = RecordEmitter(spec, settings.on_deserialize_error, counters, settings.timestamp_fn,
                                       settings.max_out_of_orderness)
         self._discoveries = Metrics.counter(METRICS_NAMESPACE, "shard_discoveries")
+        self._expired_shards = Metrics.counter(METRICS_NAMESPACE, "expired_shards")
         self._listing_key = client_key(spec.aws_properties())
         self._lags: Dict[str, Any] = {}  # stream -> its millis_behind_latest distribution
         self._efo_counters = {name: Metrics.counter(METRICS_NAMESPACE, name) for name in _EFO_COUNTERS}
@@ -359,15 +361,39 @@ class _ReadStreamFn(beam.DoFn, RestrictionProvider):
         of this worker if it has the children, else a new one.
         """
         stream = call.stream
-        children = child_shards(response)
-        if not children or any(len(c.parents) > 1 for c in children):
+        children, descendants = child_shards(response), ()
+        if response.get(GONE) is not None:
+            children, descendants = self._expired(call, shard_id, response[GONE])
+        elif not children or any(len(c.parents) > 1 for c in children):
             children = self._children(stream, shard_id, self._settings.shard_discovery_interval) \
                 or self._children(stream, shard_id, 0.0)
-        call.tracker.try_claim(ShardEndClaim(shard_id, children))
+        call.tracker.try_claim(ShardEndClaim(shard_id, children, descendants))
         call.marks.pop(shard_id, None)
         self._states.forget(stream, shard_id)
         if self._fan_out is not None:
             self._fan_out.shard_ended(stream, shard_id)
+
+    def _expired(self, call: ReadCall, shard_id: str, answer: str) -> Tuple[Tuple[ShardInfo, ...], Tuple[ShardInfo, ...]]:
+        """The service answered ``ResourceNotFoundException`` for a shard: if ListShards no longer lists it (it
+        expired past the retention period), it ends here (a warning, the ``expired_shards`` counter) and its
+        listed children and descendants are read (:func:`~.positions.expired_successors`). A stream that is gone
+        fails the read naming it (ListShards); a shard still listed fails it naming the shard."""
+        stream = call.stream
+        listing = self._listing(stream, 0.0)
+        if shard_id in listing.ids():
+            raise KinesisReadError(f"stream {stream}: shard {shard_id} is listed, yet the service does not know it: "
+                                   f"{answer}")
+        cursor = call.restriction.cursor(shard_id)
+        assert cursor is not None
+        owned = [c.shard_id for c in call.restriction.shards]
+        children, descendants = expired_successors(cursor, listing.shards, owned)
+        last = f"sequence number {cursor.sequence_number}" if cursor.sequence_number is not None \
+            else f"nothing read yet (start {cursor.start_type})"
+        _LOG.warning("stream %s: shard %s is gone (past the retention period: ListShards no longer lists it; %s); "
+                     "last position read: %s; it ends here, and %s are read instead", stream, shard_id, answer, last,
+                     [s.shard_id for s in adopted(shard_id, children) + descendants] or "no shards")
+        self._expired_shards.inc()
+        return children, descendants
 
     def _lag(self, stream: str) -> Any:
         """The ``millis_behind_latest`` distribution of ``stream`` (namespace ``kinesis/<stream>``)."""

@@ -132,7 +132,7 @@ class StreamRestrictionTracker(RestrictionTracker):
         if isinstance(position, ShardEndClaim):
             if self._shards.pop(position.shard_id, None) is None:
                 return False
-            self._add(adopted(position.shard_id, position.children))
+            self._add(adopted(position.shard_id, position.children) + position.descendants)
             if not self._shards:
                 self._done = True
             return True
@@ -147,7 +147,7 @@ class StreamRestrictionTracker(RestrictionTracker):
     def _add(self, infos: Iterable[ShardInfo]) -> None:
         for info in infos:
             if info.shard_id not in self._shards:
-                self._shards[info.shard_id] = ShardCursor(info.shard_id, tuple(info.parents), TRIM_HORIZON)
+                self._shards[info.shard_id] = ShardCursor.of(info, TRIM_HORIZON)
 
     def try_split(self, fraction_of_remainder: float) -> Optional[Tuple[StreamRestriction, StreamRestriction]]:
         """Split off work: a checkpoint at 0, whole lineages above 0.
@@ -226,7 +226,7 @@ class StreamRestrictionProvider(RestrictionProvider):
         kind, stamp = self.iterator_type, self.start_timestamp
         if kind == LATEST:
             kind, stamp = AT_TIMESTAMP, element.started_at
-        shards = tuple(ShardCursor(s.shard_id, tuple(s.parents), kind, stamp) for s in element.shards)
+        shards = tuple(ShardCursor.of(s, kind, stamp) for s in element.shards)
         deadline = None if self.max_read_time is None else element.started_at + self.max_read_time
         return StreamRestriction(
             stream=element.stream,

@@ -17,7 +17,6 @@ import pytest
 beam = pytest.importorskip("apache_beam")
 
 from apache_beam.io.watermark_estimators import ManualWatermarkEstimator  # noqa: E402
-from apache_beam.runners.sdf_utils import RestrictionTrackerView, ThreadsafeRestrictionTracker  # noqa: E402
 from apache_beam.transforms.window import FixedWindows  # noqa: E402
 from apache_beam.utils.timestamp import Timestamp  # noqa: E402
 
@@ -27,7 +26,7 @@ from beam_transforms.settings import read_settings  # noqa: E402
 from pyflink_kinesis import AwsRegion, IngressRecord, KinesisIngressBuilder  # noqa: E402
 from pyflink_kinesis.spec.errors import ConfigError  # noqa: E402
 
-from tests.beam_support import collect, put, run, spec_for, SINK, stream_element  # noqa: E402
+from tests.beam_support import SINK, collect, drive_to_end, put, run, spec_for, stream_element  # noqa: E402
 
 pytestmark = [pytest.mark.beam]
 
@@ -97,18 +96,12 @@ def _read_watching_lateness(kinesis: Any, client: Any, stream: str, **read_args:
                                            timestamp_fn=_event_time, checkpoint_interval=600, **read_args))
     fn.setup()
     element = stream_element(client, stream)
-    restriction = fn.initial_restriction(element)
     watermark = ManualWatermarkEstimator(None)
     seen: List[Tuple[str, int, int]] = []
     try:
-        while restriction is not None:  # a self-checkpoint resumes from its residual, as a runner would
-            tracker = ThreadsafeRestrictionTracker(fn.create_tracker(restriction))
-            for out in fn.process(element, tracker=RestrictionTrackerView(tracker), watermark_estimator=watermark):
-                mark = watermark.current_watermark()
-                seen.append((out.value["id"], out.timestamp.micros, mark.micros if mark is not None else -2**62))
-            tracker.check_done()
-            _, residual = tracker.deferred_status() or (None, None)
-            restriction = None if residual is None or residual.complete else residual
+        for out in drive_to_end(fn, element, fn.initial_restriction(element), watermark):
+            mark = watermark.current_watermark()
+            seen.append((out.value["id"], out.timestamp.micros, mark.micros if mark is not None else -2**62))
     finally:
         fn.teardown()
     return seen
