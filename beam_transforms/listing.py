@@ -1,4 +1,5 @@
-"""Shard listings shared by the restrictions a worker process reads: one ListShards per stream per interval.
+"""Shard listings (and stream creation times) shared by the restrictions a worker process reads: one ListShards
+(and one DescribeStreamSummary) per stream per interval.
 
 Every restriction of a stream looks for new shards every ``shard_discovery_interval`` (and lists the stream
 when a shard ends without naming its children). Without sharing, the ListShards calls of a worker grow with
@@ -17,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Dict, FrozenSet, Set, Tuple
 
 from .positions import ShardInfo
-from .retry import RetryPolicy
+from .retry import NOT_FOUND, KinesisReadError, RetryPolicy, call, error_code
 from .shards import list_shards
 
 
@@ -40,15 +41,24 @@ class Listing:
         return {s.shard_id for s in self.shards}
 
 
+@dataclass(frozen=True)
+class Creation:
+    """When a stream was created (``StreamCreationTimestamp``, epoch seconds), and when that was asked."""
+
+    created: float
+    started: float
+
+
 class SharedListings:
-    """The latest listing per key, and a lock per key so that one call serves everyone waiting."""
+    """The latest listing (or :class:`Creation`: anything with a ``started`` time) per key, and a lock per key so
+    that one call serves everyone waiting."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._latest: Dict[Any, Listing] = {}
+        self._latest: Dict[Any, Any] = {}
         self._locks: Dict[Any, threading.Lock] = {}
 
-    def get(self, key: Any, fetch: Callable[[], Listing], max_age: float) -> Listing:
+    def get(self, key: Any, fetch: Callable[[], Any], max_age: float) -> Any:
         """The latest listing of ``key`` if it started at most ``max_age`` seconds ago, else ``fetch()``'s.
 
         With ``max_age`` 0 only a listing that started after this call reuses (one made while it waited).
@@ -102,4 +112,26 @@ def shared_listing(client: Any, key: str, stream: str, policy: RetryPolicy, max_
     return SHARED.get((key, stream), fetch, max_age)
 
 
-__all__ = ["SHARED", "Listing", "SharedListings", "client_key", "shared_listing"]
+def stream_created(client: Any, key: str, stream: str, policy: RetryPolicy, max_age: float) -> float:
+    """When ``stream`` was created (epoch seconds; DescribeStreamSummary), as asked at most ``max_age`` seconds ago
+    by this process. A stream deleted and created again under its name has another creation time.
+
+    Raises:
+        KinesisReadError: The stream does not exist (naming it), or the calls kept failing.
+    """
+
+    def fetch() -> Creation:
+        started = time.monotonic()
+        try:
+            summary = call(policy, f"DescribeStreamSummary stream {stream}", client.describe_stream_summary,
+                           StreamName=stream)
+        except Exception as e:  # noqa: BLE001
+            if error_code(e) == NOT_FOUND:
+                raise KinesisReadError(f"stream {stream} does not exist (DescribeStreamSummary: {e})") from e
+            raise
+        return Creation(summary["StreamDescriptionSummary"]["StreamCreationTimestamp"].timestamp(), started)
+
+    return float(SHARED.get(("created", key, stream), fetch, max_age).created)
+
+
+__all__ = ["SHARED", "Creation", "Listing", "SharedListings", "client_key", "shared_listing", "stream_created"]

@@ -118,6 +118,8 @@ class StreamRestriction:
         deadline: Epoch seconds at which a ``max_read_time`` read stops (``None``: no limit).
         bounded: Whether the read is bounded (any of ``max_records``, ``max_read_time``, ``stop_when_caught_up``).
         complete: Nothing is left to read: the primary of a checkpoint, or a read that stopped.
+        stream_created: When the stream whose positions these are was created (epoch seconds), to recognise a
+            stream deleted and created again under its name; ``None`` in restrictions of earlier versions.
     """
 
     stream: str
@@ -126,6 +128,7 @@ class StreamRestriction:
     deadline: Optional[float] = None
     bounded: bool = False
     complete: bool = False
+    stream_created: Optional[float] = None
 
     def cursor(self, shard_id: str) -> Optional[ShardCursor]:
         """The cursor of ``shard_id``, or ``None`` if this restriction does not own it."""
@@ -201,16 +204,37 @@ class NewShardsClaim:
 
 
 @dataclass(frozen=True)
+class RestartClaim:
+    """The stream was deleted and created again (``stream_recreated="start_over"``): the restriction's cursors
+    become ``shards``, at the startup position of the stream created at ``stream_created``."""
+
+    stream_created: float
+    shards: Tuple[ShardCursor, ...]
+
+
+@dataclass(frozen=True)
 class StopClaim:
     """End a bounded read at the current position (nothing is left in the restriction)."""
 
 
-Claim = Union[RecordClaim, ShardEndClaim, NewShardsClaim, StopClaim]
+Claim = Union[RecordClaim, ShardEndClaim, NewShardsClaim, RestartClaim, StopClaim]
 
 
 def adopted(parent: str, children: Iterable[ShardInfo]) -> Tuple[ShardInfo, ...]:
     """The children the owner of ``parent`` reads: those whose ``ParentShardId`` (first parent) it is."""
     return tuple(c for c in children if c.parents and c.parents[0] == parent)
+
+
+def restart_roots(listed: Iterable[ShardInfo], owned: Iterable[ShardCursor]) -> Tuple[ShardInfo, ...]:
+    """The shards of a recreated stream that a restriction of the old one reads: those none of whose parents is
+    listed (their listed children join at their end), whose first hash key lies in the hash range of one of the
+    restriction's shards. The old shards' ranges, across all restrictions, cover every hash key once, so each
+    new shard is read by one restriction."""
+    listed = tuple(listed)
+    ids = {s.shard_id for s in listed}
+    ranges = [c.hash_range for c in owned if c.hash_range is not None]
+    return tuple(s for s in listed if not any(p in ids for p in s.parents) and s.hash_range is not None
+                 and any(first <= s.hash_range[0] <= last for first, last in ranges))
 
 
 def expired_successors(gone: ShardCursor, listed: Iterable[ShardInfo], owned: Iterable[str]
@@ -246,8 +270,10 @@ class StreamShards:
         stream: The stream name.
         shards: Every shard ListShards returned (open and closed), with their parents.
         started_at: Epoch seconds of the listing: the instant ``LATEST`` is pinned to and ``max_read_time`` counts from.
+        created: When the stream was created (epoch seconds; DescribeStreamSummary), kept by the restrictions.
     """
 
     stream: str
     shards: Tuple[ShardInfo, ...]
     started_at: float
+    created: Optional[float] = None

@@ -39,7 +39,7 @@ from . import efo
 from .positions import StreamShards
 from .reader import _ReadStreamFn, _ReadStreamUnboundedFn
 from .retry import RetryPolicy
-from .listing import client_key, shared_listing
+from .listing import client_key, shared_listing, stream_created
 from .shards import KinesisReadError
 
 _LOG = logging.getLogger(__name__)
@@ -65,9 +65,11 @@ class _ListShardsFn(beam.DoFn):
         for stream in self._spec.streams:
             if self._consumer is not None:
                 efo.describe_stream_arn(self._client, stream, self._consumer, policy)
-            shards = shared_listing(self._client, client_key(self._spec.aws_properties()), stream, policy, 0.0).shards
+            key = client_key(self._spec.aws_properties())
+            created = stream_created(self._client, key, stream, policy, 0.0)
+            shards = shared_listing(self._client, key, stream, policy, 0.0).shards
             _LOG.info("ingress %s: stream %s has %d shards", self._spec.id, stream, len(shards))
-            yield StreamShards(stream, tuple(shards), started_at)
+            yield StreamShards(stream, tuple(shards), started_at, created)
 
 
 class ReadFromKinesis(beam.PTransform):
@@ -135,6 +137,11 @@ class ReadFromKinesis(beam.PTransform):
             a ``datetime.timedelta`` or a Beam ``Duration``; default 0): each shard's watermark is the
             highest element timestamp it emitted less this, so no element within it is late. The read's
             watermark is the minimum over the shards being read; idle shards as for ``idle_timeout``.
+        stream_recreated: What a read does when its stream was deleted and created again since its positions
+            were taken (a restored checkpoint, or a bundle of a long-running read: the stream's creation time
+            differs from the one kept with them): ``"fail"`` (default) with one line naming the stream and both
+            creation times, or ``"start_over"``: read the new stream from the spec's startup position. Default:
+            the spec's ``source.stream-recreated`` (``FAIL`` / ``START_OVER``).
         max_retry_time: Seconds a Kinesis call keeps being retried (throttling, 5xx, an endpoint that refuses
             connections or does not answer) before the read fails naming the stream and shard; default 300.
             A call that gets no answer is logged as a WARNING naming the stream and shard when it first fails.
@@ -164,6 +171,7 @@ class ReadFromKinesis(beam.PTransform):
         max_retry_time: float = DEFAULT_MAX_RETRY_TIME,
         timestamp_fn: Optional[Callable[[IngressRecord, Any], Any]] = None,
         max_out_of_orderness: Union[float, timedelta, None] = None,
+        stream_recreated: Optional[str] = None,
     ) -> None:
         super().__init__()
         self.spec: KinesisIngressSpec = resolve_spec(ingress, module, "ingress")
@@ -185,6 +193,7 @@ class ReadFromKinesis(beam.PTransform):
             max_retry_time=max_retry_time,
             timestamp_fn=timestamp_fn,
             max_out_of_orderness=max_out_of_orderness,
+            stream_recreated=stream_recreated,
         )
 
     def expand(self, pbegin: beam.pvalue.PBegin) -> beam.PCollection:

@@ -70,11 +70,10 @@ from . import efo
 from .emit import RecordEmitter
 from .readcall import ReadCall
 from .fetch import GONE, ShardFetcher, ShardStates
-from .positions import (NewShardsClaim, ShardCursor, ShardEndClaim, ShardInfo, StreamRestriction, StreamShards, adopted,
-                        expired_successors)
+from .positions import NewShardsClaim, ShardCursor, ShardEndClaim, ShardInfo, StreamRestriction, StreamShards
 from .restriction import StreamRestrictionProvider, StreamRestrictionTracker
-from .retry import KinesisReadError, RetryPolicy
-from .listing import Listing, client_key, shared_listing
+from .retry import RetryPolicy
+from .moved import StreamChanges
 from .shards import RateLimiter, child_shards
 
 _LOG = logging.getLogger(__name__)
@@ -117,11 +116,12 @@ class _ReadStreamFn(beam.DoFn, RestrictionProvider):
         self._emitter = RecordEmitter(spec, settings.on_deserialize_error, counters, settings.timestamp_fn,
                                       settings.max_out_of_orderness)
         self._discoveries = Metrics.counter(METRICS_NAMESPACE, "shard_discoveries")
-        self._expired_shards = Metrics.counter(METRICS_NAMESPACE, "expired_shards")
-        self._listing_key = client_key(spec.aws_properties())
+        self._policy = RetryPolicy(max_elapsed=settings.max_retry_time)
+        self._changes = StreamChanges(self._provider, settings.stream_recreated, self._policy,
+                                      spec.aws_properties, settings.shard_discovery_interval,
+                                      Metrics.counter(METRICS_NAMESPACE, "expired_shards"))
         self._lags: Dict[str, Any] = {}  # stream -> its millis_behind_latest distribution
         self._efo_counters = {name: Metrics.counter(METRICS_NAMESPACE, name) for name in _EFO_COUNTERS}
-        self._policy = RetryPolicy(max_elapsed=settings.max_retry_time)
         self._client: Any = None
         self._pool: Optional[ThreadPoolExecutor] = None
         # Set when teardown ran (a cancelled job), maybe while process() reads; made in setup (cloudpickle
@@ -216,6 +216,7 @@ class _ReadStreamFn(beam.DoFn, RestrictionProvider):
         if self._fetcher is None:
             self._fetcher = ShardFetcher(self._client, self._policy, self._limiter,
                                          self._settings.max_records_per_call)
+        restriction = self._changes.settle(self._client, tracker, restriction)
         stream = restriction.stream
         self._last_discovery.setdefault(stream, time.monotonic())
         if self._settings.fan_out and self._fan_out is None:
@@ -345,7 +346,7 @@ class _ReadStreamFn(beam.DoFn, RestrictionProvider):
         stream = restriction.stream
         self._last_discovery[stream] = time.monotonic()
         self._discoveries.inc()
-        listing = self._listing(stream, self._settings.shard_discovery_interval)
+        listing = self._changes.listing(self._client, stream, self._settings.shard_discovery_interval)
         if self._fan_out is not None:
             self._fan_out.listed(stream, set(listing.closed))
         new = tuple(s for s in listing.shards if s.parents and restriction.cursor(s.parents[0]) is not None
@@ -354,16 +355,21 @@ class _ReadStreamFn(beam.DoFn, RestrictionProvider):
             tracker.try_claim(NewShardsClaim(new))  # the tracker adopts those whose ParentShardId it owns
 
     def _shard_ended(self, call: ReadCall, shard_id: str, response: Dict[str, Any]) -> None:
-        """A shard was read to its end: it leaves the restriction; the children it adopts join.
+        """A shard was read to its end (or is gone: ``StreamChanges.expired``): it leaves the restriction; the shards
+        it adopts join.
 
         ``ChildShards`` names the children; ListShards is asked when it is missing, and for a merge,
         to learn which parent Kinesis names ``ParentShardId`` (that side adopts the child): a recent listing
         of this worker if it has the children, else a new one.
         """
         stream = call.stream
-        children, descendants = child_shards(response), ()
+        children = child_shards(response)
+        descendants: Tuple[ShardInfo, ...] = ()
         if response.get(GONE) is not None:
-            children, descendants = self._expired(call, shard_id, response[GONE])
+            successors = self._changes.expired(self._client, call.tracker, call.restriction, shard_id, response[GONE])
+            if successors is None:  # the stream was created again: checkpointed, settled by the next call
+                return
+            children, descendants = successors
         elif not children or any(len(c.parents) > 1 for c in children):
             children = self._children(stream, shard_id, self._settings.shard_discovery_interval) \
                 or self._children(stream, shard_id, 0.0)
@@ -373,28 +379,6 @@ class _ReadStreamFn(beam.DoFn, RestrictionProvider):
         if self._fan_out is not None:
             self._fan_out.shard_ended(stream, shard_id)
 
-    def _expired(self, call: ReadCall, shard_id: str, answer: str) -> Tuple[Tuple[ShardInfo, ...], Tuple[ShardInfo, ...]]:
-        """The service answered ``ResourceNotFoundException`` for a shard: if ListShards no longer lists it (it
-        expired past the retention period), it ends here (a warning, the ``expired_shards`` counter) and its
-        listed children and descendants are read (:func:`~.positions.expired_successors`). A stream that is gone
-        fails the read naming it (ListShards); a shard still listed fails it naming the shard."""
-        stream = call.stream
-        listing = self._listing(stream, 0.0)
-        if shard_id in listing.ids():
-            raise KinesisReadError(f"stream {stream}: shard {shard_id} is listed, yet the service does not know it: "
-                                   f"{answer}")
-        cursor = call.restriction.cursor(shard_id)
-        assert cursor is not None
-        owned = [c.shard_id for c in call.restriction.shards]
-        children, descendants = expired_successors(cursor, listing.shards, owned)
-        last = f"sequence number {cursor.sequence_number}" if cursor.sequence_number is not None \
-            else f"nothing read yet (start {cursor.start_type})"
-        _LOG.warning("stream %s: shard %s is gone (past the retention period: ListShards no longer lists it; %s); "
-                     "last position read: %s; it ends here, and %s are read instead", stream, shard_id, answer, last,
-                     [s.shard_id for s in adopted(shard_id, children) + descendants] or "no shards")
-        self._expired_shards.inc()
-        return children, descendants
-
     def _lag(self, stream: str) -> Any:
         """The ``millis_behind_latest`` distribution of ``stream`` (namespace ``kinesis/<stream>``)."""
         metric = self._lags.get(stream)
@@ -402,12 +386,8 @@ class _ReadStreamFn(beam.DoFn, RestrictionProvider):
             metric = self._lags[stream] = Metrics.distribution(f"{METRICS_NAMESPACE}/{stream}", "millis_behind_latest")
         return metric
 
-    def _listing(self, stream: str, max_age: float) -> Listing:
-        """The stream's shards as listed at most ``max_age`` seconds ago by this worker process."""
-        return shared_listing(self._client, self._listing_key, stream, self._policy, max_age)
-
     def _children(self, stream: str, shard_id: str, max_age: float) -> Tuple[ShardInfo, ...]:
-        return tuple(s for s in self._listing(stream, max_age).shards if shard_id in s.parents)
+        return tuple(s for s in self._changes.listing(self._client, stream, max_age).shards if shard_id in s.parents)
 
     def _drop(self, call: ReadCall, shard_id: str) -> None:
         """Stop reading a shard the restriction no longer owns (a split handed it to the residual)."""

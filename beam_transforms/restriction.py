@@ -51,6 +51,7 @@ from .positions import (  # noqa: F401 - the restriction's parts, importable fro
     Claim,
     NewShardsClaim,
     RecordClaim,
+    RestartClaim,
     ShardCursor,
     ShardEndClaim,
     ShardInfo,
@@ -139,6 +140,11 @@ class StreamRestrictionTracker(RestrictionTracker):
         if isinstance(position, NewShardsClaim):
             self._add(s for s in position.shards if s.parents and s.parents[0] in self._shards)
             return True
+        if isinstance(position, RestartClaim):
+            self._shards = {c.shard_id: c for c in position.shards}
+            self._restriction = replace(self._restriction, stream_created=position.stream_created)
+            self._done = not self._shards
+            return True
         if isinstance(position, StopClaim):
             self._done = True
             return True
@@ -221,12 +227,16 @@ class StreamRestrictionProvider(RestrictionProvider):
         if self.max_records is not None:
             self.splittable = False  # one count per stream
 
-    def initial_restriction(self, element: StreamShards) -> StreamRestriction:
-        """A cursor per listed shard, at the startup position."""
+    def start_cursors(self, shards: Iterable[ShardInfo], listed_at: float) -> Tuple[ShardCursor, ...]:
+        """A cursor per shard at the startup position (``LATEST`` pinned to ``listed_at``, epoch seconds)."""
         kind, stamp = self.iterator_type, self.start_timestamp
         if kind == LATEST:
-            kind, stamp = AT_TIMESTAMP, element.started_at
-        shards = tuple(ShardCursor.of(s, kind, stamp) for s in element.shards)
+            kind, stamp = AT_TIMESTAMP, listed_at
+        return tuple(ShardCursor.of(s, kind, stamp) for s in shards)
+
+    def initial_restriction(self, element: StreamShards) -> StreamRestriction:
+        """A cursor per listed shard, at the startup position."""
+        shards = self.start_cursors(element.shards, element.started_at)
         deadline = None if self.max_read_time is None else element.started_at + self.max_read_time
         return StreamRestriction(
             stream=element.stream,
@@ -235,6 +245,7 @@ class StreamRestrictionProvider(RestrictionProvider):
             deadline=deadline,
             bounded=self.bounded,
             complete=not shards,
+            stream_created=element.created,
         )
 
     def split(self, element: StreamShards, restriction: StreamRestriction) -> Iterator[StreamRestriction]:
@@ -274,6 +285,7 @@ __all__ = [
     "TRIM_HORIZON",
     "NewShardsClaim",
     "RecordClaim",
+    "RestartClaim",
     "ShardCursor",
     "ShardEndClaim",
     "ShardInfo",

@@ -32,6 +32,7 @@ MAX_GET_RECORDS = 10_000  # GetRecords' Limit
 MAX_BATCH_BYTES = 5 * 1024 * 1024  # PutRecords: bytes per call, partition keys included
 # Seconds a Kinesis call of the Beam transforms keeps being retried by default: an outage of a few minutes is survived.
 DEFAULT_MAX_RETRY_TIME = float(beam_default("max_retry_time"))
+STREAM_RECREATED = ("FAIL", "START_OVER")  # what a read does when its stream was deleted and created again
 # Each direction warns about its own keys and the shared ones (aws.*, SDK v1 names), not the other direction's.
 _OTHER_DIRECTION = {"source.": "sink.", "sink.": "source."}
 
@@ -136,6 +137,7 @@ class ReadSettings:
     max_retry_time: float = DEFAULT_MAX_RETRY_TIME
     timestamp_fn: Optional[Callable[[Any, Any], Any]] = None
     max_out_of_orderness: float = beam_default("max_out_of_orderness")
+    stream_recreated: str = beam_default("stream_recreated")  # FAIL or START_OVER
 
     @property
     def bounded(self) -> bool:
@@ -195,6 +197,9 @@ def read_settings(spec: KinesisIngressSpec, **overrides: Any) -> ReadSettings:
         raise ConfigError(f"expected a function (record, value) -> event time, got {timestamp_fn!r}",
                           field="timestamp_fn")
     out_of_orderness = as_seconds(given.get("max_out_of_orderness"), "max_out_of_orderness")
+    recreated, field = _pick(given, "stream_recreated", props, "source.stream-recreated", d.stream_recreated)
+    if not isinstance(recreated, str) or recreated.upper().replace("-", "_") not in STREAM_RECREATED:
+        raise ConfigError(f"expected 'fail' or 'start_over', got {recreated!r}", field=field)
 
     bounded = "max_records" in given or "max_read_time" in given or stop
     name, arn, lifecycle = _consumer(spec, props, given, bounded)
@@ -215,6 +220,7 @@ def read_settings(spec: KinesisIngressSpec, **overrides: Any) -> ReadSettings:
         max_retry_time=float(retry_time),
         timestamp_fn=timestamp_fn,
         max_out_of_orderness=d.max_out_of_orderness if out_of_orderness is None else out_of_orderness,
+        stream_recreated=recreated.upper().replace("-", "_"),
     )
 
 
@@ -351,6 +357,7 @@ def write_settings(spec: KinesisEgressSpec, **overrides: Any) -> WriteSettings:
 
 __all__ = [
     "DEFAULT_MAX_RETRY_TIME",
+    "STREAM_RECREATED",
     "ReadSettings",
     "WriteSettings",
     "as_seconds",

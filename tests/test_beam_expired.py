@@ -123,7 +123,7 @@ def test_a_restored_shard_whose_lineage_expired_ends_and_its_listed_descendants_
     expiring.expired = {parent["ShardId"], *children}
 
     second = _fn(kinesis, stream)  # another worker, after the restore
-    with caplog.at_level(logging.WARNING, logger="beam_transforms.reader"):
+    with caplog.at_level(logging.WARNING, logger="beam_transforms.moved"):
         out = [o.value for o in drive_to_end(second, element, restored)]
     second.teardown()
     assert sorted((r.shard_id, r.sequence_number) for r in out) == sorted(written)  # each once, none of P's again
