@@ -26,6 +26,7 @@ from .consumers import (
     resolve_consumer,
 )
 from .emulator_events import tolerate_missing_initial_response
+from .fetch import gone
 from .positions import ShardCursor, position_key
 from .retry import IN_USE, NOT_FOUND, KinesisReadError, RetryPolicy, error_code, is_retryable
 from .subscription import (
@@ -90,7 +91,8 @@ class FanOut:
         """The shard's next event as a GetRecords answer; ``None`` when the subscription ended without one.
 
         An ended subscription is replaced by a new one from the cursor (it lasted its 5 minutes, or met a
-        transient error; at most :data:`MAX_RESUBSCRIPTIONS` in a row without an event). One that never got
+        transient error; at most :data:`MAX_RESUBSCRIPTIONS` in a row without an event). ``ResourceNotFoundException``
+        gives a :func:`~.fetch.gone` answer, as GetRecords does. One that never got
         an event because another subscription held the shard (``ResourceInUseException`` after its
         retries) switches the shard to GetRecords, from the cursor (``efo_fallbacks``). Any other error
         fails the read, naming the consumer and shard.
@@ -115,6 +117,8 @@ class FanOut:
             self._count("efo_fallbacks")
             self._switch_to_polling(stream, cursor.shard_id)
             return None
+        if error is not None and error_code(error) == NOT_FOUND:
+            return gone(error)  # the shard expired, or the consumer or stream is gone: the reader tells which
         if error is not None and not (subscription.events_received and is_retryable(error)):
             raise KinesisReadError(f"{where}: SubscribeToShard failed: {error}") from error
         failures = self._failures.get((stream, cursor.shard_id), 0) + 1

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timezone
-from typing import Any, Dict, Iterator, List, Optional, Tuple
+from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
 
 from apache_beam.transforms.window import TimestampedValue
 from apache_beam.utils.timestamp import Timestamp
 
 from pyflink_kinesis.spec.builders import KinesisIngressSpec
 from pyflink_kinesis.spec.records import IngressRecord
-from pyflink_kinesis.spec.serde import deserialization_error, record_location
+from pyflink_kinesis.spec.serde import DeserializationError, deserialization_error, record_location
 
 from .aggregation import deaggregate
 from .positions import RecordClaim, ShardCursor, StopClaim
@@ -37,6 +37,18 @@ def _utc(moment: datetime) -> datetime:
     return moment.astimezone(timezone.utc)
 
 
+def event_micros(moment: Any) -> int:
+    """Microseconds since the epoch of what a ``timestamp_fn`` returned: a ``datetime`` (naive: UTC), a Beam
+    ``Timestamp``, or seconds since the epoch (int or float)."""
+    if isinstance(moment, datetime):
+        return _micros(moment)
+    if isinstance(moment, Timestamp):
+        return int(moment.micros)
+    if isinstance(moment, (int, float)) and not isinstance(moment, bool) and moment == moment:
+        return int(round(moment * 1_000_000))
+    raise TypeError(f"expected a datetime, a Beam Timestamp or epoch seconds, got {type(moment).__name__} {moment!r}")
+
+
 def user_records(record: Dict[str, Any]) -> List[_UserRecord]:
     """The user records of a Kinesis record: itself, or those of its KPL aggregate."""
     data = bytes(record["Data"])
@@ -51,15 +63,23 @@ class RecordEmitter:
 
     Args:
         spec: The ingress spec (its deserializer and startup position).
-        on_deserialize_error: ``"fail"`` or ``"skip"``.
+        on_deserialize_error: ``"fail"`` or ``"skip"`` (also for a ``timestamp_fn`` that raises).
         counters: Beam counters ``records_read``, ``skipped_records`` and ``deserialize_errors``.
+        timestamp_fn: ``timestamp_fn(record, value)``: the element's event time (see ``ReadFromKinesis``);
+            ``None``: the record's arrival time.
+        max_out_of_orderness: Seconds a shard's element timestamps may go back; its watermark mark is the
+            highest timestamp emitted less this.
     """
 
-    def __init__(self, spec: KinesisIngressSpec, on_deserialize_error: str, counters: Dict[str, Any]) -> None:
+    def __init__(self, spec: KinesisIngressSpec, on_deserialize_error: str, counters: Dict[str, Any],
+                 timestamp_fn: Optional[Callable[[IngressRecord, Any], Any]] = None,
+                 max_out_of_orderness: float = 0.0) -> None:
         self._spec = spec
         self._skip_errors = on_deserialize_error == "skip"
         self._counters = counters
         self._floor = start_floor_micros(spec.startup_position)
+        self._timestamp_fn = timestamp_fn
+        self.held_back = int(round(max_out_of_orderness * 1_000_000))
 
     def emit(self, tracker: Any, stream: str, cursor: ShardCursor, response: Dict[str, Any],
              marks: Dict[str, int], records_left: Optional[int], outcome: List[Any]) -> Iterator[Any]:
@@ -86,20 +106,42 @@ class RecordEmitter:
                     stopped = tracker.try_claim(StopClaim())
                     outcome[:] = ["stopped" if stopped else "stop", count, cursor]
                     return
-                if not tracker.try_claim(RecordClaim(cursor.shard_id, sequence_number, sub, last, micros)):
-                    outcome[:] = ["stop", count, cursor]
-                    return
-                cursor = cursor.advanced(sequence_number, None if last else sub, micros)  # mirrors the claim
-                marks[cursor.shard_id] = max(marks.get(cursor.shard_id, micros), micros)
-                count += 1
-                self._counters["records_read"].inc()
-                value = self._value(IngressRecord(
+                record = IngressRecord(
                     data=payload, stream=stream, shard_id=cursor.shard_id, partition_key=partition_key,
                     sequence_number=sequence_number, approximate_arrival_timestamp=arrival, sub_sequence_number=sub,
-                ))
-                if value is not None:
-                    yield TimestampedValue(value, Timestamp(micros=micros))
+                )
+                value = self._value(record)
+                stamp = self._timestamp(record, value, micros)
+                if not tracker.try_claim(RecordClaim(cursor.shard_id, sequence_number, sub, last, stamp)):
+                    outcome[:] = ["stop", count, cursor]
+                    return
+                cursor = cursor.advanced(sequence_number, None if last else sub, stamp)  # mirrors the claim
+                count += 1
+                self._counters["records_read"].inc()
+                if stamp is not None:
+                    mark = stamp - self.held_back
+                    marks[cursor.shard_id] = max(marks.get(cursor.shard_id, mark), mark)
+                if value is not None and stamp is not None:
+                    yield TimestampedValue(value, Timestamp(micros=stamp))
         outcome[:] = ["end" if response.get("NextShardIterator") is None else "ok", count, cursor]
+
+    def _timestamp(self, record: IngressRecord, value: Any, arrival_micros: int) -> Optional[int]:
+        """The element's timestamp in microseconds: ``timestamp_fn``'s event time, else the arrival time;
+        ``None`` for a record emitted as no element when ``timestamp_fn`` is set (skipped, or its error skipped)."""
+        if self._timestamp_fn is None:
+            return arrival_micros
+        if value is None:
+            return None
+        try:
+            return event_micros(self._timestamp_fn(record, value))
+        except Exception as e:  # noqa: BLE001 - user code
+            error = DeserializationError(f"ingress {self._spec.id}: timestamp_fn failed on the record at "
+                                         f"{record_location(record)}: {type(e).__name__}: {e}")
+            if not self._skip_errors:
+                raise error from e
+            self._counters["deserialize_errors"].inc()
+            _LOG.warning("%s; skipping it", error)
+            return None
 
     def _value(self, record: IngressRecord) -> Any:
         """The element for a record: the deserializer's value (``None``: skip it), or the record itself."""

@@ -14,6 +14,15 @@ from .subscription import SUBSCRIBED
 _LOG = logging.getLogger(__name__)
 
 MAX_EXPIRED_ITERATORS = 5  # iterators in a row that may expire before a GetRecords fails
+# The key of an answer standing for "the service does not know this shard" (ResourceNotFoundException from
+# GetShardIterator, GetRecords or SubscribeToShard); its value is the service's message. No NextShardIterator:
+# the reader ends the shard, once ListShards confirmed it is gone (reader._shard_ended).
+GONE = "ShardNotFound"
+
+
+def gone(error: BaseException) -> Dict[str, Any]:
+    """The answer for a shard the service answered ``ResourceNotFoundException`` for."""
+    return {"Records": [], GONE: str(error)}
 
 
 @dataclass
@@ -69,8 +78,9 @@ class ShardFetcher:
         self._limiter = limiter
         self._limit = max_records_per_call
 
-    def iterator(self, stream: str, cursor: ShardCursor) -> Optional[str]:
-        """A shard iterator right after the cursor; ``None`` if the shard no longer exists.
+    def iterator(self, stream: str, cursor: ShardCursor) -> str:
+        """A shard iterator right after the cursor (``ResourceNotFoundException`` raised, if the service does not
+        know the shard or stream).
 
         An ``AT_TIMESTAMP`` iterator refused because its time is past the service's clock (a future
         startup date, or LATEST pinned by a worker whose clock runs ahead) is asked again as LATEST.
@@ -86,19 +96,12 @@ class ShardFetcher:
             return True
 
         what = f"GetShardIterator stream {stream} shard {cursor.shard_id}"
-        attempts = self._policy.attempts(what)
-        try:
-            response = attempts.call(lambda: self.client.get_shard_iterator(
-                StreamName=stream, ShardId=cursor.shard_id, **args), recover=at_latest)
-        except Exception as e:  # noqa: BLE001
-            if error_code(e) != NOT_FOUND:
-                raise
-            _LOG.warning("%s: %s; treating the shard as ended", what, e)
-            return None
+        response = self._policy.attempts(what).call(lambda: self.client.get_shard_iterator(
+            StreamName=stream, ShardId=cursor.shard_id, **args), recover=at_latest)
         return str(response["ShardIterator"])
 
     def get_records(self, stream: str, cursor: ShardCursor, state: ShardState) -> Dict[str, Any]:
-        """One GetRecords answer for a shard.
+        """One GetRecords answer for a shard; a :func:`gone` answer if the service does not know the shard.
 
         Every attempt, retries included, waits for the shard's rate limit (5 calls per second);
         throttling and transient errors back off exponentially with jitter; an expired iterator
@@ -111,12 +114,16 @@ class ShardFetcher:
             state.iterator = None  # the shard was read by a subscription before
 
         def fetch() -> Dict[str, Any]:
-            if state.iterator is None:
-                state.iterator = self.iterator(stream, cursor)
+            try:
                 if state.iterator is None:
-                    return {"Records": []}  # the shard is gone: treated as ended (no NextShardIterator)
-            self._limiter.acquire(key)
-            return self.client.get_records(ShardIterator=state.iterator, Limit=self._limit)
+                    state.iterator = self.iterator(stream, cursor)
+                self._limiter.acquire(key)
+                return self.client.get_records(ShardIterator=state.iterator, Limit=self._limit)
+            except Exception as e:  # noqa: BLE001
+                if error_code(e) != NOT_FOUND:
+                    raise
+                state.iterator = None
+                return gone(e)
 
         def renew(error: BaseException) -> bool:
             if not is_expired_iterator(error):

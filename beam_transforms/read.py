@@ -20,7 +20,8 @@ import functools
 import logging
 import os
 import time
-from typing import Any, Dict, Iterator, Optional, Union
+from datetime import timedelta
+from typing import Any, Callable, Dict, Iterator, Optional, Union
 
 import apache_beam as beam
 from apache_beam.options.pipeline_options import DirectOptions
@@ -38,7 +39,8 @@ from . import efo
 from .positions import StreamShards
 from .reader import _ReadStreamFn, _ReadStreamUnboundedFn
 from .retry import RetryPolicy
-from .shards import KinesisReadError, list_shards
+from .listing import client_key, shared_listing, stream_created
+from .shards import KinesisReadError
 
 _LOG = logging.getLogger(__name__)
 
@@ -63,9 +65,11 @@ class _ListShardsFn(beam.DoFn):
         for stream in self._spec.streams:
             if self._consumer is not None:
                 efo.describe_stream_arn(self._client, stream, self._consumer, policy)
-            shards = list_shards(self._client, stream, policy)
+            key = client_key(self._spec.aws_properties())
+            created = stream_created(self._client, key, stream, policy, 0.0)
+            shards = shared_listing(self._client, key, stream, policy, 0.0).shards
             _LOG.info("ingress %s: stream %s has %d shards", self._spec.id, stream, len(shards))
-            yield StreamShards(stream, tuple(shards), started_at)
+            yield StreamShards(stream, tuple(shards), started_at, created)
 
 
 class ReadFromKinesis(beam.PTransform):
@@ -77,7 +81,7 @@ class ReadFromKinesis(beam.PTransform):
     routable ingress (YAML streams with targets, no deserializer) emits one
     :class:`~pyflink_kinesis.RoutableMessage` per target instead: id = partition key, payload = the
     record's bytes tagged with the stream's type url. Elements are
-    timestamped with the record's approximate arrival time. KPL-aggregated records are
+    timestamped with the record's approximate arrival time, or with ``timestamp_fn``'s event time. KPL-aggregated records are
     de-aggregated into their user records. ``kinesis/records_read`` counts records read.
 
     The output type is declared: ``IngressRecord`` (which has a deterministic Beam coder,
@@ -124,6 +128,20 @@ class ReadFromKinesis(beam.PTransform):
             ``"job-managed"`` (bounded reads with ``consumer_name`` only): the reader deregisters it when
             the read of a stream ends, and after the read fails with an error. Default: the spec's
             ``source.efo.lifecycle`` (for bounded reads).
+        timestamp_fn: ``timestamp_fn(record, value)`` gives each element's event time, from the
+            :class:`~pyflink_kinesis.IngressRecord` and the element made of it (the deserializer's value, or the
+            record itself without a deserializer): a ``datetime`` (naive means UTC), a Beam ``Timestamp`` or
+            seconds since the epoch. Records the deserializer skips are not asked. A function that raises
+            is handled as a failing deserializer (``on_deserialize_error``). Default: the arrival time.
+        max_out_of_orderness: How far back in time a shard's elements may come after a later one (seconds,
+            a ``datetime.timedelta`` or a Beam ``Duration``; default 0): each shard's watermark is the
+            highest element timestamp it emitted less this, so no element within it is late. The read's
+            watermark is the minimum over the shards being read; idle shards as for ``idle_timeout``.
+        stream_recreated: What a read does when its stream was deleted and created again since its positions
+            were taken (a restored checkpoint, or a bundle of a long-running read: the stream's creation time
+            differs from the one kept with them): ``"fail"`` (default) with one line naming the stream and both
+            creation times, or ``"start_over"``: read the new stream from the spec's startup position. Default:
+            the spec's ``source.stream-recreated`` (``FAIL`` / ``START_OVER``).
         max_retry_time: Seconds a Kinesis call keeps being retried (throttling, 5xx, an endpoint that refuses
             connections or does not answer) before the read fails naming the stream and shard; default 300.
             A call that gets no answer is logged as a WARNING naming the stream and shard when it first fails.
@@ -151,6 +169,9 @@ class ReadFromKinesis(beam.PTransform):
         consumer_arn: Optional[str] = None,
         consumer_lifecycle: Optional[str] = None,
         max_retry_time: float = DEFAULT_MAX_RETRY_TIME,
+        timestamp_fn: Optional[Callable[[IngressRecord, Any], Any]] = None,
+        max_out_of_orderness: Union[float, timedelta, None] = None,
+        stream_recreated: Optional[str] = None,
     ) -> None:
         super().__init__()
         self.spec: KinesisIngressSpec = resolve_spec(ingress, module, "ingress")
@@ -170,6 +191,9 @@ class ReadFromKinesis(beam.PTransform):
             consumer_arn=consumer_arn,
             consumer_lifecycle=consumer_lifecycle,
             max_retry_time=max_retry_time,
+            timestamp_fn=timestamp_fn,
+            max_out_of_orderness=max_out_of_orderness,
+            stream_recreated=stream_recreated,
         )
 
     def expand(self, pbegin: beam.pvalue.PBegin) -> beam.PCollection:

@@ -24,7 +24,7 @@ class ReadCall:
     watermark: Any
     restriction: StreamRestriction  # as the tracker last showed it
     fan_out: Optional[FanOut]
-    marks: Dict[str, int]  # shard -> arrival time (micros) its watermark stands at
+    marks: Dict[str, int]  # shard -> where its watermark stands (micros): see reader's module docstring
     begun: float = field(default_factory=time.monotonic)
     read_empty: Dict[str, bool] = field(default_factory=dict)  # shards read in this call -> last read empty
     pending: Dict[str, Future] = field(default_factory=dict)

@@ -36,10 +36,11 @@ that appear later join through ``ChildShards`` at their parent's end and a perio
 On the DirectRunner (FnApiRunner) ``defer_remainder`` delays are ignored, so an unbounded
 read never ends there: use ``max_records``, ``max_read_time`` or ``stop_when_caught_up``.
 
-Watermark: per shard, the arrival time of the last record read; a shard that returns no
-records with ``MillisBehindLatest == 0`` advances to ``now - idle_timeout``. A restriction's
-watermark is the minimum over the shards it reads (a ManualWatermarkEstimator); a split's
-residual starts from the primary's.
+Watermark: per shard, the highest element timestamp emitted (the arrival time, or the event time of
+``timestamp_fn``) less ``max_out_of_orderness``; a shard that returns no records with
+``MillisBehindLatest == 0`` advances to ``now - idle_timeout``. A restriction's watermark is the minimum
+over the shards it reads (a ManualWatermarkEstimator), and never goes back; a split's residual starts
+from the primary's, a resumed restriction from its cursors' highest timestamps.
 
 Enhanced fan-out (``consumer_name`` / ``consumer_arn``): :class:`beam_transforms.efo.FanOut` keeps
 the consumers and subscriptions. A shard's pending future is then "its subscription buffered an
@@ -52,7 +53,7 @@ import logging
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Dict, Generator, Iterator, List, Optional, Set
+from typing import Any, Dict, Generator, Iterator, List, Optional, Tuple
 
 import apache_beam as beam
 from apache_beam.io.watermark_estimators import ManualWatermarkEstimator
@@ -67,12 +68,13 @@ from pyflink_kinesis.spec.keys import declares_emulator
 
 from . import efo
 from .emit import RecordEmitter
-from .fetch import ShardFetcher, ShardStates
 from .readcall import ReadCall
-from .positions import NewShardsClaim, ShardCursor, ShardEndClaim, StreamRestriction, StreamShards
+from .fetch import GONE, ShardFetcher, ShardStates
+from .positions import NewShardsClaim, ShardCursor, ShardEndClaim, ShardInfo, StreamRestriction, StreamShards
 from .restriction import StreamRestrictionProvider, StreamRestrictionTracker
 from .retry import RetryPolicy
-from .shards import RateLimiter, child_shards, list_shards
+from .moved import StreamChanges
+from .shards import RateLimiter, child_shards
 
 _LOG = logging.getLogger(__name__)
 METRICS_NAMESPACE = "kinesis"
@@ -111,10 +113,15 @@ class _ReadStreamFn(beam.DoFn, RestrictionProvider):
         )
         counters = {name: Metrics.counter(METRICS_NAMESPACE, name)
                     for name in ("records_read", "skipped_records", "deserialize_errors")}
-        self._emitter = RecordEmitter(spec, settings.on_deserialize_error, counters)
+        self._emitter = RecordEmitter(spec, settings.on_deserialize_error, counters, settings.timestamp_fn,
+                                      settings.max_out_of_orderness)
         self._discoveries = Metrics.counter(METRICS_NAMESPACE, "shard_discoveries")
-        self._efo_counters = {name: Metrics.counter(METRICS_NAMESPACE, name) for name in _EFO_COUNTERS}
         self._policy = RetryPolicy(max_elapsed=settings.max_retry_time)
+        self._changes = StreamChanges(self._provider, settings.stream_recreated, self._policy,
+                                      spec.aws_properties, settings.shard_discovery_interval,
+                                      Metrics.counter(METRICS_NAMESPACE, "expired_shards"))
+        self._lags: Dict[str, Any] = {}  # stream -> its millis_behind_latest distribution
+        self._efo_counters = {name: Metrics.counter(METRICS_NAMESPACE, name) for name in _EFO_COUNTERS}
         self._client: Any = None
         self._pool: Optional[ThreadPoolExecutor] = None
         # Set when teardown ran (a cancelled job), maybe while process() reads; made in setup (cloudpickle
@@ -209,6 +216,7 @@ class _ReadStreamFn(beam.DoFn, RestrictionProvider):
         if self._fetcher is None:
             self._fetcher = ShardFetcher(self._client, self._policy, self._limiter,
                                          self._settings.max_records_per_call)
+        restriction = self._changes.settle(self._client, tracker, restriction)
         stream = restriction.stream
         self._last_discovery.setdefault(stream, time.monotonic())
         if self._settings.fan_out and self._fan_out is None:
@@ -216,7 +224,8 @@ class _ReadStreamFn(beam.DoFn, RestrictionProvider):
                                        lambda name: self._efo_counters[name].inc())
         if self._fan_out is not None and self._fan_out.begin(stream):
             self._last_discovery[stream] = float("-inf")  # learn which shards are closed now (FanOut.caught_up)
-        marks = {c.shard_id: c.last_arrival_micros for c in restriction.shards if c.last_arrival_micros}
+        held_back = self._emitter.held_back
+        marks = {c.shard_id: c.last_arrival_micros - held_back for c in restriction.shards if c.last_arrival_micros}
         return ReadCall(tracker, watermark, restriction, self._fan_out, marks)
 
     def _end(self, call: ReadCall) -> None:
@@ -294,6 +303,9 @@ class _ReadStreamFn(beam.DoFn, RestrictionProvider):
                 from_subscription: bool) -> Generator[Any, None, bool]:
         """Emit one answer's records and act on where the shard stands; returns True if this call ends."""
         stream, shard_id, fan_out = call.stream, cursor.shard_id, call.fan_out
+        lag = response.get("MillisBehindLatest")
+        if lag is not None:
+            self._lag(stream).update(int(lag))
         outcome: List[Any] = []
         yield from self._emitter.emit(call.tracker, stream, cursor, response, call.marks,
                                       call.restriction.records_left, outcome)
@@ -329,34 +341,53 @@ class _ReadStreamFn(beam.DoFn, RestrictionProvider):
         return False
 
     def _discover(self, tracker: Any, restriction: StreamRestriction) -> None:
-        """ListShards: shards born of an owned shard join (from TRIM_HORIZON); EFO learns which shards closed."""
+        """ListShards (this worker's listing of the stream, if one is recent: :mod:`.listing`): shards born of an
+        owned shard join (from TRIM_HORIZON); EFO learns which shards closed."""
         stream = restriction.stream
         self._last_discovery[stream] = time.monotonic()
         self._discoveries.inc()
-        closed: Set[str] = set()
-        found = list_shards(self._client, stream, self._policy, closed)
+        listing = self._changes.listing(self._client, stream, self._settings.shard_discovery_interval)
         if self._fan_out is not None:
-            self._fan_out.listed(stream, closed)
-        new = tuple(s for s in found if s.parents and restriction.cursor(s.parents[0]) is not None
+            self._fan_out.listed(stream, set(listing.closed))
+        new = tuple(s for s in listing.shards if s.parents and restriction.cursor(s.parents[0]) is not None
                     and restriction.cursor(s.shard_id) is None)
         if new:
             tracker.try_claim(NewShardsClaim(new))  # the tracker adopts those whose ParentShardId it owns
 
     def _shard_ended(self, call: ReadCall, shard_id: str, response: Dict[str, Any]) -> None:
-        """A shard was read to its end: it leaves the restriction; the children it adopts join.
+        """A shard was read to its end (or is gone: ``StreamChanges.expired``): it leaves the restriction; the shards
+        it adopts join.
 
         ``ChildShards`` names the children; ListShards is asked when it is missing, and for a merge,
-        to learn which parent Kinesis names ``ParentShardId`` (that side adopts the child).
+        to learn which parent Kinesis names ``ParentShardId`` (that side adopts the child): a recent listing
+        of this worker if it has the children, else a new one.
         """
         stream = call.stream
         children = child_shards(response)
-        if not children or any(len(c.parents) > 1 for c in children):
-            children = tuple(s for s in list_shards(self._client, stream, self._policy) if shard_id in s.parents)
-        call.tracker.try_claim(ShardEndClaim(shard_id, children))
+        descendants: Tuple[ShardInfo, ...] = ()
+        if response.get(GONE) is not None:
+            successors = self._changes.expired(self._client, call.tracker, call.restriction, shard_id, response[GONE])
+            if successors is None:  # the stream was created again: checkpointed, settled by the next call
+                return
+            children, descendants = successors
+        elif not children or any(len(c.parents) > 1 for c in children):
+            children = self._children(stream, shard_id, self._settings.shard_discovery_interval) \
+                or self._children(stream, shard_id, 0.0)
+        call.tracker.try_claim(ShardEndClaim(shard_id, children, descendants))
         call.marks.pop(shard_id, None)
         self._states.forget(stream, shard_id)
         if self._fan_out is not None:
             self._fan_out.shard_ended(stream, shard_id)
+
+    def _lag(self, stream: str) -> Any:
+        """The ``millis_behind_latest`` distribution of ``stream`` (namespace ``kinesis/<stream>``)."""
+        metric = self._lags.get(stream)
+        if metric is None:
+            metric = self._lags[stream] = Metrics.distribution(f"{METRICS_NAMESPACE}/{stream}", "millis_behind_latest")
+        return metric
+
+    def _children(self, stream: str, shard_id: str, max_age: float) -> Tuple[ShardInfo, ...]:
+        return tuple(s for s in self._changes.listing(self._client, stream, max_age).shards if shard_id in s.parents)
 
     def _drop(self, call: ReadCall, shard_id: str) -> None:
         """Stop reading a shard the restriction no longer owns (a split handed it to the residual)."""

@@ -51,6 +51,7 @@ from .positions import (  # noqa: F401 - the restriction's parts, importable fro
     Claim,
     NewShardsClaim,
     RecordClaim,
+    RestartClaim,
     ShardCursor,
     ShardEndClaim,
     ShardInfo,
@@ -124,8 +125,7 @@ class StreamRestrictionTracker(RestrictionTracker):
                     f"{cursor.sequence_number} (sub {cursor.sub_sequence_number}) of shard {cursor.shard_id}"
                 )
             sub = None if position.last_in_aggregate else position.sub_sequence_number
-            arrival = position.arrival_micros if position.arrival_micros is not None else cursor.last_arrival_micros
-            self._shards[position.shard_id] = cursor.advanced(position.sequence_number, sub, arrival)
+            self._shards[position.shard_id] = cursor.advanced(position.sequence_number, sub, position.arrival_micros)
             self._claimed += 1
             if self._records_left is not None:
                 self._records_left -= 1
@@ -133,12 +133,17 @@ class StreamRestrictionTracker(RestrictionTracker):
         if isinstance(position, ShardEndClaim):
             if self._shards.pop(position.shard_id, None) is None:
                 return False
-            self._add(adopted(position.shard_id, position.children))
+            self._add(adopted(position.shard_id, position.children) + position.descendants)
             if not self._shards:
                 self._done = True
             return True
         if isinstance(position, NewShardsClaim):
             self._add(s for s in position.shards if s.parents and s.parents[0] in self._shards)
+            return True
+        if isinstance(position, RestartClaim):
+            self._shards = {c.shard_id: c for c in position.shards}
+            self._restriction = replace(self._restriction, stream_created=position.stream_created)
+            self._done = not self._shards
             return True
         if isinstance(position, StopClaim):
             self._done = True
@@ -148,7 +153,7 @@ class StreamRestrictionTracker(RestrictionTracker):
     def _add(self, infos: Iterable[ShardInfo]) -> None:
         for info in infos:
             if info.shard_id not in self._shards:
-                self._shards[info.shard_id] = ShardCursor(info.shard_id, tuple(info.parents), TRIM_HORIZON)
+                self._shards[info.shard_id] = ShardCursor.of(info, TRIM_HORIZON)
 
     def try_split(self, fraction_of_remainder: float) -> Optional[Tuple[StreamRestriction, StreamRestriction]]:
         """Split off work: a checkpoint at 0, whole lineages above 0.
@@ -222,12 +227,16 @@ class StreamRestrictionProvider(RestrictionProvider):
         if self.max_records is not None:
             self.splittable = False  # one count per stream
 
-    def initial_restriction(self, element: StreamShards) -> StreamRestriction:
-        """A cursor per listed shard, at the startup position."""
+    def start_cursors(self, shards: Iterable[ShardInfo], listed_at: float) -> Tuple[ShardCursor, ...]:
+        """A cursor per shard at the startup position (``LATEST`` pinned to ``listed_at``, epoch seconds)."""
         kind, stamp = self.iterator_type, self.start_timestamp
         if kind == LATEST:
-            kind, stamp = AT_TIMESTAMP, element.started_at
-        shards = tuple(ShardCursor(s.shard_id, tuple(s.parents), kind, stamp) for s in element.shards)
+            kind, stamp = AT_TIMESTAMP, listed_at
+        return tuple(ShardCursor.of(s, kind, stamp) for s in shards)
+
+    def initial_restriction(self, element: StreamShards) -> StreamRestriction:
+        """A cursor per listed shard, at the startup position."""
+        shards = self.start_cursors(element.shards, element.started_at)
         deadline = None if self.max_read_time is None else element.started_at + self.max_read_time
         return StreamRestriction(
             stream=element.stream,
@@ -236,6 +245,7 @@ class StreamRestrictionProvider(RestrictionProvider):
             deadline=deadline,
             bounded=self.bounded,
             complete=not shards,
+            stream_created=element.created,
         )
 
     def split(self, element: StreamShards, restriction: StreamRestriction) -> Iterator[StreamRestriction]:
@@ -275,6 +285,7 @@ __all__ = [
     "TRIM_HORIZON",
     "NewShardsClaim",
     "RecordClaim",
+    "RestartClaim",
     "ShardCursor",
     "ShardEndClaim",
     "ShardInfo",

@@ -19,7 +19,8 @@ from __future__ import annotations
 import math
 import warnings
 from dataclasses import dataclass, fields
-from typing import Any, Dict, Mapping, Optional, Tuple
+from datetime import timedelta
+from typing import Any, Callable, Dict, Mapping, Optional, Tuple
 
 from pyflink_kinesis.spec.errors import ConfigError, ConfigWarning, user_stacklevel
 from pyflink_kinesis.spec.keys import Key, beam_default, lookup, unhonoured
@@ -31,6 +32,7 @@ MAX_GET_RECORDS = 10_000  # GetRecords' Limit
 MAX_BATCH_BYTES = 5 * 1024 * 1024  # PutRecords: bytes per call, partition keys included
 # Seconds a Kinesis call of the Beam transforms keeps being retried by default: an outage of a few minutes is survived.
 DEFAULT_MAX_RETRY_TIME = float(beam_default("max_retry_time"))
+STREAM_RECREATED = ("FAIL", "START_OVER")  # what a read does when its stream was deleted and created again
 # Each direction warns about its own keys and the shared ones (aws.*, SDK v1 names), not the other direction's.
 _OTHER_DIRECTION = {"source.": "sink.", "sink.": "source."}
 
@@ -63,6 +65,23 @@ def check_number(value: Any, name: str, *, integer: bool = False, allow_zero: bo
     if high is not None and value > high:
         raise ConfigError(f"must be at most {high:g}, got {value}", field=name)
     return value
+
+
+def as_seconds(value: Any, name: str) -> Optional[float]:
+    """A duration as seconds: a number of seconds, a ``datetime.timedelta`` or a Beam ``Duration`` (``None`` passes).
+
+    Raises:
+        ConfigError: Not a duration, or negative; naming ``name``.
+    """
+    if value is None:
+        return None
+    if isinstance(value, timedelta):
+        seconds: Any = value.total_seconds()
+    elif hasattr(value, "micros") and not isinstance(value, (int, float)):  # apache_beam.utils.timestamp.Duration
+        seconds = value.micros / 1e6
+    else:
+        seconds = value
+    return float(check_number(seconds, name, allow_zero=True))
 
 
 def _pick(overrides: Mapping[str, Any], name: str, props: Mapping[str, str], key: str, default: Any
@@ -116,6 +135,9 @@ class ReadSettings:
     consumer_arn: Optional[str] = None
     consumer_lifecycle: str = SELF_MANAGED
     max_retry_time: float = DEFAULT_MAX_RETRY_TIME
+    timestamp_fn: Optional[Callable[[Any, Any], Any]] = None
+    max_out_of_orderness: float = beam_default("max_out_of_orderness")
+    stream_recreated: str = beam_default("stream_recreated")  # FAIL or START_OVER
 
     @property
     def bounded(self) -> bool:
@@ -170,6 +192,14 @@ def read_settings(spec: KinesisIngressSpec, **overrides: Any) -> ReadSettings:
     check_number(discovery, field)
     retry_time, field = _pick(given, "max_retry_time", props, "source.max-retry-time", d.max_retry_time)
     check_number(retry_time, field)
+    timestamp_fn = given.get("timestamp_fn")
+    if timestamp_fn is not None and not callable(timestamp_fn):
+        raise ConfigError(f"expected a function (record, value) -> event time, got {timestamp_fn!r}",
+                          field="timestamp_fn")
+    out_of_orderness = as_seconds(given.get("max_out_of_orderness"), "max_out_of_orderness")
+    recreated, field = _pick(given, "stream_recreated", props, "source.stream-recreated", d.stream_recreated)
+    if not isinstance(recreated, str) or recreated.upper().replace("-", "_") not in STREAM_RECREATED:
+        raise ConfigError(f"expected 'fail' or 'start_over', got {recreated!r}", field=field)
 
     bounded = "max_records" in given or "max_read_time" in given or stop
     name, arn, lifecycle = _consumer(spec, props, given, bounded)
@@ -188,6 +218,9 @@ def read_settings(spec: KinesisIngressSpec, **overrides: Any) -> ReadSettings:
         consumer_arn=arn,
         consumer_lifecycle=lifecycle,
         max_retry_time=float(retry_time),
+        timestamp_fn=timestamp_fn,
+        max_out_of_orderness=d.max_out_of_orderness if out_of_orderness is None else out_of_orderness,
+        stream_recreated=recreated.upper().replace("-", "_"),
     )
 
 
@@ -324,8 +357,10 @@ def write_settings(spec: KinesisEgressSpec, **overrides: Any) -> WriteSettings:
 
 __all__ = [
     "DEFAULT_MAX_RETRY_TIME",
+    "STREAM_RECREATED",
     "ReadSettings",
     "WriteSettings",
+    "as_seconds",
     "read_settings",
     "warn_unhonoured",
     "write_settings",

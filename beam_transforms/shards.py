@@ -66,7 +66,7 @@ def list_shards(client: Any, stream: str, policy: RetryPolicy,
         parents: Tuple[str, ...] = tuple(
             p for p in (shard.get("ParentShardId"), shard.get("AdjacentParentShardId")) if p
         )
-        out.append(ShardInfo(shard["ShardId"], parents))
+        out.append(ShardInfo(shard["ShardId"], parents, hash_range(shard)))
         if closed is not None and shard.get("SequenceNumberRange", {}).get("EndingSequenceNumber"):
             closed.add(shard["ShardId"])
     return out
@@ -98,10 +98,19 @@ def start_floor_micros(position: KinesisIngressStartupPosition) -> Optional[int]
     return int(round(position.date.timestamp() * 1_000_000))
 
 
+def hash_range(shard: Dict[str, Any]) -> Optional[Tuple[int, int]]:
+    """The (first, last) hash key of a shard as ListShards or ChildShards describe it, if given."""
+    keys = shard.get("HashKeyRange")
+    if not keys:
+        return None
+    return int(keys["StartingHashKey"]), int(keys["EndingHashKey"])
+
+
 def child_shards(response: Dict[str, Any]) -> Tuple[ShardInfo, ...]:
     """The ``ChildShards`` of a GetRecords answer at a shard's end."""
     return tuple(
-        ShardInfo(child["ShardId"], tuple(child.get("ParentShards", ()))) for child in response.get("ChildShards") or ()
+        ShardInfo(child["ShardId"], tuple(child.get("ParentShards", ())), hash_range(child))
+        for child in response.get("ChildShards") or ()
     )
 
 
@@ -109,6 +118,7 @@ __all__ = [
     "KinesisReadError",
     "RateLimiter",
     "child_shards",
+    "hash_range",
     "list_shards",
     "start_floor_micros",
 ]

@@ -7,7 +7,7 @@ import threading
 import time
 import uuid
 from collections import defaultdict
-from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tuple
 
 import apache_beam as beam
 from apache_beam.io.watermark_estimators import ManualWatermarkEstimator
@@ -127,6 +127,20 @@ def drive(fn: _ReadStreamFn, element: StreamShards, restriction: Any, take: Opti
     assert rest == []
     tracker.check_done()
     return outputs, tracker, split if take is not None else tracker.deferred_status()
+
+
+def drive_to_end(fn: _ReadStreamFn, element: StreamShards, restriction: Any,
+                 watermark: Optional[ManualWatermarkEstimator] = None) -> Iterator[Any]:
+    """Call the SDF's process() as the SDK harness does until the restriction is done, resuming each
+    self-checkpoint's residual as a runner would; yields each output (a TimestampedValue) as it is emitted, so the
+    caller may look at ``watermark`` then."""
+    watermark = watermark or ManualWatermarkEstimator(None)
+    while restriction is not None:
+        tracker = ThreadsafeRestrictionTracker(fn.create_tracker(restriction))
+        yield from fn.process(element, tracker=RestrictionTrackerView(tracker), watermark_estimator=watermark)
+        tracker.check_done()
+        _, residual = tracker.deferred_status() or (None, None)
+        restriction = None if residual is None or residual.complete else residual
 
 
 def read_while(spec: Any, background: Callable[[List[IngressRecord]], None], **kwargs: Any) -> List[IngressRecord]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from typing import Any, Callable, Iterator
 
 import pytest
@@ -58,6 +59,15 @@ def _no_real_aws(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", os.devnull)
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
 
+
+
+@pytest.fixture(autouse=True)
+def _fresh_shard_listings() -> None:
+    """Each test starts without the Beam reader's shared shard listings of earlier tests (a stream name and
+    endpoint may come back with another fake client's answers)."""
+    listing = sys.modules.get("beam_transforms.listing")
+    if listing is not None:
+        listing.SHARED.clear()
 
 
 @pytest.fixture

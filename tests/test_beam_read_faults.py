@@ -85,6 +85,9 @@ class _FaultyClient:
             self._shard_of[response["ShardIterator"]] = shard
         return response
 
+    def describe_stream_summary(self, **kwargs: Any) -> Any:
+        return self._real.describe_stream_summary(**kwargs)
+
     def list_shards(self, **kwargs: Any) -> Any:
         self._list_shards += 1
         if self._list_shards == 1:
