@@ -35,7 +35,6 @@ import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.services.kinesis.KinesisAsyncClient;
 import software.amazon.awssdk.services.kinesis.KinesisClient;
 import software.amazon.awssdk.services.kinesis.model.ChildShard;
-import software.amazon.awssdk.services.kinesis.model.ResourceNotFoundException;
 import software.amazon.awssdk.services.kinesis.model.ShardIteratorType;
 import software.amazon.awssdk.services.kinesis.model.SubscribeToShardEvent;
 import software.amazon.awssdk.services.kinesis.model.SubscribeToShardRequest;
@@ -54,7 +53,9 @@ import software.amazon.awssdk.services.kinesis.model.SubscribeToShardRequest;
  * at LATEST (the arrival-time filter drops older records), as polling does. A
  * subscription without an event for {@code source.efo.subscription.timeout} is renewed. A shard
  * ends with an event without a continuation sequence number; its children are remembered for the
- * enumerator ({@link ChildShardsOfFinished}).
+ * enumerator ({@link ChildShardsOfFinished}). A shard also ends when it expired: SubscribeToShard answered
+ * ResourceNotFoundException and the stream no longer lists it ({@link ExpiredShards}); while the stream still
+ * lists it, that answer means the consumer is missing (registered again): looked up again after a backoff.
  */
 public final class FanOutShardSplitReader implements SplitReader<KinesisRecord, KinesisShardSplit> {
     private static final Logger LOG = LoggerFactory.getLogger(FanOutShardSplitReader.class);
@@ -72,6 +73,9 @@ public final class FanOutShardSplitReader implements SplitReader<KinesisRecord, 
     private final LongSupplier clock;
     private final ChildShardsOfFinished children;
     private final EmulatorShardEnds emulatorShardEnds;
+    private final ExpiredShards expiredShards;
+    /** Splits of expired shards, to report finished at the next fetch. */
+    private final List<String> expired = new ArrayList<>();
     private final Map<String, SubscribedShard> shards = new LinkedHashMap<>();
     private final Map<String, String> consumerArns = new HashMap<>();
     private final Set<String> paused = new HashSet<>();
@@ -98,17 +102,19 @@ public final class FanOutShardSplitReader implements SplitReader<KinesisRecord, 
     /**
      * @param consumers the consumer's lookups (a blocking client; closed with this reader)
      * @param children where the children named by a shard's last event go
+     * @param expiredShards tells an expired shard after ResourceNotFoundException
      * @param emulatorShardEnds with {@code aws.emulator} = true only, else null: see {@link EmulatorShardEnds}
      */
     FanOutShardSplitReader(KinesisAsyncClient asyncClient, StreamConsumers consumers, KinesisSourceConfig config,
-                           MetricGroup metrics, ChildShardsOfFinished children, EmulatorShardEnds emulatorShardEnds,
-                           LongSupplier clock) {
+                           MetricGroup metrics, ChildShardsOfFinished children, ExpiredShards expiredShards,
+                           EmulatorShardEnds emulatorShardEnds, LongSupplier clock) {
         this.asyncClient = asyncClient;
         this.consumers = consumers;
         this.subscriptionTimeoutMs = config.subscriptionTimeout().toMillis();
         this.retryRule = config.retryRule();
         this.metrics = metrics;
         this.children = children;
+        this.expiredShards = expiredShards;
         this.emulatorShardEnds = emulatorShardEnds;
         this.clock = clock;
     }
@@ -122,7 +128,7 @@ public final class FanOutShardSplitReader implements SplitReader<KinesisRecord, 
         KinesisClient client = aws.createSyncClient();
         return new FanOutShardSplitReader(aws.createSubscriptionClient(),
                 new StreamConsumers(client, config.consumerName(), config.retryRule()), config, metrics, children,
-                aws.emulator() ? new EmulatorShardEnds(client, config.retryRule(), config.discoveryInterval().toMillis(),
+                new ExpiredShards(client, config.retryRule(), metrics), aws.emulator() ? new EmulatorShardEnds(client, config.retryRule(), config.discoveryInterval().toMillis(),
                         () -> new KinesisShardSplitReader(aws.createSyncClient(), config, metrics)) : null,
                 System::currentTimeMillis);
     }
@@ -130,6 +136,11 @@ public final class FanOutShardSplitReader implements SplitReader<KinesisRecord, 
     @Override
     public RecordsWithSplitIds<KinesisRecord> fetch() throws IOException {
         RecordsBySplits.Builder<KinesisRecord> batch = new RecordsBySplits.Builder<>();
+        if (!expired.isEmpty()) {
+            batch.addFinishedSplits(expired);
+            expired.clear();
+            return batch.build();
+        }
         pollNext = !pollNext;
         if (pollNext && emulatorShardEnds != null && emulatorShardEnds.hasShards()) {
             return emulatorShardEnds.fetch();
@@ -220,6 +231,9 @@ public final class FanOutShardSplitReader implements SplitReader<KinesisRecord, 
                 onEnd(shard, subscription, new IOException("no event within "
                         + KinesisSourceConfig.EFO_SUBSCRIPTION_TIMEOUT + " (" + subscriptionTimeoutMs + " ms)"), now);
             }
+            if (!shards.containsKey(shard.cursor.splitId)) {
+                return; // expired
+            }
         }
         if (shard.subscription == null && now >= shard.nextAttemptAtMillis) {
             subscribe(shard, now);
@@ -293,7 +307,12 @@ public final class FanOutShardSplitReader implements SplitReader<KinesisRecord, 
             shard.nextAttemptAtMillis = now;
             return;
         }
-        if (KinesisErrors.unwrap(error) instanceof ResourceNotFoundException) {
+        if (KinesisErrors.isNotFound(error)) {
+            if (expiredShards.expired(split, shard.cursor.position(), "SubscribeToShard", error)) {
+                shards.remove(split.splitId());
+                expired.add(split.splitId());
+                return;
+            }
             consumerArns.remove(split.stream()); // a JOB_MANAGED consumer registered again: look it up again
         }
         if (!classify(error).retryable()) {
@@ -316,7 +335,7 @@ public final class FanOutShardSplitReader implements SplitReader<KinesisRecord, 
      */
     static ErrorKind classify(Throwable error) {
         Throwable t = KinesisErrors.unwrap(error);
-        if (t instanceof ResourceNotFoundException || !(t instanceof AwsServiceException)) {
+        if (KinesisErrors.isNotFound(t) || !(t instanceof AwsServiceException)) {
             return ErrorKind.TRANSIENT;
         }
         return KinesisErrors.classify(t);

@@ -133,7 +133,8 @@ class FanOutShardSplitReaderTest {
                 "source.efo.subscription.timeout", "30 s"));
         KinesisSourceConfig config = KinesisSourceConfig.of(keys);
         FanOutShardSplitReader reader = new FanOutShardSplitReader(async, new StreamConsumers(kinesis, "app", config.retryRule()), config,
-                new UnregisteredMetricsGroup(), children, null, () -> now);
+                new UnregisteredMetricsGroup(), children,
+                new ExpiredShards(kinesis, config.retryRule(), new UnregisteredMetricsGroup()), null, () -> now);
         reader.handleSplitsChanges(new SplitsAddition<>(List.of(splits)));
         return reader;
     }
