@@ -35,7 +35,9 @@ import software.amazon.awssdk.services.kinesis.model.Shard;
  * checkpoint while the children's reader goes on, neither reads the parent again nor gives it back.
  * Flink gives back only splits assigned after the restored checkpoint; of those, a shard reported
  * finished can only be one that ended before its reader's first checkpoint, and it is read again
- * only while its children wait ({@link ShardTracker#addBack}).
+ * only while its children wait ({@link ShardTracker#addBack}). Each report is acknowledged
+ * ({@link ShardsFinishedAck}); a reader reports an end again at each completed checkpoint until then, so a report
+ * lost on its way is not the end of the children. A report that comes again is taken again: nothing changes.
  *
  * <p>A stream's first discovery uses the configured initial position (LATEST pinned as
  * AT_TIMESTAMP of the discovery, so records written before the first read are kept); shards found
@@ -194,6 +196,7 @@ public final class KinesisSourceEnumerator implements SplitEnumerator<KinesisSha
         ShardsFinishedEvent finishedEvent = (ShardsFinishedEvent) event;
         List<String> finished = finishedEvent.splitIds();
         tracker.markFinished(finished);
+        context.sendEventToSourceReader(subtaskId, new ShardsFinishedAck(finished));
         List<KinesisShardSplit> children = tracker.addChildren(finishedEvent.children());
         if (!children.isEmpty()) {
             LOG.info("Shard ends named {} new child shard(s): {}", children.size(), children);

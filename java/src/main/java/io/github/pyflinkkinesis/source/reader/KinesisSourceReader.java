@@ -6,12 +6,14 @@ import java.util.Map;
 import java.util.Set;
 import java.util.function.Supplier;
 
+import org.apache.flink.api.connector.source.SourceEvent;
 import org.apache.flink.api.connector.source.SourceReaderContext;
 import org.apache.flink.connector.base.source.reader.SingleThreadMultiplexSourceReaderBase;
 import org.apache.flink.connector.base.source.reader.splitreader.SplitReader;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import io.github.pyflinkkinesis.source.enumerator.ShardsFinishedAck;
 import io.github.pyflinkkinesis.source.enumerator.ShardsFinishedEvent;
 import io.github.pyflinkkinesis.source.split.KinesisShardSplit;
 import io.github.pyflinkkinesis.source.split.KinesisShardSplitState;
@@ -19,7 +21,8 @@ import io.github.pyflinkkinesis.source.split.StartingPosition;
 
 /**
  * Reads its shards on one fetcher thread and tells the enumerator about shards read to their end,
- * once a checkpoint holding the end has completed ({@link FinishedShards} says why and when).
+ * once a checkpoint holding the end has completed, and again until the enumerator acknowledges it
+ * ({@link FinishedShards} says why and when).
  */
 public final class KinesisSourceReader<T>
         extends SingleThreadMultiplexSourceReaderBase<KinesisRecord, T, KinesisShardSplit, KinesisShardSplitState> {
@@ -97,7 +100,7 @@ public final class KinesisSourceReader<T>
         List<KinesisShardSplit> named = new ArrayList<>();
         finished.forEach(split -> {
             ids.add(split.splitId());
-            named.addAll(children.take(split.splitId()));
+            named.addAll(children.named(split.splitId()));
         });
         context.sendSourceEventToCoordinator(new ShardsFinishedEvent(ids, named));
     }
@@ -113,6 +116,17 @@ public final class KinesisSourceReader<T>
     public void notifyCheckpointComplete(long checkpointId) throws Exception {
         super.notifyCheckpointComplete(checkpointId);
         reportFinished(finishedShards.checkpointComplete(checkpointId));
+    }
+
+    @Override
+    public void handleSourceEvents(SourceEvent event) {
+        if (event instanceof ShardsFinishedAck) {
+            List<String> acknowledged = ((ShardsFinishedAck) event).splitIds();
+            finishedShards.acknowledged(acknowledged);
+            children.forget(acknowledged);
+        } else {
+            LOG.warn("Ignoring unexpected source event {}", event);
+        }
     }
 
     @Override

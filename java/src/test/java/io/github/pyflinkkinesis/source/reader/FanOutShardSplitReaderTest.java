@@ -279,7 +279,7 @@ class FanOutShardSplitReaderTest {
         assertEquals(List.of("z"), batch.data());
         assertEquals(Set.of(split.splitId()), batch.finished);
         assertTrue(async.last().cancelled, "the subscription was closed");
-        List<KinesisShardSplit> named = children.take(split.splitId());
+        List<KinesisShardSplit> named = children.named(split.splitId());
         assertEquals(1, named.size());
         assertEquals("shardId-000000000009", named.get(0).shardId());
         assertEquals(List.of(SHARD), named.get(0).parentShardIds());
