@@ -1,6 +1,7 @@
 package io.github.pyflinkkinesis.source.enumerator;
 
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -42,7 +43,9 @@ import software.amazon.awssdk.services.kinesis.model.Shard;
  * <p>A stream's first discovery uses the configured initial position (LATEST pinned as
  * AT_TIMESTAMP of the discovery, so records written before the first read are kept); shards found
  * later start at TRIM_HORIZON. With enhanced fan-out, a stream is listed only once its consumer is
- * ACTIVE ({@link ConsumerRegistration}).
+ * ACTIVE ({@link ConsumerRegistration}), and the consumer's ARN goes to every reader before its shards
+ * ({@link ConsumerArnsEvent}; again when a reader found the consumer missing and asked for a new lookup). With
+ * {@code source.efo.consumer.arn} the readers have the ARN already: nothing is looked up or registered.
  */
 public final class KinesisSourceEnumerator implements SplitEnumerator<KinesisShardSplit, KinesisSourceEnumState> {
     private static final Logger LOG = LoggerFactory.getLogger(KinesisSourceEnumerator.class);
@@ -58,6 +61,8 @@ public final class KinesisSourceEnumerator implements SplitEnumerator<KinesisSha
     private KinesisClient client;
     /** Enhanced fan-out only: the consumer is ACTIVE before a stream's shards are handed out. */
     private ConsumerRegistration consumers;
+    /** The consumer ARNs per stream name last sent to the readers; coordinator thread only. */
+    private Map<String, String> sentArns = new HashMap<>();
 
     public KinesisSourceEnumerator(SplitEnumeratorContext<KinesisShardSplit> context, List<String> streams,
                                    KinesisSourceConfig config, Supplier<KinesisClient> clientFactory,
@@ -83,7 +88,7 @@ public final class KinesisSourceEnumerator implements SplitEnumerator<KinesisSha
     @Override
     public void start() {
         client = clientFactory.get();
-        if (config.readerType() == KinesisSourceConfig.ReaderType.EFO) {
+        if (config.readerType() == KinesisSourceConfig.ReaderType.EFO && config.consumerArns().isEmpty()) {
             consumers = new ConsumerRegistration(new StreamConsumers(client, config.consumerName(), config.retryRule()),
                     config.consumerLifecycle());
         }
@@ -144,7 +149,21 @@ public final class KinesisSourceEnumerator implements SplitEnumerator<KinesisSha
             }
         }
         discoveryStart = tracker.lastSeenShardIds();
+        publishConsumerArns();
         assignReadySplits();
+    }
+
+    /** Sends the consumer ARNs to every reader when they changed (before the shards that need them). */
+    private void publishConsumerArns() {
+        if (consumers == null) {
+            return;
+        }
+        Map<String, String> arns = consumers.arns();
+        if (!arns.equals(sentArns)) {
+            sentArns = arns;
+            context.registeredReaders().keySet().forEach(
+                    reader -> context.sendEventToSourceReader(reader, ConsumerArnsEvent.arns(arns)));
+        }
     }
 
     private StartingPosition initialPosition(long listedAtMillis) {
@@ -184,11 +203,27 @@ public final class KinesisSourceEnumerator implements SplitEnumerator<KinesisSha
 
     @Override
     public void addReader(int subtaskId) {
+        if (!sentArns.isEmpty()) {
+            context.sendEventToSourceReader(subtaskId, ConsumerArnsEvent.arns(sentArns));
+        }
         assignReadySplits();
     }
 
     @Override
     public void handleSourceEvent(int subtaskId, SourceEvent event) {
+        if (event instanceof ConsumerArnsEvent && consumers != null) {
+            List<String> lookups = ((ConsumerArnsEvent) event).lookups();
+            LOG.info("Reader {} found the enhanced fan-out consumer of streams {} missing: looking it up again",
+                    subtaskId, lookups);
+            Map<String, String> unsent = new HashMap<>(sentArns);
+            lookups.forEach(stream -> {
+                consumers.forget(stream);
+                unsent.remove(stream);
+            });
+            sentArns = unsent; // whatever the lookup finds is sent, the same ARN too
+            context.callAsync(this::discover, this::onDiscovered);
+            return;
+        }
         if (!(event instanceof ShardsFinishedEvent)) {
             LOG.warn("Ignoring unexpected source event {} from reader {}", event, subtaskId);
             return;

@@ -6,13 +6,17 @@ import java.util.Map;
 import java.util.Set;
 import java.util.function.Supplier;
 
+import org.apache.flink.api.connector.source.ReaderOutput;
 import org.apache.flink.api.connector.source.SourceEvent;
 import org.apache.flink.api.connector.source.SourceReaderContext;
 import org.apache.flink.connector.base.source.reader.SingleThreadMultiplexSourceReaderBase;
+import org.apache.flink.core.io.InputStatus;
 import org.apache.flink.connector.base.source.reader.splitreader.SplitReader;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import io.github.pyflinkkinesis.source.consumer.ConsumerArns;
+import io.github.pyflinkkinesis.source.enumerator.ConsumerArnsEvent;
 import io.github.pyflinkkinesis.source.enumerator.ShardsFinishedAck;
 import io.github.pyflinkkinesis.source.enumerator.ShardsFinishedEvent;
 import io.github.pyflinkkinesis.source.split.KinesisShardSplit;
@@ -32,6 +36,8 @@ public final class KinesisSourceReader<T>
     private final Set<String> streamNames;
     private final FinishedShards finishedShards = new FinishedShards();
     private final ChildShardsOfFinished children;
+    /** Enhanced fan-out only, else null. */
+    private final ConsumerArns consumerArns;
     private boolean started;
 
     /**
@@ -41,19 +47,35 @@ public final class KinesisSourceReader<T>
      */
     public KinesisSourceReader(Supplier<SplitReader<KinesisRecord, KinesisShardSplit>> splitReaderSupplier,
                                KinesisRecordEmitter<T> emitter, SourceReaderContext context, Set<String> streamNames) {
-        this(splitReaderSupplier, emitter, context, streamNames, new ChildShardsOfFinished());
+        this(splitReaderSupplier, emitter, context, streamNames, new ChildShardsOfFinished(), null);
     }
 
     /**
-     * @param children the children that the split reader learnt from shards' last events (enhanced
-     *     fan-out), sent to the enumerator with the shard's end
+     * With enhanced fan-out.
+     *
+     * @param children the children that the split reader learnt from shards' last events, sent to the
+     *     enumerator with the shard's end
+     * @param consumerArns the consumer ARNs the split reader subscribes with: the enumerator's arrive here, and
+     *     the split reader's requests for a new lookup go from here to the enumerator
      */
     public KinesisSourceReader(Supplier<SplitReader<KinesisRecord, KinesisShardSplit>> splitReaderSupplier,
                                KinesisRecordEmitter<T> emitter, SourceReaderContext context, Set<String> streamNames,
-                               ChildShardsOfFinished children) {
+                               ChildShardsOfFinished children, ConsumerArns consumerArns) {
         super(splitReaderSupplier, emitter, context.getConfiguration(), context);
         this.streamNames = Set.copyOf(streamNames);
         this.children = children;
+        this.consumerArns = consumerArns;
+    }
+
+    @Override
+    public InputStatus pollNext(ReaderOutput<T> output) throws Exception {
+        if (consumerArns != null) {
+            List<String> lookups = consumerArns.takeLookups();
+            if (!lookups.isEmpty()) {
+                context.sendSourceEventToCoordinator(ConsumerArnsEvent.lookups(lookups));
+            }
+        }
+        return super.pollNext(output);
     }
 
     @Override
@@ -120,7 +142,9 @@ public final class KinesisSourceReader<T>
 
     @Override
     public void handleSourceEvents(SourceEvent event) {
-        if (event instanceof ShardsFinishedAck) {
+        if (event instanceof ConsumerArnsEvent && consumerArns != null) {
+            consumerArns.update(((ConsumerArnsEvent) event).arns());
+        } else if (event instanceof ShardsFinishedAck) {
             List<String> acknowledged = ((ShardsFinishedAck) event).splitIds();
             finishedShards.acknowledged(acknowledged);
             children.forget(acknowledged);

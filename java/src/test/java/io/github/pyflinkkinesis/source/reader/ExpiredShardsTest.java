@@ -16,7 +16,7 @@ import org.junit.jupiter.api.Test;
 
 import io.github.pyflinkkinesis.source.FakeKinesisClient;
 import io.github.pyflinkkinesis.source.KinesisSourceConfig;
-import io.github.pyflinkkinesis.source.consumer.StreamConsumers;
+import io.github.pyflinkkinesis.source.consumer.ConsumerArns;
 import io.github.pyflinkkinesis.source.split.KinesisShardSplit;
 import io.github.pyflinkkinesis.source.split.StartingPosition;
 
@@ -93,13 +93,12 @@ class ExpiredShardsTest {
     @Test
     void aSubscriptionRefusedForAnUnlistedShardEndsTheSplitWithoutSubscribingAgain() throws Exception {
         FanOutShardSplitReaderTest.ScriptedAsyncClient async = new FanOutShardSplitReaderTest.ScriptedAsyncClient();
-        kinesis.registerStreamConsumer(r -> r.streamARN(FakeKinesisClient.streamArn("orders")).consumerName("app"));
         KinesisSourceConfig config = KinesisSourceConfig.of(Map.of("source.reader.type", "EFO",
                 "source.efo.consumer.name", "app"));
         long[] now = {1_000_000};
-        FanOutShardSplitReader reader = new FanOutShardSplitReader(async,
-                new StreamConsumers(kinesis, "app", config.retryRule()), config, metrics, new ChildShardsOfFinished(),
-                new ExpiredShards(kinesis, config.retryRule(), metrics), null, () -> now[0]);
+        ConsumerArns arns = ConsumerArns.fixed(Map.of("orders", FakeKinesisClient.streamArn("orders") + "/consumer/app:1"));
+        FanOutShardSplitReader reader = new FanOutShardSplitReader(async, kinesis, arns, config, metrics,
+                new ChildShardsOfFinished(), null, () -> now[0]);
         reader.handleSplitsChanges(new SplitsAddition<>(List.of(parent)));
         reader.fetch(); // subscribes
         assertEquals(1, async.calls.size());

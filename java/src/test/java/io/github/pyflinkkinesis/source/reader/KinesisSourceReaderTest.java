@@ -25,6 +25,7 @@ import org.junit.jupiter.api.Test;
 
 import io.github.pyflinkkinesis.source.FakeKinesisClient;
 import io.github.pyflinkkinesis.source.KinesisSourceConfig;
+import io.github.pyflinkkinesis.source.consumer.ConsumerArns;
 import io.github.pyflinkkinesis.source.enumerator.KinesisSourceEnumState;
 import io.github.pyflinkkinesis.source.enumerator.KinesisSourceEnumerator;
 import io.github.pyflinkkinesis.source.enumerator.ShardsFinishedAck;
@@ -227,7 +228,8 @@ class KinesisSourceReaderTest {
         ChildShardsOfFinished children = new ChildShardsOfFinished();
         children.put(split.splitId(), List.of(child)); // as the enhanced fan-out reader does at the shard's end
         reader = new KinesisSourceReader<>(() -> new KinesisShardSplitReader(kinesis, CONFIG, context.metricGroup()),
-                new KinesisRecordEmitter<>(new RowRecordDeserializer()), context, Set.of("orders"), children);
+                new KinesisRecordEmitter<>(new RowRecordDeserializer()), context, Set.of("orders"), children,
+                ConsumerArns.fromEnumerator());
         reader.start();
         reader.addSplits(List.of(split));
         pollUntil(() -> !finishedEvents().isEmpty()); // before the first checkpoint: at once (FinishedShards)
