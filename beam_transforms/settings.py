@@ -230,9 +230,10 @@ def _consumer(spec: Any, props: Mapping[str, str], given: Mapping[str, Any], bou
     name, arn = given.get("consumer_name"), given.get("consumer_arn")
     lifecycle = given.get("consumer_lifecycle")
     if name is None and arn is None and _key("source.reader.type").read(props, "beam") == "EFO":
-        name = props.get("source.efo.consumer.name")
-        if name is None:
-            raise ConfigError("source.reader.type EFO needs source.efo.consumer.name",
+        arn = props.get("source.efo.consumer.arn")
+        name = None if arn is not None else props.get("source.efo.consumer.name")
+        if name is None and arn is None:
+            raise ConfigError("source.reader.type EFO needs source.efo.consumer.name or source.efo.consumer.arn",
                               field="client_properties.source.efo.consumer.name")
         if lifecycle is None:
             lifecycle = _spec_lifecycle(spec, props, bounded)

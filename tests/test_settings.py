@@ -128,6 +128,9 @@ def test_efo_without_a_consumer_name_and_bad_values_fail_naming_the_property() -
 
     with pytest.raises(ConfigError, match="source.efo.consumer.name"):
         read_settings(spec({"source.reader.type": "EFO"}))
+    arn = "arn:aws:kinesis:us-east-1:000000000000:stream/s/consumer/app:1"
+    by_arn = read_settings(spec({"source.reader.type": "EFO", "source.efo.consumer.arn": arn}))
+    assert (by_arn.consumer_arn, by_arn.consumer_name) == (arn, None), "the spec's ARN: no lookup by name"
     with pytest.raises(ConfigError, match=r"client_properties\.source\.shard\.get-records\.max-record-count"):
         read_settings(spec({"source.shard.get-records.max-record-count": "20000"}))
     with pytest.raises(ConfigError, match=r"client_properties\.source\.shard\.discovery\.interval"):

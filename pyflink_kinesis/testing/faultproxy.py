@@ -32,6 +32,11 @@ are answered 400 ``InvalidArgumentException`` in the service's (and kinesalite's
 :attr:`FaultProxy.refused_timestamps` counts them. Any client (the Flink connector, the Beam reader, boto3) meets
 the service's wording this way.
 
+``expired_shards``: shards answered as the service answers once a closed shard is older than the stream's
+retention: GetShardIterator, GetRecords (with an iterator the proxy passed on for that shard) and SubscribeToShard
+get 400 ``ResourceNotFoundException``, ListShards answers leave the shard out; :attr:`FaultProxy.expired_answers`
+counts the refusals by operation. These calls then skip the other read faults.
+
 ``read_operations`` (e.g. ``("GetRecords",)``) extends the faults to reads: those calls are delayed, answered
 with throttling or 500 errors, or have their connection dropped before or after forwarding, drawn from the
 same shares (``partial`` forwards them unchanged); :attr:`FaultProxy.read_faults` counts them.
@@ -54,6 +59,7 @@ from typing import Any, Dict, List, Optional, Tuple
 
 PUT_RECORDS = "Kinesis_20131202.PutRecords"
 GET_RECORDS = "Kinesis_20131202.GetRecords"
+_SHARD_OPERATIONS = ("ListShards", "GetShardIterator", "GetRecords", "SubscribeToShard")
 FAULTS = ("partial", "throttle", "limit", "error500", "drop_before", "drop_after", "hold")
 _HOP_HEADERS = {"host", "content-length", "connection", "keep-alive", "transfer-encoding", "proxy-connection"}
 
@@ -80,13 +86,15 @@ class FaultProxy:
         max_lifetime: Seconds after which the proxy stops by itself.
         read_operations: Other Kinesis operations (``"GetRecords"``, ...) that get the faults and the delay.
         future_timestamps: Refuse an AT_TIMESTAMP iterator or subscription past the proxy's clock as the service does.
+        expired_shards: Shard ids to answer as expired (gone from the listing, ResourceNotFoundException).
     """
 
     def __init__(self, upstream_port: int, *, seed: int = 0, partial: float = 0.0, partial_entries: float = 0.3,
                  throttle: float = 0.0, limit: float = 0.0, error500: float = 0.0, drop_before: float = 0.0,
                  drop_after: float = 0.0, hold: float = 0.0, hold_seconds: float = 15.0, delay: float = 0.0,
                  max_lifetime: float = 300.0, get_records_error500: float = 0.0,
-                 read_operations: Tuple[str, ...] = (), future_timestamps: bool = False) -> None:
+                 read_operations: Tuple[str, ...] = (), future_timestamps: bool = False,
+                 expired_shards: Tuple[str, ...] = ()) -> None:
         self.upstream_port = upstream_port
         self.rates = {"partial": partial, "throttle": throttle, "limit": limit, "error500": error500,
                       "drop_before": drop_before, "drop_after": drop_after, "hold": hold}
@@ -108,6 +116,9 @@ class FaultProxy:
         self.read_faults: Counter = Counter()  # fault kind -> read calls
         self.future_timestamps = future_timestamps
         self.refused_timestamps = 0
+        self.expired_shards = set(expired_shards)
+        self.expired_answers: Counter = Counter()  # operation -> calls answered ResourceNotFoundException
+        self._iterator_shards: Dict[str, str] = {}  # shard iterator passed on -> its shard
         self._rng = random.Random(seed)
         self._lock = threading.Lock()
         self.faults: Counter = Counter()  # fault kind -> calls
@@ -240,6 +251,8 @@ class _Handler(BaseHTTPRequestHandler):
             proxy._thawed.wait(proxy.max_lifetime)
             self._drop()  # a call that hung never gets an answer
             return
+        if proxy.expired_shards and self._expired(target.rpartition(".")[2], body):
+            return
         if proxy.future_timestamps and self._refuse_future_timestamp(target, body):
             return
         if target == GET_RECORDS and proxy.get_records_error500:
@@ -340,6 +353,36 @@ class _Handler(BaseHTTPRequestHandler):
         self._error(400, "InvalidArgumentException",
                     "The timestampInMillis parameter cannot be greater than the currentTimestampInMillis. "
                     f"timestampInMillis: {int(float(position['Timestamp']) * 1000)}, currentTimestampInMillis: {now_ms}")
+        return True
+
+    def _expired(self, operation: str, body: bytes) -> bool:
+        """A call naming shards while some are expired: refused for an expired shard, else forwarded (ListShards
+        without the expired shards; the shard of each iterator passed on is remembered). False: not answered here
+        (another operation, or a subscription to a shard that is not expired)."""
+        if operation not in _SHARD_OPERATIONS:
+            return False
+        proxy, request = self.owner, json.loads(body or b"{}")
+        shard = (proxy._iterator_shards.get(request.get("ShardIterator", "")) if operation == "GetRecords"
+                 else request.get("ShardId"))
+        if shard in proxy.expired_shards:
+            with proxy._lock:
+                proxy.expired_answers[operation] += 1
+            self._error(400, "ResourceNotFoundException", f"Shard {shard} in stream "
+                        f"{request.get('StreamName', '?')} under account 000000000000 does not exist")
+            return True
+        if operation == "SubscribeToShard":
+            return False
+        status, headers, answer = self._forward(body)
+        if status == 200:
+            reply = json.loads(answer)
+            if operation == "ListShards":
+                reply["Shards"] = [s for s in reply.get("Shards", []) if s["ShardId"] not in proxy.expired_shards]
+                answer = json.dumps(reply).encode()
+            iterator = reply.get("ShardIterator") or reply.get("NextShardIterator")
+            if iterator:
+                with proxy._lock:
+                    proxy._iterator_shards[iterator] = shard or ""
+        self._respond(status, headers, answer)
         return True
 
     def _read(self, body: bytes) -> None:

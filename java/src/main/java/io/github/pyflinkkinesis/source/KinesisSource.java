@@ -23,6 +23,7 @@ import org.apache.flink.types.Row;
 import org.apache.flink.util.UserCodeClassLoader;
 
 import io.github.pyflinkkinesis.aws.AwsClientConfig;
+import io.github.pyflinkkinesis.source.consumer.ConsumerArns;
 import io.github.pyflinkkinesis.source.enumerator.KinesisSourceEnumState;
 import io.github.pyflinkkinesis.source.enumerator.KinesisSourceEnumStateSerializer;
 import io.github.pyflinkkinesis.source.enumerator.KinesisSourceEnumerator;
@@ -95,6 +96,10 @@ public final class KinesisSource<T>
         if (unique.isEmpty()) {
             throw new IllegalArgumentException("streams: expected at least one stream name or ARN");
         }
+        if (!config.consumerArns().isEmpty() && !config.consumerArns().keySet().equals(names)) {
+            throw new IllegalArgumentException(KinesisSourceConfig.EFO_CONSUMER_ARN + ": expected one consumer ARN for "
+                    + "each stream of the source " + names + ", got ARNs for " + config.consumerArns().keySet());
+        }
         return new KinesisSource<>(List.copyOf(unique), config, aws, deserializer);
     }
 
@@ -120,9 +125,11 @@ public final class KinesisSource<T>
         });
         if (config.readerType() == KinesisSourceConfig.ReaderType.EFO) {
             ChildShardsOfFinished children = new ChildShardsOfFinished();
+            ConsumerArns arns = config.consumerArns().isEmpty()
+                    ? ConsumerArns.fromEnumerator() : ConsumerArns.fixed(config.consumerArns());
             return new KinesisSourceReader<>(
-                    () -> FanOutShardSplitReader.create(awsConfig, config, readerContext.metricGroup(), children),
-                    new KinesisRecordEmitter<>(deserializer), readerContext, names, children);
+                    () -> FanOutShardSplitReader.create(awsConfig, config, readerContext.metricGroup(), children, arns),
+                    new KinesisRecordEmitter<>(deserializer), readerContext, names, children, arns);
         }
         return new KinesisSourceReader<>(
                 () -> new KinesisShardSplitReader(awsConfig.createSyncClient(), config, readerContext.metricGroup()),

@@ -9,8 +9,10 @@ import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.time.temporal.ChronoField;
 import java.time.temporal.TemporalAccessor;
+import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
+import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 import org.apache.flink.util.TimeUtils;
@@ -26,7 +28,8 @@ import io.github.pyflinkkinesis.aws.retry.RetryRule;
  * {@code source.reader.type} and the enhanced fan-out keys {@code source.efo.consumer.name},
  * {@code source.efo.lifecycle}, {@code source.efo.subscription.timeout}.
  * Ours: {@code source.max-retry-time}, how long Kinesis call failures (ListShards, GetShardIterator,
- * GetRecords, the consumer calls and SubscribeToShard) may go on before the job fails.
+ * GetRecords, the consumer calls and SubscribeToShard) may go on before the job fails;
+ * {@code source.efo.consumer.arn}, a registered consumer's ARN per stream.
  */
 public final class KinesisSourceConfig implements Serializable {
     private static final long serialVersionUID = 1L;
@@ -42,6 +45,8 @@ public final class KinesisSourceConfig implements Serializable {
     public static final String EFO_CONSUMER_NAME = "source.efo.consumer.name";
     public static final String EFO_LIFECYCLE = "source.efo.lifecycle";
     public static final String EFO_SUBSCRIPTION_TIMEOUT = "source.efo.subscription.timeout";
+    /** Ours: the consumer's ARN on each stream (comma-separated): nothing is looked up or registered. */
+    public static final String EFO_CONSUMER_ARN = "source.efo.consumer.arn";
 
     public static final String DEFAULT_TIMESTAMP_FORMAT = "yyyy-MM-dd'T'HH:mm:ss.SSSXXX";
     public static final Duration DEFAULT_DISCOVERY_INTERVAL = Duration.ofSeconds(10);
@@ -62,6 +67,9 @@ public final class KinesisSourceConfig implements Serializable {
 
     /** RegisterStreamConsumer's constraint on consumer names. */
     private static final Pattern CONSUMER_NAME = Pattern.compile("[a-zA-Z0-9_.-]{1,128}");
+    /** A stream consumer's ARN: groups stream name and consumer name. */
+    private static final Pattern CONSUMER_ARN =
+            Pattern.compile("arn:[^:]+:kinesis:[^:]*:[^:]*:stream/([^/]+)/consumer/([a-zA-Z0-9_.-]{1,128}):\\d+");
 
     private final InitialPosition initialPosition;
     private final long initialTimestampMillis;
@@ -73,6 +81,7 @@ public final class KinesisSourceConfig implements Serializable {
     private final String consumerName;
     private final ConsumerLifecycle consumerLifecycle;
     private final Duration subscriptionTimeout;
+    private final Map<String, String> consumerArns;
 
     private KinesisSourceConfig(InitialPosition initialPosition, long initialTimestampMillis,
                                 Duration discoveryInterval, int maxRecordCount, Duration emptyFetchInterval,
@@ -87,6 +96,7 @@ public final class KinesisSourceConfig implements Serializable {
         this.consumerName = efo.consumerName;
         this.consumerLifecycle = efo.consumerLifecycle;
         this.subscriptionTimeout = efo.subscriptionTimeout;
+        this.consumerArns = efo.consumerArns;
     }
 
     /** Reads the {@code source.*} keys of {@code properties}; other keys are ignored here. */
@@ -126,28 +136,80 @@ public final class KinesisSourceConfig implements Serializable {
         final String consumerName;
         final ConsumerLifecycle consumerLifecycle;
         final Duration subscriptionTimeout;
+        final Map<String, String> consumerArns;
 
-        private Efo(ReaderType readerType, String consumerName, ConsumerLifecycle lifecycle, Duration subscriptionTimeout) {
+        private Efo(ReaderType readerType, String consumerName, ConsumerLifecycle lifecycle, Duration subscriptionTimeout,
+                    Map<String, String> consumerArns) {
             this.readerType = readerType;
             this.consumerName = consumerName;
             this.consumerLifecycle = lifecycle;
             this.subscriptionTimeout = subscriptionTimeout;
+            this.consumerArns = Map.copyOf(consumerArns);
         }
 
         static Efo of(Map<String, String> properties) {
             ReaderType readerType = choice(properties, READER_TYPE, ReaderType.POLLING, ReaderType.class);
+            Map<String, String> arns = consumerArns(properties.get(EFO_CONSUMER_ARN));
             String consumerName = properties.get(EFO_CONSUMER_NAME);
+            if (!arns.isEmpty()) {
+                String named = arnConsumerName(arns.values().iterator().next());
+                if (consumerName != null && !consumerName.equals(named)) {
+                    throw new IllegalArgumentException(EFO_CONSUMER_NAME + ": '" + consumerName + "' is not the consumer "
+                            + EFO_CONSUMER_ARN + " names ('" + named + "'): leave it unset or make them agree");
+                }
+                consumerName = named;
+                if ("JOB_MANAGED".equalsIgnoreCase(String.valueOf(properties.get(EFO_LIFECYCLE)).trim().replace('-', '_'))) {
+                    throw new IllegalArgumentException(EFO_LIFECYCLE + ": JOB_MANAGED registers the consumer itself; with "
+                            + EFO_CONSUMER_ARN + " the consumer is yours: leave it unset or set SELF_MANAGED");
+                }
+            }
             if (readerType == ReaderType.EFO && (consumerName == null || !CONSUMER_NAME.matcher(consumerName).matches())) {
                 throw new IllegalArgumentException(EFO_CONSUMER_NAME + ": " + READER_TYPE + " EFO needs a consumer name "
                         + "of 1 to 128 letters, digits, '_', '.' or '-', got "
                         + (consumerName == null ? "none" : "'" + consumerName + "'"));
             }
-            ConsumerLifecycle lifecycle = choice(properties, EFO_LIFECYCLE, ConsumerLifecycle.JOB_MANAGED, ConsumerLifecycle.class);
+            ConsumerLifecycle lifecycle = arns.isEmpty()
+                    ? choice(properties, EFO_LIFECYCLE, ConsumerLifecycle.JOB_MANAGED, ConsumerLifecycle.class)
+                    : ConsumerLifecycle.SELF_MANAGED;
             Duration subscriptionTimeout = duration(properties, EFO_SUBSCRIPTION_TIMEOUT, DEFAULT_SUBSCRIPTION_TIMEOUT);
             if (subscriptionTimeout.isZero()) {
                 throw new IllegalArgumentException(EFO_SUBSCRIPTION_TIMEOUT + ": expected a duration > 0");
             }
-            return new Efo(readerType, readerType == ReaderType.EFO ? consumerName : null, lifecycle, subscriptionTimeout);
+            return new Efo(readerType, readerType == ReaderType.EFO ? consumerName : null, lifecycle, subscriptionTimeout,
+                    readerType == ReaderType.EFO ? arns : Map.of());
+        }
+
+        /** Stream name to consumer ARN, from a comma-separated list of consumer ARNs (null: none). */
+        private static Map<String, String> consumerArns(String value) {
+            Map<String, String> arns = new LinkedHashMap<>();
+            if (value == null || value.isBlank()) {
+                return arns;
+            }
+            String consumer = null;
+            for (String part : value.split(",")) {
+                String arn = part.trim();
+                Matcher matcher = CONSUMER_ARN.matcher(arn);
+                if (!matcher.matches()) {
+                    throw new IllegalArgumentException(EFO_CONSUMER_ARN + ": expected stream consumer ARNs such as "
+                            + "'arn:aws:kinesis:us-east-1:123456789012:stream/orders/consumer/app:1700000000', "
+                            + "comma-separated, got '" + arn + "'");
+                }
+                if (consumer != null && !consumer.equals(matcher.group(2))) {
+                    throw new IllegalArgumentException(EFO_CONSUMER_ARN + ": expected one consumer name on every stream, got '"
+                            + consumer + "' and '" + matcher.group(2) + "'");
+                }
+                consumer = matcher.group(2);
+                if (arns.put(matcher.group(1), arn) != null) {
+                    throw new IllegalArgumentException(EFO_CONSUMER_ARN + ": stream '" + matcher.group(1)
+                            + "' has more than one consumer ARN");
+                }
+            }
+            return arns;
+        }
+
+        private static String arnConsumerName(String arn) {
+            Matcher matcher = CONSUMER_ARN.matcher(arn);
+            return matcher.matches() ? matcher.group(2) : null;
         }
     }
 
@@ -269,6 +331,14 @@ public final class KinesisSourceConfig implements Serializable {
 
     public ConsumerLifecycle consumerLifecycle() {
         return consumerLifecycle;
+    }
+
+    /**
+     * The consumer's ARN per stream name from {@code source.efo.consumer.arn}; empty when unset (the enumerator
+     * looks the consumer up) or when the reader type is not EFO.
+     */
+    public Map<String, String> consumerArns() {
+        return consumerArns;
     }
 
     /** How long a SubscribeToShard call may take to deliver its first event before it is tried again. */

@@ -94,7 +94,10 @@ public final class KinesisTableOptions {
             ConfigOptions.key(KinesisSourceConfig.READER_TYPE).stringType()
                     .defaultValue(KinesisSourceConfig.ReaderType.POLLING.name())
                     .withDescription("POLLING (GetRecords) or EFO (enhanced fan-out: SubscribeToShard)."),
-            text(KinesisSourceConfig.EFO_CONSUMER_NAME, "EFO: the enhanced fan-out consumer's name (required)."),
+            text(KinesisSourceConfig.EFO_CONSUMER_NAME, "EFO: the enhanced fan-out consumer's name (required unless "
+                    + "'source.efo.consumer.arn' is given)."),
+            text(KinesisSourceConfig.EFO_CONSUMER_ARN, "EFO: a registered consumer's ARN on each stream, comma-separated: "
+                    + "neither looked up nor registered (SELF_MANAGED)."),
             ConfigOptions.key(KinesisSourceConfig.EFO_LIFECYCLE).stringType()
                     .defaultValue(KinesisSourceConfig.ConsumerLifecycle.JOB_MANAGED.name())
                     .withDescription("EFO: JOB_MANAGED (the job registers and deregisters the consumer) or "

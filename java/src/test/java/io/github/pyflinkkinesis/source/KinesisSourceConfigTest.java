@@ -110,4 +110,28 @@ class KinesisSourceConfigTest {
                 Map.of("source.efo.lifecycle", "MINE"));
         assertRejected("source.efo.subscription.timeout", Map.of("source.efo.subscription.timeout", "0 s"));
     }
+    @Test
+    void consumerArnsGiveTheConsumerPerStreamWithoutLookupOrRegistration() {
+        String orders = "arn:aws:kinesis:eu-west-1:123456789012:stream/orders/consumer/app:1700000000";
+        String payments = "arn:aws:kinesis:eu-west-1:123456789012:stream/payments/consumer/app:1700000001";
+        KinesisSourceConfig config = KinesisSourceConfig.of(Map.of("source.reader.type", "EFO",
+                "source.efo.consumer.arn", orders + " , " + payments));
+        assertEquals(Map.of("orders", orders, "payments", payments), config.consumerArns());
+        assertEquals("app", config.consumerName());
+        assertEquals(KinesisSourceConfig.ConsumerLifecycle.SELF_MANAGED, config.consumerLifecycle());
+        assertEquals(Map.of(), KinesisSourceConfig.of(Map.of("source.efo.consumer.arn", orders)).consumerArns(),
+                "polling: not used");
+
+        assertRejected("source.efo.consumer.arn", Map.of("source.reader.type", "EFO",
+                "source.efo.consumer.arn", "arn:aws:kinesis:eu-west-1:123456789012:stream/orders"));
+        assertRejected("source.efo.consumer.name", Map.of("source.reader.type", "EFO",
+                "source.efo.consumer.arn", orders, "source.efo.consumer.name", "other"));
+        assertRejected("source.efo.lifecycle", Map.of("source.reader.type", "EFO",
+                "source.efo.consumer.arn", orders, "source.efo.lifecycle", "JOB_MANAGED"));
+        IllegalArgumentException missing = assertThrows(IllegalArgumentException.class, () -> KinesisSource.create(
+                Map.of("aws.region", "us-east-1", "source.reader.type", "EFO", "source.efo.consumer.arn", orders),
+                java.util.List.of("orders", "payments")));
+        assertTrue(missing.getMessage().startsWith("source.efo.consumer.arn: expected one consumer ARN for each stream"),
+                missing.getMessage());
+    }
 }

@@ -75,6 +75,15 @@ public final class KinesisErrors {
                 && t instanceof AwsServiceException && "InvalidArgumentException".equals(errorCode((AwsServiceException) t));
     }
 
+    /**
+     * True for ResourceNotFoundException: what the request names (a stream, a shard, a consumer) does not exist, or
+     * no longer does. The caller tells which from the request it made and, where needed, a listing.
+     */
+    public static boolean isNotFound(Throwable error) {
+        Throwable t = unwrap(error);
+        return t instanceof AwsServiceException && "ResourceNotFoundException".equals(errorCode((AwsServiceException) t));
+    }
+
     /** True for a refused identity: HTTP 401/403, an access or signature error code, or any STS error. */
     public static boolean isAccessDenied(Throwable error) {
         Throwable t = unwrap(error);

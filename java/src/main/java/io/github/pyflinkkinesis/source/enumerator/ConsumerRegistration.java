@@ -1,7 +1,8 @@
 package io.github.pyflinkkinesis.source.enumerator;
 
 import java.util.Collection;
-import java.util.Set;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.LongSupplier;
 
@@ -20,7 +21,8 @@ import software.amazon.awssdk.services.kinesis.model.ConsumerDescription;
  * The enumerator's side of enhanced fan-out: before a stream's shards are handed out, its consumer
  * is ACTIVE. JOB_MANAGED registers a missing consumer and deregisters it when the enumerator closes
  * (the job ended, or restarts: the next enumerator registers it again); SELF_MANAGED uses a consumer
- * the user registered and never deregisters it.
+ * the user registered and never deregisters it. The ACTIVE consumer's ARN per stream name goes to the readers
+ * ({@link ConsumerArnsEvent}): they never look it up themselves.
  */
 final class ConsumerRegistration {
     private static final Logger LOG = LoggerFactory.getLogger(ConsumerRegistration.class);
@@ -31,7 +33,8 @@ final class ConsumerRegistration {
     private final boolean jobManaged;
     private final LongSupplier clock;
     private final Sleeper sleeper;
-    private final Set<String> active = ConcurrentHashMap.newKeySet();
+    /** The ACTIVE consumer's ARN per stream name. */
+    private final Map<String, String> active = new ConcurrentHashMap<>();
 
     /** Waits between looks; a test replaces it. */
     @FunctionalInterface
@@ -62,7 +65,7 @@ final class ConsumerRegistration {
      *     or a Kinesis call that failed (a fatal error, or failures longer than the total retry time)
      */
     void awaitActive(String stream) throws InterruptedException {
-        if (active.contains(stream)) {
+        if (active.containsKey(KinesisShardSplit.streamName(stream))) {
             return;
         }
         String what = "enhanced fan-out consumer '" + consumers.consumerName() + "' of stream '"
@@ -78,8 +81,9 @@ final class ConsumerRegistration {
         long deadline = clock.getAsLong() + StreamConsumers.ACTIVE_TIMEOUT.toMillis();
         while (true) {
             ConsumerDescription description = consumers.describe(stream);
-            if (StreamConsumers.activeArn(description) != null) {
-                active.add(stream);
+            String arn = StreamConsumers.activeArn(description);
+            if (arn != null) {
+                active.put(KinesisShardSplit.streamName(stream), arn);
                 return;
             }
             if (description == null && !jobManaged) {
@@ -95,6 +99,16 @@ final class ConsumerRegistration {
             }
             sleeper.sleep(POLL_MS);
         }
+    }
+
+    /** The ACTIVE consumer's ARN per stream name, for the streams {@link #awaitActive} returned for. */
+    Map<String, String> arns() {
+        return new LinkedHashMap<>(active);
+    }
+
+    /** A reader found the consumer of {@code streamName} missing: the next {@link #awaitActive} looks again. */
+    void forget(String streamName) {
+        active.remove(streamName);
     }
 
     /** JOB_MANAGED: deregisters the consumer from every stream; failures are logged, not thrown. */
@@ -117,7 +131,7 @@ final class ConsumerRegistration {
                     LOG.warn("Could not deregister enhanced fan-out consumer '{}' of stream '{}': {}",
                             consumers.consumerName(), KinesisShardSplit.streamName(stream), KinesisErrors.describe(e), e);
                 }
-                active.remove(stream);
+                active.remove(KinesisShardSplit.streamName(stream));
             }
         } finally {
             if (interrupted) {

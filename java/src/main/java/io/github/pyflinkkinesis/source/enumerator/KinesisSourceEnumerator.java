@@ -1,6 +1,7 @@
 package io.github.pyflinkkinesis.source.enumerator;
 
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -35,12 +36,16 @@ import software.amazon.awssdk.services.kinesis.model.Shard;
  * checkpoint while the children's reader goes on, neither reads the parent again nor gives it back.
  * Flink gives back only splits assigned after the restored checkpoint; of those, a shard reported
  * finished can only be one that ended before its reader's first checkpoint, and it is read again
- * only while its children wait ({@link ShardTracker#addBack}).
+ * only while its children wait ({@link ShardTracker#addBack}). Each report is acknowledged
+ * ({@link ShardsFinishedAck}); a reader reports an end again at each completed checkpoint until then, so a report
+ * lost on its way is not the end of the children. A report that comes again is taken again: nothing changes.
  *
  * <p>A stream's first discovery uses the configured initial position (LATEST pinned as
  * AT_TIMESTAMP of the discovery, so records written before the first read are kept); shards found
  * later start at TRIM_HORIZON. With enhanced fan-out, a stream is listed only once its consumer is
- * ACTIVE ({@link ConsumerRegistration}).
+ * ACTIVE ({@link ConsumerRegistration}), and the consumer's ARN goes to every reader before its shards
+ * ({@link ConsumerArnsEvent}; again when a reader found the consumer missing and asked for a new lookup). With
+ * {@code source.efo.consumer.arn} the readers have the ARN already: nothing is looked up or registered.
  */
 public final class KinesisSourceEnumerator implements SplitEnumerator<KinesisShardSplit, KinesisSourceEnumState> {
     private static final Logger LOG = LoggerFactory.getLogger(KinesisSourceEnumerator.class);
@@ -56,6 +61,8 @@ public final class KinesisSourceEnumerator implements SplitEnumerator<KinesisSha
     private KinesisClient client;
     /** Enhanced fan-out only: the consumer is ACTIVE before a stream's shards are handed out. */
     private ConsumerRegistration consumers;
+    /** The consumer ARNs per stream name last sent to the readers; coordinator thread only. */
+    private Map<String, String> sentArns = new HashMap<>();
 
     public KinesisSourceEnumerator(SplitEnumeratorContext<KinesisShardSplit> context, List<String> streams,
                                    KinesisSourceConfig config, Supplier<KinesisClient> clientFactory,
@@ -81,7 +88,7 @@ public final class KinesisSourceEnumerator implements SplitEnumerator<KinesisSha
     @Override
     public void start() {
         client = clientFactory.get();
-        if (config.readerType() == KinesisSourceConfig.ReaderType.EFO) {
+        if (config.readerType() == KinesisSourceConfig.ReaderType.EFO && config.consumerArns().isEmpty()) {
             consumers = new ConsumerRegistration(new StreamConsumers(client, config.consumerName(), config.retryRule()),
                     config.consumerLifecycle());
         }
@@ -142,7 +149,21 @@ public final class KinesisSourceEnumerator implements SplitEnumerator<KinesisSha
             }
         }
         discoveryStart = tracker.lastSeenShardIds();
+        publishConsumerArns();
         assignReadySplits();
+    }
+
+    /** Sends the consumer ARNs to every reader when they changed (before the shards that need them). */
+    private void publishConsumerArns() {
+        if (consumers == null) {
+            return;
+        }
+        Map<String, String> arns = consumers.arns();
+        if (!arns.equals(sentArns)) {
+            sentArns = arns;
+            context.registeredReaders().keySet().forEach(
+                    reader -> context.sendEventToSourceReader(reader, ConsumerArnsEvent.arns(arns)));
+        }
     }
 
     private StartingPosition initialPosition(long listedAtMillis) {
@@ -182,11 +203,27 @@ public final class KinesisSourceEnumerator implements SplitEnumerator<KinesisSha
 
     @Override
     public void addReader(int subtaskId) {
+        if (!sentArns.isEmpty()) {
+            context.sendEventToSourceReader(subtaskId, ConsumerArnsEvent.arns(sentArns));
+        }
         assignReadySplits();
     }
 
     @Override
     public void handleSourceEvent(int subtaskId, SourceEvent event) {
+        if (event instanceof ConsumerArnsEvent && consumers != null) {
+            List<String> lookups = ((ConsumerArnsEvent) event).lookups();
+            LOG.info("Reader {} found the enhanced fan-out consumer of streams {} missing: looking it up again",
+                    subtaskId, lookups);
+            Map<String, String> unsent = new HashMap<>(sentArns);
+            lookups.forEach(stream -> {
+                consumers.forget(stream);
+                unsent.remove(stream);
+            });
+            sentArns = unsent; // whatever the lookup finds is sent, the same ARN too
+            context.callAsync(this::discover, this::onDiscovered);
+            return;
+        }
         if (!(event instanceof ShardsFinishedEvent)) {
             LOG.warn("Ignoring unexpected source event {} from reader {}", event, subtaskId);
             return;
@@ -194,6 +231,7 @@ public final class KinesisSourceEnumerator implements SplitEnumerator<KinesisSha
         ShardsFinishedEvent finishedEvent = (ShardsFinishedEvent) event;
         List<String> finished = finishedEvent.splitIds();
         tracker.markFinished(finished);
+        context.sendEventToSourceReader(subtaskId, new ShardsFinishedAck(finished));
         List<KinesisShardSplit> children = tracker.addChildren(finishedEvent.children());
         if (!children.isEmpty()) {
             LOG.info("Shard ends named {} new child shard(s): {}", children.size(), children);

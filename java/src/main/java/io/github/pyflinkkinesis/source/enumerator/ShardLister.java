@@ -16,9 +16,20 @@ import software.amazon.awssdk.services.kinesis.model.Shard;
 
 /**
  * Lists a stream's shards with ListShards, page by page; throttling and transient errors (an expired
- * NextToken too: the listing starts again) are retried by the connector's {@link RetryRule}.
+ * NextToken too: the listing starts again) are retried by the connector's {@link RetryRule}. A stream that
+ * does not exist (ListShards answers ResourceNotFoundException) is a {@link StreamNotFoundException}.
  */
 public final class ShardLister {
+    /** ListShards answered ResourceNotFoundException: the stream does not exist (it was deleted). */
+    public static final class StreamNotFoundException extends FlinkRuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        StreamNotFoundException(String stream, SdkException cause) {
+            super("Kinesis stream '" + KinesisShardSplit.streamName(stream) + "' does not exist: ListShards answered "
+                    + KinesisErrors.describe(cause), cause);
+        }
+    }
+
     private final KinesisClient client;
     private final RetryRule rule;
 
@@ -31,6 +42,7 @@ public final class ShardLister {
      * The shards of {@code stream} (name or ARN) whose ids follow {@code exclusiveStartShardId}, or all
      * of them when it is null.
      *
+     * @throws StreamNotFoundException when the stream does not exist
      * @throws FlinkRuntimeException naming the stream, at the first fatal error or once the total retry time is over
      */
     public List<Shard> list(String stream, String exclusiveStartShardId) throws InterruptedException {
@@ -38,6 +50,9 @@ public final class ShardLister {
         try {
             return rule.call(call, () -> listOnce(stream, exclusiveStartShardId));
         } catch (SdkException e) {
+            if (KinesisErrors.isNotFound(e)) {
+                throw new StreamNotFoundException(stream, e);
+            }
             throw new FlinkRuntimeException("Kinesis " + call + " failed: " + KinesisErrors.describe(e), e);
         }
     }

@@ -3,7 +3,6 @@ package io.github.pyflinkkinesis.source.reader;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Collection;
-import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -27,15 +26,14 @@ import io.github.pyflinkkinesis.aws.retry.ErrorKind;
 import io.github.pyflinkkinesis.aws.retry.KinesisErrors;
 import io.github.pyflinkkinesis.aws.retry.RetryRule;
 import io.github.pyflinkkinesis.source.KinesisSourceConfig;
+import io.github.pyflinkkinesis.source.consumer.ConsumerArns;
 import io.github.pyflinkkinesis.source.consumer.StreamConsumers;
 import io.github.pyflinkkinesis.source.split.KinesisShardSplit;
 import io.github.pyflinkkinesis.source.split.StartingPosition;
 import software.amazon.awssdk.awscore.exception.AwsServiceException;
-import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.services.kinesis.KinesisAsyncClient;
 import software.amazon.awssdk.services.kinesis.KinesisClient;
 import software.amazon.awssdk.services.kinesis.model.ChildShard;
-import software.amazon.awssdk.services.kinesis.model.ResourceNotFoundException;
 import software.amazon.awssdk.services.kinesis.model.ShardIteratorType;
 import software.amazon.awssdk.services.kinesis.model.SubscribeToShardEvent;
 import software.amazon.awssdk.services.kinesis.model.SubscribeToShardRequest;
@@ -54,26 +52,38 @@ import software.amazon.awssdk.services.kinesis.model.SubscribeToShardRequest;
  * at LATEST (the arrival-time filter drops older records), as polling does. A
  * subscription without an event for {@code source.efo.subscription.timeout} is renewed. A shard
  * ends with an event without a continuation sequence number; its children are remembered for the
- * enumerator ({@link ChildShardsOfFinished}).
+ * enumerator ({@link ChildShardsOfFinished}). A shard also ends when it expired: SubscribeToShard answered
+ * ResourceNotFoundException and the stream no longer lists it ({@link ExpiredShards}); while the stream still
+ * lists it, that answer means the consumer is missing (registered again): the enumerator is asked to look it
+ * up again, and the shard subscribed again after a backoff. The consumer's ARN comes from the enumerator (or
+ * {@code source.efo.consumer.arn}): this reader never calls DescribeStreamConsumer, so an outage of that call
+ * holds no shard that is being read.
  */
 public final class FanOutShardSplitReader implements SplitReader<KinesisRecord, KinesisShardSplit> {
     private static final Logger LOG = LoggerFactory.getLogger(FanOutShardSplitReader.class);
 
     /** Longest wait inside one fetch() when no event is there. */
     static final long MAX_IDLE_WAIT_MS = 500;
-    /** Between two looks at a consumer that is not ACTIVE yet. */
+    /** Between two looks for the consumer's ARN, while the enumerator has not handed it over. */
     static final long CONSUMER_POLL_MS = 500;
 
     private final KinesisAsyncClient asyncClient;
-    private final StreamConsumers consumers;
+    private final String consumerName;
+    private final ConsumerArns consumerArns;
+    /** The blocking client: ListShards after a ResourceNotFoundException, the emulator's shard ends. */
+    private final KinesisClient client;
+    /** How long a shard waits for its consumer's ARN: the enumerator's own limit (consumer ACTIVE, retries). */
+    private final long consumerWaitMs;
     private final long subscriptionTimeoutMs;
     private final RetryRule retryRule;
     private final MetricGroup metrics;
     private final LongSupplier clock;
     private final ChildShardsOfFinished children;
     private final EmulatorShardEnds emulatorShardEnds;
+    private final ExpiredShards expiredShards;
+    /** Splits of expired shards, to report finished at the next fetch. */
+    private final List<String> expired = new ArrayList<>();
     private final Map<String, SubscribedShard> shards = new LinkedHashMap<>();
-    private final Map<String, String> consumerArns = new HashMap<>();
     private final Set<String> paused = new HashSet<>();
     private final WakeUpSignal signal = new WakeUpSignal();
     private boolean pollNext;
@@ -96,19 +106,24 @@ public final class FanOutShardSplitReader implements SplitReader<KinesisRecord, 
     }
 
     /**
-     * @param consumers the consumer's lookups (a blocking client; closed with this reader)
+     * @param client a blocking client (closed with this reader): ListShards to tell an expired shard
+     * @param consumerArns the consumer's ARN per stream, from the enumerator or the configuration
      * @param children where the children named by a shard's last event go
      * @param emulatorShardEnds with {@code aws.emulator} = true only, else null: see {@link EmulatorShardEnds}
      */
-    FanOutShardSplitReader(KinesisAsyncClient asyncClient, StreamConsumers consumers, KinesisSourceConfig config,
-                           MetricGroup metrics, ChildShardsOfFinished children, EmulatorShardEnds emulatorShardEnds,
-                           LongSupplier clock) {
+    FanOutShardSplitReader(KinesisAsyncClient asyncClient, KinesisClient client, ConsumerArns consumerArns,
+                           KinesisSourceConfig config, MetricGroup metrics, ChildShardsOfFinished children,
+                           EmulatorShardEnds emulatorShardEnds, LongSupplier clock) {
         this.asyncClient = asyncClient;
-        this.consumers = consumers;
+        this.client = client;
+        this.consumerArns = consumerArns;
+        this.consumerName = config.consumerName();
+        this.consumerWaitMs = StreamConsumers.ACTIVE_TIMEOUT.toMillis() + config.retryRule().maxRetryMillis();
         this.subscriptionTimeoutMs = config.subscriptionTimeout().toMillis();
         this.retryRule = config.retryRule();
         this.metrics = metrics;
         this.children = children;
+        this.expiredShards = new ExpiredShards(client, retryRule, metrics);
         this.emulatorShardEnds = emulatorShardEnds;
         this.clock = clock;
     }
@@ -118,10 +133,9 @@ public final class FanOutShardSplitReader implements SplitReader<KinesisRecord, 
      * it also reads closed shards' ends with GetRecords: see {@link EmulatorShardEnds}.
      */
     public static FanOutShardSplitReader create(AwsClientConfig aws, KinesisSourceConfig config, MetricGroup metrics,
-                                                ChildShardsOfFinished children) {
+                                                ChildShardsOfFinished children, ConsumerArns consumerArns) {
         KinesisClient client = aws.createSyncClient();
-        return new FanOutShardSplitReader(aws.createSubscriptionClient(),
-                new StreamConsumers(client, config.consumerName(), config.retryRule()), config, metrics, children,
+        return new FanOutShardSplitReader(aws.createSubscriptionClient(), client, consumerArns, config, metrics, children,
                 aws.emulator() ? new EmulatorShardEnds(client, config.retryRule(), config.discoveryInterval().toMillis(),
                         () -> new KinesisShardSplitReader(aws.createSyncClient(), config, metrics)) : null,
                 System::currentTimeMillis);
@@ -130,6 +144,11 @@ public final class FanOutShardSplitReader implements SplitReader<KinesisRecord, 
     @Override
     public RecordsWithSplitIds<KinesisRecord> fetch() throws IOException {
         RecordsBySplits.Builder<KinesisRecord> batch = new RecordsBySplits.Builder<>();
+        if (!expired.isEmpty()) {
+            batch.addFinishedSplits(expired);
+            expired.clear();
+            return batch.build();
+        }
         pollNext = !pollNext;
         if (pollNext && emulatorShardEnds != null && emulatorShardEnds.hasShards()) {
             return emulatorShardEnds.fetch();
@@ -220,6 +239,9 @@ public final class FanOutShardSplitReader implements SplitReader<KinesisRecord, 
                 onEnd(shard, subscription, new IOException("no event within "
                         + KinesisSourceConfig.EFO_SUBSCRIPTION_TIMEOUT + " (" + subscriptionTimeoutMs + " ms)"), now);
             }
+            if (!shards.containsKey(shard.cursor.splitId)) {
+                return; // expired
+            }
         }
         if (shard.subscription == null && now >= shard.nextAttemptAtMillis) {
             subscribe(shard, now);
@@ -228,13 +250,13 @@ public final class FanOutShardSplitReader implements SplitReader<KinesisRecord, 
 
     private void subscribe(SubscribedShard shard, long now) throws IOException {
         KinesisShardSplit split = shard.cursor.split;
-        String consumerArn = consumerArn(split.stream());
+        String consumerArn = consumerArns.get(split.streamName());
         if (consumerArn == null) {
             if (shard.consumerWaitSinceMillis < 0) {
                 shard.consumerWaitSinceMillis = now;
-            } else if (now - shard.consumerWaitSinceMillis > StreamConsumers.ACTIVE_TIMEOUT.toMillis()) {
-                throw new IOException(where(split) + ": the consumer is not ACTIVE after "
-                        + StreamConsumers.ACTIVE_TIMEOUT.toSeconds() + " s");
+            } else if (now - shard.consumerWaitSinceMillis > consumerWaitMs) {
+                throw new IOException(where(split) + ": the enumerator has not handed over the consumer's ARN after "
+                        + consumerWaitMs / 1000 + " s (is the consumer ACTIVE?)");
             }
             shard.nextAttemptAtMillis = now + CONSUMER_POLL_MS;
             return;
@@ -251,28 +273,6 @@ public final class FanOutShardSplitReader implements SplitReader<KinesisRecord, 
         // once: a later renewal tries the time again (records may exist after it by then)
         shard.latestOnce = false;
         subscription.start(asyncClient, shard.request);
-    }
-
-    /** The consumer's ARN on {@code stream} once it is ACTIVE (remembered), else null. */
-    private String consumerArn(String stream) throws IOException {
-        String arn = consumerArns.get(stream);
-        if (arn == null) {
-            try {
-                arn = StreamConsumers.activeArn(consumers.describe(stream));
-            } catch (SdkException | FlinkRuntimeException e) {
-                // fatal, or failures longer than the total retry time
-                throw new IOException("Describing enhanced fan-out consumer '" + consumers.consumerName()
-                        + "' of stream '" + KinesisShardSplit.streamName(stream) + "' failed: "
-                        + (e instanceof SdkException ? KinesisErrors.describe(e) : e.getMessage()), e);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IOException("interrupted", e);
-            }
-            if (arn != null) {
-                consumerArns.put(stream, arn);
-            }
-        }
-        return arn;
     }
 
     /** A subscription ended: renew it at once (expired), after a backoff (broke), or fail (fatal error). */
@@ -293,8 +293,14 @@ public final class FanOutShardSplitReader implements SplitReader<KinesisRecord, 
             shard.nextAttemptAtMillis = now;
             return;
         }
-        if (KinesisErrors.unwrap(error) instanceof ResourceNotFoundException) {
-            consumerArns.remove(split.stream()); // a JOB_MANAGED consumer registered again: look it up again
+        if (KinesisErrors.isNotFound(error)) {
+            if (expiredShards.expired(split, shard.cursor.position(), "SubscribeToShard", error)) {
+                shards.remove(split.splitId());
+                expired.add(split.splitId());
+                return;
+            }
+            // a JOB_MANAGED consumer registered again: the enumerator looks it up again
+            consumerArns.missing(split.streamName(), shard.request.consumerARN());
         }
         if (!classify(error).retryable()) {
             throw new IOException("Kinesis SubscribeToShard for " + where(split) + " failed: "
@@ -316,7 +322,7 @@ public final class FanOutShardSplitReader implements SplitReader<KinesisRecord, 
      */
     static ErrorKind classify(Throwable error) {
         Throwable t = KinesisErrors.unwrap(error);
-        if (t instanceof ResourceNotFoundException || !(t instanceof AwsServiceException)) {
+        if (KinesisErrors.isNotFound(t) || !(t instanceof AwsServiceException)) {
             return ErrorKind.TRANSIENT;
         }
         return KinesisErrors.classify(t);
@@ -324,7 +330,7 @@ public final class FanOutShardSplitReader implements SplitReader<KinesisRecord, 
 
     private String where(KinesisShardSplit split) {
         return "stream '" + split.streamName() + "' shard " + split.shardId() + " (enhanced fan-out consumer '"
-                + consumers.consumerName() + "')";
+                + consumerName + "')";
     }
 
     /** Finished splits never come here: {@link KinesisSourceReader} reports them to the enumerator itself. */
@@ -378,7 +384,7 @@ public final class FanOutShardSplitReader implements SplitReader<KinesisRecord, 
             }
         } finally {
             asyncClient.close();
-            consumers.close();
+            client.close();
         }
     }
 }

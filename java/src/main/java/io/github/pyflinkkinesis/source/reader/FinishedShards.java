@@ -1,6 +1,8 @@
 package io.github.pyflinkkinesis.source.reader;
 
 import java.util.ArrayList;
+import java.util.Collection;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -23,14 +25,17 @@ import io.github.pyflinkkinesis.source.split.KinesisShardSplit;
  * shard that ends before this reader took or restored any checkpoint, since a job without
  * checkpoints must still get past a reshard.
  *
- * <p>After its report a shard stays in checkpoints until one taken after the report completes: a
- * restart from a checkpoint the enumerator took before the report reaches it reports it again.
+ * <p>A reported shard stays in checkpoints, and is reported again at each completed checkpoint, until the
+ * enumerator acknowledges it: a report lost on its way (in flight while the enumerator took its checkpoint,
+ * then dropped) would otherwise leave the children waiting for ever. Flink delivers an acknowledgement the
+ * enumerator sent after its checkpoint only after this reader's part of that checkpoint, so a checkpoint
+ * never lacks the end on both sides.
  */
 final class FinishedShards {
     private final List<KinesisShardSplit> held = new ArrayList<>();
-    private final List<KinesisShardSplit> reported = new ArrayList<>();
+    /** Reported and not acknowledged yet, by split id. */
+    private final Map<String, KinesisShardSplit> reported = new LinkedHashMap<>();
     private final TreeMap<Long, List<KinesisShardSplit>> heldByCheckpoint = new TreeMap<>();
-    private final TreeMap<Long, List<KinesisShardSplit>> reportedByCheckpoint = new TreeMap<>();
     private boolean checkpointed;
 
     /** The reader was restored from a checkpoint: the job takes checkpoints. */
@@ -48,8 +53,7 @@ final class FinishedShards {
             held.addAll(splits);
             return List.of();
         }
-        reported.addAll(splits);
-        return splits;
+        return report(splits);
     }
 
     /**
@@ -59,40 +63,46 @@ final class FinishedShards {
      */
     List<KinesisShardSplit> restored(List<KinesisShardSplit> splits) {
         checkpointed = true;
-        reported.addAll(splits);
+        return report(splits);
+    }
+
+    private List<KinesisShardSplit> report(List<KinesisShardSplit> splits) {
+        splits.forEach(split -> reported.put(split.splitId(), split));
         return splits;
     }
 
-    /** The finished shards to keep in checkpoint {@code checkpointId}. */
+    /** The finished shards to keep in checkpoint {@code checkpointId}: held and unacknowledged ones. */
     List<KinesisShardSplit> snapshot(long checkpointId) {
         checkpointed = true;
         heldByCheckpoint.put(checkpointId, new ArrayList<>(held));
-        reportedByCheckpoint.put(checkpointId, new ArrayList<>(reported));
         List<KinesisShardSplit> state = new ArrayList<>(held);
-        state.addAll(reported);
+        state.addAll(reported.values());
         return state;
     }
 
     /**
      * Checkpoint {@code checkpointId} (and so every earlier one) completed.
      *
-     * @return the shards to report now: those held in a completed checkpoint
+     * @return the shards to report now: those held in a completed checkpoint, and those reported before but not
+     *     acknowledged yet (again)
      */
     List<KinesisShardSplit> checkpointComplete(long checkpointId) {
-        Map<Long, List<KinesisShardSplit>> confirmed = reportedByCheckpoint.headMap(checkpointId, true);
-        confirmed.values().forEach(reported::removeAll);
-        confirmed.clear();
         Map<Long, List<KinesisShardSplit>> safe = heldByCheckpoint.headMap(checkpointId, true);
-        List<KinesisShardSplit> toReport = new ArrayList<>();
+        List<KinesisShardSplit> released = new ArrayList<>();
         for (List<KinesisShardSplit> splits : safe.values()) {
             for (KinesisShardSplit split : splits) {
                 if (held.remove(split)) {
-                    toReport.add(split);
+                    released.add(split);
                 }
             }
         }
         safe.clear();
-        reported.addAll(toReport);
-        return toReport;
+        report(released);
+        return new ArrayList<>(reported.values());
+    }
+
+    /** The enumerator has these ends in its state: no need to keep or report them any more. */
+    void acknowledged(Collection<String> splitIds) {
+        reported.keySet().removeAll(splitIds);
     }
 }

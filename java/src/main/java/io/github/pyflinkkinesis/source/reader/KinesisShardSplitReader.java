@@ -44,7 +44,9 @@ import software.amazon.awssdk.services.kinesis.model.Record;
  * with exponential backoff and jitter, for at most {@code source.max-retry-time} in a row; an expired
  * iterator is rebuilt from the last fetched record; other errors fail, naming the call, stream and shard.
  * An AT_TIMESTAMP iterator refused for a time past the service's clock is replaced by LATEST (records
- * before the time are dropped as always). A shard ends when GetRecords returns no next iterator.
+ * before the time are dropped as always). A shard ends when GetRecords returns no next iterator, or when it
+ * expired: GetShardIterator or GetRecords answered ResourceNotFoundException and the stream no longer lists it
+ * ({@link ExpiredShards}).
  */
 public final class KinesisShardSplitReader implements SplitReader<KinesisRecord, KinesisShardSplit> {
     private static final Logger LOG = LoggerFactory.getLogger(KinesisShardSplitReader.class);
@@ -60,6 +62,7 @@ public final class KinesisShardSplitReader implements SplitReader<KinesisRecord,
     private final long emptyFetchIntervalMs;
     private final LongSupplier clock;
     private final RetryRule retryRule;
+    private final ExpiredShards expiredShards;
     private final Map<String, ShardCursor> cursors = new LinkedHashMap<>();
     private final Set<String> paused = new HashSet<>();
     private final List<String> finishedWithoutReading = new ArrayList<>();
@@ -68,7 +71,7 @@ public final class KinesisShardSplitReader implements SplitReader<KinesisRecord,
 
     /**
      * @param metrics where each shard's {@code millisBehindLatest} gauge goes (in groups
-     *     {@code stream} and {@code shard})
+     *     {@code stream} and {@code shard}), and the counter of expired shards
      */
     public KinesisShardSplitReader(KinesisClient client, KinesisSourceConfig config, MetricGroup metrics) {
         this(client, config, metrics, System::currentTimeMillis);
@@ -81,6 +84,7 @@ public final class KinesisShardSplitReader implements SplitReader<KinesisRecord,
         this.emptyFetchIntervalMs = Math.max(MIN_CALL_INTERVAL_MS, config.emptyFetchInterval().toMillis());
         this.clock = clock;
         this.retryRule = config.retryRule();
+        this.expiredShards = new ExpiredShards(client, retryRule, metrics);
     }
 
     @Override
@@ -137,7 +141,7 @@ public final class KinesisShardSplitReader implements SplitReader<KinesisRecord,
             call = "GetRecords";
             response = client.getRecords(request.build());
         } catch (SdkException e) {
-            onError(cursor, call, e, startedAt);
+            onError(cursor, call, e, startedAt, batch);
             return;
         }
         cursor.retries().reset();
@@ -175,9 +179,15 @@ public final class KinesisShardSplitReader implements SplitReader<KinesisRecord,
         }
     }
 
-    private void onError(ShardCursor cursor, String call, SdkException error, long startedAt) throws IOException {
+    private void onError(ShardCursor cursor, String call, SdkException error, long startedAt,
+                         RecordsBySplits.Builder<KinesisRecord> batch) throws IOException {
         ErrorKind kind = KinesisErrors.classify(error);
         String where = call + " for stream '" + cursor.split.streamName() + "' shard " + cursor.split.shardId();
+        if (KinesisErrors.isNotFound(error) && expiredShards.expired(cursor.split, cursor.position(), call, error)) {
+            cursors.remove(cursor.splitId);
+            batch.addFinishedSplit(cursor.splitId);
+            return;
+        }
         if (kind == ErrorKind.EXPIRED_ITERATOR) {
             LOG.info("Shard iterator of {} expired; rebuilding it from the last fetched record", where);
             cursor.iterator = null;

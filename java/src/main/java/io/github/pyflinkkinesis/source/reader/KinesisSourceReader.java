@@ -6,12 +6,18 @@ import java.util.Map;
 import java.util.Set;
 import java.util.function.Supplier;
 
+import org.apache.flink.api.connector.source.ReaderOutput;
+import org.apache.flink.api.connector.source.SourceEvent;
 import org.apache.flink.api.connector.source.SourceReaderContext;
 import org.apache.flink.connector.base.source.reader.SingleThreadMultiplexSourceReaderBase;
+import org.apache.flink.core.io.InputStatus;
 import org.apache.flink.connector.base.source.reader.splitreader.SplitReader;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import io.github.pyflinkkinesis.source.consumer.ConsumerArns;
+import io.github.pyflinkkinesis.source.enumerator.ConsumerArnsEvent;
+import io.github.pyflinkkinesis.source.enumerator.ShardsFinishedAck;
 import io.github.pyflinkkinesis.source.enumerator.ShardsFinishedEvent;
 import io.github.pyflinkkinesis.source.split.KinesisShardSplit;
 import io.github.pyflinkkinesis.source.split.KinesisShardSplitState;
@@ -19,7 +25,8 @@ import io.github.pyflinkkinesis.source.split.StartingPosition;
 
 /**
  * Reads its shards on one fetcher thread and tells the enumerator about shards read to their end,
- * once a checkpoint holding the end has completed ({@link FinishedShards} says why and when).
+ * once a checkpoint holding the end has completed, and again until the enumerator acknowledges it
+ * ({@link FinishedShards} says why and when).
  */
 public final class KinesisSourceReader<T>
         extends SingleThreadMultiplexSourceReaderBase<KinesisRecord, T, KinesisShardSplit, KinesisShardSplitState> {
@@ -29,6 +36,8 @@ public final class KinesisSourceReader<T>
     private final Set<String> streamNames;
     private final FinishedShards finishedShards = new FinishedShards();
     private final ChildShardsOfFinished children;
+    /** Enhanced fan-out only, else null. */
+    private final ConsumerArns consumerArns;
     private boolean started;
 
     /**
@@ -38,19 +47,35 @@ public final class KinesisSourceReader<T>
      */
     public KinesisSourceReader(Supplier<SplitReader<KinesisRecord, KinesisShardSplit>> splitReaderSupplier,
                                KinesisRecordEmitter<T> emitter, SourceReaderContext context, Set<String> streamNames) {
-        this(splitReaderSupplier, emitter, context, streamNames, new ChildShardsOfFinished());
+        this(splitReaderSupplier, emitter, context, streamNames, new ChildShardsOfFinished(), null);
     }
 
     /**
-     * @param children the children that the split reader learnt from shards' last events (enhanced
-     *     fan-out), sent to the enumerator with the shard's end
+     * With enhanced fan-out.
+     *
+     * @param children the children that the split reader learnt from shards' last events, sent to the
+     *     enumerator with the shard's end
+     * @param consumerArns the consumer ARNs the split reader subscribes with: the enumerator's arrive here, and
+     *     the split reader's requests for a new lookup go from here to the enumerator
      */
     public KinesisSourceReader(Supplier<SplitReader<KinesisRecord, KinesisShardSplit>> splitReaderSupplier,
                                KinesisRecordEmitter<T> emitter, SourceReaderContext context, Set<String> streamNames,
-                               ChildShardsOfFinished children) {
+                               ChildShardsOfFinished children, ConsumerArns consumerArns) {
         super(splitReaderSupplier, emitter, context.getConfiguration(), context);
         this.streamNames = Set.copyOf(streamNames);
         this.children = children;
+        this.consumerArns = consumerArns;
+    }
+
+    @Override
+    public InputStatus pollNext(ReaderOutput<T> output) throws Exception {
+        if (consumerArns != null) {
+            List<String> lookups = consumerArns.takeLookups();
+            if (!lookups.isEmpty()) {
+                context.sendSourceEventToCoordinator(ConsumerArnsEvent.lookups(lookups));
+            }
+        }
+        return super.pollNext(output);
     }
 
     @Override
@@ -97,7 +122,7 @@ public final class KinesisSourceReader<T>
         List<KinesisShardSplit> named = new ArrayList<>();
         finished.forEach(split -> {
             ids.add(split.splitId());
-            named.addAll(children.take(split.splitId()));
+            named.addAll(children.named(split.splitId()));
         });
         context.sendSourceEventToCoordinator(new ShardsFinishedEvent(ids, named));
     }
@@ -113,6 +138,19 @@ public final class KinesisSourceReader<T>
     public void notifyCheckpointComplete(long checkpointId) throws Exception {
         super.notifyCheckpointComplete(checkpointId);
         reportFinished(finishedShards.checkpointComplete(checkpointId));
+    }
+
+    @Override
+    public void handleSourceEvents(SourceEvent event) {
+        if (event instanceof ConsumerArnsEvent && consumerArns != null) {
+            consumerArns.update(((ConsumerArnsEvent) event).arns());
+        } else if (event instanceof ShardsFinishedAck) {
+            List<String> acknowledged = ((ShardsFinishedAck) event).splitIds();
+            finishedShards.acknowledged(acknowledged);
+            children.forget(acknowledged);
+        } else {
+            LOG.warn("Ignoring unexpected source event {}", event);
+        }
     }
 
     @Override

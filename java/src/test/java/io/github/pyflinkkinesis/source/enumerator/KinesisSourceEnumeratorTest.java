@@ -435,4 +435,42 @@ class KinesisSourceEnumeratorTest {
         assertEquals(List.of("shardId-2"), assigned(context, 1));
         assertEquals("shardId-2", enumerator.snapshotState(1).lastSeenShardIds().get(STREAM));
     }
+    @Test
+    void theConsumersArnGoesToTheReadersBeforeTheirShardsAndAgainAfterALookupTheyAskedFor() throws Exception {
+        kinesis.shards.add(shard("shardId-0", null, null));
+        var context = context(1, 0);
+        KinesisSourceEnumerator enumerator = efoEnumerator(context, "JOB_MANAGED");
+        discover(enumerator);
+        String arn = FakeKinesisClient.streamArn(STREAM) + "/consumer/app:1";
+        assertEquals(List.of(ConsumerArnsEvent.arns(Map.of(STREAM, arn)).toString()), sentTo(context, 0));
+        enumerator.addReader(0); // a reader that registers (again) gets what is known
+        assertEquals(2, sentTo(context, 0).size());
+
+        kinesis.consumers.clear(); // deregistered behind the job's back: a reader's subscription finds it missing
+        enumerator.handleSourceEvent(0, ConsumerArnsEvent.lookups(List.of(STREAM)));
+        context.triggerAllActions(); // the discovery it started
+        assertEquals(3, sentTo(context, 0).size(), "looked up (registered again), sent again");
+        assertEquals(2, kinesis.consumerCalls.stream().filter(c -> c.equals("Register app")).count());
+    }
+
+    @Test
+    void aConfiguredConsumerArnIsNeitherLookedUpNorRegistered() throws Exception {
+        kinesis.shards.add(shard("shardId-0", null, null));
+        var context = context(1, 0);
+        KinesisSourceConfig config = KinesisSourceConfig.of(Map.of("source.init.position", "TRIM_HORIZON",
+                "source.reader.type", "EFO", "source.efo.consumer.arn", FakeKinesisClient.streamArn(STREAM) + "/consumer/app:7"));
+        KinesisSourceEnumerator enumerator = new KinesisSourceEnumerator(context, List.of(STREAM), config,
+                () -> kinesis, KinesisSourceEnumState.empty(), () -> NOW);
+        enumerator.start();
+        discover(enumerator);
+        assertEquals(List.of("shardId-0"), assigned(context, 0));
+        assertEquals(List.of(), kinesis.consumerCalls);
+        assertEquals(List.of(), sentTo(context, 0), "the readers have it from the configuration");
+        enumerator.close();
+    }
+
+    private static List<String> sentTo(TestingSplitEnumeratorContext<KinesisShardSplit> context, int reader) {
+        return context.getSentEvents().getOrDefault(reader, List.of()).stream()
+                .filter(e -> e instanceof ConsumerArnsEvent).map(Object::toString).collect(Collectors.toList());
+    }
 }

@@ -25,7 +25,7 @@ import org.reactivestreams.Subscription;
 import io.github.pyflinkkinesis.source.FakeKinesisClient;
 import io.github.pyflinkkinesis.source.FakeSdkClient;
 import io.github.pyflinkkinesis.source.KinesisSourceConfig;
-import io.github.pyflinkkinesis.source.consumer.StreamConsumers;
+import io.github.pyflinkkinesis.source.consumer.ConsumerArns;
 import io.github.pyflinkkinesis.source.split.KinesisShardSplit;
 import io.github.pyflinkkinesis.source.split.StartingPosition;
 import software.amazon.awssdk.awscore.exception.AwsErrorDetails;
@@ -53,6 +53,8 @@ class FanOutShardSplitReaderTest {
     private final FakeKinesisClient kinesis = new FakeKinesisClient();
     private final ScriptedAsyncClient async = new ScriptedAsyncClient();
     private final ChildShardsOfFinished children = new ChildShardsOfFinished();
+    private static final String CONSUMER_ARN = FakeKinesisClient.streamArn("orders") + "/consumer/app:1";
+    private final ConsumerArns arns = ConsumerArns.fromEnumerator();
     private long now = 1_000_000;
     /** Keys added to the reader's configuration. */
     private final Map<String, String> keys = new HashMap<>();
@@ -123,8 +125,7 @@ class FanOutShardSplitReaderTest {
     }
 
     private FanOutShardSplitReader reader(KinesisShardSplit... splits) {
-        // one consumer for the stream, as the enumerator leaves it
-        kinesis.registerStreamConsumer(r -> r.streamARN(FakeKinesisClient.streamArn("orders")).consumerName("app"));
+        arns.update(Map.of("orders", CONSUMER_ARN)); // as the enumerator hands it over
         return readerWithoutConsumer(splits);
     }
 
@@ -132,7 +133,7 @@ class FanOutShardSplitReaderTest {
         keys.putAll(Map.of("source.reader.type", "EFO", "source.efo.consumer.name", "app",
                 "source.efo.subscription.timeout", "30 s"));
         KinesisSourceConfig config = KinesisSourceConfig.of(keys);
-        FanOutShardSplitReader reader = new FanOutShardSplitReader(async, new StreamConsumers(kinesis, "app", config.retryRule()), config,
+        FanOutShardSplitReader reader = new FanOutShardSplitReader(async, kinesis, arns, config,
                 new UnregisteredMetricsGroup(), children, null, () -> now);
         reader.handleSplitsChanges(new SplitsAddition<>(List.of(splits)));
         return reader;
@@ -278,7 +279,7 @@ class FanOutShardSplitReaderTest {
         assertEquals(List.of("z"), batch.data());
         assertEquals(Set.of(split.splitId()), batch.finished);
         assertTrue(async.last().cancelled, "the subscription was closed");
-        List<KinesisShardSplit> named = children.take(split.splitId());
+        List<KinesisShardSplit> named = children.named(split.splitId());
         assertEquals(1, named.size());
         assertEquals("shardId-000000000009", named.get(0).shardId());
         assertEquals(List.of(SHARD), named.get(0).parentShardIds());
@@ -351,14 +352,53 @@ class FanOutShardSplitReaderTest {
     }
 
     @Test
-    void subscribesOnlyOnceTheConsumerIsActive() throws Exception {
+    void subscribesOnceTheEnumeratorHandedOverTheConsumersArn() throws Exception {
         FanOutShardSplitReader reader = readerWithoutConsumer(split(StartingPosition.trimHorizon()));
         fetch(reader);
         assertTrue(async.calls.isEmpty());
-        kinesis.registerStreamConsumer(r -> r.streamARN(FakeKinesisClient.streamArn("orders")).consumerName("app"));
+        arns.update(Map.of("orders", CONSUMER_ARN));
         now += FanOutShardSplitReader.CONSUMER_POLL_MS;
         fetch(reader);
         assertEquals(1, async.calls.size());
+        assertEquals(CONSUMER_ARN, async.last().request.consumerARN());
+        assertEquals(List.of(), kinesis.consumerCalls, "the reader never looks the consumer up");
+    }
+
+    /**
+     * Issue 23: DescribeStreamConsumer is down, and a subscription finds its consumer missing (registered again).
+     * The fetcher asks for a new lookup and goes on: records of the shard already subscribed keep arriving; the
+     * other shard subscribes again with the ARN the enumerator hands over.
+     */
+    @Test
+    void recordsOfSubscribedShardsKeepArrivingWhileDescribeStreamConsumerIsDown() throws Exception {
+        for (int i = 0; i < 1000; i++) {
+            kinesis.describeConsumerErrors.add(FakeKinesisClient.internalFailure());
+        }
+        String otherShard = "shardId-000000000008";
+        kinesis.shards.add(FakeKinesisClient.shard(SHARD, null, null));
+        kinesis.shards.add(FakeKinesisClient.shard(otherShard, null, null));
+        FanOutShardSplitReader reader = reader(split(StartingPosition.trimHorizon()),
+                new KinesisShardSplit("orders", otherShard, List.of(), StartingPosition.trimHorizon()));
+        fetch(reader);
+        Call reading = async.calls.get(0);
+        Call missing = async.calls.get(1);
+        assertEquals(otherShard, missing.request.shardId());
+
+        missing.fail(serviceError("ResourceNotFoundException", "consumer not found"));
+        reading.emit(event("1", record("1", "a".getBytes())));
+        assertEquals(List.of("a"), fetch(reader).data());
+        assertEquals(List.of("orders"), arns.takeLookups(), "the enumerator is asked to look the consumer up");
+        now += 10_000; // past the backoff: the other shard waits for the new ARN
+        reading.emit(event("2", record("2", "b".getBytes())));
+        assertEquals(List.of("b"), fetch(reader).data());
+        assertEquals(2, async.calls.size());
+
+        arns.update(Map.of("orders", CONSUMER_ARN + "2"));
+        now += FanOutShardSplitReader.CONSUMER_POLL_MS;
+        fetch(reader);
+        assertEquals(3, async.calls.size());
+        assertEquals(CONSUMER_ARN + "2", async.last().request.consumerARN());
+        assertEquals(List.of(), kinesis.consumerCalls, "no DescribeStreamConsumer on the fetcher thread");
     }
 
     @Test

@@ -24,10 +24,24 @@ class FinishedShardsTest {
         assertEquals(List.of(), shards.checkpointComplete(4), "checkpoint 4 was taken before the end");
         assertEquals(List.of(ended("a")), shards.snapshot(6));
         assertEquals(List.of(ended("a")), shards.checkpointComplete(6), "6 completing covers 5, never notified");
-        assertEquals(List.of(), shards.checkpointComplete(6));
-        assertEquals(List.of(ended("a")), shards.snapshot(7), "kept until a checkpoint after the report completes");
-        shards.checkpointComplete(7);
+        assertEquals(List.of(ended("a")), shards.snapshot(7), "kept until acknowledged");
+        shards.acknowledged(List.of(ended("a").splitId()));
         assertEquals(List.of(), shards.snapshot(8));
+        assertEquals(List.of(), shards.checkpointComplete(8));
+    }
+
+    @Test
+    void anEndIsReportedAgainAtEachCompletedCheckpointUntilAcknowledged() {
+        FinishedShards shards = new FinishedShards();
+        shards.snapshot(1);
+        shards.ended(List.of(ended("a")));
+        shards.snapshot(2);
+        assertEquals(List.of(ended("a")), shards.checkpointComplete(2));
+        shards.snapshot(3);
+        assertEquals(List.of(ended("a")), shards.checkpointComplete(3), "the report may have been lost: again");
+        shards.acknowledged(List.of(ended("a").splitId(), ended("unknown").splitId()));
+        shards.snapshot(4);
+        assertEquals(List.of(), shards.checkpointComplete(4));
     }
 
     @Test
@@ -40,7 +54,8 @@ class FinishedShardsTest {
         assertEquals(List.of(ended("b")), restored.restored(List.of(ended("b"))));
         assertEquals(List.of(), restored.ended(List.of(ended("c"))), "a restored reader holds later ends");
         assertEquals(List.of(ended("c"), ended("b")), restored.snapshot(2));
-        assertEquals(List.of(ended("c")), restored.checkpointComplete(2));
+        assertEquals(List.of(ended("b"), ended("c")), restored.checkpointComplete(2), "c now, b again");
+        restored.acknowledged(List.of(ended("b").splitId()));
         assertEquals(List.of(ended("c")), restored.snapshot(3));
     }
 }

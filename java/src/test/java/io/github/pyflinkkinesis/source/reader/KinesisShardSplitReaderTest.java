@@ -20,8 +20,6 @@ import java.util.stream.Collectors;
 import org.apache.flink.connector.base.source.reader.RecordsWithSplitIds;
 import org.apache.flink.connector.base.source.reader.splitreader.SplitsAddition;
 import org.apache.flink.metrics.Gauge;
-import org.apache.flink.metrics.MetricGroup;
-import org.apache.flink.metrics.groups.UnregisteredMetricsGroup;
 import org.junit.jupiter.api.Test;
 
 import io.github.pyflinkkinesis.source.FakeKinesisClient;
@@ -37,28 +35,7 @@ class KinesisShardSplitReaderTest {
 
     private final FakeKinesisClient kinesis = new FakeKinesisClient();
     private long now = 1_000_000;
-    private final Map<String, Gauge<?>> gauges = new LinkedHashMap<>();
-    /** Records gauges by their group path, e.g. {@code stream/orders/shard/shardId-7/millisBehindLatest}. */
-    private final MetricGroup metrics = new GaugeRecorder("");
-
-    private final class GaugeRecorder extends UnregisteredMetricsGroup {
-        private final String path;
-
-        GaugeRecorder(String path) {
-            this.path = path;
-        }
-
-        @Override
-        public MetricGroup addGroup(String key, String value) {
-            return new GaugeRecorder(path + key + "/" + value + "/");
-        }
-
-        @Override
-        public <T, G extends Gauge<T>> G gauge(String name, G gauge) {
-            gauges.put(path + name, gauge);
-            return gauge;
-        }
-    }
+    private final RecordingMetricGroup metrics = new RecordingMetricGroup();
 
     /** What one fetch returned. */
     private static final class Batch {
@@ -150,7 +127,7 @@ class KinesisShardSplitReaderTest {
         put("b", 2);
         KinesisShardSplitReader reader = reader(Map.of("source.shard.get-records.max-record-count", "1"),
                 split(StartingPosition.trimHorizon()));
-        Gauge<?> behind = gauges.get("stream/orders/shard/" + SHARD + "/millisBehindLatest");
+        Gauge<?> behind = metrics.gauges.get("stream/orders/shard/" + SHARD + "/millisBehindLatest");
         assertEquals(-1L, behind.getValue());
         fetch(reader);
         assertEquals(1000L, behind.getValue());
@@ -261,6 +238,7 @@ class KinesisShardSplitReaderTest {
 
     @Test
     void fatalErrorsFailNamingStreamAndShard() {
+        kinesis.shards.add(FakeKinesisClient.shard(SHARD, null, null)); // listed: not an expired shard
         kinesis.getRecordsErrors.add(FakeKinesisClient.notFound());
         KinesisShardSplitReader reader = reader(split(StartingPosition.trimHorizon()));
         IOException error = assertThrows(IOException.class, () -> fetch(reader));

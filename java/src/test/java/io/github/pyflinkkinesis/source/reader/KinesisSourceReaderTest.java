@@ -16,6 +16,7 @@ import java.util.stream.Collectors;
 
 import org.apache.flink.api.connector.source.SourceEvent;
 import org.apache.flink.connector.testutils.source.reader.TestingReaderContext;
+import org.apache.flink.connector.testutils.source.reader.TestingSplitEnumeratorContext;
 import org.apache.flink.core.io.InputStatus;
 import org.apache.flink.types.Row;
 import org.apache.flink.util.InstantiationUtil;
@@ -24,6 +25,10 @@ import org.junit.jupiter.api.Test;
 
 import io.github.pyflinkkinesis.source.FakeKinesisClient;
 import io.github.pyflinkkinesis.source.KinesisSourceConfig;
+import io.github.pyflinkkinesis.source.consumer.ConsumerArns;
+import io.github.pyflinkkinesis.source.enumerator.KinesisSourceEnumState;
+import io.github.pyflinkkinesis.source.enumerator.KinesisSourceEnumerator;
+import io.github.pyflinkkinesis.source.enumerator.ShardsFinishedAck;
 import io.github.pyflinkkinesis.source.enumerator.ShardsFinishedEvent;
 import io.github.pyflinkkinesis.source.split.KinesisShardSplit;
 import io.github.pyflinkkinesis.source.split.StartingPosition;
@@ -129,7 +134,7 @@ class KinesisSourceReaderTest {
 
     /** Before any checkpoint (or in a job without them) an end is reported at once. */
     @Test
-    void finishedShardsStayInCheckpointsUntilOneCompletes() throws Exception {
+    void finishedShardsStayInCheckpointsUntilTheEnumeratorAcknowledgesThem() throws Exception {
         kinesis.put(SHARD, "pk-a", "a".getBytes(), 10);
         kinesis.closedShards.add(SHARD);
         KinesisShardSplit split = new KinesisShardSplit("orders", SHARD, List.of(), StartingPosition.trimHorizon());
@@ -140,10 +145,13 @@ class KinesisSourceReaderTest {
 
         KinesisShardSplit finished = split.withStartingPosition(StartingPosition.shardEnd());
         assertEquals(List.of(finished), reader.snapshotState(5));
-        reader.notifyCheckpointComplete(4);
-        assertEquals(List.of(finished), reader.snapshotState(6), "checkpoint 4 did not hold it");
         reader.notifyCheckpointComplete(5);
+        assertEquals(List.of(finished), reader.snapshotState(6), "not acknowledged yet");
+        assertEquals(2, finishedEvents().size(), "reported again");
+        reader.handleSourceEvents(new ShardsFinishedAck(List.of(split.splitId())));
         assertEquals(List.of(), reader.snapshotState(7));
+        reader.notifyCheckpointComplete(7);
+        assertEquals(2, finishedEvents().size());
     }
 
     /** Once the reader checkpoints, an end is reported only after a checkpoint holding it completed. */
@@ -168,10 +176,10 @@ class KinesisSourceReaderTest {
         reader.notifyCheckpointComplete(2);
         assertEquals(1, finishedEvents().size());
         assertEquals(List.of(split.splitId()), finishedEvents().get(0).splitIds());
-        assertEquals(List.of(finished), reader.snapshotState(3), "kept until a checkpoint after the report completes");
+        reader.handleSourceEvents(new ShardsFinishedAck(List.of(split.splitId())));
+        assertEquals(List.of(), reader.snapshotState(3), "acknowledged: out of the checkpoints");
         reader.notifyCheckpointComplete(3);
-        assertEquals(List.of(), reader.snapshotState(4));
-        assertEquals(1, finishedEvents().size());
+        assertEquals(1, finishedEvents().size(), "acknowledged: not reported again");
     }
 
     /** A reader restored from a checkpoint (splits added before start) holds ends back from the first one. */
@@ -220,7 +228,8 @@ class KinesisSourceReaderTest {
         ChildShardsOfFinished children = new ChildShardsOfFinished();
         children.put(split.splitId(), List.of(child)); // as the enhanced fan-out reader does at the shard's end
         reader = new KinesisSourceReader<>(() -> new KinesisShardSplitReader(kinesis, CONFIG, context.metricGroup()),
-                new KinesisRecordEmitter<>(new RowRecordDeserializer()), context, Set.of("orders"), children);
+                new KinesisRecordEmitter<>(new RowRecordDeserializer()), context, Set.of("orders"), children,
+                ConsumerArns.fromEnumerator());
         reader.start();
         reader.addSplits(List.of(split));
         pollUntil(() -> !finishedEvents().isEmpty()); // before the first checkpoint: at once (FinishedShards)
@@ -228,6 +237,56 @@ class KinesisSourceReaderTest {
         ShardsFinishedEvent event = InstantiationUtil.clone(finishedEvents().get(0));
         assertEquals(List.of(split.splitId()), event.splitIds());
         assertEquals(List.of(child), event.children());
-        assertEquals(List.of(), children.take(split.splitId()), "handed over once");
+        assertEquals(List.of(child), children.named(split.splitId()), "kept for a report sent again");
+        reader.handleSourceEvents(new ShardsFinishedAck(List.of(split.splitId())));
+        assertEquals(List.of(), children.named(split.splitId()), "until acknowledged");
+    }
+    /**
+     * The race of the finished-shard handshake: the report of an end is in flight when the enumerator takes its
+     * checkpoint, and is lost. The reader keeps the end in its checkpoints and reports it again at the next
+     * completed checkpoint, so the children start anyway; the acknowledgement ends the reports.
+     */
+    @Test
+    void aLostEndReportIsSentAgainAndTheChildrenStartAnyway() throws Exception {
+        String childShard = "shardId-000000000001";
+        kinesis.shards.add(FakeKinesisClient.shard(SHARD, null, null));
+        kinesis.shards.add(FakeKinesisClient.shard(childShard, SHARD, null));
+        kinesis.put(SHARD, "pk-a", "a".getBytes(), 10);
+        kinesis.closedShards.add(SHARD);
+        TestingSplitEnumeratorContext<KinesisShardSplit> enumeratorContext = new TestingSplitEnumeratorContext<>(1);
+        enumeratorContext.registerReader(0, "localhost");
+        KinesisSourceEnumerator enumerator = new KinesisSourceEnumerator(enumeratorContext, List.of("orders"),
+                KinesisSourceConfig.of(Map.of("source.init.position", "TRIM_HORIZON")), () -> kinesis,
+                KinesisSourceEnumState.empty());
+        enumerator.start();
+        enumeratorContext.triggerAllActions(); // the first discovery
+        List<KinesisShardSplit> handedOut = enumeratorContext.getSplitAssignments().get(0).getAssignedSplits();
+        assertEquals(List.of(SHARD), handedOut.stream().map(KinesisShardSplit::shardId).collect(Collectors.toList()));
+
+        newReader();
+        reader.snapshotState(1);
+        reader.notifyCheckpointComplete(1); // the job checkpoints: ends wait for a checkpoint
+        reader.addSplits(handedOut);
+        pollUntil(() -> reader.getNumberOfCurrentlyAssignedSplits() == 0);
+        reader.snapshotState(2);
+        reader.notifyCheckpointComplete(2);
+        assertEquals(1, finishedEvents().size(), "reported once checkpoint 2 holds the end");
+        // In flight: the enumerator's checkpoint 3 is taken without it, the reader's with it; then it is lost.
+        assertEquals(Set.of(), enumerator.snapshotState(3).finished());
+        assertEquals(List.of(SHARD), reader.snapshotState(3).stream().map(KinesisShardSplit::shardId)
+                .collect(Collectors.toList()), "the reader's checkpoint keeps the unacknowledged end");
+        reader.notifyCheckpointComplete(3);
+        assertEquals(2, finishedEvents().size(), "reported again");
+
+        enumerator.handleSourceEvent(0, finishedEvents().get(1));
+        List<KinesisShardSplit> assigned = enumeratorContext.getSplitAssignments().get(0).getAssignedSplits();
+        assertEquals(List.of(SHARD, childShard), assigned.stream().map(KinesisShardSplit::shardId)
+                .collect(Collectors.toList()), "the child starts");
+        List<SourceEvent> toReader = enumeratorContext.getSentEvents().get(0);
+        assertEquals(1, toReader.size());
+        reader.handleSourceEvents(toReader.get(0));
+        assertEquals(List.of(), reader.snapshotState(4), "acknowledged");
+        reader.notifyCheckpointComplete(4);
+        assertEquals(2, finishedEvents().size(), "no report after the acknowledgement");
     }
 }
