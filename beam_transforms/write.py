@@ -48,6 +48,7 @@ from beam_transforms.settings import DEFAULT_MAX_RETRY_TIME, WriteSettings, writ
 from pyflink_kinesis.spec.builders import KinesisEgressSpec
 from pyflink_kinesis.statefun.module import resolve_spec
 
+from .aggregating import Aggregator, ShardMaps
 from .batching import (
     KinesisBatchWriter,
     KinesisFailedRecord,
@@ -143,14 +144,18 @@ class _WriteFn(beam.DoFn):
         self._policy = retry_policy
         self._stop_flushing: Optional[threading.Event] = None  # made in setup (cloudpickle cannot pickle an Event)
         self._writer: Optional[KinesisBatchWriter] = None
+        self._aggregator: Optional[Aggregator] = None
+        self._sealing: Optional[threading.Lock] = None  # the flush thread's and finish_bundle's sealing of aggregates
         self._client: Any = None
         self._reported: dict = {}
+        self._resent_reported = 0
         self._written = Metrics.counter(METRICS_NAMESPACE, "written_records")
         self._failed = Metrics.counter(METRICS_NAMESPACE, "failed_records")
         self._calls = Metrics.counter(METRICS_NAMESPACE, "put_records_calls")
         self._call_retries = Metrics.counter(METRICS_NAMESPACE, "retried_calls")
         self._entry_retries = Metrics.counter(METRICS_NAMESPACE, "retried_records")
         self._split_calls = Metrics.counter(METRICS_NAMESPACE, "split_calls")
+        self._resharded = Metrics.counter(METRICS_NAMESPACE, "resharded_records")
         self._high_water = Metrics.distribution(METRICS_NAMESPACE, "outstanding_records_high_water")
 
     def _new_writer(self) -> KinesisBatchWriter:
@@ -164,6 +169,11 @@ class _WriteFn(beam.DoFn):
     def setup(self) -> None:
         self._client = transform_client(self._spec, max(10, self._settings.max_concurrent_requests))
         self._writer = self._new_writer()
+        s = self._settings
+        if s.aggregation:
+            self._aggregator = Aggregator(ShardMaps(self._client, self._policy), s.aggregation_max_count,
+                                          s.aggregation_max_size)
+        self._sealing = threading.Lock()
         self._stop_flushing = stop = threading.Event()
         threading.Thread(target=self._flush_on_time, args=(stop,), name="kinesis-flush-on-time", daemon=True).start()
 
@@ -174,17 +184,37 @@ class _WriteFn(beam.DoFn):
             writer = self._writer
             if writer is not None:
                 try:
+                    self._seal()
                     writer.send_buffered()
                 except RuntimeError:  # the writer was closed meanwhile (teardown, or a failed bundle)
                     pass
+
+    def _seal(self) -> None:
+        """Hand every open aggregate to the writer (from the flush thread or finish_bundle, one at a time)."""
+        if self._aggregator is not None and self._sealing is not None:
+            with self._sealing:
+                writer = self._writer
+                for record, context in self._aggregator.flush():
+                    assert writer is not None
+                    writer.put(record, context)
+
+    def _put(self, record: EgressRecord, context: Any) -> None:
+        """Into an aggregate (the writer gets those that filled up) or, without aggregation, to the writer."""
+        writer = self._writer
+        assert writer is not None
+        ready = [(record, context)] if self._aggregator is None else self._aggregator.add(record, context)
+        for kinesis_record, kinesis_context in ready:
+            writer.put(kinesis_record, kinesis_context)
 
     def start_bundle(self) -> None:
         writer = self._writer
         if writer is None:
             self.setup()
-        elif writer.outstanding or writer.error is not None:  # left over from a failed bundle: start clean
-            writer.close(wait=False)
+        elif writer.outstanding or writer.error is not None or (self._aggregator and self._aggregator.pending):
+            writer.close(wait=False)  # left over from a failed bundle: start clean
             self._writer = self._new_writer()
+            if self._aggregator is not None:
+                self._aggregator.flush()  # the runner retries the failed bundle's records
         else:
             self._reported = writer.stats.as_dict()  # earlier bundles were reported already
 
@@ -192,18 +222,24 @@ class _WriteFn(beam.DoFn):
                 window: Any = beam.DoFn.WindowParam) -> Iterator[Any]:
         writer = self._writer
         assert writer is not None
-        writer.put(record, (timestamp, window))
+        self._put(record, (timestamp, window))
         if writer.has_results():
             yield from self._drain()
 
     def finish_bundle(self) -> Iterable[Any]:
         writer = self._writer
         assert writer is not None
+        out: list = []
         try:
-            writer.flush()
+            while True:  # until no user record is written again after a resharding
+                self._seal()
+                writer.flush()
+                out.extend(self._drain())
+                if not writer.outstanding and (self._aggregator is None or not self._aggregator.pending):
+                    break
         finally:
             self._report()
-        return list(self._drain())
+        return out
 
     def teardown(self) -> None:
         if self._stop_flushing is not None:
@@ -213,12 +249,22 @@ class _WriteFn(beam.DoFn):
             self._writer = None
 
     def _drain(self) -> Iterator[Any]:
+        """The results and dead letters resolved so far, one per user record; user records of an aggregate
+        that a resharding put in another shard are written again."""
         assert self._writer is not None
         written, failed = self._writer.drain()
-        for result, (timestamp, window) in written:
-            yield WindowedValue(result, timestamp, (window,))
-        for failure, (timestamp, window) in failed:
-            yield TaggedOutput(FAILED_TAG, WindowedValue(failure, timestamp, (window,)))
+        aggregator = self._aggregator
+        again = []
+        for result, context in written:
+            users, resend = ([(result, context)], []) if aggregator is None else aggregator.written(result, context)
+            again.extend(resend)
+            for user_result, (timestamp, window) in users:
+                yield WindowedValue(user_result, timestamp, (window,))
+        for failure, context in failed:
+            for user_failure, (timestamp, window) in Aggregator.failed(failure, context):
+                yield TaggedOutput(FAILED_TAG, WindowedValue(user_failure, timestamp, (window,)))
+        for record, context in again:
+            self._put(record, context)
 
     def _report(self) -> None:
         assert self._writer is not None
@@ -231,6 +277,9 @@ class _WriteFn(beam.DoFn):
             if delta:
                 counter.inc(delta)
         self._high_water.update(stats["high_water"])
+        if self._aggregator is not None and self._aggregator.resent > self._resent_reported:
+            self._resharded.inc(self._aggregator.resent - self._resent_reported)
+            self._resent_reported = self._aggregator.resent
         self._reported = stats
 
 
@@ -241,7 +290,8 @@ class WriteToKinesis(beam.PTransform):
     record: stream, shard id, sequence number) and ``failed`` (dead letters, see ``dead_letter``).
 
     Beam metrics in namespace ``kinesis``: counters ``skipped_records``, ``too_large_records``, ``invalid_records``,
-    ``written_records``, ``failed_records``, ``put_records_calls``, ``retried_calls``, ``retried_records``, ``split_calls``;
+    ``written_records``, ``failed_records``, ``put_records_calls``, ``retried_calls``, ``retried_records``, ``split_calls``,
+    ``resharded_records`` (user records of an aggregate written again after a resharding put it in another shard);
     distribution ``outstanding_records_high_water`` (most records buffered plus in flight, per bundle).
     """
 

@@ -17,6 +17,8 @@ class KinesisWriteResult(NamedTuple):
         shard_id: The shard Kinesis put it in, e.g. ``"shardId-000000000001"``.
         sequence_number: Its sequence number within that shard.
         attempts: PutRecords calls it took (1 when it went through at once).
+        sub_sequence_number: Its index inside the aggregate it was written in (``sink.aggregation.enabled``),
+            ``None`` for a plain record.
     """
 
     stream: str
@@ -25,6 +27,7 @@ class KinesisWriteResult(NamedTuple):
     shard_id: str
     sequence_number: str
     attempts: int
+    sub_sequence_number: Optional[int] = None
 
 
 class KinesisFailedRecord(NamedTuple):
