@@ -115,29 +115,27 @@ class RecordSizeLimits:
         """(bytes, where the figure came from) for ``stream``."""
         with self._lock:
             found = self._limits.get(stream)
-        if found is not None:
-            return found
-        if self._configured is not None:
-            found = (self._configured, "sink.max-record-size")
-        else:
-            try:
-                summary = call(self._policy, f"DescribeStreamSummary stream {stream}",
-                               self._client.describe_stream_summary, StreamName=stream,
-                               give_up=None)["StreamDescriptionSummary"]
-            except ClientError as e:  # not allowed (IAM), or no such stream (PutRecords will say so): the default
-                default = (MAX_RECORD_BYTES, f"the Kinesis default: DescribeStreamSummary answered {error_code(e)}")
-                if error_code(e) == NOT_FOUND:
-                    return default
-                summary = {}
-                found = default
-            kib = summary.get("MaxRecordSizeInKiB")
-            if kib:
-                found = (kib * 1024, f"the stream's MaxRecordSizeInKiB {kib} (DescribeStreamSummary)")
-            elif summary:
-                found = (MAX_RECORD_BYTES, "the Kinesis default: the stream reports no MaxRecordSizeInKiB")
-        with self._lock:
-            self._limits[stream] = found
+        if found is None:
+            found, keep = self._ask(stream)
+            if keep:
+                with self._lock:
+                    self._limits[stream] = found
         return found
+
+    def _ask(self, stream: str) -> Tuple[Tuple[int, str], bool]:
+        """The limit and whether to keep it (a stream that does not exist yet is asked again)."""
+        if self._configured is not None:
+            return (self._configured, "sink.max-record-size"), True
+        try:
+            summary = call(self._policy, f"DescribeStreamSummary stream {stream}", self._client.describe_stream_summary,
+                           StreamName=stream, give_up=None)["StreamDescriptionSummary"]
+        except ClientError as e:  # not allowed (IAM), or no such stream (PutRecords will say so): the default
+            return ((MAX_RECORD_BYTES, f"the Kinesis default: DescribeStreamSummary answered {error_code(e)}"),
+                    error_code(e) != NOT_FOUND)
+        kib = summary.get("MaxRecordSizeInKiB")
+        if kib:
+            return (kib * 1024, f"the stream's MaxRecordSizeInKiB {kib} (DescribeStreamSummary)"), True
+        return (MAX_RECORD_BYTES, "the Kinesis default: the stream reports no MaxRecordSizeInKiB"), True
 
 
 __all__ = ["RecordSizeLimits", "ShardPacer"]
