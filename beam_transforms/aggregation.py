@@ -1,7 +1,7 @@
-"""De-aggregation of KPL-aggregated Kinesis records, without protobuf.
+"""The KPL's aggregated record format, both ways, without protobuf: :func:`deaggregate` and :class:`AggregateBuilder`.
 
-The Kinesis Producer Library (and ``aws_kinesis_agg``) packs several user records
-into one Kinesis record::
+The Kinesis Producer Library (``aws_kinesis_agg`` and WriteToKinesis with ``sink.aggregation.enabled``) packs
+several user records into one Kinesis record::
 
     F3 89 9A C2 | AggregatedRecord (protobuf) | MD5 of the protobuf bytes (16 bytes)
 
@@ -81,6 +81,79 @@ def _fields(buf: bytes) -> List[Tuple[int, object]]:
     return out
 
 
+def _varint_bytes(value: int) -> bytes:
+    out = bytearray()
+    while True:
+        byte = value & 0x7F
+        value >>= 7
+        if value:
+            out.append(byte | 0x80)
+        else:
+            out.append(byte)
+            return bytes(out)
+
+
+def _length_delimited(number: int, payload: bytes) -> bytes:
+    return _varint_bytes(number << 3 | 2) + _varint_bytes(len(payload)) + payload
+
+
+class AggregateBuilder:
+    """User records packed into one KPL aggregated record (``AggregatedRecord`` protobuf, magic bytes and MD5).
+
+    Each user record keeps its partition key and explicit hash key (in the message's key tables) and its
+    data byte for byte; :meth:`encode` gives the Kinesis record's data. Not thread safe.
+    """
+
+    def __init__(self) -> None:
+        self._keys: dict = {}
+        self._hash_keys: dict = {}
+        self._tables = bytearray()
+        self._records = bytearray()
+        self.count = 0
+
+    @property
+    def size(self) -> int:
+        """Bytes of the encoded record (magic, message and digest)."""
+        return len(MAGIC) + len(self._tables) + len(self._records) + _DIGEST
+
+    def _entry(self, partition_key: str, explicit_hash_key: Optional[str], data: bytes) -> Tuple[bytes, bytes]:
+        """(key table additions, record field) for one user record."""
+        tables = b""
+        key_index = self._keys.get(partition_key)
+        if key_index is None:
+            key_index = len(self._keys)
+            tables += _length_delimited(1, partition_key.encode("utf-8"))
+        inner = _varint_bytes(1 << 3) + _varint_bytes(key_index)
+        if explicit_hash_key is not None:
+            hash_index = self._hash_keys.get(explicit_hash_key)
+            if hash_index is None:
+                hash_index = len(self._hash_keys)
+                tables += _length_delimited(2, explicit_hash_key.encode("ascii"))
+            inner += _varint_bytes(2 << 3) + _varint_bytes(hash_index)
+        inner += _length_delimited(3, data)
+        return tables, _length_delimited(3, inner)
+
+    def size_with(self, partition_key: str, explicit_hash_key: Optional[str], data: bytes) -> int:
+        """Bytes of the encoded record if this user record were added."""
+        tables, record = self._entry(partition_key, explicit_hash_key, data)
+        return self.size + len(tables) + len(record)
+
+    def add(self, partition_key: str, explicit_hash_key: Optional[str], data: bytes) -> None:
+        """Add one user record."""
+        tables, record = self._entry(partition_key, explicit_hash_key, data)
+        self._keys.setdefault(partition_key, len(self._keys))
+        if explicit_hash_key is not None:
+            self._hash_keys.setdefault(explicit_hash_key, len(self._hash_keys))
+        self._tables += tables
+        self._records += record
+        self.count += 1
+
+    def encode(self) -> bytes:
+        """The aggregated record's bytes: magic, ``AggregatedRecord`` (key tables first), MD5 of the message."""
+        message = bytes(self._tables + self._records)
+        return MAGIC + message + hashlib.md5(message).digest()
+
+
 def is_aggregated(data: bytes) -> bool:
     """True if ``data`` starts with the KPL magic bytes and its MD5 checksum matches."""
     if len(data) < len(MAGIC) + _DIGEST or not data.startswith(MAGIC):
@@ -131,4 +204,4 @@ def deaggregate(data: bytes) -> Optional[List[UserRecord]]:
     return records
 
 
-__all__ = ["MAGIC", "UserRecord", "deaggregate", "is_aggregated"]
+__all__ = ["MAGIC", "AggregateBuilder", "UserRecord", "deaggregate", "is_aggregated"]

@@ -22,7 +22,9 @@ no throttling if order matters).
 
 from __future__ import annotations
 
+import logging
 import random
+import re
 import threading
 import time
 from collections import deque
@@ -32,20 +34,34 @@ from typing import Any, Callable, Deque, Dict, List, Optional, Tuple
 from pyflink_kinesis.spec.records import MAX_RECORD_BYTES, EgressRecord
 from beam_transforms.settings import MAX_BATCH_BYTES, MAX_BATCH_RECORDS
 
+from .pacing import ShardPacer
 from .retry import Attempts, RetryPolicy, error_code, is_rejected, is_retryable, is_retryable_entry
-from .write_results import KinesisFailedRecord, KinesisWriteError, KinesisWriteResult, RecordTooLargeError, WriterStats
+from .write_results import (
+    KinesisFailedRecord,
+    KinesisThrottledError,
+    KinesisWriteError,
+    KinesisWriteResult,
+    RecordTooLargeError,
+    WriterStats,
+)
+
+_LOG = logging.getLogger(__name__)
+THROTTLED = "ProvisionedThroughputExceededException"
+EXPIRED = "RecordTtlExpired"
+_SHARD_IN_MESSAGE = re.compile(r"\bshard (shardId-[0-9]+)")
 
 # put()/flush() waits in slices of this many seconds, re-checking for errors in between.
 _WAIT_SLICE = 1.0
 
 
 class _Pending:
-    __slots__ = ("record", "entry", "size", "context")
+    __slots__ = ("record", "entry", "size", "context", "deadline")
 
-    def __init__(self, record: EgressRecord, size: int, context: Any) -> None:
+    def __init__(self, record: EgressRecord, size: int, context: Any, deadline: float) -> None:
         self.record = record
         self.size = size
         self.context = context
+        self.deadline = deadline
         entry = {"Data": record.data, "PartitionKey": record.partition_key}
         if record.explicit_hash_key is not None:
             entry["ExplicitHashKey"] = record.explicit_hash_key
@@ -66,6 +82,13 @@ class KinesisBatchWriter:
         max_batch_bytes: Bytes (data plus partition keys) per call (up to 5 MiB).
         sleep: The sleep function for backoff (tests may replace it).
         rng: Random source for the jitter.
+        record_ttl: Seconds from :meth:`put` within which a record must be written, else it is dropped and
+            counted (``stats.records_expired``) with a warning naming the stream, dead-lettered with
+            ``dead_letter``, or it fails the writer with ``fail_on_error``; ``None``: never.
+        fail_on_error: A record past ``record_ttl`` fails the writer.
+        fail_on_throttling: The first throttled record fails the writer (:class:`KinesisThrottledError`).
+        pacer: Paces each call's shards (``sink.rate-limit``), or ``None``.
+        max_record_bytes: The largest record :meth:`put` takes (the caller checks each stream's own limit).
     """
 
     def __init__(
@@ -80,6 +103,11 @@ class KinesisBatchWriter:
         max_batch_bytes: int = MAX_BATCH_BYTES,
         sleep: Callable[[float], None] = time.sleep,
         rng: Optional[random.Random] = None,
+        record_ttl: Optional[float] = None,
+        fail_on_error: bool = False,
+        fail_on_throttling: bool = False,
+        pacer: Optional[ShardPacer] = None,
+        max_record_bytes: int = MAX_RECORD_BYTES,
     ) -> None:
         if not 1 <= max_batch_records <= MAX_BATCH_RECORDS:
             raise ValueError(f"max_batch_records must be 1 to {MAX_BATCH_RECORDS}, got {max_batch_records}")
@@ -90,6 +118,11 @@ class KinesisBatchWriter:
         if max_concurrent_requests < 1:
             raise ValueError(f"max_concurrent_requests must be >= 1, got {max_concurrent_requests}")
         self._client = client
+        self._ttl = record_ttl
+        self._fail_on_error = fail_on_error
+        self._fail_on_throttling = fail_on_throttling
+        self._pacer = pacer
+        self._max_record_bytes = max_record_bytes
         self._max_outstanding = max_outstanding_records
         self._max_records = max_batch_records
         self._max_bytes = max_batch_bytes
@@ -130,12 +163,13 @@ class KinesisBatchWriter:
                 element's timestamp and window).
 
         Raises:
-            RecordTooLargeError: The record is over 1 MiB (data plus partition key).
+            RecordTooLargeError: The record is over ``max_record_bytes`` (data plus partition key).
             KinesisWriteError: An earlier record failed for good (without dead-lettering).
         """
         size = record.size
-        if size > MAX_RECORD_BYTES:
-            raise RecordTooLargeError(record)
+        if size > self._max_record_bytes:
+            raise RecordTooLargeError(record, self._max_record_bytes)
+        deadline = float("inf") if self._ttl is None else time.monotonic() + self._ttl
         stream = record.stream
         with self._cond:
             if self._error is not None:
@@ -150,7 +184,7 @@ class KinesisBatchWriter:
             if self._outstanding >= self._max_outstanding:
                 self._wait_locked(lambda: self._outstanding < self._max_outstanding, "capacity")
                 buffer = self._buffers[stream]
-            buffer.append(_Pending(record, size, context))
+            buffer.append(_Pending(record, size, context, deadline))
             self._buffer_bytes[stream] += size
             self._outstanding += 1
             if self._outstanding > self.stats.high_water:
@@ -259,10 +293,14 @@ class KinesisBatchWriter:
         attempts = self._policy.attempts(f"PutRecords stream {stream}", self._sleep, self._rng)
         calls = 0  # PutRecords calls made for these records
         while pending:
+            pending = self._expire(stream, pending, calls)
+            if not pending:
+                break
             current[0] = pending
             tries = [0]
             try:
-                response = attempts.call(self._put_records, stream, pending, tries, give_up=None)
+                response = attempts.call(self._put_records, stream, pending, tries, give_up=None,
+                                         recover=self._throttled_call if self._fail_on_throttling else None)
             except Exception as e:  # noqa: BLE001 - not retryable, or retries spent
                 if is_rejected(e) and len(pending) > 1:
                     with self._cond:
@@ -271,6 +309,8 @@ class KinesisBatchWriter:
                     current[0] = []
                     return [pending[half:], pending[:half]]  # popped from the end: the first half goes first
                 calls += tries[0]
+                if self._fail_on_throttling and error_code(e) == THROTTLED:
+                    raise self._throttled(stream, pending[0].record, str(e), calls, attempts.elapsed) from e
                 self._give_up(stream, pending, error_code(e), str(e), calls, attempts.elapsed, is_retryable(e))
                 break
             calls += tries[0]
@@ -281,11 +321,16 @@ class KinesisBatchWriter:
     def _put_records(self, stream: str, pending: List[_Pending], tries: List[int]) -> Dict[str, Any]:
         """One PutRecords call; ``tries`` counts them (beyond the first: a whole call repeated after an error)."""
         tries[0] += 1
+        if self._pacer is not None:
+            self._pacer.acquire(stream, [p.record for p in pending])
         with self._cond:
             self.stats.calls += 1
             if tries[0] > 1:
                 self.stats.call_retries += 1
+        started = time.monotonic()
         response: Dict[str, Any] = self._client.put_records(StreamName=stream, Records=[p.entry for p in pending])
+        if self._pacer is not None:
+            self._pacer.observe(time.monotonic() - started)
         return response
 
     def _resolve_entries(self, stream: str, pending: List[_Pending], response: Dict[str, Any], calls: int,
@@ -310,6 +355,8 @@ class KinesisBatchWriter:
                 self._give_up(stream, [p], code, entry.get("ErrorMessage", ""), calls, attempts.elapsed, False)
         self._resolve_written(written)
         current[0] = retry
+        if self._fail_on_throttling:
+            self._fail_if_throttled(stream, pending, entries, calls, attempts.elapsed)
         if not retry:
             return []
         delay = attempts.delay_after(f"{len(retry)} entries failed with {last_code}")
@@ -320,6 +367,50 @@ class KinesisBatchWriter:
             self.stats.entry_retries += len(retry)
         self._sleep(delay)
         return retry
+
+    def _throttled_call(self, error: BaseException) -> bool:
+        """A whole call throttled with ``fail_on_throttling``: handed to the caller at once (never retried)."""
+        if error_code(error) == THROTTLED:
+            raise error
+        return False
+
+    def _fail_if_throttled(self, stream: str, pending: List[_Pending], entries: List[Dict[str, Any]], calls: int,
+                           elapsed: float) -> None:
+        """Raise :class:`KinesisThrottledError` for the first throttled entry, naming its shard."""
+        for p, entry in zip(pending, entries):
+            if entry.get("ErrorCode") == THROTTLED:
+                raise self._throttled(stream, p.record, entry.get("ErrorMessage", ""), calls, elapsed)
+
+    def _throttled(self, stream: str, record: EgressRecord, message: str, calls: int,
+                   elapsed: float) -> KinesisThrottledError:
+        """The error for a throttled record: its shard from the service's words, else as the pacer predicts it."""
+        found = _SHARD_IN_MESSAGE.search(message)
+        shard = found.group(1) if found else self._pacer.maps.predict(record).shard_id if self._pacer else "?"
+        return KinesisThrottledError(stream, shard, message, record.partition_key, calls, elapsed)
+
+    def _expire(self, stream: str, pending: List[_Pending], calls: int) -> List[_Pending]:
+        """The records still within the record TTL; the others are dropped, dead-lettered or fail the writer."""
+        if self._ttl is None:
+            return pending
+        now = time.monotonic()
+        expired = [p for p in pending if p.deadline <= now]
+        if not expired:
+            return pending
+        message = f"not written within sink.record-ttl ({self._ttl:g} s)"
+        with self._cond:
+            self.stats.records_expired += len(expired)
+            if self._fail_on_error:
+                if self._error is None:
+                    self._error = KinesisWriteError(stream, EXPIRED, f"{message}; sink.fail-on-error is set",
+                                                    len(expired), calls, self._ttl, False,
+                                                    [p.record.partition_key for p in expired])
+            elif self._dead_letter:
+                self._failed.extend((KinesisFailedRecord(p.record, EXPIRED, message, calls), p.context) for p in expired)
+            self._outstanding -= len(expired)
+            self._cond.notify_all()
+        if not self._fail_on_error and not self._dead_letter:
+            _LOG.warning("PutRecords stream %s: dropped %d record(s) %s", stream, len(expired), message)
+        return [p for p in pending if p.deadline > now]
 
     def _resolve_written(self, written: List[Tuple[KinesisWriteResult, Any]]) -> None:
         if not written:

@@ -23,7 +23,9 @@ from datetime import timedelta
 from typing import Any, Callable, Dict, Mapping, Optional, Tuple
 
 from pyflink_kinesis.spec.errors import ConfigError, ConfigWarning, user_stacklevel
-from pyflink_kinesis.spec.keys import Key, beam_default, lookup, unhonoured
+from pyflink_kinesis.spec.keys import Key, beam_default, default_of, lookup, unhonoured
+from pyflink_kinesis.spec.properties import connector_properties
+from pyflink_kinesis.spec.shard_limits import MAX_RECORD_SIZE_LIMIT
 from pyflink_kinesis.spec.records import CONSUMER_LIFECYCLES, CONSUMER_NAME, JOB_MANAGED, MAX_RECORD_BYTES, SELF_MANAGED
 from pyflink_kinesis.spec.serde import ON_DESERIALIZE_ERROR
 from pyflink_kinesis.spec.builders import DEFAULT_MAX_OUTSTANDING_RECORDS, MAX_BATCH_RECORDS, KinesisEgressSpec, KinesisIngressSpec
@@ -84,6 +86,20 @@ def as_seconds(value: Any, name: str) -> Optional[float]:
     return float(check_number(seconds, name, allow_zero=True))
 
 
+class _Props(Dict[str, str]):
+    """A spec's client properties in the connector's key space, remembering the name each was given as
+    (``RateLimit`` for ``sink.rate-limit``), so errors name what the user wrote."""
+
+    def __init__(self, client_properties: Any) -> None:
+        given = connector_properties(client_properties)
+        super().__init__({key: value for key, (value, _) in given.items()})
+        self.names = {key: name for key, (_, name) in given.items()}
+
+    def field(self, key: str) -> str:
+        """The field an error about ``key`` names."""
+        return f"client_properties.{self.names.get(key, key)}"
+
+
 def _pick(overrides: Mapping[str, Any], name: str, props: Mapping[str, str], key: str, default: Any
           ) -> Tuple[Any, str]:
     """The value of setting ``name`` and the field it came from: the override, the property (parsed as the
@@ -91,7 +107,7 @@ def _pick(overrides: Mapping[str, Any], name: str, props: Mapping[str, str], key
     if overrides.get(name) is not None:
         return overrides[name], name
     if key in props:
-        field = f"client_properties.{key}"
+        field = props.field(key) if isinstance(props, _Props) else f"client_properties.{key}"
         return _key(key).parse(props[key], field), field
     return default, name
 
@@ -103,15 +119,16 @@ def _key(name: str) -> Key:
 
 
 def _start(spec: Any, prefix: str, settings: Any, overrides: Mapping[str, Any]
-           ) -> Tuple[Dict[str, str], Dict[str, Any]]:
-    """Warn about the ``prefix`` properties Beam cannot honour; the spec's properties and the overrides
-    given (not ``None``), each of them a field of the ``settings`` dataclass."""
+           ) -> Tuple[_Props, Dict[str, Any]]:
+    """Warn about the ``prefix`` properties Beam cannot honour; the spec's properties (SDK v1 and KPL names as
+    the keys they map to) and the overrides given (not ``None``), each of them a field of the ``settings``
+    dataclass."""
     warn_unhonoured(spec, prefix)
     given = {k: v for k, v in overrides.items() if v is not None}
     unknown = sorted(set(given) - {f.name for f in fields(settings)})
     if unknown:
         raise ConfigError(f"unknown {settings.__name__} field(s) {unknown}", field=unknown[0])
-    return dict(spec.client_properties), given
+    return _Props(spec.client_properties), given
 
 
 # ---------------------------------------------------------------- reading
@@ -274,6 +291,26 @@ def _check_fan_out(name: Any, arn: Any, lifecycle: Any, bounded: bool, streams: 
 # ---------------------------------------------------------------- writing
 
 
+def _producer_settings(props: _Props) -> Dict[str, Any]:
+    """What the KPL did and the keys it maps to: aggregation, record TTL, pacing, throttling, record size."""
+    read = lambda key: _key(key).read(props, "beam")  # noqa: E731
+    field = props.field
+    out: Dict[str, Any] = {
+        "aggregation": read("sink.aggregation.enabled"),
+        "aggregation_max_count": check_number(read("sink.aggregation.max-count"), field("sink.aggregation.max-count"),
+                                              integer=True, high=2 ** 32 - 1),
+        "aggregation_max_size": check_number(read("sink.aggregation.max-size"), field("sink.aggregation.max-size"),
+                                             integer=True, low=64, high=MAX_RECORD_SIZE_LIMIT),
+        "record_ttl": check_number(read("sink.record-ttl"), field("sink.record-ttl")),
+        "fail_on_error": read("sink.fail-on-error"),
+        "rate_limit": check_number(read("sink.rate-limit"), field("sink.rate-limit"), integer=True),
+        "fail_on_throttling": read("sink.fail-on-throttling"),
+        "max_record_size": check_number(read("sink.max-record-size"), field("sink.max-record-size"), integer=True,
+                                        high=MAX_RECORD_SIZE_LIMIT),
+    }
+    return out
+
+
 @dataclass(frozen=True)
 class WriteSettings:
     """How a writer batches, sends and retries records; see ``WriteToKinesis``'s arguments for each field.
@@ -291,6 +328,16 @@ class WriteSettings:
         initial_backoff: Upper bound in seconds of the first backoff sleep.
         max_backoff: Upper bound in seconds of any backoff sleep.
         max_retry_time: Seconds after a batch's first attempt at which no retry is started any more.
+        aggregation: Pack user records bound for one shard into KPL aggregates (``sink.aggregation.enabled``).
+        aggregation_max_count: User records per aggregate at most (``sink.aggregation.max-count``).
+        aggregation_max_size: Bytes per aggregate at most (``sink.aggregation.max-size``).
+        record_ttl: Seconds within which a record must be written, else it is dropped (``sink.record-ttl``);
+            ``None``: never dropped.
+        fail_on_error: A record past ``record_ttl`` fails the pipeline instead (``sink.fail-on-error``).
+        rate_limit: Percent of a shard's write limits each writer paces itself at (``sink.rate-limit``);
+            ``None``: no pacing.
+        fail_on_throttling: Fail on the first throttled record instead of retrying it (``sink.fail-on-throttling``).
+        max_record_size: Largest record in bytes (``sink.max-record-size``); ``None``: the stream's own limit.
     """
 
     max_batch_records: int = beam_default("max_batch_records")
@@ -303,6 +350,14 @@ class WriteSettings:
     initial_backoff: float = beam_default("initial_backoff")
     max_backoff: float = beam_default("max_backoff")
     max_retry_time: float = DEFAULT_MAX_RETRY_TIME
+    aggregation: bool = default_of("sink.aggregation.enabled", "beam")
+    aggregation_max_count: int = default_of("sink.aggregation.max-count", "beam")
+    aggregation_max_size: int = default_of("sink.aggregation.max-size", "beam")
+    record_ttl: Optional[float] = None
+    fail_on_error: bool = default_of("sink.fail-on-error", "beam")
+    rate_limit: Optional[int] = None
+    fail_on_throttling: bool = default_of("sink.fail-on-throttling", "beam")
+    max_record_size: Optional[int] = None
 
 
 _WRITE_DEFAULTS = WriteSettings()
@@ -342,7 +397,7 @@ def write_settings(spec: KinesisEgressSpec, **overrides: Any) -> WriteSettings:
     outstanding, field = _pick(given, "max_outstanding_records", props if property_decides else {},
                                "sink.requests.max-buffered", spec.max_outstanding_records)
     check_number(outstanding, field, integer=True)
-    return WriteSettings(
+    return WriteSettings(**_producer_settings(props),
         max_batch_records=records,
         max_batch_bytes=size,
         max_concurrent_requests=inflight,

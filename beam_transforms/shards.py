@@ -6,6 +6,7 @@ import time
 from typing import Any, Callable, Dict, List, Optional, Set, Tuple
 
 from pyflink_kinesis.spec.position import KinesisIngressStartupPosition
+from pyflink_kinesis.spec.shard_limits import ShardRanges
 
 from .restriction import AT_TIMESTAMP, ShardInfo
 from .retry import NOT_FOUND, KinesisReadError, RetryPolicy, call, error_code
@@ -72,6 +73,12 @@ def list_shards(client: Any, stream: str, policy: RetryPolicy,
     return out
 
 
+def shard_ranges(client: Any, stream: str, policy: RetryPolicy) -> ShardRanges:
+    """The open shards of ``stream`` by hash key range (a writer's shard map), from ListShards with retries."""
+    return ShardRanges(call(policy, f"ListShards stream {stream}", _all_pages, client=client, stream=stream,
+                            give_up=None))
+
+
 def _all_pages(client: Any, stream: str) -> List[Dict[str, Any]]:
     """The shards of every ListShards page; with a NextToken the request names only the token."""
     shards: List[Dict[str, Any]] = []
@@ -120,5 +127,6 @@ __all__ = [
     "child_shards",
     "hash_range",
     "list_shards",
+    "shard_ranges",
     "start_floor_micros",
 ]

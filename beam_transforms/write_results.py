@@ -17,6 +17,8 @@ class KinesisWriteResult(NamedTuple):
         shard_id: The shard Kinesis put it in, e.g. ``"shardId-000000000001"``.
         sequence_number: Its sequence number within that shard.
         attempts: PutRecords calls it took (1 when it went through at once).
+        sub_sequence_number: Its index inside the aggregate it was written in (``sink.aggregation.enabled``),
+            ``None`` for a plain record.
     """
 
     stream: str
@@ -25,6 +27,7 @@ class KinesisWriteResult(NamedTuple):
     shard_id: str
     sequence_number: str
     attempts: int
+    sub_sequence_number: Optional[int] = None
 
 
 class KinesisFailedRecord(NamedTuple):
@@ -44,20 +47,22 @@ class KinesisFailedRecord(NamedTuple):
 
 
 class RecordTooLargeError(ValueError):
-    """A record is larger than Kinesis accepts (1 MiB of data plus partition key)."""
+    """A record is larger than its stream accepts (1 MiB of data plus partition key, unless the stream allows more)."""
 
-    def __init__(self, record: EgressRecord, limit: int = MAX_RECORD_BYTES) -> None:
+    def __init__(self, record: EgressRecord, limit: int = MAX_RECORD_BYTES, source: Optional[str] = None) -> None:
         self.record = record
         self.limit = limit
-        super().__init__(too_large_message(record, limit))
+        super().__init__(too_large_message(record, limit, source))
 
 
-def too_large_message(record: EgressRecord, limit: int = MAX_RECORD_BYTES) -> str:
-    """The error text for a record over ``limit`` bytes, naming its stream, partition key and size."""
+def too_large_message(record: EgressRecord, limit: int = MAX_RECORD_BYTES, source: Optional[str] = None) -> str:
+    """The error text for a record over ``limit`` bytes, naming its stream, partition key, size and where the
+    limit came from."""
     key = record.partition_key if len(record.partition_key) <= 64 else record.partition_key[:61] + "..."
     return (
         f"record for stream '{record.stream}' with partition key '{key}' is {record.size} bytes "
         f"(data {len(record.data)} + partition key), over the Kinesis limit of {limit} bytes per record"
+        f"{f' ({source})' if source else ''}"
     )
 
 
@@ -92,6 +97,21 @@ class KinesisWriteError(RuntimeError):
         )
 
 
+class KinesisThrottledError(KinesisWriteError):
+    """A record was throttled and ``sink.fail-on-throttling`` is set: the write fails at once.
+
+    Attributes:
+        shard: The throttled shard (from the service's message, else the writer's prediction), or ``"?"``.
+    """
+
+    def __init__(self, stream: str, shard: str, message: str, partition_key: str, attempts: int,
+                 elapsed: float) -> None:
+        self.shard = shard
+        super().__init__(stream, "ProvisionedThroughputExceededException",
+                         f"shard {shard} of stream '{stream}' throttled a record and sink.fail-on-throttling is set: "
+                         f"{message}", 1, attempts, elapsed, False, [partition_key])
+
+
 class WriterStats:
     """Plain counters of a writer (read them from the thread that calls put/flush).
 
@@ -103,10 +123,11 @@ class WriterStats:
         entry_retries: Entries resent after a partial failure.
         split_calls: Calls refused as a whole for their content, then split in halves.
         high_water: The most records ever buffered plus in flight at once.
+        records_expired: Records not written within the record TTL.
     """
 
     __slots__ = ("records_written", "records_failed", "calls", "call_retries", "entry_retries", "split_calls",
-                 "high_water")
+                 "high_water", "records_expired")
 
     def __init__(self) -> None:
         self.records_written = 0
@@ -116,6 +137,7 @@ class WriterStats:
         self.entry_retries = 0
         self.split_calls = 0
         self.high_water = 0
+        self.records_expired = 0
 
     def as_dict(self) -> Dict[str, int]:
         """The counters by name."""

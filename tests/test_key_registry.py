@@ -151,12 +151,14 @@ def test_cli_keys_and_explain_come_from_the_registry(tmp_path: Path, capsys: pyt
     module = tmp_path / "m.yaml"
     module.write_text("kind: io.statefun.kinesis.v1/egress\nspec:\n  id: a/b\n"
                       "  awsRegion: {type: specific, id: eu-west-1}\n"
-                      "  clientConfigProperties:\n    - sink.fail-on-error: true\n    - SocketTimeout: 100\n")
+                      "  clientConfigProperties:\n    - sink.skip-oversized-records: true\n    - SocketTimeout: 100\n"
+                      "    - AggregationEnabled: true\n")
     assert main(["explain", str(module), "--json"]) == 0
     report = json.loads(capsys.readouterr().out)["egresses"]["a/b"]["client_properties"]
-    assert report["sink.fail-on-error"]["honoured_by"] == ["flink", "sql", "official-sql"]
-    assert "dead letter" in report["sink.fail-on-error"]["ignored_by"]["beam"]
+    assert report["sink.skip-oversized-records"]["honoured_by"] == ["flink", "sql"]
+    assert "dead letter" in report["sink.skip-oversized-records"]["ignored_by"]["beam"]
+    assert report["AggregationEnabled"]["honoured_by"] == ["beam"]  # the KPL name, as sink.aggregation.enabled
     assert report["SocketTimeout"]["honoured_by"] == ["beam", "flink", "sql", "official-sql"]
     assert main(["explain", str(module)]) == 0  # the same as text
     out = capsys.readouterr().out
-    assert "    sink.fail-on-error: honoured by flink, sql, official-sql; not by beam: " in out
+    assert "    sink.skip-oversized-records: honoured by flink, sql; not by beam: " in out

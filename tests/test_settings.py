@@ -8,6 +8,7 @@ give a ConfigWarning naming the key and the engine; transform arguments override
 from __future__ import annotations
 
 import time
+import warnings
 from typing import Any, Dict, List
 
 import pytest
@@ -19,7 +20,7 @@ from pyflink_kinesis import (
     KinesisIngressBuilder,
     KinesisIngressStartupPosition,
 )
-from pyflink_kinesis.spec.errors import ConfigWarning
+from pyflink_kinesis.spec.errors import ConfigError, ConfigWarning
 from pyflink_kinesis.spec.keys import duration_seconds
 from beam_transforms.settings import read_settings
 
@@ -232,8 +233,8 @@ def test_properties_beam_cannot_honour_warn_naming_key_and_engine() -> None:
     with pytest.warns(ConfigWarning, match=r"'source.efo.subscription.timeout' is not honoured by the beam engine"):
         ReadFromKinesis(ingress)
     egress = (KinesisEgressBuilder.for_identifier("t/out")
-              .with_client_configuration_properties({"sink.fail-on-error": "true", "sink.batch.max-size": 10}).build())
-    with pytest.warns(ConfigWarning, match=r"'sink.fail-on-error' is not honoured by the beam engine") as caught:
+              .with_client_configuration_properties({"sink.skip-oversized-records": "true", "sink.batch.max-size": 10}).build())
+    with pytest.warns(ConfigWarning, match=r"'sink.skip-oversized-records' is not honoured by the beam engine") as caught:
         WriteToKinesis(egress)
     assert len(caught) == 1  # honoured keys do not warn
     unbounded_job_managed = (KinesisIngressBuilder.for_identifier("t/in").with_stream("s")
@@ -242,3 +243,25 @@ def test_properties_beam_cannot_honour_warn_naming_key_and_engine() -> None:
                                                                     "source.efo.lifecycle": "JOB_MANAGED"}).build())
     with pytest.warns(ConfigWarning, match="source.efo.lifecycle.*unbounded"):
         assert ReadFromKinesis(unbounded_job_managed).settings.consumer_lifecycle == "self-managed"
+
+
+def test_kpl_names_reach_the_beam_writer_and_errors_name_them_as_written() -> None:
+    egress = (KinesisEgressBuilder.for_identifier("t/out").with_client_configuration_properties(
+        {"AggregationEnabled": "true", "AggregationMaxCount": 100, "AggregationMaxSize": 4096, "RecordTtl": 1500,
+         "RateLimit": 80, "FailIfThrottled": "true", "CollectionMaxCount": 200, "sink.max-record-size": "5 mb"}).build())
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # each is honoured by Beam: no warning
+        s = WriteToKinesis(egress).settings
+    assert (s.aggregation, s.aggregation_max_count, s.aggregation_max_size) == (True, 100, 4096)
+    assert (s.record_ttl, s.rate_limit, s.fail_on_throttling) == (1.5, 80, True)
+    assert s.max_batch_records == 200 and s.max_record_size == 5 * 1024 * 1024
+    default = WriteToKinesis(KinesisEgressBuilder.for_identifier("t/out").build()).settings
+    assert (default.aggregation, default.aggregation_max_count, default.aggregation_max_size) == (False, 2**32 - 1, 51200)
+    assert default.record_ttl is None and default.rate_limit is None and default.max_record_size is None
+    bad = KinesisEgressBuilder.for_identifier("t/out").with_client_configuration_property("AggregationMaxSize", 10).build()
+    with pytest.raises(ConfigError, match=r"client_properties\.AggregationMaxSize: must be at least 64"):
+        WriteToKinesis(bad)
+    too_big = KinesisEgressBuilder.for_identifier("t/out").with_client_configuration_property(
+        "sink.max-record-size", "11 mb").build()
+    with pytest.raises(ConfigError, match=r"client_properties\.sink\.max-record-size: must be at most"):
+        WriteToKinesis(too_big)

@@ -219,6 +219,12 @@ def test_unknown_source_or_sink_key_is_an_error_with_did_you_mean() -> None:
         ("UseTcpKeepAlive", "false", {}, {"tcp_keepalive": False}),
         ("RecordMaxBufferedTime", 100, {"sink.flush-buffer.timeout": "100"}, {}),
         ("CollectionMaxCount", 250, {"sink.batch.max-size": "250"}, {}),
+        ("AggregationEnabled", True, {"sink.aggregation.enabled": "true"}, {}),
+        ("AggregationMaxCount", 100, {"sink.aggregation.max-count": "100"}, {}),
+        ("AggregationMaxSize", 51200, {"sink.aggregation.max-size": "51200"}, {}),
+        ("RecordTtl", 30000, {"sink.record-ttl": "30000"}, {}),
+        ("RateLimit", 100, {"sink.rate-limit": "100"}, {}),
+        ("FailIfThrottled", False, {"sink.fail-on-throttling": "false"}, {}),
     ],
 )
 def test_sdk_v1_names(key: str, value: Any, flink: dict[str, str], botocore: dict[str, Any]) -> None:
@@ -243,7 +249,7 @@ def test_v1_names_and_flink_keys_together_make_a_botocore_config() -> None:
     assert client.meta.region_name == "us-west-1"
 
 
-@pytest.mark.parametrize("key", ["ThreadingModel", "ThreadPoolSize", "AggregationEnabled", "ProxyPassword", "RecordTtl"])
+@pytest.mark.parametrize("key", ["ThreadingModel", "ThreadPoolSize", "CollectionMaxSize", "ProxyPassword", "MetricsLevel"])
 def test_known_v1_or_kpl_names_without_equivalent_warn(key: str) -> None:
     with pytest.warns(ConfigWarning, match=f"client_properties.{key}: .*no equivalent") as caught:
         spec = egress(props={key: "x"})

@@ -108,6 +108,8 @@ def describe(key: Key) -> str:
     """One key as ``pyflink-kinesis keys`` prints it."""
     lines = [f"{key.name} ({key.kind}, {_type(key, markdown=False)}" + (f", default {key.default}" if key.default else "") + ")",
              f"  {key.meaning}"]
+    if key.flink_key:
+        lines.append(f"  maps to: {key.flink_key}")
     for path in PATHS:
         if key.honoured_by(path):
             own = key.defaults.get(path)

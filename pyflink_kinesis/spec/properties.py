@@ -162,6 +162,18 @@ def credentials_from_properties(props: Mapping[str, str], prefix: str = PROVIDER
     )
 
 
+def connector_properties(client_properties: Iterable[tuple[str, str]]) -> dict[str, tuple[str, str]]:
+    """The client properties in the connector's key space (``aws.*``, ``source.*``, ``sink.*``; an SDK v1 or
+    KPL name as the key it maps to), each as ``(value, the name it was given as)``; later ones win."""
+    out: dict[str, tuple[str, str]] = {}
+    for key, value in client_properties:
+        if key.startswith(PASSTHROUGH_PREFIXES):
+            out[key] = (value, key)
+        elif key in LEGACY_KEYS and LEGACY_KEYS[key].flink:
+            out[LEGACY_KEYS[key].flink] = (value, key)  # type: ignore[index]
+    return out
+
+
 def aws_properties(
     region: Optional[AwsRegion],
     credentials: Optional[AwsCredentials],
@@ -173,12 +185,7 @@ def aws_properties(
     (``None``) region or credentials leaves the properties' own ``aws.region`` or
     ``aws.credentials.provider`` in place, else falls back to the default chain.
     """
-    out: dict[str, str] = {}
-    for key, value in client_properties:
-        if key.startswith(PASSTHROUGH_PREFIXES):
-            out[key] = value
-        elif key in LEGACY_KEYS and LEGACY_KEYS[key].flink:
-            out[LEGACY_KEYS[key].flink] = value  # type: ignore[index]
+    out = {key: value for key, (value, _) in connector_properties(client_properties).items()}
     if region is not None and region.kind != "default":
         out["aws.region"] = region.region_id  # type: ignore[assignment]
         if region.endpoint:

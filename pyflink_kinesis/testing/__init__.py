@@ -4,6 +4,8 @@
   reading a whole stream back, writing with retries of failed entries, fresh streams with unique names;
 - :class:`~.faultproxy.FaultProxy`: a loopback HTTP proxy in front of a Kinesis endpoint that injects
   throttling, partial PutRecords failures, 5xx answers and dropped connections (no emulator produces them);
+- :class:`~.shardlimits.ShardLimitsProxy`: a loopback HTTP proxy that holds every shard to the service's limits
+  (1 MiB/s and 1,000 records/s in, 5 GetRecords calls/s and 2 MiB/s out), throttling as the service does;
 - :class:`~.dropper.ConnectionDropper`: a loopback TCP relay to the emulator's TLS port that drops every open
   connection at once (HTTP/2 enhanced fan-out subscriptions, which the proxy cannot read);
 - :class:`~.flink_child.FlinkChild` and :func:`~.flink_host.serve`: PyFlink jobs in a child process, driven

@@ -47,28 +47,25 @@ The server stops itself after ``max_lifetime`` seconds even if a test forgets to
 from __future__ import annotations
 
 import base64
-import http.client
 import json
 import random
-import socket
 import threading
 import time
 from collections import Counter
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Dict, List, Optional, Tuple
+
+from .relay import LoopbackProxy, RelayHandler
 
 PUT_RECORDS = "Kinesis_20131202.PutRecords"
 GET_RECORDS = "Kinesis_20131202.GetRecords"
 _SHARD_OPERATIONS = ("ListShards", "GetShardIterator", "GetRecords", "SubscribeToShard")
 FAULTS = ("partial", "throttle", "limit", "error500", "drop_before", "drop_after", "hold")
-_HOP_HEADERS = {"host", "content-length", "connection", "keep-alive", "transfer-encoding", "proxy-connection"}
 
 
-class FaultProxy:
+class FaultProxy(LoopbackProxy):
     """Start with ``with FaultProxy(emulator_port, partial=0.2, ...) as proxy:`` and point clients at ``proxy.endpoint``.
 
-    The proxy speaks HTTP/1.1 only: a Flink connector writing through it needs :data:`CLIENT_PROPERTIES`
-    (its asynchronous client's default, HTTP/2 with prior knowledge on ``http://``, is refused here).
+    The proxy speaks HTTP/1.1 only: a Flink connector writing through it needs :data:`CLIENT_PROPERTIES`.
 
     Args:
         upstream_port: The emulator's plain HTTP port on 127.0.0.1.
@@ -89,13 +86,15 @@ class FaultProxy:
         expired_shards: Shard ids to answer as expired (gone from the listing, ResourceNotFoundException).
     """
 
+    thread_name = "faultproxy"
+
     def __init__(self, upstream_port: int, *, seed: int = 0, partial: float = 0.0, partial_entries: float = 0.3,
                  throttle: float = 0.0, limit: float = 0.0, error500: float = 0.0, drop_before: float = 0.0,
                  drop_after: float = 0.0, hold: float = 0.0, hold_seconds: float = 15.0, delay: float = 0.0,
                  max_lifetime: float = 300.0, get_records_error500: float = 0.0,
                  read_operations: Tuple[str, ...] = (), future_timestamps: bool = False,
                  expired_shards: Tuple[str, ...] = ()) -> None:
-        self.upstream_port = upstream_port
+        super().__init__(upstream_port, max_lifetime)
         self.rates = {"partial": partial, "throttle": throttle, "limit": limit, "error500": error500,
                       "drop_before": drop_before, "drop_after": drop_after, "hold": hold}
         self.hold_seconds = hold_seconds
@@ -109,9 +108,7 @@ class FaultProxy:
         self._thawed.set()
         self._down = False
         self.down_since = float("inf")  # time.monotonic() of the last down()
-        self.forwarding = 0  # calls being forwarded to the emulator now
         self.delay = delay
-        self.max_lifetime = max_lifetime
         self.read_targets = {f"Kinesis_20131202.{op}" for op in read_operations}
         self.read_faults: Counter = Counter()  # fault kind -> read calls
         self.future_timestamps = future_timestamps
@@ -120,64 +117,12 @@ class FaultProxy:
         self.expired_answers: Counter = Counter()  # operation -> calls answered ResourceNotFoundException
         self._iterator_shards: Dict[str, str] = {}  # shard iterator passed on -> its shard
         self._rng = random.Random(seed)
-        self._lock = threading.Lock()
         self.faults: Counter = Counter()  # fault kind -> calls
         self.failed_entries = 0  # entries answered with an ErrorCode
         self.put_records_calls = 0
         self.dropped_after: Counter = Counter()  # record data -> times written without the client being told
         self.inflight_entries = 0
         self.max_inflight_entries = 0
-        self._server: Optional[ThreadingHTTPServer] = None
-        self._thread: Optional[threading.Thread] = None
-        self._timer: Optional[threading.Timer] = None
-        self._stopped = False
-
-    @property
-    def port(self) -> int:
-        assert self._server is not None, "the proxy is not started"
-        return self._server.server_address[1]
-
-    #: What a Flink connector client of the proxy sets: HTTP/1.1, the only protocol the proxy reads.
-    CLIENT_PROPERTIES = {"aws.http.protocol.version": "HTTP1_1"}
-
-    @property
-    def endpoint(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self) -> "FaultProxy":
-        proxy = self
-
-        class Handler(_Handler):
-            owner = proxy
-
-        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        server.daemon_threads = True
-        self._server = server
-        self._thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1},
-                                        name="faultproxy", daemon=True)
-        self._thread.start()
-        self._timer = threading.Timer(self.max_lifetime, self.stop)
-        self._timer.daemon = True
-        self._timer.start()
-        return self
-
-    def stop(self) -> None:
-        """Stop serving (idempotent; the lifetime timer calls it too)."""
-        with self._lock:
-            server = self._server
-            if self._stopped or server is None:
-                return
-            self._stopped = True
-        if self._timer is not None and threading.current_thread() is not self._timer:
-            self._timer.cancel()
-        server.shutdown()
-        server.server_close()
-
-    def __enter__(self) -> "FaultProxy":
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
     def freeze(self) -> None:
         """From now on, calls get no answer (until :meth:`thaw`): a frozen endpoint."""
@@ -226,30 +171,21 @@ class FaultProxy:
             return chosen or [self._rng.randrange(n)]
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(RelayHandler):
     owner: FaultProxy
-    protocol_version = "HTTP/1.1"
-    timeout = 15  # idle keep-alive connections end, so no handler thread lives forever
-
-    def log_message(self, format: str, *args: Any) -> None:  # quiet
-        pass
-
-    def do_GET(self) -> None:
-        self._relay(b"")
 
     def do_POST(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length else b""
+        body = self.body()
         proxy = self.owner
         target = self.headers.get("X-Amz-Target") or ""
         with proxy._lock:
             proxy.calls.append((time.monotonic(), target.rpartition(".")[2]))
         if proxy._down:
-            self._drop()
+            self.drop()
             return
         if not proxy._thawed.is_set():
             proxy._thawed.wait(proxy.max_lifetime)
-            self._drop()  # a call that hung never gets an answer
+            self.drop()  # a call that hung never gets an answer
             return
         if proxy.expired_shards and self._expired(target.rpartition(".")[2], body):
             return
@@ -259,13 +195,13 @@ class _Handler(BaseHTTPRequestHandler):
             with proxy._lock:
                 fail = proxy._rng.random() < proxy.get_records_error500
             if fail:
-                self._error(500, "InternalFailure", "injected internal failure")
+                self.error(500, "InternalFailure", "injected internal failure")
                 return
         if target in proxy.read_targets:
             self._read(body)
             return
         if target != PUT_RECORDS:
-            self._relay(body)
+            self.relay(body)
             return
         request = json.loads(body)
         entries = request.get("Records", [])
@@ -287,26 +223,26 @@ class _Handler(BaseHTTPRequestHandler):
         if self._refuse(fault, f"stream {stream}"):
             return
         if fault == "drop_after":
-            status, _, answer = self._forward(body)
+            status, _, answer = self.forward(body)
             if status == 200:
                 with proxy._lock:
                     for e in entries:
                         proxy.dropped_after[base64.b64decode(e["Data"])] += 1
-            self._drop()
+            self.drop()
         elif fault == "hold":
-            forwarded_answer = self._forward(body)
+            forwarded_answer = self.forward(body)
             with proxy._lock:
                 proxy.held += len(entries)
             time.sleep(proxy.hold_seconds)
-            self._respond(*forwarded_answer)
+            self.respond(*forwarded_answer)
         elif fault == "partial":
             failing = set(proxy.pick_failing(len(entries)))
             kept = [e for i, e in enumerate(entries) if i not in failing]
             forwarded: List[Dict[str, Any]] = []
             if kept:
-                status, headers, answer = self._forward(json.dumps(dict(request, Records=kept)).encode())
+                status, headers, answer = self.forward(json.dumps(dict(request, Records=kept)).encode())
                 if status != 200:
-                    self._respond(status, headers, answer)
+                    self.respond(status, headers, answer)
                     return
                 forwarded = json.loads(answer)["Records"]
             results, it = [], iter(forwarded)
@@ -318,21 +254,20 @@ class _Handler(BaseHTTPRequestHandler):
                     results.append(next(it))
             with proxy._lock:
                 proxy.failed_entries += len(failing)
-            answer = json.dumps({"FailedRecordCount": len(failing), "Records": results}).encode()
-            self._respond(200, [("Content-Type", "application/x-amz-json-1.1")], answer)
+            self.respond_json({"FailedRecordCount": len(failing), "Records": results})
         else:
-            self._respond(*self._forward(body))
+            self.respond(*self.forward(body))
 
     def _refuse(self, fault: Optional[str], what: str) -> bool:
         """Answer a throttle, limit, 500 or drop_before fault without forwarding; False for other faults."""
         if fault == "throttle":
-            self._error(400, "ProvisionedThroughputExceededException", f"Rate exceeded for {what}")
+            self.error(400, "ProvisionedThroughputExceededException", f"Rate exceeded for {what}")
         elif fault == "limit":
-            self._error(400, "LimitExceededException", "Too many requests")
+            self.error(400, "LimitExceededException", "Too many requests")
         elif fault == "error500":
-            self._error(500, "InternalFailure", "injected internal failure")
+            self.error(500, "InternalFailure", "injected internal failure")
         elif fault == "drop_before":
-            self._drop()
+            self.drop()
         else:
             return False
         return True
@@ -350,7 +285,7 @@ class _Handler(BaseHTTPRequestHandler):
             return False
         with self.owner._lock:
             self.owner.refused_timestamps += 1
-        self._error(400, "InvalidArgumentException",
+        self.error(400, "InvalidArgumentException",
                     "The timestampInMillis parameter cannot be greater than the currentTimestampInMillis. "
                     f"timestampInMillis: {int(float(position['Timestamp']) * 1000)}, currentTimestampInMillis: {now_ms}")
         return True
@@ -367,12 +302,12 @@ class _Handler(BaseHTTPRequestHandler):
         if shard in proxy.expired_shards:
             with proxy._lock:
                 proxy.expired_answers[operation] += 1
-            self._error(400, "ResourceNotFoundException", f"Shard {shard} in stream "
+            self.error(400, "ResourceNotFoundException", f"Shard {shard} in stream "
                         f"{request.get('StreamName', '?')} under account 000000000000 does not exist")
             return True
         if operation == "SubscribeToShard":
             return False
-        status, headers, answer = self._forward(body)
+        status, headers, answer = self.forward(body)
         if status == 200:
             reply = json.loads(answer)
             if operation == "ListShards":
@@ -382,7 +317,7 @@ class _Handler(BaseHTTPRequestHandler):
             if iterator:
                 with proxy._lock:
                     proxy._iterator_shards[iterator] = shard or ""
-        self._respond(status, headers, answer)
+        self.respond(status, headers, answer)
         return True
 
     def _read(self, body: bytes) -> None:
@@ -392,46 +327,10 @@ class _Handler(BaseHTTPRequestHandler):
         if self._refuse(fault, "shard"):
             return
         if fault == "drop_after":
-            self._forward(body)
-            self._drop()
+            self.forward(body)
+            self.drop()
         else:
-            self._relay(body)
+            self.relay(body)
 
-    def _relay(self, body: bytes) -> None:
-        self._respond(*self._forward(body))
 
-    def _forward(self, body: bytes) -> Tuple[int, List[Tuple[str, str]], bytes]:
-        conn = http.client.HTTPConnection("127.0.0.1", self.owner.upstream_port, timeout=60)
-        with self.owner._lock:
-            self.owner.forwarding += 1
-        try:
-            headers = {k: v for k, v in self.headers.items() if k.lower() not in _HOP_HEADERS}
-            headers["Content-Length"] = str(len(body))
-            conn.request(self.command, self.path, body=body if self.command != "GET" else None, headers=headers)
-            response = conn.getresponse()
-            answer = response.read()
-            kept = [(k, v) for k, v in response.getheaders() if k.lower() not in _HOP_HEADERS]
-            return response.status, kept, answer
-        finally:
-            conn.close()
-            with self.owner._lock:
-                self.owner.forwarding -= 1
-
-    def _respond(self, status: int, headers: List[Tuple[str, str]], body: bytes) -> None:
-        self.send_response(status)
-        for k, v in headers:
-            self.send_header(k, v)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def _error(self, status: int, code: str, message: str) -> None:
-        body = json.dumps({"__type": code, "message": message}).encode()
-        self._respond(status, [("Content-Type", "application/x-amz-json-1.1")], body)
-
-    def _drop(self) -> None:
-        self.close_connection = True
-        try:
-            self.connection.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
+FaultProxy.handler = _Handler
