@@ -157,7 +157,7 @@ def test_cli_keys_and_explain_come_from_the_registry(tmp_path: Path, capsys: pyt
     report = json.loads(capsys.readouterr().out)["egresses"]["a/b"]["client_properties"]
     assert report["sink.skip-oversized-records"]["honoured_by"] == ["flink", "sql"]
     assert "dead letter" in report["sink.skip-oversized-records"]["ignored_by"]["beam"]
-    assert report["AggregationEnabled"]["honoured_by"] == ["beam"]  # the KPL name, as sink.aggregation.enabled
+    assert report["AggregationEnabled"]["honoured_by"] == ["beam", "flink", "sql"]  # the KPL name, as sink.aggregation.enabled
     assert report["SocketTimeout"]["honoured_by"] == ["beam", "flink", "sql", "official-sql"]
     assert main(["explain", str(module)]) == 0  # the same as text
     out = capsys.readouterr().out

@@ -74,6 +74,9 @@ class KeyRegistryTest {
         d.put("sink.flush-buffer.timeout", () -> KinesisSinkConfig.of(none).maxTimeInBufferMs());
         d.put("sink.skip-oversized-records", () -> KinesisSinkConfig.of(none).skipOversizedRecords());
         d.put("sink.fail-on-error", () -> KinesisSinkConfig.of(none).failOnError());
+        d.put("sink.aggregation.enabled", () -> KinesisSinkConfig.of(none).aggregationEnabled());
+        d.put("sink.aggregation.max-count", () -> KinesisSinkConfig.of(none).aggregationMaxCount());
+        d.put("sink.aggregation.max-size", () -> (long) KinesisSinkConfig.of(none).aggregationMaxSize());
         d.put("sink.max-retry-time", () -> KinesisSinkConfig.of(none).retryRule().maxRetryMillis());
         d.put("source.max-retry-time", () -> KinesisSourceConfig.of(none).retryRule().maxRetryMillis());
         d.put("aws.http-client.read-timeout", () -> AwsClientConfig.DEFAULT_READ_TIMEOUT.toMillis());

@@ -11,8 +11,7 @@ import java.util.List;
  *
  * <p>Format: the magic bytes {@code F3 89 9A C2}, a protobuf {@code AggregatedRecord}
  * (1: partition key table, 2: explicit hash key table, 3: records, each with 1: partition key index,
- * 2: explicit hash key index, 3: data, 4: tags) and the MD5 of that protobuf. Explicit hash keys and
- * tags are not needed after the record was routed, so they are skipped.
+ * 2: explicit hash key index, 3: data, 4: tags) and the MD5 of that protobuf. Tags are skipped.
  */
 public final class KplDeaggregator {
     static final byte[] MAGIC = {(byte) 0xF3, (byte) 0x89, (byte) 0x9A, (byte) 0xC2};
@@ -57,7 +56,9 @@ public final class KplDeaggregator {
 
     private static List<UserRecord> parse(ProtobufReader aggregate) throws ProtobufReader.MalformedException {
         List<String> partitionKeys = new ArrayList<>();
+        List<String> hashKeys = new ArrayList<>();
         List<Long> keyIndexes = new ArrayList<>();
+        List<Long> hashKeyIndexes = new ArrayList<>();
         List<byte[]> datas = new ArrayList<>();
         while (aggregate.hasMore()) {
             int tag = aggregate.readTag();
@@ -65,9 +66,12 @@ public final class KplDeaggregator {
             int wireType = tag & 7;
             if (field == 1 && wireType == ProtobufReader.LENGTH_DELIMITED) {
                 partitionKeys.add(aggregate.readString());
+            } else if (field == 2 && wireType == ProtobufReader.LENGTH_DELIMITED) {
+                hashKeys.add(aggregate.readString());
             } else if (field == 3 && wireType == ProtobufReader.LENGTH_DELIMITED) {
                 ProtobufReader record = aggregate.readMessage();
                 long keyIndex = -1;
+                long hashKeyIndex = -1;
                 byte[] recordData = null;
                 while (record.hasMore()) {
                     int recordTag = record.readTag();
@@ -75,6 +79,8 @@ public final class KplDeaggregator {
                     int recordWireType = recordTag & 7;
                     if (recordField == 1 && recordWireType == ProtobufReader.VARINT) {
                         keyIndex = record.readVarint();
+                    } else if (recordField == 2 && recordWireType == ProtobufReader.VARINT) {
+                        hashKeyIndex = record.readVarint();
                     } else if (recordField == 3 && recordWireType == ProtobufReader.LENGTH_DELIMITED) {
                         recordData = record.readBytes();
                     } else {
@@ -85,6 +91,7 @@ public final class KplDeaggregator {
                     throw new ProtobufReader.MalformedException("record without partition key index or data");
                 }
                 keyIndexes.add(keyIndex);
+                hashKeyIndexes.add(hashKeyIndex);
                 datas.add(recordData);
             } else {
                 aggregate.skip(wireType);
@@ -96,7 +103,13 @@ public final class KplDeaggregator {
             if (keyIndex >= partitionKeys.size()) {
                 throw new ProtobufReader.MalformedException("partition key index " + keyIndex + " out of range");
             }
-            records.add(new UserRecord(datas.get(i), partitionKeys.get((int) keyIndex), i));
+            long hashKeyIndex = hashKeyIndexes.get(i);
+            if (hashKeyIndex >= hashKeys.size()) {
+                throw new ProtobufReader.MalformedException("explicit hash key index " + hashKeyIndex
+                        + " out of range");
+            }
+            records.add(new UserRecord(datas.get(i), partitionKeys.get((int) keyIndex),
+                    hashKeyIndex < 0 ? null : hashKeys.get((int) hashKeyIndex), i));
         }
         return records;
     }

@@ -1,15 +1,22 @@
 package io.github.pyflinkkinesis.deagg;
 
-/** One user record inside a KPL aggregate: its data, its own partition key and its index. */
+/** One user record inside a KPL aggregate: its data, its own partition key and explicit hash key, its index. */
 public final class UserRecord {
     private final byte[] data;
     private final String partitionKey;
+    private final String explicitHashKey;
     private final long subSequenceNumber;
 
-    UserRecord(byte[] data, String partitionKey, long subSequenceNumber) {
+    UserRecord(byte[] data, String partitionKey, String explicitHashKey, long subSequenceNumber) {
         this.data = data;
         this.partitionKey = partitionKey;
+        this.explicitHashKey = explicitHashKey;
         this.subSequenceNumber = subSequenceNumber;
+    }
+
+    /** The explicit hash key the user record was written with, or {@code null}. */
+    public String explicitHashKey() {
+        return explicitHashKey;
     }
 
     public byte[] data() {

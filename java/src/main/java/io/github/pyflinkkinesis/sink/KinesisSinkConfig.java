@@ -28,8 +28,18 @@ public final class KinesisSinkConfig implements Serializable {
     public static final String SKIP_OVERSIZED = "sink.skip-oversized-records";
     public static final String FAIL_ON_ERROR = "sink.fail-on-error";
     public static final String MAX_RETRY_TIME = "sink.max-retry-time";
+    public static final String AGGREGATION_ENABLED = "sink.aggregation.enabled";
+    public static final String AGGREGATION_MAX_COUNT = "sink.aggregation.max-count";
+    public static final String AGGREGATION_MAX_SIZE = "sink.aggregation.max-size";
     static final List<String> KEYS = Arrays.asList(BATCH_MAX_SIZE, MAX_INFLIGHT, MAX_BUFFERED, FLUSH_SIZE,
-            FLUSH_TIMEOUT, SKIP_OVERSIZED, FAIL_ON_ERROR, MAX_RETRY_TIME);
+            FLUSH_TIMEOUT, SKIP_OVERSIZED, FAIL_ON_ERROR, MAX_RETRY_TIME, AGGREGATION_ENABLED, AGGREGATION_MAX_COUNT,
+            AGGREGATION_MAX_SIZE);
+
+    /** The KPL's defaults: user records and bytes per aggregate. */
+    public static final long DEFAULT_AGGREGATION_MAX_COUNT = 4294967295L;
+    public static final int DEFAULT_AGGREGATION_MAX_SIZE = 51200;
+    /** The smallest aggregate size accepted (as on the Beam writer). */
+    static final int MIN_AGGREGATION_MAX_SIZE = 64;
 
     /** PutRecords' limits per call, also the defaults of batch size and flush size. */
     public static final int MAX_BATCH_RECORDS = 500;
@@ -46,6 +56,9 @@ public final class KinesisSinkConfig implements Serializable {
     private final boolean skipOversizedRecords;
     private final boolean failOnError;
     private final long maxRetryTimeMs;
+    private final boolean aggregationEnabled;
+    private final long aggregationMaxCount;
+    private final int aggregationMaxSize;
 
     private KinesisSinkConfig(Map<String, String> p) {
         for (String key : p.keySet()) {
@@ -69,6 +82,11 @@ public final class KinesisSinkConfig implements Serializable {
         skipOversizedRecords = bool(p, SKIP_OVERSIZED);
         failOnError = bool(p, FAIL_ON_ERROR);
         maxRetryTimeMs = millisIn(p, MAX_RETRY_TIME, RetryRule.DEFAULT_MAX_RETRY_TIME.toMillis());
+        aggregationEnabled = bool(p, AGGREGATION_ENABLED);
+        aggregationMaxCount = longIn(p, AGGREGATION_MAX_COUNT, DEFAULT_AGGREGATION_MAX_COUNT, 1,
+                DEFAULT_AGGREGATION_MAX_COUNT);
+        aggregationMaxSize = (int) bytesIn(p, AGGREGATION_MAX_SIZE, DEFAULT_AGGREGATION_MAX_SIZE,
+                MIN_AGGREGATION_MAX_SIZE, KinesisSinkEntry.MAX_RECORD_BYTES);
     }
 
     /** Reads the {@code sink.*} keys of {@code properties}; other keys are ignored here. */
@@ -77,12 +95,16 @@ public final class KinesisSinkConfig implements Serializable {
     }
 
     private static int intIn(Map<String, String> p, String key, int dflt, int min, int max) {
+        return (int) longIn(p, key, dflt, min, max);
+    }
+
+    private static long longIn(Map<String, String> p, String key, long dflt, long min, long max) {
         String value = p.get(key);
         if (value == null) {
             return dflt;
         }
         try {
-            int n = Integer.parseInt(value.trim());
+            long n = Long.parseLong(value.trim());
             if (n >= min && n <= max) {
                 return n;
             }
@@ -178,11 +200,28 @@ public final class KinesisSinkConfig implements Serializable {
         return new RetryRule(Duration.ofMillis(maxRetryTimeMs), MAX_RETRY_TIME);
     }
 
+    /** True: the user records of a PutRecords call bound for one shard are packed into KPL aggregates. */
+    public boolean aggregationEnabled() {
+        return aggregationEnabled;
+    }
+
+    /** User records per aggregate at most. */
+    public long aggregationMaxCount() {
+        return aggregationMaxCount;
+    }
+
+    /** Bytes of an aggregate's data at most; a user record larger than that goes alone. */
+    public int aggregationMaxSize() {
+        return aggregationMaxSize;
+    }
+
     @Override
     public String toString() {
         return "KinesisSinkConfig{batch=" + maxBatchSize + ", inflight=" + maxInFlightRequests
                 + ", buffered=" + maxBufferedRequests + ", flushBytes=" + maxBatchSizeInBytes
                 + ", flushMs=" + maxTimeInBufferMs + ", skipOversized=" + skipOversizedRecords
-                + ", failOnError=" + failOnError + ", maxRetryTimeMs=" + maxRetryTimeMs + "}";
+                + ", failOnError=" + failOnError + ", maxRetryTimeMs=" + maxRetryTimeMs
+                + ", aggregation=" + aggregationEnabled + ", aggregationMaxCount=" + aggregationMaxCount
+                + ", aggregationMaxSize=" + aggregationMaxSize + "}";
     }
 }

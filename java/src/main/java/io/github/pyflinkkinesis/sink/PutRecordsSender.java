@@ -31,7 +31,9 @@ import software.amazon.awssdk.services.kinesis.model.PutRecordsResultEntry;
  * backoff (the call keeps its in-flight slot meanwhile, so a throttled endpoint is not hammered) until the
  * writer has made no progress for {@code sink.max-retry-time}; other errors fail the job naming the stream;
  * records buffered plus in flight kept within {@code sink.requests.max-buffered} (backpressure); oversized
- * records fail the job or are skipped and counted in {@code numOversizedRecordsSkipped}.
+ * records fail the job or are skipped and counted in {@code numOversizedRecordsSkipped}; with
+ * {@code sink.aggregation.enabled} each call's records are packed per shard ({@link Aggregator}), and a failed
+ * aggregate's user records are retried.
  */
 final class PutRecordsSender {
     private static final Logger LOG = LoggerFactory.getLogger(PutRecordsSender.class);
@@ -43,6 +45,8 @@ final class PutRecordsSender {
     private final MailboxExecutor mailbox;
     private final Counter oversizedSkipped;
     private final Counter sendErrors;
+    /** Packs records per shard when {@code sink.aggregation.enabled}; {@code null} otherwise. */
+    private final Aggregator aggregator;
     /** Records in calls not yet answered; touched by the mailbox thread only. */
     private int inFlightRecords;
 
@@ -54,6 +58,8 @@ final class PutRecordsSender {
         this.mailbox = context.getMailboxExecutor();
         this.oversizedSkipped = context.metricGroup().counter(OVERSIZED_METRIC);
         this.sendErrors = context.metricGroup().getNumRecordsSendErrorsCounter();
+        this.aggregator = config.aggregationEnabled()
+                ? new Aggregator(client, config.aggregationMaxCount(), config.aggregationMaxSize()) : null;
     }
 
     /**
@@ -97,13 +103,39 @@ final class PutRecordsSender {
                 KinesisSinkEntry.MAX_RECORD_BYTES, KinesisSinkConfig.SKIP_OVERSIZED);
     }
 
-    /** Sends {@code entries}, all of {@code stream}, in one PutRecords call; answers {@code handler} once. */
+    /**
+     * Sends {@code entries}, all of {@code stream}, in one PutRecords call (aggregated per shard when
+     * {@code sink.aggregation.enabled}); answers {@code handler} once.
+     */
     void send(String stream, List<KinesisSinkEntry> entries, ResultHandler<KinesisSinkEntry> handler) {
         ResultHandler<KinesisSinkEntry> counted = new InFlightHandler(handler, entries.size());
         inFlightRecords += entries.size();
-        List<PutRecordsRequestEntry> records = new ArrayList<>(entries.size());
-        for (KinesisSinkEntry entry : entries) {
-            records.add(entry.toRequestEntry());
+        CompletableFuture<List<Aggregator.Unit>> packed;
+        try {
+            packed = aggregator == null ? CompletableFuture.completedFuture(Aggregator.plain(entries))
+                    : aggregator.pack(stream, entries);
+        } catch (RuntimeException e) {
+            packed = CompletableFuture.failedFuture(e);
+        }
+        packed.whenComplete((units, packError) -> {
+            if (packError != null) {
+                answer(stream, entries, null, null, packError, counted);
+                return;
+            }
+            CompletableFuture<PutRecordsResponse> future;
+            try {
+                future = client.putRecords(request(stream, units));
+            } catch (RuntimeException e) {
+                future = CompletableFuture.failedFuture(e);
+            }
+            future.whenComplete((response, error) -> answer(stream, entries, units, response, error, counted));
+        });
+    }
+
+    private static PutRecordsRequest request(String stream, List<Aggregator.Unit> units) {
+        List<PutRecordsRequestEntry> records = new ArrayList<>(units.size());
+        for (Aggregator.Unit unit : units) {
+            records.add(unit.entry);
         }
         PutRecordsRequest.Builder request = PutRecordsRequest.builder().records(records);
         if (stream.startsWith("arn:")) {
@@ -111,24 +143,21 @@ final class PutRecordsSender {
         } else {
             request.streamName(stream);
         }
-        CompletableFuture<PutRecordsResponse> future;
-        try {
-            future = client.putRecords(request.build());
-        } catch (RuntimeException e) {
-            future = CompletableFuture.failedFuture(e);
-        }
-        future.whenComplete((response, error) -> {
-            try {
-                onAnswer(stream, entries, response, error, counted);
-            } catch (RuntimeException e) {
-                counted.completeExceptionally(new KinesisSinkException(
-                        "Kinesis sink: handling the answer of PutRecords to stream '" + stream + "' failed", e));
-            }
-        });
+        return request.build();
     }
 
-    private void onAnswer(String stream, List<KinesisSinkEntry> entries, PutRecordsResponse response,
-            Throwable error, ResultHandler<KinesisSinkEntry> handler) {
+    private void answer(String stream, List<KinesisSinkEntry> entries, List<Aggregator.Unit> units,
+            PutRecordsResponse response, Throwable error, ResultHandler<KinesisSinkEntry> handler) {
+        try {
+            onAnswer(stream, entries, units, response, error, handler);
+        } catch (RuntimeException e) {
+            handler.completeExceptionally(new KinesisSinkException(
+                    "Kinesis sink: handling the answer of PutRecords to stream '" + stream + "' failed", e));
+        }
+    }
+
+    private void onAnswer(String stream, List<KinesisSinkEntry> entries, List<Aggregator.Unit> units,
+            PutRecordsResponse response, Throwable error, ResultHandler<KinesisSinkEntry> handler) {
         if (error != null) {
             if (config.failOnError() || !KinesisErrors.classify(error).retryable()) {
                 handler.completeExceptionally(PutRecordsErrors.fatal(stream, error));
@@ -141,26 +170,30 @@ final class PutRecordsSender {
             return;
         }
         List<PutRecordsResultEntry> results = response.records();
-        if (results.size() != entries.size()) {
+        if (results.size() != units.size()) {
             handler.completeExceptionally(new KinesisSinkException("Kinesis sink: PutRecords to stream '" + stream
-                    + "' answered " + results.size() + " results for " + entries.size() + " records", null));
+                    + "' answered " + results.size() + " results for " + units.size() + " records", null));
             return;
         }
         List<KinesisSinkEntry> failed = new ArrayList<>();
         for (int i = 0; i < results.size(); i++) {
+            Aggregator.Unit unit = units.get(i);
             String code = results.get(i).errorCode();
             if (code == null) {
+                if (aggregator != null) {
+                    aggregator.landed(stream, unit, results.get(i).shardId());
+                }
                 continue;
             }
             ErrorKind kind = KinesisErrors.classifyEntry(code);
             if (config.failOnError() || !kind.retryable()) {
                 handler.completeExceptionally(new KinesisSinkException("Kinesis sink: cannot write a record with"
-                        + " partition key '" + entries.get(i).partitionKey() + "' to stream '" + stream + "': " + code
+                        + " partition key '" + unit.entry.partitionKey() + "' to stream '" + stream + "': " + code
                         + ": " + results.get(i).errorMessage()
                         + (config.failOnError() ? " (" + KinesisSinkConfig.FAIL_ON_ERROR + " is true)" : ""), null));
                 return;
             }
-            failed.add(entries.get(i));
+            failed.addAll(unit.users);
         }
         if (failed.isEmpty()) {
             retries.reset();

@@ -122,7 +122,16 @@ public final class KinesisTableOptions {
             ConfigOptions.key(KinesisSinkConfig.SKIP_OVERSIZED).booleanType().defaultValue(false)
                     .withDescription("Skip (and count) records over 1 MiB instead of failing."),
             ConfigOptions.key(KinesisSinkConfig.FAIL_ON_ERROR).booleanType().defaultValue(false)
-                    .withDescription("Fail the job on any failed record instead of retrying it."));
+                    .withDescription("Fail the job on any failed record instead of retrying it."),
+            ConfigOptions.key(KinesisSinkConfig.AGGREGATION_ENABLED).booleanType().defaultValue(false)
+                    .withDescription("Pack the rows bound for one shard into KPL-format aggregated records (readers "
+                            + "must de-aggregate: KCL, aws-kinesis-agg, this connector's source)."),
+            ConfigOptions.key(KinesisSinkConfig.AGGREGATION_MAX_COUNT).longType()
+                    .defaultValue(KinesisSinkConfig.DEFAULT_AGGREGATION_MAX_COUNT)
+                    .withDescription("User records per aggregated record at most."),
+            ConfigOptions.key(KinesisSinkConfig.AGGREGATION_MAX_SIZE).memoryType()
+                    .defaultValue(new MemorySize(KinesisSinkConfig.DEFAULT_AGGREGATION_MAX_SIZE))
+                    .withDescription("Bytes of an aggregated record at most; a larger row goes alone."));
 
     private static ConfigOption<String> text(String key, String description) {
         return ConfigOptions.key(key).stringType().noDefaultValue().withDescription(description);

@@ -1,5 +1,6 @@
 package io.github.pyflinkkinesis.sink;
 
+import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Base64;
@@ -14,15 +15,21 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
 
 import software.amazon.awssdk.services.kinesis.KinesisAsyncClient;
+import software.amazon.awssdk.services.kinesis.model.HashKeyRange;
+import software.amazon.awssdk.services.kinesis.model.ListShardsRequest;
+import software.amazon.awssdk.services.kinesis.model.ListShardsResponse;
 import software.amazon.awssdk.services.kinesis.model.PutRecordsRequest;
 import software.amazon.awssdk.services.kinesis.model.PutRecordsRequestEntry;
 import software.amazon.awssdk.services.kinesis.model.PutRecordsResponse;
 import software.amazon.awssdk.services.kinesis.model.PutRecordsResultEntry;
+import software.amazon.awssdk.services.kinesis.model.SequenceNumberRange;
+import software.amazon.awssdk.services.kinesis.model.Shard;
 
 /**
- * A scripted KinesisAsyncClient (PutRecords only) that answers on its own thread, as the SDK does.
+ * A scripted KinesisAsyncClient (PutRecords and ListShards) that answers on its own thread, as the SDK does.
  * Per call, {@link #failCall} may fail the whole call; per record, {@link #failRecord} may return an
- * error code. Accepted records are kept in {@link #delivered}.
+ * error code. Accepted records are kept in {@link #delivered}, with the shard of {@link #shards} their hash key
+ * routes them to (one shard over every hash key unless a test sets others).
  */
 final class FakeKinesis implements KinesisAsyncClient {
     /** One PutRecords call as received. */
@@ -47,10 +54,12 @@ final class FakeKinesis implements KinesisAsyncClient {
     static final class Delivered {
         final String stream;
         final PutRecordsRequestEntry record;
+        final String shardId;
 
-        Delivered(String stream, PutRecordsRequestEntry record) {
+        Delivered(String stream, PutRecordsRequestEntry record, String shardId) {
             this.stream = stream;
             this.record = record;
+            this.shardId = shardId;
         }
 
         String key() {
@@ -64,6 +73,10 @@ final class FakeKinesis implements KinesisAsyncClient {
     volatile Function<Call, Throwable> failCall = call -> null;
     volatile Function<PutRecordsRequestEntry, String> failRecord = record -> null;
     volatile long answerDelayMillis;
+    /** The open shards ListShards lists and PutRecords routes by. */
+    volatile List<ShardMap.Range> shards = List.of(new ShardMap.Range("shardId-000000000000", BigInteger.ZERO,
+            BigInteger.ONE.shiftLeft(128).subtract(BigInteger.ONE)));
+    final AtomicInteger listShardsCalls = new AtomicInteger();
     /** The most calls unanswered at once. */
     final AtomicInteger mostOpenCalls = new AtomicInteger();
     private final AtomicInteger openCalls = new AtomicInteger();
@@ -94,8 +107,9 @@ final class FakeKinesis implements KinesisAsyncClient {
                 for (PutRecordsRequestEntry record : call.records) {
                     String code = failRecord.apply(record);
                     if (code == null) {
-                        delivered.add(new Delivered(call.stream, record));
-                        results.add(PutRecordsResultEntry.builder().shardId("shardId-000000000000")
+                        String shardId = route(record);
+                        delivered.add(new Delivered(call.stream, record, shardId));
+                        results.add(PutRecordsResultEntry.builder().shardId(shardId)
                                 .sequenceNumber(Long.toString(sequence.incrementAndGet())).build());
                     } else {
                         failed++;
@@ -108,6 +122,27 @@ final class FakeKinesis implements KinesisAsyncClient {
             }
         }, answerDelayMillis, TimeUnit.MILLISECONDS);
         return answer;
+    }
+
+    /** The shard Kinesis would put {@code record} on. */
+    String route(PutRecordsRequestEntry record) {
+        BigInteger hash = record.explicitHashKey() != null ? new BigInteger(record.explicitHashKey())
+                : new BigInteger(1, KplAggregate.md5(record.partitionKey().getBytes(StandardCharsets.UTF_8)));
+        return shards.stream().filter(s -> s.holds(hash)).findFirst().orElseThrow().shardId;
+    }
+
+    @Override
+    public CompletableFuture<ListShardsResponse> listShards(ListShardsRequest request) {
+        listShardsCalls.incrementAndGet();
+        List<Shard> listed = new ArrayList<>();
+        for (ShardMap.Range range : shards) {
+            listed.add(Shard.builder().shardId(range.shardId)
+                    .hashKeyRange(HashKeyRange.builder().startingHashKey(range.start.toString())
+                            .endingHashKey(range.end.toString()).build())
+                    .sequenceNumberRange(SequenceNumberRange.builder().startingSequenceNumber("0").build())
+                    .build());
+        }
+        return CompletableFuture.supplyAsync(() -> ListShardsResponse.builder().shards(listed).build(), answers);
     }
 
     int sentRecords() {

@@ -1,0 +1,148 @@
+package io.github.pyflinkkinesis.sink;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentHashMap;
+
+import software.amazon.awssdk.core.SdkBytes;
+import software.amazon.awssdk.services.kinesis.KinesisAsyncClient;
+import software.amazon.awssdk.services.kinesis.model.PutRecordsRequestEntry;
+
+/**
+ * Shard-aware aggregation ({@code sink.aggregation.enabled}), as the KPL does it: of one PutRecords batch, the
+ * user records bound for one shard (by the stream's {@link ShardMap}) are packed into KPL aggregates
+ * ({@link KplAggregate}) of at most {@code sink.aggregation.max-count} user records and
+ * {@code sink.aggregation.max-size} bytes. An aggregate's explicit hash key is its first user record's hash key,
+ * so it lands on that shard; each user record keeps its own keys inside. A user record larger than an aggregate
+ * may be, and an aggregate of one user record, go as plain records. When an aggregate lands on another shard than
+ * predicted (a resharding), the stream's shard map is listed again before its next batch.
+ */
+final class Aggregator {
+    /** One PutRecords entry and the user records it carries (one, unless aggregated). */
+    static final class Unit {
+        final PutRecordsRequestEntry entry;
+        final List<KinesisSinkEntry> users;
+        /** The shard an aggregate was packed for; {@code null} for a plain record. */
+        final String predictedShardId;
+
+        Unit(PutRecordsRequestEntry entry, List<KinesisSinkEntry> users, String predictedShardId) {
+            this.entry = entry;
+            this.users = users;
+            this.predictedShardId = predictedShardId;
+        }
+
+        static Unit plain(KinesisSinkEntry user) {
+            return new Unit(user.toRequestEntry(), Collections.singletonList(user), null);
+        }
+    }
+
+    private final KinesisAsyncClient client;
+    private final long maxCount;
+    private final int maxSize;
+    private final Map<String, CompletableFuture<ShardMap>> maps = new ConcurrentHashMap<>();
+
+    Aggregator(KinesisAsyncClient client, long maxCount, int maxSize) {
+        this.client = client;
+        this.maxCount = maxCount;
+        this.maxSize = maxSize;
+    }
+
+    /** Each entry as a plain record. */
+    static List<Unit> plain(List<KinesisSinkEntry> entries) {
+        List<Unit> units = new ArrayList<>(entries.size());
+        for (KinesisSinkEntry entry : entries) {
+            units.add(Unit.plain(entry));
+        }
+        return units;
+    }
+
+    /** {@code entries}, all of {@code stream}, packed per shard (the shard map listed first if not known). */
+    CompletableFuture<List<Unit>> pack(String stream, List<KinesisSinkEntry> entries) {
+        CompletableFuture<ShardMap> map = maps.computeIfAbsent(stream, s -> ShardMap.list(client, s));
+        return map.handle((shards, error) -> {
+            if (error != null) {
+                maps.remove(stream, map); // listed again on the retry; the error is classified as a call's
+                throw error instanceof CompletionException ? (CompletionException) error
+                        : new CompletionException(error);
+            }
+            return pack(shards, entries);
+        });
+    }
+
+    private List<Unit> pack(ShardMap shards, List<KinesisSinkEntry> entries) {
+        List<Unit> units = new ArrayList<>();
+        Map<String, Open> open = new LinkedHashMap<>();
+        for (KinesisSinkEntry entry : entries) {
+            if (KplAggregate.sizeAlone(entry) > limitFor(entry)) {
+                units.add(Unit.plain(entry)); // larger than an aggregate: alone
+                continue;
+            }
+            String shardId = shards.shardOf(ShardMap.hashKey(entry)).shardId;
+            Open current = open.get(shardId);
+            if (current != null && current.aggregate.sizeWith(entry) > limitFor(current.users.get(0))) {
+                units.add(open.remove(shardId).seal());
+                current = null;
+            }
+            if (current == null) {
+                current = new Open(shardId);
+                open.put(shardId, current);
+            }
+            current.add(entry);
+            if (current.aggregate.count() >= maxCount) {
+                units.add(open.remove(shardId).seal());
+            }
+        }
+        for (Open current : open.values()) {
+            units.add(current.seal());
+        }
+        return units;
+    }
+
+    /** Bytes of an aggregate whose first user record is {@code first}: its partition key also counts. */
+    private int limitFor(KinesisSinkEntry first) {
+        int keyBytes = first.partitionKey().getBytes(StandardCharsets.UTF_8).length;
+        return Math.min(maxSize, KinesisSinkEntry.MAX_RECORD_BYTES - keyBytes);
+    }
+
+    /** An aggregate written to {@code shardId}: the shard map is listed again if it predicted another shard. */
+    void landed(String stream, Unit unit, String shardId) {
+        if (unit.predictedShardId != null && shardId != null && !shardId.equals(unit.predictedShardId)) {
+            maps.remove(stream);
+        }
+    }
+
+    /** An aggregate being filled for one shard. */
+    private static final class Open {
+        final String shardId;
+        final KplAggregate aggregate = new KplAggregate();
+        final List<KinesisSinkEntry> users = new ArrayList<>();
+
+        Open(String shardId) {
+            this.shardId = shardId;
+        }
+
+        void add(KinesisSinkEntry entry) {
+            aggregate.add(entry);
+            users.add(entry);
+        }
+
+        Unit seal() {
+            if (users.size() == 1) {
+                return Unit.plain(users.get(0)); // one user record: plain, with its own keys
+            }
+            KinesisSinkEntry first = users.get(0);
+            PutRecordsRequestEntry entry = PutRecordsRequestEntry.builder()
+                    .partitionKey(first.partitionKey())
+                    .explicitHashKey(ShardMap.hashKey(first).toString())
+                    .data(SdkBytes.fromByteArrayUnsafe(aggregate.encode()))
+                    .build();
+            return new Unit(entry, users, shardId);
+        }
+    }
+}

@@ -1,0 +1,214 @@
+package io.github.pyflinkkinesis.sink;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.math.BigInteger;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Function;
+import java.util.stream.Collectors;
+
+import org.apache.flink.types.Row;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import io.github.pyflinkkinesis.aws.retry.RetryRule;
+import io.github.pyflinkkinesis.deagg.KplDeaggregator;
+import io.github.pyflinkkinesis.deagg.UserRecord;
+
+/** {@code sink.aggregation.enabled}: the writer packs each shard's records into KPL aggregates bound for it. */
+class AggregatingWriterTest {
+    private static final BigInteger TOP = BigInteger.ONE.shiftLeft(128);
+
+    private final TestWriterContext context = new TestWriterContext();
+    private final FakeKinesis kinesis = new FakeKinesis();
+    private final List<Row> written = new ArrayList<>();
+    private KinesisSinkWriter writer;
+
+    @AfterEach
+    void close() {
+        if (writer != null) {
+            writer.close();
+        }
+    }
+
+    private void writer(String... keyValues) {
+        Map<String, String> properties = new HashMap<>();
+        properties.put(KinesisSinkConfig.AGGREGATION_ENABLED, "true");
+        for (int i = 0; i < keyValues.length; i += 2) {
+            properties.put(keyValues[i], keyValues[i + 1]);
+        }
+        KinesisSinkConfig config = KinesisSinkConfig.of(properties);
+        RetryRule rule = new RetryRule(5, 50, Duration.ofSeconds(30), KinesisSinkConfig.MAX_RETRY_TIME);
+        writer = new KinesisSinkWriter(context, config, kinesis, rule, Collections.emptyList());
+    }
+
+    /** {@code n} shards splitting the hash key space evenly, named from {@code firstId}. */
+    private static List<ShardMap.Range> shards(int n, int firstId) {
+        List<ShardMap.Range> out = new ArrayList<>();
+        BigInteger width = TOP.divide(BigInteger.valueOf(n));
+        for (int i = 0; i < n; i++) {
+            BigInteger end = i == n - 1 ? TOP.subtract(BigInteger.ONE) : width.multiply(BigInteger.valueOf(i + 1))
+                    .subtract(BigInteger.ONE);
+            out.add(new ShardMap.Range(String.format("shardId-%012d", firstId + i), width.multiply(BigInteger.valueOf(i)),
+                    end));
+        }
+        return out;
+    }
+
+    private void write(String key, String hashKey, byte[] data) throws Exception {
+        Row row = Row.of("orders", key, hashKey, data);
+        written.add(row);
+        writer.write(row, TestWriterContext.NO_CONTEXT);
+    }
+
+    private void writeRandom(Random random, int records, int bytes) throws Exception {
+        for (int i = 0; i < records; i++) {
+            byte[] data = new byte[bytes];
+            random.nextBytes(data);
+            write("key-" + random.nextInt(1_000_000), i % 5 == 0 ? new BigInteger(127, random).toString() : null, data);
+        }
+    }
+
+    private static String userKey(String key, String hashKey, byte[] data) {
+        return key + "|" + hashKey + "|" + Base64.getEncoder().encodeToString(data);
+    }
+
+    /** The user records in the stream (aggregates de-aggregated), each with the shard it sits in. */
+    private Map<String, List<String>> usersByShard() {
+        Map<String, List<String>> out = new ConcurrentHashMap<>();
+        synchronized (kinesis.delivered) {
+            for (FakeKinesis.Delivered d : kinesis.delivered) {
+                byte[] data = d.record.data().asByteArray();
+                List<UserRecord> users = KplDeaggregator.deaggregate(data);
+                List<String> keys = out.computeIfAbsent(d.shardId, s -> new ArrayList<>());
+                if (users == null) {
+                    keys.add(userKey(d.record.partitionKey(), d.record.explicitHashKey(), data));
+                } else {
+                    users.forEach(u -> keys.add(userKey(u.partitionKey(), u.explicitHashKey(), u.data())));
+                }
+            }
+        }
+        return out;
+    }
+
+    /** Every written row is in the stream exactly once, byte for byte with its keys, on the shard it hashes to. */
+    private void assertEachUserRecordOnceOnItsShard() {
+        Map<String, List<String>> byShard = usersByShard();
+        Map<String, Long> found = byShard.values().stream().flatMap(List::stream)
+                .collect(Collectors.groupingBy(Function.identity(), Collectors.counting()));
+        Map<String, Long> expected = written.stream()
+                .map(r -> userKey((String) r.getField(1), (String) r.getField(2), (byte[]) r.getField(3)))
+                .collect(Collectors.groupingBy(Function.identity(), Collectors.counting()));
+        assertEquals(expected, found);
+        for (Row row : written) {
+            String shard = kinesis.route(KinesisSinkEntry.of("orders", (String) row.getField(1),
+                    (String) row.getField(2), (byte[]) row.getField(3)).toRequestEntry());
+            String key = userKey((String) row.getField(1), (String) row.getField(2), (byte[]) row.getField(3));
+            assertTrue(byShard.getOrDefault(shard, List.of()).contains(key), key + " is not on " + shard);
+        }
+    }
+
+    private List<byte[]> aggregates() {
+        synchronized (kinesis.delivered) {
+            return kinesis.delivered.stream().map(d -> d.record.data().asByteArray())
+                    .filter(d -> KplDeaggregator.deaggregate(d) != null).collect(Collectors.toList());
+        }
+    }
+
+    @Test
+    void eachShardsRecordsArePackedIntoAggregatesThatLandOnIt() throws Exception {
+        kinesis.shards = shards(4, 0);
+        writer();
+        writeRandom(new Random(1), 2000, 100);
+        writer.flush(true);
+
+        assertEachUserRecordOnceOnItsShard();
+        assertTrue(kinesis.delivered.size() * 10 <= written.size(),
+                kinesis.delivered.size() + " Kinesis records for " + written.size() + " user records");
+        assertEquals(1, kinesis.listShardsCalls.get(), "the shard map is listed once");
+        aggregates().forEach(a -> assertTrue(a.length <= 51200, "an aggregate of " + a.length + " bytes"));
+    }
+
+    @Test
+    void noAggregateExceedsMaxSizeOrMaxCountAndALargerRecordGoesAlone() throws Exception {
+        kinesis.shards = shards(2, 0);
+        writer(KinesisSinkConfig.AGGREGATION_MAX_SIZE, "1000", KinesisSinkConfig.AGGREGATION_MAX_COUNT, "4");
+        Random random = new Random(2);
+        writeRandom(random, 200, 150);
+        byte[] big = new byte[1200];
+        random.nextBytes(big);
+        write("big", null, big);
+        writer.flush(true);
+
+        assertEachUserRecordOnceOnItsShard();
+        for (byte[] aggregate : aggregates()) {
+            assertTrue(aggregate.length <= 1000, "an aggregate of " + aggregate.length + " bytes");
+            assertTrue(KplDeaggregator.deaggregate(aggregate).size() <= 4, "more than max-count user records");
+        }
+        assertTrue(kinesis.delivered.stream().anyMatch(d -> d.record.partitionKey().equals("big")
+                && Base64.getEncoder().encodeToString(d.record.data().asByteArray())
+                        .equals(Base64.getEncoder().encodeToString(big))), "the larger record went alone, plain");
+        assertTrue(aggregates().size() >= 200 / 4 - 2, "records are aggregated: " + aggregates().size());
+    }
+
+    @Test
+    void anAggregateLandingElsewhereMakesTheWriterListTheShardsAgain() throws Exception {
+        kinesis.shards = shards(1, 0);
+        writer();
+        Random random = new Random(3);
+        writeRandom(random, 100, 100);
+        writer.flush(true);
+        kinesis.shards = shards(2, 1); // resharded: the writer's map is out of date
+        writeRandom(random, 100, 100);
+        writer.flush(true);
+        assertEquals(1, kinesis.listShardsCalls.get());
+        writeRandom(random, 100, 100);
+        writer.flush(true);
+
+        assertEquals(2, kinesis.listShardsCalls.get(), "an answer from another shard makes the map listed again");
+        Map<String, List<String>> byShard = usersByShard();
+        assertEquals(300, byShard.values().stream().mapToInt(List::size).sum());
+        Set<String> lastShards = kinesis.delivered.subList(kinesis.delivered.size() - 2, kinesis.delivered.size())
+                .stream().map(d -> d.shardId).collect(Collectors.toSet());
+        assertEquals(Set.of("shardId-000000000001", "shardId-000000000002"), lastShards,
+                "after listing again, one aggregate per new shard");
+    }
+
+    @Test
+    void aThrottledAggregateIsRetriedWithAllItsUserRecords() throws Exception {
+        kinesis.shards = shards(2, 0);
+        Set<String> throttledOnce = ConcurrentHashMap.newKeySet();
+        kinesis.failRecord = r -> KplDeaggregator.hasMagic(r.data().asByteArrayUnsafe())
+                && throttledOnce.add(r.explicitHashKey()) ? "ProvisionedThroughputExceededException" : null;
+        writer();
+        writeRandom(new Random(4), 400, 100);
+        writer.flush(true);
+
+        assertTrue(!throttledOnce.isEmpty());
+        assertEachUserRecordOnceOnItsShard();
+    }
+
+    @Test
+    void invalidAggregationKeysAreNamed() {
+        IllegalArgumentException size = assertThrows(IllegalArgumentException.class, () -> KinesisSinkConfig.of(
+                Map.of(KinesisSinkConfig.AGGREGATION_MAX_SIZE, "10")));
+        assertTrue(size.getMessage().startsWith("sink.aggregation.max-size: expected a size from 64 to 1048576"),
+                size.getMessage());
+        IllegalArgumentException count = assertThrows(IllegalArgumentException.class, () -> KinesisSinkConfig.of(
+                Map.of(KinesisSinkConfig.AGGREGATION_MAX_COUNT, "0")));
+        assertTrue(count.getMessage().startsWith("sink.aggregation.max-count: expected a whole number from 1 to"),
+                count.getMessage());
+        assertEquals(4294967295L, KinesisSinkConfig.of(Map.of()).aggregationMaxCount());
+    }
+}
