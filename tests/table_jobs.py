@@ -40,10 +40,15 @@ def ingress(args: Dict[str, Any], stream: str, **properties: str) -> KinesisIngr
 
 
 def egress(args: Dict[str, Any]) -> KinesisEgressSpec:
-    return (KinesisEgressBuilder.for_identifier("t/out")
-            .with_aws_region(AwsRegion.of_custom_endpoint(args["endpoint"], "us-east-1"))
-            .with_aws_credentials(AwsCredentials.basic("local", "local"))
-            .with_client_configuration_property("sink.flush-buffer.timeout", "200").build())
+    """Writes to ``endpoint``; with ``aggregate`` set, in KPL aggregates (flushed each second)."""
+    builder = (KinesisEgressBuilder.for_identifier("t/out")
+               .with_aws_region(AwsRegion.of_custom_endpoint(args["endpoint"], "us-east-1"))
+               .with_aws_credentials(AwsCredentials.basic("local", "local"))
+               .with_client_configuration_property("sink.flush-buffer.timeout", "200"))
+    if args.get("aggregate"):
+        builder = builder.with_client_configuration_properties(
+            {"sink.aggregation.enabled": "true", "sink.flush-buffer.timeout": "1000"})
+    return builder.build()
 
 
 def table_env(env: Any) -> Any:
@@ -94,7 +99,8 @@ def pipeline(env: Any, args: Dict[str, Any]) -> None:
 
 
 def copy(env: Any, args: Dict[str, Any]) -> None:
-    """A raw copy of ``in`` to ``out`` that keeps partition keys (parallelism 2), to stop and resume."""
+    """A raw copy of ``in`` to ``out`` that keeps partition keys (parallelism 2), to stop and resume; with
+    ``aggregate``, written in KPL aggregates."""
     env.set_parallelism(2)
     env.enable_checkpointing(2000)
     t_env = table_env(env)

@@ -14,7 +14,7 @@ from typing import Any, Dict, List, Tuple
 import pytest
 
 beam = pytest.importorskip("apache_beam")
-deaggregator = pytest.importorskip("aws_kinesis_agg.deaggregator")
+pytest.importorskip("aws_kinesis_agg.deaggregator")
 
 from beam_transforms.aggregation import AggregateBuilder, deaggregate, is_aggregated  # noqa: E402
 from beam_transforms.write import WriteToKinesis  # noqa: E402
@@ -23,6 +23,7 @@ from pyflink_kinesis.spec.shard_limits import ShardRanges, hash_key_of  # noqa: 
 from pyflink_kinesis.testing import read_stream  # noqa: E402
 from pyflink_kinesis.tools.local import wait_for_stream  # noqa: E402
 from tests.beam_support import SINK, collect, counter, run, spec_for  # noqa: E402
+from tests.kpl_support import users_by_agg_library  # noqa: E402
 from tests.test_beam_kpl import _read  # noqa: E402
 
 pytestmark = [pytest.mark.integration, pytest.mark.beam]
@@ -34,21 +35,6 @@ def aggregating_spec(kinesis: Any, **props: Any) -> Any:
     return (KinesisEgressBuilder.for_identifier("t/agg").with_aws_region(kinesis.region)
             .with_aws_credentials(kinesis.credentials)
             .with_client_configuration_properties({"AggregationEnabled": "true", **props}).build())
-
-
-def users_by_agg_library(records: List[Dict[str, Any]]) -> List[Tuple[str, bytes, str, str]]:
-    """(partition key, data, shard, sequence number) of each user record, de-aggregated by aws-kinesis-agg."""
-    import base64
-
-    out = []
-    for r in records:
-        for user in deaggregator.iter_deaggregate_records(
-                [{k: r[k] for k in ("SequenceNumber", "PartitionKey", "ApproximateArrivalTimestamp", "Data")}],
-                data_format="Boto3"):
-            k = user["kinesis"]
-            data = base64.b64decode(k["data"]) if k.get("aggregated") else r["Data"]  # a plain record comes as it is
-            out.append((k["partitionKey"], data, r["ShardId"], k["sequenceNumber"]))
-    return out
 
 
 def shard_map(client: Any, stream: str, open_only: bool = True) -> Dict[str, Tuple[int, int]]:

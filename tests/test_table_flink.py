@@ -4,12 +4,14 @@ Two jobs (tests/table_jobs.py), run by a PyFlink child process (tests/flink_supp
 - ``pipeline``: JSON readings in (2 shards, parallelism 2): a windowed GROUP BY on the arrival-time metadata column
   with a DDL watermark, every metadata column, PARTITIONED BY keys, a ``stream`` column writing to two streams;
   csv and raw tables copied (raw with payloads that are not UTF-8).
-- ``copy``: stopped with a savepoint and resumed while its input is split and merged.
+- ``copy``: stopped with a savepoint and resumed while its input is split and merged; and with
+  ``'sink.aggregation.enabled' = 'true'``, writing KPL aggregates that aws-kinesis-agg reads back.
 """
 
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 import time
@@ -27,6 +29,7 @@ from pyflink_kinesis.tools.local import LocalKinesis, create_stream  # noqa: E40
 from pyflink_kinesis.testing import put_all, read_stream  # noqa: E402
 from pyflink_kinesis.testing.flink_child import FlinkChild  # noqa: E402
 from tests.flink_support import ROOT  # noqa: E402
+from tests.kpl_support import users_by_agg_library  # noqa: E402
 
 pytestmark = [pytest.mark.integration, pytest.mark.flink]
 
@@ -214,3 +217,29 @@ def test_sql_copy_resumes_from_a_savepoint_and_reads_through_a_split_and_a_merge
     arrived(160, "the records written while stopped and after the merge")
     flink.call(cmd="cancel")
     assert copied() == Counter(e["Data"] for batch in batches for e in batch), "every row once, none re-read"
+
+
+def test_sql_table_with_aggregation_writes_kpl_aggregates_each_user_record_once_on_its_shard(
+        kinesis: LocalKinesis, flink: FlinkChild) -> None:
+    client = kinesis.client()
+    source, out = f"tbl-agg-in-{time.monotonic_ns()}", f"tbl-agg-out-{time.monotonic_ns()}"
+    create_stream(client, source, 2)
+    create_stream(client, out, 2)
+    users = [(f"user-{i}", b"%04d" % i + bytes((i * 7 + j) % 256 for j in range(96))) for i in range(400)]
+    put_all(client, source, [{"PartitionKey": k, "Data": d} for k, d in users])
+    flink.start("copy", {"endpoint": kinesis.endpoint, "in": source, "out": out, "aggregate": True})
+
+    def stored() -> List[Dict[str, Any]]:
+        return read_stream(client, out)
+
+    flink.wait_until(lambda: len(users_by_agg_library(stored())) >= len(users), DEADLINE, "every user record")
+    flink.call(cmd="cancel")
+    records = stored()
+    found = users_by_agg_library(records)
+    assert Counter((k, d) for k, d, _, _ in found) == Counter(users), "every user record once, byte for byte"
+    assert len(records) * 10 <= len(users), f"{len(records)} Kinesis records for {len(users)} user records"
+    ranges = {s["ShardId"]: (int(s["HashKeyRange"]["StartingHashKey"]), int(s["HashKeyRange"]["EndingHashKey"]))
+              for s in client.list_shards(StreamName=out)["Shards"]}
+    for key, _, shard, _ in found:
+        low, high = ranges[shard]
+        assert low <= int(hashlib.md5(key.encode()).hexdigest(), 16) <= high, f"{key} is not on {shard}"
