@@ -5,11 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.math.BigInteger;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
-import java.util.Collections;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -19,38 +16,19 @@ import java.util.function.Function;
 import java.util.stream.Collectors;
 
 import org.apache.flink.types.Row;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
-import io.github.pyflinkkinesis.aws.retry.RetryRule;
 import io.github.pyflinkkinesis.deagg.KplDeaggregator;
 import io.github.pyflinkkinesis.deagg.UserRecord;
 
 /** {@code sink.aggregation.enabled}: the writer packs each shard's records into KPL aggregates bound for it. */
-class AggregatingWriterTest {
+class AggregatingWriterTest extends WriterTestBase {
     private static final BigInteger TOP = BigInteger.ONE.shiftLeft(128);
 
-    private final TestWriterContext context = new TestWriterContext();
-    private final FakeKinesis kinesis = new FakeKinesis();
-    private final List<Row> written = new ArrayList<>();
-    private KinesisSinkWriter writer;
-
-    @AfterEach
-    void close() {
-        if (writer != null) {
-            writer.close();
-        }
-    }
-
     private void writer(String... keyValues) {
-        Map<String, String> properties = new HashMap<>();
-        properties.put(KinesisSinkConfig.AGGREGATION_ENABLED, "true");
-        for (int i = 0; i < keyValues.length; i += 2) {
-            properties.put(keyValues[i], keyValues[i + 1]);
-        }
-        KinesisSinkConfig config = KinesisSinkConfig.of(properties);
-        RetryRule rule = new RetryRule(5, 50, Duration.ofSeconds(30), KinesisSinkConfig.MAX_RETRY_TIME);
-        writer = new KinesisSinkWriter(context, config, kinesis, rule, Collections.emptyList());
+        List<String> properties = new ArrayList<>(List.of(KinesisSinkConfig.AGGREGATION_ENABLED, "true"));
+        properties.addAll(List.of(keyValues));
+        writer(5, 50, properties.toArray(new String[0]));
     }
 
     /** {@code n} shards splitting the hash key space evenly, named from {@code firstId}. */

@@ -11,7 +11,6 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
-import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -24,7 +23,6 @@ import java.util.stream.Stream;
 
 import org.apache.flink.connector.base.sink.writer.BufferedRequestState;
 import org.apache.flink.types.Row;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
@@ -43,33 +41,9 @@ import software.amazon.awssdk.services.kinesis.model.ResourceNotFoundException;
 import software.amazon.awssdk.services.sts.model.StsException;
 
 /** The writer against a scripted client, on a real Flink mailbox. */
-class KinesisSinkWriterTest {
-    private final TestWriterContext context = new TestWriterContext();
-    private final FakeKinesis kinesis = new FakeKinesis();
-    private final List<Row> written = new ArrayList<>();
-    private KinesisSinkWriter writer;
-
-    @AfterEach
-    void close() {
-        if (writer != null) {
-            writer.close();
-        }
-    }
-
+class KinesisSinkWriterTest extends WriterTestBase {
     private KinesisSinkWriter writer(String... keyValues) {
         return writer(5, 50, keyValues);
-    }
-
-    private KinesisSinkWriter writer(long baseDelayMillis, long maxDelayMillis, String... keyValues) {
-        Map<String, String> properties = new HashMap<>();
-        for (int i = 0; i < keyValues.length; i += 2) {
-            properties.put(keyValues[i], keyValues[i + 1]);
-        }
-        KinesisSinkConfig config = KinesisSinkConfig.of(properties);
-        RetryRule rule = new RetryRule(baseDelayMillis, maxDelayMillis,
-                Duration.ofMillis(config.retryRule().maxRetryMillis()), KinesisSinkConfig.MAX_RETRY_TIME);
-        writer = new KinesisSinkWriter(context, config, kinesis, rule, Collections.emptyList());
-        return writer;
     }
 
     private void write(String stream, String key, byte[] data) throws Exception {
