@@ -74,6 +74,7 @@ class KeyRegistryTest {
         d.put("sink.flush-buffer.timeout", () -> KinesisSinkConfig.of(none).maxTimeInBufferMs());
         d.put("sink.skip-oversized-records", () -> KinesisSinkConfig.of(none).skipOversizedRecords());
         d.put("sink.fail-on-error", () -> KinesisSinkConfig.of(none).failOnError());
+        d.put("sink.fail-on-throttling", () -> KinesisSinkConfig.of(none).failOnThrottling());
         d.put("sink.aggregation.enabled", () -> KinesisSinkConfig.of(none).aggregationEnabled());
         d.put("sink.aggregation.max-count", () -> KinesisSinkConfig.of(none).aggregationMaxCount());
         d.put("sink.aggregation.max-size", () -> (long) KinesisSinkConfig.of(none).aggregationMaxSize());

@@ -28,11 +28,12 @@ public final class KinesisSinkConfig implements Serializable {
     public static final String SKIP_OVERSIZED = "sink.skip-oversized-records";
     public static final String FAIL_ON_ERROR = "sink.fail-on-error";
     public static final String MAX_RETRY_TIME = "sink.max-retry-time";
+    public static final String FAIL_ON_THROTTLING = "sink.fail-on-throttling";
     public static final String AGGREGATION_ENABLED = "sink.aggregation.enabled";
     public static final String AGGREGATION_MAX_COUNT = "sink.aggregation.max-count";
     public static final String AGGREGATION_MAX_SIZE = "sink.aggregation.max-size";
     static final List<String> KEYS = Arrays.asList(BATCH_MAX_SIZE, MAX_INFLIGHT, MAX_BUFFERED, FLUSH_SIZE,
-            FLUSH_TIMEOUT, SKIP_OVERSIZED, FAIL_ON_ERROR, MAX_RETRY_TIME, AGGREGATION_ENABLED, AGGREGATION_MAX_COUNT,
+            FLUSH_TIMEOUT, SKIP_OVERSIZED, FAIL_ON_ERROR, MAX_RETRY_TIME, FAIL_ON_THROTTLING, AGGREGATION_ENABLED, AGGREGATION_MAX_COUNT,
             AGGREGATION_MAX_SIZE);
 
     /** The KPL's defaults: user records and bytes per aggregate. */
@@ -56,6 +57,7 @@ public final class KinesisSinkConfig implements Serializable {
     private final boolean skipOversizedRecords;
     private final boolean failOnError;
     private final long maxRetryTimeMs;
+    private final boolean failOnThrottling;
     private final boolean aggregationEnabled;
     private final long aggregationMaxCount;
     private final int aggregationMaxSize;
@@ -82,6 +84,7 @@ public final class KinesisSinkConfig implements Serializable {
         skipOversizedRecords = bool(p, SKIP_OVERSIZED);
         failOnError = bool(p, FAIL_ON_ERROR);
         maxRetryTimeMs = millisIn(p, MAX_RETRY_TIME, RetryRule.DEFAULT_MAX_RETRY_TIME.toMillis());
+        failOnThrottling = bool(p, FAIL_ON_THROTTLING);
         aggregationEnabled = bool(p, AGGREGATION_ENABLED);
         aggregationMaxCount = longIn(p, AGGREGATION_MAX_COUNT, DEFAULT_AGGREGATION_MAX_COUNT, 1,
                 DEFAULT_AGGREGATION_MAX_COUNT);
@@ -200,6 +203,11 @@ public final class KinesisSinkConfig implements Serializable {
         return new RetryRule(Duration.ofMillis(maxRetryTimeMs), MAX_RETRY_TIME);
     }
 
+    /** True: the first throttled record fails the job, naming its stream and shard, instead of being retried. */
+    public boolean failOnThrottling() {
+        return failOnThrottling;
+    }
+
     /** True: the user records of a PutRecords call bound for one shard are packed into KPL aggregates. */
     public boolean aggregationEnabled() {
         return aggregationEnabled;
@@ -221,7 +229,7 @@ public final class KinesisSinkConfig implements Serializable {
                 + ", buffered=" + maxBufferedRequests + ", flushBytes=" + maxBatchSizeInBytes
                 + ", flushMs=" + maxTimeInBufferMs + ", skipOversized=" + skipOversizedRecords
                 + ", failOnError=" + failOnError + ", maxRetryTimeMs=" + maxRetryTimeMs
-                + ", aggregation=" + aggregationEnabled + ", aggregationMaxCount=" + aggregationMaxCount
+                + ", failOnThrottling=" + failOnThrottling + ", aggregation=" + aggregationEnabled + ", aggregationMaxCount=" + aggregationMaxCount
                 + ", aggregationMaxSize=" + aggregationMaxSize + "}";
     }
 }

@@ -20,6 +20,7 @@ import io.github.pyflinkkinesis.aws.retry.KinesisErrors;
 import io.github.pyflinkkinesis.aws.retry.RetryRule;
 import io.github.pyflinkkinesis.aws.retry.RetryTracker;
 import software.amazon.awssdk.services.kinesis.KinesisAsyncClient;
+import software.amazon.awssdk.services.kinesis.model.ProvisionedThroughputExceededException;
 import software.amazon.awssdk.services.kinesis.model.PutRecordsRequest;
 import software.amazon.awssdk.services.kinesis.model.PutRecordsRequestEntry;
 import software.amazon.awssdk.services.kinesis.model.PutRecordsResponse;
@@ -33,11 +34,14 @@ import software.amazon.awssdk.services.kinesis.model.PutRecordsResultEntry;
  * records buffered plus in flight kept within {@code sink.requests.max-buffered} (backpressure); oversized
  * records fail the job or are skipped and counted in {@code numOversizedRecordsSkipped}; with
  * {@code sink.aggregation.enabled} each call's records are packed per shard ({@link Aggregator}), and a failed
- * aggregate's user records are retried.
+ * aggregate's user records are retried; with {@code sink.fail-on-throttling} the first throttled record or call
+ * fails the job, naming the stream and (for a record) the shard.
  */
 final class PutRecordsSender {
     private static final Logger LOG = LoggerFactory.getLogger(PutRecordsSender.class);
     static final String OVERSIZED_METRIC = "numOversizedRecordsSkipped";
+    /** The error code of a record or call over its shard's limits: what {@code sink.fail-on-throttling} fails on. */
+    private static final String THROTTLED = "ProvisionedThroughputExceededException";
 
     private final KinesisSinkConfig config;
     private final KinesisAsyncClient client;
@@ -159,6 +163,13 @@ final class PutRecordsSender {
     private void onAnswer(String stream, List<KinesisSinkEntry> entries, List<Aggregator.Unit> units,
             PutRecordsResponse response, Throwable error, ResultHandler<KinesisSinkEntry> handler) {
         if (error != null) {
+            if (config.failOnThrottling()
+                    && KinesisErrors.unwrap(error) instanceof ProvisionedThroughputExceededException) {
+                handler.completeExceptionally(new KinesisSinkException("Kinesis sink: PutRecords to stream '"
+                        + stream + "' was throttled and " + KinesisSinkConfig.FAIL_ON_THROTTLING + " is true: "
+                        + KinesisErrors.describe(error), error));
+                return;
+            }
             if (config.failOnError() || !KinesisErrors.classify(error).retryable()) {
                 handler.completeExceptionally(PutRecordsErrors.fatal(stream, error));
                 return;
@@ -186,6 +197,11 @@ final class PutRecordsSender {
                 continue;
             }
             ErrorKind kind = KinesisErrors.classifyEntry(code);
+            if (config.failOnThrottling() && THROTTLED.equals(code)) {
+                handler.completeExceptionally(PutRecordsErrors.throttled(stream, unit.entry.partitionKey(),
+                        unit.predictedShardId, code, results.get(i).errorMessage()));
+                return;
+            }
             if (config.failOnError() || !kind.retryable()) {
                 handler.completeExceptionally(new KinesisSinkException("Kinesis sink: cannot write a record with"
                         + " partition key '" + unit.entry.partitionKey() + "' to stream '" + stream + "': " + code

@@ -123,6 +123,9 @@ public final class KinesisTableOptions {
                     .withDescription("Skip (and count) records over 1 MiB instead of failing."),
             ConfigOptions.key(KinesisSinkConfig.FAIL_ON_ERROR).booleanType().defaultValue(false)
                     .withDescription("Fail the job on any failed record instead of retrying it."),
+            ConfigOptions.key(KinesisSinkConfig.FAIL_ON_THROTTLING).booleanType().defaultValue(false)
+                    .withDescription("Fail the job on the first throttled row (naming the stream and shard) instead of "
+                            + "retrying it."),
             ConfigOptions.key(KinesisSinkConfig.AGGREGATION_ENABLED).booleanType().defaultValue(false)
                     .withDescription("Pack the rows bound for one shard into KPL-format aggregated records (readers "
                             + "must de-aggregate: KCL, aws-kinesis-agg, this connector's source)."),

@@ -72,6 +72,8 @@ final class FakeKinesis implements KinesisAsyncClient {
     final List<Delivered> delivered = Collections.synchronizedList(new ArrayList<>());
     volatile Function<Call, Throwable> failCall = call -> null;
     volatile Function<PutRecordsRequestEntry, String> failRecord = record -> null;
+    /** The ErrorMessage of a record {@link #failRecord} fails. */
+    volatile String recordErrorMessage = "injected";
     volatile long answerDelayMillis;
     /** The open shards ListShards lists and PutRecords routes by. */
     volatile List<ShardMap.Range> shards = List.of(new ShardMap.Range("shardId-000000000000", BigInteger.ZERO,
@@ -113,7 +115,7 @@ final class FakeKinesis implements KinesisAsyncClient {
                                 .sequenceNumber(Long.toString(sequence.incrementAndGet())).build());
                     } else {
                         failed++;
-                        results.add(PutRecordsResultEntry.builder().errorCode(code).errorMessage("injected").build());
+                        results.add(PutRecordsResultEntry.builder().errorCode(code).errorMessage(recordErrorMessage).build());
                     }
                 }
                 answer.complete(PutRecordsResponse.builder().failedRecordCount(failed).records(results).build());
