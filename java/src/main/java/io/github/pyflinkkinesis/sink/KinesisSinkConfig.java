@@ -39,6 +39,12 @@ public final class KinesisSinkConfig implements Serializable {
     /** The KPL's defaults: user records and bytes per aggregate. */
     public static final long DEFAULT_AGGREGATION_MAX_COUNT = 4294967295L;
     public static final int DEFAULT_AGGREGATION_MAX_SIZE = 51200;
+    /**
+     * What packing a call's 500 records into aggregates may add at most: per user record its protobuf framing and
+     * explicit hash key index (under 64 bytes), per aggregate (at most 250: one user record goes plain) magic,
+     * MD5, its own partition key (1 KiB of UTF-8 at most) and explicit hash key.
+     */
+    public static final long AGGREGATION_RESERVE = 512 * 1024;
     /** The smallest aggregate size accepted (as on the Beam writer). */
     static final int MIN_AGGREGATION_MAX_SIZE = 64;
 
@@ -178,9 +184,13 @@ public final class KinesisSinkConfig implements Serializable {
         return maxBufferedRequests;
     }
 
-    /** Bytes per PutRecords call (at most 5 MiB); a buffer this full is flushed. */
+    /**
+     * Bytes of records per PutRecords call (at most 5 MiB); a buffer this full is flushed. When aggregating, at
+     * most {@link #AGGREGATION_RESERVE} less than 5 MiB: the room the aggregates' framing takes in the call.
+     */
     public long maxBatchSizeInBytes() {
-        return maxBatchSizeInBytes;
+        return aggregationEnabled ? Math.min(maxBatchSizeInBytes, MAX_BATCH_BYTES - AGGREGATION_RESERVE)
+                : maxBatchSizeInBytes;
     }
 
     /** The longest a record waits in the buffer before it is sent. */

@@ -189,4 +189,24 @@ class AggregatingWriterTest extends WriterTestBase {
                 count.getMessage());
         assertEquals(4294967295L, KinesisSinkConfig.of(Map.of()).aggregationMaxCount());
     }
+
+    @Test
+    void aCallOfAggregatesStaysWithinFiveMebibytes() throws Exception {
+        kinesis.shards = shards(4, 0);
+        writer();
+        Random random = new Random(5);
+        for (int i = 0; i < 1000; i++) {
+            byte[] data = new byte[10_470]; // 500 of them with keys: just under 5 MiB of user records per call
+            random.nextBytes(data);
+            write(String.format("k%03d", i), null, data);
+        }
+        writer.flush(true);
+
+        assertEachUserRecordOnceOnItsShard();
+        synchronized (kinesis.calls) {
+            for (FakeKinesis.Call call : kinesis.calls) {
+                assertTrue(call.bytes() <= KinesisSinkConfig.MAX_BATCH_BYTES, "a call of " + call.bytes() + " bytes");
+            }
+        }
+    }
 }
