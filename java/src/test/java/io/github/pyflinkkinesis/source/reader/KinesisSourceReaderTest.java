@@ -229,7 +229,7 @@ class KinesisSourceReaderTest {
         children.put(split.splitId(), List.of(child)); // as the enhanced fan-out reader does at the shard's end
         reader = new KinesisSourceReader<>(() -> new KinesisShardSplitReader(kinesis, CONFIG, context.metricGroup()),
                 new KinesisRecordEmitter<>(new RowRecordDeserializer()), context, Set.of("orders"), children,
-                ConsumerArns.fromEnumerator());
+                ConsumerArns.fromEnumerator(), null);
         reader.start();
         reader.addSplits(List.of(split));
         pollUntil(() -> !finishedEvents().isEmpty()); // before the first checkpoint: at once (FinishedShards)
