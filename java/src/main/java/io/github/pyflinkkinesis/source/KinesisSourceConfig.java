@@ -367,6 +367,7 @@ public final class KinesisSourceConfig implements Serializable {
                 + ", discovery=" + discoveryInterval + ", maxRecordCount=" + maxRecordCount
                 + ", emptyFetchInterval=" + emptyFetchInterval + ", maxRetryTime=" + retryRule.maxRetryMillis() + " ms, "
                 + readerType + (readerType == ReaderType.EFO ? "(" + consumerName + ", " + consumerLifecycle
-                        + ", subscriptionTimeout=" + subscriptionTimeout + ")" : "") + "}";
+                        + ", subscriptionTimeout=" + subscriptionTimeout + ")" : "")
+                + ", streamRecreated=" + streamRecreated + "}";
     }
 }
