@@ -21,7 +21,7 @@ from beam_transforms.retry import KinesisReadError  # noqa: E402
 from beam_transforms.settings import read_settings  # noqa: E402
 from pyflink_kinesis import AwsRegion, KinesisIngressBuilder  # noqa: E402
 from pyflink_kinesis.spec.errors import ConfigError  # noqa: E402
-from pyflink_kinesis.testing import wait_until  # noqa: E402
+from pyflink_kinesis.testing import Streams  # noqa: E402
 
 from tests.beam_support import drive, drive_to_end, put, spec_for  # noqa: E402
 
@@ -33,22 +33,6 @@ def _fn(spec: Any, **settings: Any) -> _ReadStreamFn:
                                            **settings))
     fn.setup()
     return fn
-
-
-def _recreate(client: Any, stream: str, shards: int) -> None:
-    client.delete_stream(StreamName=stream)
-
-    def gone() -> bool:
-        try:
-            client.describe_stream_summary(StreamName=stream)
-        except client.exceptions.ResourceNotFoundException:
-            return True
-        return False
-
-    wait_until(gone, 60, f"stream {stream} to be deleted")
-    client.create_stream(StreamName=stream, ShardCount=shards)
-    wait_until(lambda: client.describe_stream_summary(StreamName=stream)["StreamDescriptionSummary"]
-               ["StreamStatus"] == "ACTIVE", 60, f"stream {stream} to be ACTIVE again")
 
 
 @pytest.mark.integration
@@ -66,7 +50,7 @@ def test_a_restore_onto_a_recreated_stream_fails_in_one_line_or_starts_over(
     first.teardown()
     assert restored.stream_created == element.created is not None
 
-    _recreate(client, stream, shards=2)
+    Streams(client).recreate(stream, shards=2)
     written = put(client, stream, [(f"new-{i}", f"new-{i}".encode()) for i in range(8)])
     listing.SHARED.clear()  # the restore runs in a new worker process
     now = client.describe_stream_summary(StreamName=stream)["StreamDescriptionSummary"]["StreamCreationTimestamp"]

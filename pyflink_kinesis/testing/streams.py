@@ -97,6 +97,21 @@ class Streams:
         create_stream(self.client, name, shards)
         return name
 
+    def recreate(self, name: str, shards: int = 1, timeout: float = 60.0) -> None:
+        """Delete stream ``name``, wait until it is gone, and create it again with ``shards`` shards (ACTIVE):
+        the same name and shard ids, another creation time, none of the old records."""
+        self.client.delete_stream(StreamName=name)
+
+        def gone() -> bool:
+            try:
+                self.client.describe_stream_summary(StreamName=name)
+            except self.client.exceptions.ResourceNotFoundException:
+                return True
+            return False
+
+        wait_until(gone, timeout, f"stream {name} to be deleted")
+        create_stream(self.client, name, shards, timeout)
+
 
 def consumers(client: Any, stream: str) -> List[Dict[str, Any]]:
     """The enhanced fan-out consumers registered on ``stream`` (ListStreamConsumers)."""

@@ -65,6 +65,7 @@ class KeyRegistryTest {
         d.put("source.shard.get-records.max-record-count", () -> (long) KinesisSourceConfig.of(none).maxRecordCount());
         d.put("source.reader.empty-records-fetch-interval", () -> KinesisSourceConfig.of(none).emptyFetchInterval().toMillis());
         d.put("source.reader.type", () -> KinesisSourceConfig.of(none).readerType().name());
+        d.put("source.stream-recreated", () -> KinesisSourceConfig.of(none).streamRecreated().name());
         d.put("source.efo.lifecycle", () -> KinesisSourceConfig.of(none).consumerLifecycle().name());
         d.put("source.efo.subscription.timeout", () -> KinesisSourceConfig.of(none).subscriptionTimeout().toMillis());
         d.put("sink.batch.max-size", () -> (long) KinesisSinkConfig.of(none).maxBatchSize());

@@ -33,9 +33,11 @@ import io.github.pyflinkkinesis.source.reader.KinesisRecordDeserializer;
 import io.github.pyflinkkinesis.source.reader.KinesisRecordEmitter;
 import io.github.pyflinkkinesis.source.reader.KinesisShardSplitReader;
 import io.github.pyflinkkinesis.source.reader.KinesisSourceReader;
+import io.github.pyflinkkinesis.source.reader.RecreatedStreams;
 import io.github.pyflinkkinesis.source.reader.RowRecordDeserializer;
 import io.github.pyflinkkinesis.source.split.KinesisShardSplit;
 import io.github.pyflinkkinesis.source.split.KinesisShardSplitSerializer;
+import software.amazon.awssdk.services.kinesis.KinesisClient;
 
 /**
  * A Kinesis Data Streams source on Flink's FLIP-27 API: one split per shard, polled with
@@ -123,17 +125,23 @@ public final class KinesisSource<T>
                 return readerContext.getUserCodeClassLoader();
             }
         });
+        RecreatedStreams recreated = new RecreatedStreams(stream -> {
+            try (KinesisClient client = awsConfig.createSyncClient()) {
+                return StreamCreation.lookUp(client, config.retryRule(), stream);
+            }
+        }, config.streamRecreated());
         if (config.readerType() == KinesisSourceConfig.ReaderType.EFO) {
             ChildShardsOfFinished children = new ChildShardsOfFinished();
             ConsumerArns arns = config.consumerArns().isEmpty()
                     ? ConsumerArns.fromEnumerator() : ConsumerArns.fixed(config.consumerArns());
             return new KinesisSourceReader<>(
                     () -> FanOutShardSplitReader.create(awsConfig, config, readerContext.metricGroup(), children, arns),
-                    new KinesisRecordEmitter<>(deserializer), readerContext, names, children, arns);
+                    new KinesisRecordEmitter<>(deserializer), readerContext, names, children, arns, recreated);
         }
         return new KinesisSourceReader<>(
                 () -> new KinesisShardSplitReader(awsConfig.createSyncClient(), config, readerContext.metricGroup()),
-                new KinesisRecordEmitter<>(deserializer), readerContext, names);
+                new KinesisRecordEmitter<>(deserializer), readerContext, names, new ChildShardsOfFinished(), null,
+                recreated);
     }
 
     @Override

@@ -29,7 +29,8 @@ import io.github.pyflinkkinesis.aws.retry.RetryRule;
  * {@code source.efo.lifecycle}, {@code source.efo.subscription.timeout}.
  * Ours: {@code source.max-retry-time}, how long Kinesis call failures (ListShards, GetShardIterator,
  * GetRecords, the consumer calls and SubscribeToShard) may go on before the job fails;
- * {@code source.efo.consumer.arn}, a registered consumer's ARN per stream.
+ * {@code source.efo.consumer.arn}, a registered consumer's ARN per stream; {@code source.stream-recreated}, what a
+ * restore does when a stream was deleted and created again since the checkpoint (FAIL or START_OVER).
  */
 public final class KinesisSourceConfig implements Serializable {
     private static final long serialVersionUID = 1L;
@@ -47,6 +48,8 @@ public final class KinesisSourceConfig implements Serializable {
     public static final String EFO_SUBSCRIPTION_TIMEOUT = "source.efo.subscription.timeout";
     /** Ours: the consumer's ARN on each stream (comma-separated): nothing is looked up or registered. */
     public static final String EFO_CONSUMER_ARN = "source.efo.consumer.arn";
+    /** Ours: what a restore does when a stream's creation time differs from the checkpoint's. */
+    public static final String STREAM_RECREATED = "source.stream-recreated";
 
     public static final String DEFAULT_TIMESTAMP_FORMAT = "yyyy-MM-dd'T'HH:mm:ss.SSSXXX";
     public static final Duration DEFAULT_DISCOVERY_INTERVAL = Duration.ofSeconds(10);
@@ -65,6 +68,9 @@ public final class KinesisSourceConfig implements Serializable {
     /** Who registers the enhanced fan-out consumer: the job (and deregisters it when it ends), or the user. */
     public enum ConsumerLifecycle { JOB_MANAGED, SELF_MANAGED }
 
+    /** A stream created again since the checkpoint: fail the job, or drop its positions and start over. */
+    public enum StreamRecreated { FAIL, START_OVER }
+
     /** RegisterStreamConsumer's constraint on consumer names. */
     private static final Pattern CONSUMER_NAME = Pattern.compile("[a-zA-Z0-9_.-]{1,128}");
     /** A stream consumer's ARN: groups stream name and consumer name. */
@@ -82,10 +88,11 @@ public final class KinesisSourceConfig implements Serializable {
     private final ConsumerLifecycle consumerLifecycle;
     private final Duration subscriptionTimeout;
     private final Map<String, String> consumerArns;
+    private final StreamRecreated streamRecreated;
 
     private KinesisSourceConfig(InitialPosition initialPosition, long initialTimestampMillis,
                                 Duration discoveryInterval, int maxRecordCount, Duration emptyFetchInterval,
-                                RetryRule retryRule, Efo efo) {
+                                RetryRule retryRule, Efo efo, StreamRecreated streamRecreated) {
         this.initialPosition = initialPosition;
         this.initialTimestampMillis = initialTimestampMillis;
         this.discoveryInterval = discoveryInterval;
@@ -97,6 +104,7 @@ public final class KinesisSourceConfig implements Serializable {
         this.consumerLifecycle = efo.consumerLifecycle;
         this.subscriptionTimeout = efo.subscriptionTimeout;
         this.consumerArns = efo.consumerArns;
+        this.streamRecreated = streamRecreated;
     }
 
     /** Reads the {@code source.*} keys of {@code properties}; other keys are ignored here. */
@@ -125,7 +133,8 @@ public final class KinesisSourceConfig implements Serializable {
         Duration emptyFetch = duration(properties, EMPTY_FETCH_INTERVAL, DEFAULT_EMPTY_FETCH_INTERVAL);
         Duration maxRetry = duration(properties, MAX_RETRY_TIME, RetryRule.DEFAULT_MAX_RETRY_TIME);
         return new KinesisSourceConfig(position, timestamp, discovery, maxRecords, emptyFetch,
-                new RetryRule(maxRetry, MAX_RETRY_TIME), Efo.of(properties));
+                new RetryRule(maxRetry, MAX_RETRY_TIME), Efo.of(properties),
+                choice(properties, STREAM_RECREATED, StreamRecreated.FAIL, StreamRecreated.class));
     }
 
     /** The enhanced fan-out keys, read together. */
@@ -342,6 +351,11 @@ public final class KinesisSourceConfig implements Serializable {
     }
 
     /** How long a SubscribeToShard call may take to deliver its first event before it is tried again. */
+    /** What a restore does when a stream was created again since the checkpoint. */
+    public StreamRecreated streamRecreated() {
+        return streamRecreated;
+    }
+
     public Duration subscriptionTimeout() {
         return subscriptionTimeout;
     }
@@ -353,6 +367,7 @@ public final class KinesisSourceConfig implements Serializable {
                 + ", discovery=" + discoveryInterval + ", maxRecordCount=" + maxRecordCount
                 + ", emptyFetchInterval=" + emptyFetchInterval + ", maxRetryTime=" + retryRule.maxRetryMillis() + " ms, "
                 + readerType + (readerType == ReaderType.EFO ? "(" + consumerName + ", " + consumerLifecycle
-                        + ", subscriptionTimeout=" + subscriptionTimeout + ")" : "") + "}";
+                        + ", subscriptionTimeout=" + subscriptionTimeout + ")" : "")
+                + ", streamRecreated=" + streamRecreated + "}";
     }
 }

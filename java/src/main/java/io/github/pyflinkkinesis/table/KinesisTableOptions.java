@@ -104,7 +104,11 @@ public final class KinesisTableOptions {
                             + "SELF_MANAGED (registered beforehand)."),
             ConfigOptions.key(KinesisSourceConfig.EFO_SUBSCRIPTION_TIMEOUT).durationType()
                     .defaultValue(KinesisSourceConfig.DEFAULT_SUBSCRIPTION_TIMEOUT)
-                    .withDescription("EFO: a subscription without an event for this long is renewed."));
+                    .withDescription("EFO: a subscription without an event for this long is renewed."),
+            ConfigOptions.key(KinesisSourceConfig.STREAM_RECREATED).stringType()
+                    .defaultValue(KinesisSourceConfig.StreamRecreated.FAIL.name())
+                    .withDescription("A stream deleted and created again since the checkpoint: FAIL, or START_OVER "
+                            + "from 'source.init.position'."));
 
     static final List<ConfigOption<?>> SINK = List.of(
             ConfigOptions.key(KinesisSinkConfig.BATCH_MAX_SIZE).intType().defaultValue(KinesisSinkConfig.MAX_BATCH_RECORDS)

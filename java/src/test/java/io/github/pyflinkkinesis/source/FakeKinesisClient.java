@@ -65,6 +65,10 @@ public final class FakeKinesisClient extends FakeSdkClient implements KinesisCli
     /** The consumer calls made, e.g. {@code Register s/app}, in order. */
     public final List<String> consumerCalls = new ArrayList<>();
     public int describesUntilActive;
+    /** What DescribeStreamSummary answers as the stream's creation time. */
+    public Instant streamCreated = Instant.ofEpochMilli(1_600_000_000_000L);
+    /** DescribeStreamSummary calls made. */
+    public int streamSummaryCalls;
     public final Deque<RuntimeException> describeConsumerErrors = new ArrayDeque<>();
 
     public static Shard shard(String id, String parent, String adjacentParent) {
@@ -185,9 +189,11 @@ public final class FakeKinesisClient extends FakeSdkClient implements KinesisCli
 
     @Override
     public DescribeStreamSummaryResponse describeStreamSummary(DescribeStreamSummaryRequest request) {
+        streamSummaryCalls++;
         consumerCalls.add("DescribeStreamSummary " + request.streamName());
         return DescribeStreamSummaryResponse.builder().streamDescriptionSummary(StreamDescriptionSummary.builder()
-                .streamName(request.streamName()).streamARN(streamArn(request.streamName())).build()).build();
+                .streamName(request.streamName()).streamARN(streamArn(request.streamName()))
+                .streamCreationTimestamp(streamCreated).build()).build();
     }
 
     @Override

@@ -67,6 +67,14 @@ class KinesisSourceConfigTest {
         assertRejected("source.shard.get-records.max-record-count", Map.of("source.shard.get-records.max-record-count", "10001"));
         assertRejected("source.reader.empty-records-fetch-interval", Map.of("source.reader.empty-records-fetch-interval", "-1 s"));
         assertRejected("source.max-retry-time", Map.of("source.max-retry-time", "a while"));
+        assertRejected("source.stream-recreated", Map.of("source.stream-recreated", "AGAIN"));
+    }
+
+    @Test
+    void streamRecreatedIsFailByDefaultOrStartOver() {
+        assertEquals(KinesisSourceConfig.StreamRecreated.FAIL, KinesisSourceConfig.of(Map.of()).streamRecreated());
+        assertEquals(KinesisSourceConfig.StreamRecreated.START_OVER,
+                KinesisSourceConfig.of(Map.of("source.stream-recreated", "start-over")).streamRecreated());
     }
 
     @Test

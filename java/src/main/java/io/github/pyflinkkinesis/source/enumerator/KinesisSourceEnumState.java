@@ -18,7 +18,9 @@ import io.github.pyflinkkinesis.source.split.KinesisShardSplit;
  *       a stream in this map is past its fresh start;</li>
  *   <li>{@code unassigned}: shards not handed to a reader yet (waiting for a reader or for their parents);</li>
  *   <li>{@code assigned}: split id to the reader it went to (readers checkpoint their positions);</li>
- *   <li>{@code finished}: split ids of shards read to their end.</li>
+ *   <li>{@code finished}: split ids of shards read to their end;</li>
+ *   <li>{@code streamCreationMillis}: per stream name, the creation time of the stream the positions are of
+ *       (absent when unknown: a version 1 checkpoint).</li>
  * </ul>
  */
 public final class KinesisSourceEnumState {
@@ -26,9 +28,18 @@ public final class KinesisSourceEnumState {
     private final List<KinesisShardSplit> unassigned;
     private final Map<String, Integer> assigned;
     private final Set<String> finished;
+    private final Map<String, Long> streamCreationMillis;
 
+    /** A state without the streams' creation times. */
     public KinesisSourceEnumState(Map<String, String> lastSeenShardIds, List<KinesisShardSplit> unassigned,
                                   Map<String, Integer> assigned, Set<String> finished) {
+        this(lastSeenShardIds, unassigned, assigned, finished, Map.of());
+    }
+
+    public KinesisSourceEnumState(Map<String, String> lastSeenShardIds, List<KinesisShardSplit> unassigned,
+                                  Map<String, Integer> assigned, Set<String> finished,
+                                  Map<String, Long> streamCreationMillis) {
+        this.streamCreationMillis = Collections.unmodifiableMap(new LinkedHashMap<>(streamCreationMillis));
         this.lastSeenShardIds = Collections.unmodifiableMap(new LinkedHashMap<>(lastSeenShardIds));
         this.unassigned = List.copyOf(unassigned);
         this.assigned = Collections.unmodifiableMap(new LinkedHashMap<>(assigned));
@@ -56,6 +67,10 @@ public final class KinesisSourceEnumState {
         return finished;
     }
 
+    public Map<String, Long> streamCreationMillis() {
+        return streamCreationMillis;
+    }
+
     @Override
     public boolean equals(Object o) {
         if (!(o instanceof KinesisSourceEnumState)) {
@@ -63,17 +78,18 @@ public final class KinesisSourceEnumState {
         }
         KinesisSourceEnumState that = (KinesisSourceEnumState) o;
         return lastSeenShardIds.equals(that.lastSeenShardIds) && unassigned.equals(that.unassigned)
-                && assigned.equals(that.assigned) && finished.equals(that.finished);
+                && assigned.equals(that.assigned) && finished.equals(that.finished)
+                && streamCreationMillis.equals(that.streamCreationMillis);
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(lastSeenShardIds, unassigned, assigned, finished);
+        return Objects.hash(lastSeenShardIds, unassigned, assigned, finished, streamCreationMillis);
     }
 
     @Override
     public String toString() {
         return "KinesisSourceEnumState{lastSeen=" + lastSeenShardIds + ", unassigned=" + unassigned
-                + ", assigned=" + assigned + ", finished=" + finished + "}";
+                + ", assigned=" + assigned + ", finished=" + finished + ", created=" + streamCreationMillis + "}";
     }
 }

@@ -16,11 +16,12 @@ import io.github.pyflinkkinesis.source.split.KinesisShardSplit;
 import io.github.pyflinkkinesis.source.split.KinesisShardSplitSerializer;
 
 /**
- * Serializes {@link KinesisSourceEnumState}. Version 1; the splits inside carry the split
+ * Serializes {@link KinesisSourceEnumState}. Version 2 adds the streams' creation times at the end; version 1
+ * (without them) still reads, as a state whose creation times are unknown. The splits inside carry the split
  * serializer's version, so either can evolve on its own.
  */
 public final class KinesisSourceEnumStateSerializer implements SimpleVersionedSerializer<KinesisSourceEnumState> {
-    public static final int VERSION = 1;
+    public static final int VERSION = 2;
 
     @Override
     public int getVersion() {
@@ -49,13 +50,19 @@ public final class KinesisSourceEnumStateSerializer implements SimpleVersionedSe
         for (String splitId : state.finished()) {
             out.writeUTF(splitId);
         }
+        out.writeInt(state.streamCreationMillis().size());
+        for (Map.Entry<String, Long> entry : state.streamCreationMillis().entrySet()) {
+            out.writeUTF(entry.getKey());
+            out.writeLong(entry.getValue());
+        }
         return out.getCopyOfBuffer();
     }
 
     @Override
     public KinesisSourceEnumState deserialize(int version, byte[] serialized) throws IOException {
-        if (version != VERSION) {
-            throw new IOException("unknown Kinesis enumerator state version " + version + " (this build reads " + VERSION + ")");
+        if (version != 1 && version != VERSION) {
+            throw new IOException("unknown Kinesis enumerator state version " + version + " (this build reads 1 to "
+                    + VERSION + ")");
         }
         DataInputDeserializer in = new DataInputDeserializer(serialized);
         int streams = in.readInt();
@@ -79,9 +86,14 @@ public final class KinesisSourceEnumStateSerializer implements SimpleVersionedSe
         for (int i = 0; i < finishedCount; i++) {
             finished.add(in.readUTF());
         }
+        Map<String, Long> created = new LinkedHashMap<>();
+        int createdCount = version >= 2 ? in.readInt() : 0;
+        for (int i = 0; i < createdCount; i++) {
+            created.put(in.readUTF(), in.readLong());
+        }
         if (in.available() != 0) {
             throw new IOException("trailing bytes after a Kinesis enumerator state of version " + version);
         }
-        return new KinesisSourceEnumState(lastSeen, unassigned, assigned, finished);
+        return new KinesisSourceEnumState(lastSeen, unassigned, assigned, finished, created);
     }
 }

@@ -19,6 +19,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import io.github.pyflinkkinesis.source.KinesisSourceConfig;
+import io.github.pyflinkkinesis.source.StreamCreation;
 import io.github.pyflinkkinesis.source.consumer.StreamConsumers;
 import io.github.pyflinkkinesis.source.split.KinesisShardSplit;
 import io.github.pyflinkkinesis.source.split.StartingPosition;
@@ -46,6 +47,11 @@ import software.amazon.awssdk.services.kinesis.model.Shard;
  * ACTIVE ({@link ConsumerRegistration}), and the consumer's ARN goes to every reader before its shards
  * ({@link ConsumerArnsEvent}; again when a reader found the consumer missing and asked for a new lookup). With
  * {@code source.efo.consumer.arn} the readers have the ARN already: nothing is looked up or registered.
+ *
+ * <p>A recreated stream: the first discovery of each stream after a start looks up its creation time
+ * ({@link StreamCreation}); one that differs from the restored state's fails the job, or with
+ * {@code source.stream-recreated} = START_OVER forgets the stream's shards and reads the new stream as a fresh start
+ * (the readers drop their restored splits of it themselves). Splits carry the creation time to the readers' state.
  */
 public final class KinesisSourceEnumerator implements SplitEnumerator<KinesisShardSplit, KinesisSourceEnumState> {
     private static final Logger LOG = LoggerFactory.getLogger(KinesisSourceEnumerator.class);
@@ -63,6 +69,10 @@ public final class KinesisSourceEnumerator implements SplitEnumerator<KinesisSha
     private ConsumerRegistration consumers;
     /** The consumer ARNs per stream name last sent to the readers; coordinator thread only. */
     private Map<String, String> sentArns = new HashMap<>();
+    /** The restored state's creation time per stream name. */
+    private final Map<String, Long> restoredCreation;
+    /** Stream names whose creation time was looked up since the start, published for discovery. */
+    private volatile Set<String> verifiedCreation = Set.of();
 
     public KinesisSourceEnumerator(SplitEnumeratorContext<KinesisShardSplit> context, List<String> streams,
                                    KinesisSourceConfig config, Supplier<KinesisClient> clientFactory,
@@ -79,6 +89,7 @@ public final class KinesisSourceEnumerator implements SplitEnumerator<KinesisSha
         this.clientFactory = clientFactory;
         this.clock = clock;
         this.tracker = new ShardTracker(state);
+        this.restoredCreation = Map.copyOf(state.streamCreationMillis());
         Set<String> names = new HashSet<>();
         streams.forEach(stream -> names.add(KinesisShardSplit.streamName(stream)));
         tracker.retainStreams(names);
@@ -96,14 +107,17 @@ public final class KinesisSourceEnumerator implements SplitEnumerator<KinesisSha
         context.callAsync(this::discover, this::onDiscovered, 0, interval);
     }
 
-    /** What one ListShards round found for a stream, and when it started. */
+    /** What one ListShards round found for a stream, when it started, and the stream's creation time if looked up. */
     static final class Listing {
         final List<Shard> shards;
         final long listedAtMillis;
+        /** The stream's creation time, looked up in this round; null when it was known already. */
+        final Long creationMillis;
 
-        Listing(List<Shard> shards, long listedAtMillis) {
+        Listing(List<Shard> shards, long listedAtMillis, Long creationMillis) {
             this.shards = shards;
             this.listedAtMillis = listedAtMillis;
+            this.creationMillis = creationMillis;
         }
     }
 
@@ -113,15 +127,26 @@ public final class KinesisSourceEnumerator implements SplitEnumerator<KinesisSha
      */
     Map<String, Listing> discover() throws InterruptedException {
         Map<String, String> start = discoveryStart;
+        Set<String> verified = verifiedCreation;
         ShardLister lister = new ShardLister(client, config.retryRule());
         Map<String, Listing> found = new LinkedHashMap<>();
         for (String stream : streams) {
             long listedAt = clock.getAsLong();
-            String last = start.get(KinesisShardSplit.streamName(stream));
+            String name = KinesisShardSplit.streamName(stream);
+            String last = start.get(name);
+            Long creation = null;
+            if (!verified.contains(name)) {
+                creation = StreamCreation.lookUp(client, config.retryRule(), stream);
+                long restored = restoredCreation.getOrDefault(name, StreamCreation.UNKNOWN);
+                if (restored != StreamCreation.UNKNOWN && restored != creation) {
+                    last = null; // the old stream's shard ids say nothing about the new one's
+                }
+            }
             if (consumers != null) {
                 consumers.awaitActive(stream);
             }
-            found.put(stream, new Listing(lister.list(stream, last == null || last.isEmpty() ? null : last), listedAt));
+            found.put(stream, new Listing(lister.list(stream, last == null || last.isEmpty() ? null : last), listedAt,
+                    creation));
         }
         return found;
     }
@@ -135,12 +160,15 @@ public final class KinesisSourceEnumerator implements SplitEnumerator<KinesisSha
         }
         for (Map.Entry<String, Listing> entry : found.entrySet()) {
             String stream = entry.getKey();
+            verifyCreation(stream, entry.getValue().creationMillis);
+            long creation = tracker.creationMillis(KinesisShardSplit.streamName(stream));
             StartingPosition position = tracker.isDiscovered(stream)
                     ? StartingPosition.trimHorizon()
                     : initialPosition(entry.getValue().listedAtMillis);
             List<KinesisShardSplit> listed = new ArrayList<>();
             for (Shard shard : entry.getValue().shards) {
-                listed.add(new KinesisShardSplit(stream, shard.shardId(), ShardLister.parentsOf(shard), position));
+                listed.add(new KinesisShardSplit(stream, shard.shardId(), ShardLister.parentsOf(shard), position,
+                        creation));
             }
             List<KinesisShardSplit> added = tracker.addShards(stream, listed);
             if (!added.isEmpty()) {
@@ -151,6 +179,24 @@ public final class KinesisSourceEnumerator implements SplitEnumerator<KinesisSha
         discoveryStart = tracker.lastSeenShardIds();
         publishConsumerArns();
         assignReadySplits();
+    }
+
+    /**
+     * Compares a stream's creation time, looked up in this start's first discovery, with the restored one: fails the
+     * job with one line, or forgets the old stream's shards (START_OVER), when they differ.
+     */
+    private void verifyCreation(String stream, Long creationMillis) {
+        String name = KinesisShardSplit.streamName(stream);
+        if (creationMillis == null || verifiedCreation.contains(name)) {
+            return;
+        }
+        if (StreamCreation.startsOver(stream, tracker.creationMillis(name), creationMillis, config.streamRecreated())) {
+            tracker.forgetStream(name);
+        }
+        tracker.setCreationMillis(name, creationMillis);
+        Set<String> verified = new HashSet<>(verifiedCreation);
+        verified.add(name);
+        verifiedCreation = Set.copyOf(verified);
     }
 
     /** Sends the consumer ARNs to every reader when they changed (before the shards that need them). */

@@ -9,7 +9,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.function.Predicate;
 
+import io.github.pyflinkkinesis.source.StreamCreation;
 import io.github.pyflinkkinesis.source.split.KinesisShardSplit;
 
 /**
@@ -25,12 +27,29 @@ final class ShardTracker {
     private final TreeMap<String, KinesisShardSplit> unassigned = new TreeMap<>();
     private final Map<String, Integer> assigned;
     private final Set<String> finished;
+    /** Per stream name, the creation time of the stream the positions are of. */
+    private final Map<String, Long> creationMillis;
 
     ShardTracker(KinesisSourceEnumState state) {
         lastSeenShardIds = new LinkedHashMap<>(state.lastSeenShardIds());
         state.unassigned().forEach(split -> unassigned.put(split.splitId(), split));
         assigned = new LinkedHashMap<>(state.assigned());
         finished = new LinkedHashSet<>(state.finished());
+        creationMillis = new LinkedHashMap<>(state.streamCreationMillis());
+    }
+
+    /** The creation time of the stream the positions of {@code streamName} are of; UNKNOWN when not known. */
+    long creationMillis(String streamName) {
+        return creationMillis.getOrDefault(streamName, StreamCreation.UNKNOWN);
+    }
+
+    void setCreationMillis(String streamName, long millis) {
+        creationMillis.put(streamName, millis);
+    }
+
+    /** Forgets everything about {@code streamName}: it was created again, and is read as if never read before. */
+    void forgetStream(String streamName) {
+        forgetStreamsWhere(streamName::equals);
     }
 
     /** True once {@code stream} (name or ARN) was listed: shards found later are new ones. */
@@ -81,10 +100,15 @@ final class ShardTracker {
 
     /** Forgets everything about streams not in {@code streamNames}: they were removed from the source. */
     void retainStreams(Set<String> streamNames) {
-        lastSeenShardIds.keySet().retainAll(streamNames);
-        unassigned.values().removeIf(split -> !streamNames.contains(split.streamName()));
-        assigned.keySet().removeIf(id -> !streamNames.contains(streamOf(id)));
-        finished.removeIf(id -> !streamNames.contains(streamOf(id)));
+        forgetStreamsWhere(name -> !streamNames.contains(name));
+    }
+
+    private void forgetStreamsWhere(Predicate<String> forget) {
+        lastSeenShardIds.keySet().removeIf(forget);
+        unassigned.values().removeIf(split -> forget.test(split.streamName()));
+        assigned.keySet().removeIf(id -> forget.test(streamOf(id)));
+        finished.removeIf(id -> forget.test(streamOf(id)));
+        creationMillis.keySet().removeIf(forget);
     }
 
     private static String streamOf(String splitId) {
@@ -188,7 +212,8 @@ final class ShardTracker {
     }
 
     KinesisSourceEnumState snapshot() {
-        return new KinesisSourceEnumState(lastSeenShardIds, new ArrayList<>(unassigned.values()), assigned, finished);
+        return new KinesisSourceEnumState(lastSeenShardIds, new ArrayList<>(unassigned.values()), assigned, finished,
+                creationMillis);
     }
 
     /**

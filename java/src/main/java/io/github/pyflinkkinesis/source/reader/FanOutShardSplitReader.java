@@ -199,7 +199,7 @@ public final class FanOutShardSplitReader implements SplitReader<KinesisRecord, 
         List<KinesisShardSplit> splits = new ArrayList<>();
         for (ChildShard child : childShards) {
             splits.add(new KinesisShardSplit(parent.stream(), child.shardId(), child.parentShards(),
-                    StartingPosition.trimHorizon()));
+                    StartingPosition.trimHorizon(), parent.streamCreationMillis()));
         }
         return splits;
     }

@@ -38,6 +38,8 @@ public final class KinesisSourceReader<T>
     private final ChildShardsOfFinished children;
     /** Enhanced fan-out only, else null. */
     private final ConsumerArns consumerArns;
+    /** Checks restored splits for recreated streams; null: not checked. */
+    private final RecreatedStreams recreated;
     private boolean started;
 
     /**
@@ -47,7 +49,7 @@ public final class KinesisSourceReader<T>
      */
     public KinesisSourceReader(Supplier<SplitReader<KinesisRecord, KinesisShardSplit>> splitReaderSupplier,
                                KinesisRecordEmitter<T> emitter, SourceReaderContext context, Set<String> streamNames) {
-        this(splitReaderSupplier, emitter, context, streamNames, new ChildShardsOfFinished(), null);
+        this(splitReaderSupplier, emitter, context, streamNames, new ChildShardsOfFinished(), null, null);
     }
 
     /**
@@ -56,15 +58,17 @@ public final class KinesisSourceReader<T>
      * @param children the children that the split reader learnt from shards' last events, sent to the
      *     enumerator with the shard's end
      * @param consumerArns the consumer ARNs the split reader subscribes with: the enumerator's arrive here, and
-     *     the split reader's requests for a new lookup go from here to the enumerator
+     *     the split reader's requests for a new lookup go from here to the enumerator; null when polling
+     * @param recreated checks the restored splits' streams for having been created again; null: not checked
      */
     public KinesisSourceReader(Supplier<SplitReader<KinesisRecord, KinesisShardSplit>> splitReaderSupplier,
                                KinesisRecordEmitter<T> emitter, SourceReaderContext context, Set<String> streamNames,
-                               ChildShardsOfFinished children, ConsumerArns consumerArns) {
+                               ChildShardsOfFinished children, ConsumerArns consumerArns, RecreatedStreams recreated) {
         super(splitReaderSupplier, emitter, context.getConfiguration(), context);
         this.streamNames = Set.copyOf(streamNames);
         this.children = children;
         this.consumerArns = consumerArns;
+        this.recreated = recreated;
     }
 
     @Override
@@ -84,21 +88,29 @@ public final class KinesisSourceReader<T>
         super.start();
     }
 
-    /** Splits added before {@link #start} are restored from a checkpoint (Flink's SourceOperator adds them so). */
+    /**
+     * Splits added before {@link #start} are restored from a checkpoint (Flink's SourceOperator adds them so): those
+     * of streams no longer read are dropped, and those of recreated streams fail or are dropped ({@link RecreatedStreams}).
+     */
     @Override
     public void addSplits(List<KinesisShardSplit> splits) {
-        if (!started) {
-            finishedShards.restoredFromCheckpoint();
-        }
-        List<KinesisShardSplit> toRead = new ArrayList<>();
-        List<KinesisShardSplit> finished = new ArrayList<>();
+        List<KinesisShardSplit> added = new ArrayList<>();
         for (KinesisShardSplit split : splits) {
             if (!streamNames.contains(split.streamName())) {
                 LOG.warn("Dropping restored shard {}: its stream is no longer read by this source", split.splitId());
             } else {
-                (split.isFinished() ? finished : toRead).add(split);
+                added.add(split);
             }
         }
+        if (!started) {
+            finishedShards.restoredFromCheckpoint();
+            if (recreated != null) {
+                added = recreated.keep(added);
+            }
+        }
+        List<KinesisShardSplit> toRead = new ArrayList<>();
+        List<KinesisShardSplit> finished = new ArrayList<>();
+        added.forEach(split -> (split.isFinished() ? finished : toRead).add(split));
         if (!finished.isEmpty()) {
             reportFinished(finishedShards.restored(finished));
         }

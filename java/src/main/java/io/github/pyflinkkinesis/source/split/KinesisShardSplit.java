@@ -20,9 +20,18 @@ public final class KinesisShardSplit implements SourceSplit, Serializable {
     private final String shardId;
     private final List<String> parentShardIds;
     private final StartingPosition startingPosition;
+    /** The stream's creation time (epoch millis) when the split was made; 0 when unknown (a version 1 checkpoint). */
+    private final long streamCreationMillis;
 
+    /** A split of a stream whose creation time is not known. */
     public KinesisShardSplit(String stream, String shardId, List<String> parentShardIds,
                              StartingPosition startingPosition) {
+        this(stream, shardId, parentShardIds, startingPosition, 0L);
+    }
+
+    public KinesisShardSplit(String stream, String shardId, List<String> parentShardIds,
+                             StartingPosition startingPosition, long streamCreationMillis) {
+        this.streamCreationMillis = streamCreationMillis;
         this.stream = Objects.requireNonNull(stream, "stream");
         this.shardId = Objects.requireNonNull(shardId, "shardId");
         this.parentShardIds = List.copyOf(parentShardIds);
@@ -80,7 +89,19 @@ public final class KinesisShardSplit implements SourceSplit, Serializable {
     }
 
     public KinesisShardSplit withStartingPosition(StartingPosition position) {
-        return new KinesisShardSplit(stream, shardId, parentShardIds, position);
+        return new KinesisShardSplit(stream, shardId, parentShardIds, position, streamCreationMillis);
+    }
+
+    /**
+     * The creation time (epoch millis) of the stream this split belongs to, 0 when unknown: a recreated stream has
+     * the same name and shard ids but another creation time.
+     */
+    public long streamCreationMillis() {
+        return streamCreationMillis;
+    }
+
+    public KinesisShardSplit withStreamCreationMillis(long creationMillis) {
+        return new KinesisShardSplit(stream, shardId, parentShardIds, startingPosition, creationMillis);
     }
 
     public boolean isFinished() {
@@ -94,12 +115,13 @@ public final class KinesisShardSplit implements SourceSplit, Serializable {
         }
         KinesisShardSplit that = (KinesisShardSplit) o;
         return stream.equals(that.stream) && shardId.equals(that.shardId)
-                && parentShardIds.equals(that.parentShardIds) && startingPosition.equals(that.startingPosition);
+                && parentShardIds.equals(that.parentShardIds) && startingPosition.equals(that.startingPosition)
+                && streamCreationMillis == that.streamCreationMillis;
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(stream, shardId, parentShardIds, startingPosition);
+        return Objects.hash(stream, shardId, parentShardIds, startingPosition, streamCreationMillis);
     }
 
     @Override

@@ -10,9 +10,12 @@ import org.apache.flink.core.memory.DataInputView;
 import org.apache.flink.core.memory.DataOutputSerializer;
 import org.apache.flink.core.memory.DataOutputView;
 
-/** Serializes {@link KinesisShardSplit}s for checkpoints. Version 1. */
+/**
+ * Serializes {@link KinesisShardSplit}s for checkpoints. Version 2 adds the stream's creation time after the
+ * position; version 1 (without it) still reads, as a split of a stream whose creation time is unknown.
+ */
 public final class KinesisShardSplitSerializer implements SimpleVersionedSerializer<KinesisShardSplit> {
-    public static final int VERSION = 1;
+    public static final int VERSION = 2;
 
     @Override
     public int getVersion() {
@@ -60,12 +63,13 @@ public final class KinesisShardSplitSerializer implements SimpleVersionedSeriali
             default:
                 break;
         }
+        out.writeLong(split.streamCreationMillis());
     }
 
     /** Reads a split written by {@link #write} in layout {@code version}. */
     public static KinesisShardSplit read(int version, DataInputView in) throws IOException {
-        if (version != VERSION) {
-            throw new IOException("unknown Kinesis shard split version " + version + " (this build reads " + VERSION + ")");
+        if (version != 1 && version != VERSION) {
+            throw new IOException("unknown Kinesis shard split version " + version + " (this build reads 1 to " + VERSION + ")");
         }
         String stream = in.readUTF();
         String shardId = in.readUTF();
@@ -92,6 +96,7 @@ public final class KinesisShardSplitSerializer implements SimpleVersionedSeriali
             default:
                 position = StartingPosition.shardEnd();
         }
-        return new KinesisShardSplit(stream, shardId, parentIds, position);
+        long creationMillis = version >= 2 ? in.readLong() : 0L;
+        return new KinesisShardSplit(stream, shardId, parentIds, position, creationMillis);
     }
 }

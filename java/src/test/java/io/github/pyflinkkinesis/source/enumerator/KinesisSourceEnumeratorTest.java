@@ -464,7 +464,8 @@ class KinesisSourceEnumeratorTest {
         enumerator.start();
         discover(enumerator);
         assertEquals(List.of("shardId-0"), assigned(context, 0));
-        assertEquals(List.of(), kinesis.consumerCalls);
+        assertEquals(List.of("DescribeStreamSummary " + STREAM), kinesis.consumerCalls,
+                "only the stream's creation time is looked up");
         assertEquals(List.of(), sentTo(context, 0), "the readers have it from the configuration");
         enumerator.close();
     }
@@ -472,5 +473,62 @@ class KinesisSourceEnumeratorTest {
     private static List<String> sentTo(TestingSplitEnumeratorContext<KinesisShardSplit> context, int reader) {
         return context.getSentEvents().getOrDefault(reader, List.of()).stream()
                 .filter(e -> e instanceof ConsumerArnsEvent).map(Object::toString).collect(Collectors.toList());
+    }
+
+    /** A restored state of stream orders created at {@code created}: shardId-0 finished, shardId-1 at reader 0. */
+    private static KinesisSourceEnumState restoredState(long created) {
+        return new KinesisSourceEnumState(Map.of(STREAM, "shardId-1"), List.of(), Map.of(STREAM + "/shardId-1", 0),
+                Set.of(STREAM + "/shardId-0"), Map.of(STREAM, created));
+    }
+
+    private KinesisSourceEnumerator restored(TestingSplitEnumeratorContext<KinesisShardSplit> context, long created,
+                                             String policy) {
+        kinesis.shards.add(shard("shardId-0", null, null));
+        kinesis.shards.add(shard("shardId-1", "shardId-0", null));
+        return enumerator(context, restoredState(created), List.of(STREAM), Map.of(
+                "source.init.position", "AT_TIMESTAMP", "source.init.timestamp", "1600000000.5",
+                "source.stream-recreated", policy));
+    }
+
+    @Test
+    void aRestoreOfTheSameStreamGoesOn() throws Exception {
+        var context = context(1, 0);
+        KinesisSourceEnumerator enumerator = restored(context, kinesis.streamCreated.toEpochMilli(), "FAIL");
+        discover(enumerator);
+        discover(enumerator);
+        assertEquals(List.of(), assigned(context, 0));
+        assertEquals("shardId-1", kinesis.listShardsRequests.get(0).exclusiveStartShardId());
+        assertEquals(1, kinesis.streamSummaryCalls, "the creation time is looked up once per start");
+        KinesisSourceEnumState state = enumerator.snapshotState(1);
+        assertEquals(Map.of(STREAM + "/shardId-1", 0), state.assigned());
+        assertEquals(Map.of(STREAM, "shardId-1"), state.lastSeenShardIds());
+    }
+
+    @Test
+    void aRecreatedStreamFailsWithOneLine() {
+        var context = context(1, 0);
+        KinesisSourceEnumerator enumerator = restored(context, 1_500_000_000_000L, "FAIL");
+        FlinkRuntimeException error = assertThrows(FlinkRuntimeException.class, () -> discover(enumerator));
+        String message = error.getMessage();
+        assertTrue(message.startsWith("Kinesis stream 'orders' was deleted and created again")
+                && message.contains("2017-07-14T02:40:00Z") && message.contains("2020-09-13T12:26:40Z"), message);
+        assertTrue(!message.contains("\n"), message);
+        assertEquals(List.of(), assigned(context, 0));
+    }
+
+    @Test
+    void startOverDropsTheOldShardsAndReadsTheNewStreamFromTheInitialPosition() throws Exception {
+        var context = context(1, 0);
+        KinesisSourceEnumerator enumerator = restored(context, 1_500_000_000_000L, "START_OVER");
+        discover(enumerator);
+        assertNull(kinesis.listShardsRequests.get(0).exclusiveStartShardId(), "the new stream is listed from its start");
+        List<KinesisShardSplit> splits = context.getSplitAssignments().get(0).getAssignedSplits();
+        assertEquals(List.of("shardId-0"), assigned(context, 0));
+        assertEquals(StartingPosition.atTimestamp(1_600_000_000_500L), splits.get(0).startingPosition());
+        assertEquals(kinesis.streamCreated.toEpochMilli(), splits.get(0).streamCreationMillis());
+        KinesisSourceEnumState state = enumerator.snapshotState(1);
+        assertEquals(Map.of(STREAM + "/shardId-0", 0), state.assigned());
+        assertEquals(Set.of(), state.finished());
+        assertEquals(Map.of(STREAM, kinesis.streamCreated.toEpochMilli()), state.streamCreationMillis());
     }
 }

@@ -199,6 +199,32 @@ class KinesisSourceReaderTest {
         assertEquals(List.of(split.splitId()), finishedEvents().get(0).splitIds());
     }
 
+    /**
+     * START_OVER: a restored split of a stream created again since the checkpoint is dropped, one of the same stream
+     * kept; splits the enumerator hands out after the start are not looked up again.
+     */
+    @Test
+    void restoredShardsOfARecreatedStreamAreDroppedWithStartOver() throws Exception {
+        long now = kinesis.streamCreated.toEpochMilli();
+        reader = new KinesisSourceReader<>(() -> new KinesisShardSplitReader(kinesis, CONFIG, context.metricGroup()),
+                new KinesisRecordEmitter<>(new RowRecordDeserializer()), context, Set.of("orders"),
+                new ChildShardsOfFinished(), null, new RecreatedStreams(stream -> {
+                    kinesis.streamSummaryCalls++;
+                    return now;
+                }, KinesisSourceConfig.StreamRecreated.START_OVER));
+        KinesisShardSplit old = new KinesisShardSplit("orders", SHARD, List.of(), StartingPosition.afterRecord("7"),
+                now - 1000);
+        KinesisShardSplit same = new KinesisShardSplit("orders", "shardId-000000000001", List.of(),
+                StartingPosition.afterRecord("7"), now);
+        reader.addSplits(List.of(old, same));
+        reader.start();
+        KinesisShardSplit handedOut = new KinesisShardSplit("orders", SHARD, List.of(), StartingPosition.trimHorizon(),
+                now);
+        reader.addSplits(List.of(handedOut));
+        assertEquals(Set.of(same, handedOut), Set.copyOf(reader.snapshotState(1)));
+        assertEquals(1, kinesis.streamSummaryCalls, "one lookup, for the restored splits' stream");
+    }
+
     @Test
     void restoredShardsOfRemovedStreamsAreDropped() throws Exception {
         KinesisShardSplit removed = new KinesisShardSplit("payments", SHARD, List.of(), StartingPosition.trimHorizon());
@@ -229,7 +255,7 @@ class KinesisSourceReaderTest {
         children.put(split.splitId(), List.of(child)); // as the enhanced fan-out reader does at the shard's end
         reader = new KinesisSourceReader<>(() -> new KinesisShardSplitReader(kinesis, CONFIG, context.metricGroup()),
                 new KinesisRecordEmitter<>(new RowRecordDeserializer()), context, Set.of("orders"), children,
-                ConsumerArns.fromEnumerator());
+                ConsumerArns.fromEnumerator(), null);
         reader.start();
         reader.addSplits(List.of(split));
         pollUntil(() -> !finishedEvents().isEmpty()); // before the first checkpoint: at once (FinishedShards)

@@ -42,23 +42,33 @@ class KinesisShardSplitSerializerTest {
         assertEquals(split, roundTrip(split));
     }
 
-    /** Version 1's layout is what checkpoints hold: changing it needs a new version. */
+    private static final String V1_HEX = "000173" + "000773686172642d31" + "00000001" + "000170" + "02" + "00023432"
+            + "01" + "0000000000000003";
+
+    /** Version 2's layout is what checkpoints hold: changing it needs a new version. */
     @Test
-    void versionOneLayoutIsStable() throws IOException {
+    void versionTwoLayoutIsStable() throws IOException {
         KinesisShardSplit split = new KinesisShardSplit("s", "shard-1", List.of("p"),
-                StartingPosition.afterSubRecord("42", 3L));
-        String hex = "000173" + "000773686172642d31" + "00000001" + "000170" + "02" + "00023432" + "01"
-                + "0000000000000003";
-        assertEquals(1, serializer.getVersion());
+                StartingPosition.afterSubRecord("42", 3L), 0x0102030405L);
+        String hex = V1_HEX + "0000000102030405";
+        assertEquals(2, serializer.getVersion());
         assertEquals(hex, Hex.format(serializer.serialize(split)));
-        assertEquals(split, serializer.deserialize(1, Hex.parse(hex)));
+        assertEquals(split, serializer.deserialize(2, Hex.parse(hex)));
+    }
+
+    /** A version 1 checkpoint still restores: the stream's creation time is unknown (the reader adopts the current one). */
+    @Test
+    void versionOneReadsWithUnknownCreationTime() throws IOException {
+        KinesisShardSplit split = serializer.deserialize(1, Hex.parse(V1_HEX));
+        assertEquals(new KinesisShardSplit("s", "shard-1", List.of("p"), StartingPosition.afterSubRecord("42", 3L)), split);
+        assertEquals(0L, split.streamCreationMillis());
     }
 
     @Test
     void unknownVersionIsRefused() throws IOException {
         byte[] bytes = serializer.serialize(new KinesisShardSplit("s", "shard-1", List.of(), StartingPosition.trimHorizon()));
-        IOException error = assertThrows(IOException.class, () -> serializer.deserialize(2, bytes));
-        assertTrue(error.getMessage().contains("version 2"), error.getMessage());
+        IOException error = assertThrows(IOException.class, () -> serializer.deserialize(3, bytes));
+        assertTrue(error.getMessage().contains("version 3"), error.getMessage());
     }
 
     @Test
