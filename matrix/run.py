@@ -75,7 +75,8 @@ def read_versions(path: Path = VERSIONS) -> List[Combination]:
 
 
 def venv(combination: Combination, python: str) -> Path:
-    """The combination's venv, created (or rebuilt when its packages changed) with pip."""
+    """The combination's venv, created (or rebuilt when its packages changed) with the pinned uv that ./dev
+    installs (``PYFLINK_KINESIS_UV``): from uv's cache a venv takes seconds."""
     home = VENVS / combination.name
     wanted = "\n".join(combination.packages) + "\n" + COMMON.read_text() + python
     stamp = home / f".matrix-{hashlib.sha256(wanted.encode()).hexdigest()[:16]}"
@@ -83,10 +84,12 @@ def venv(combination: Combination, python: str) -> Path:
         return home
     print(f"==> matrix {combination.name}: creating {home} ({' '.join(combination.packages)})", flush=True)
     started = time.monotonic()
-    subprocess.run([python, "-m", "venv", "--clear", str(home)], check=True)
-    pip = [str(home / "bin" / "python"), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
-    subprocess.run(pip + ["--upgrade", "pip"], check=True)
-    subprocess.run(pip + combination.packages + ["-r", str(COMMON)], check=True)
+    uv = os.environ.get("PYFLINK_KINESIS_UV")
+    if not uv:
+        raise SystemExit("error: PYFLINK_KINESIS_UV is not set: run the matrix through ./dev matrix, which installs uv")
+    subprocess.run([uv, "venv", "--quiet", "--seed", "--clear", "--python", python, str(home)], check=True)
+    subprocess.run([uv, "pip", "install", "--quiet", "--python", str(home / "bin" / "python"), *combination.packages,
+                    "-r", str(COMMON)], check=True)
     # the pinned local Kinesis the tests start (npm ci into the shared cache, once)
     subprocess.run([str(home / "bin" / "python"), "-c", "from pyflink_kinesis.tools.local import emulator_main; emulator_main()"],
                    env=dict(os.environ, PYTHONPATH=str(ROOT)), cwd=ROOT, check=True)

@@ -93,4 +93,4 @@ def flink(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     yield from module_child(tmp_path_factory, lifetime=900)
 
 
-from .figures import figures, pytest_terminal_summary  # noqa: E402,F401
+from .figures import figures, pytest_sessionstart, pytest_terminal_summary  # noqa: E402,F401

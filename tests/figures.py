@@ -19,7 +19,7 @@ import pytest
 
 RESULTS = Path(os.environ.get("PYFLINK_KINESIS_RESULTS") or Path(__file__).parent / "results" / "figures.jsonl")
 BASELINE = Path(__file__).parent / "results" / "baseline.jsonl"
-_session: list[dict[str, Any]] = []
+_start: list[int] = []  # RESULTS' size when this run started (set in the controlling process)
 _previous: dict[str, dict[str, Any]] = {}
 
 
@@ -31,11 +31,13 @@ def _commit() -> str:
         return ""
 
 
-def _load_previous() -> None:
+def _load_previous(before: Optional[int] = None) -> None:
+    """The figures of earlier runs: the baseline, then RESULTS (its first ``before`` bytes); the latest entry wins."""
     if _previous:
         return
-    for path in (BASELINE, RESULTS):  # the latest entry of a test wins
-        for line in path.read_text().splitlines() if path.is_file() else []:
+    for path in (BASELINE, RESULTS):
+        text = path.read_bytes()[:before if path == RESULTS else None].decode() if path.is_file() else ""
+        for line in text.splitlines():
             try:
                 entry = json.loads(line)
             except ValueError:
@@ -46,13 +48,11 @@ def _load_previous() -> None:
 @pytest.fixture
 def figures(request: pytest.FixtureRequest) -> Callable[..., dict[str, Any]]:
     """``figures(**values)`` records this test's figures (numbers or short strings)."""
-    _load_previous()
 
     def record(**values: Any) -> dict[str, Any]:
         entry = {"test": request.node.nodeid, "time": datetime.now(timezone.utc).isoformat(timespec="seconds"),
                  "commit": _commit(), **values}
         print("figures:", json.dumps(values))
-        _session.append(entry)
         RESULTS.parent.mkdir(parents=True, exist_ok=True)
         with RESULTS.open("a") as f:
             f.write(json.dumps(entry) + "\n")
@@ -71,10 +71,21 @@ def _format(values: dict[str, Any], previous: Optional[dict[str, Any]]) -> str:
     return ", ".join(parts)
 
 
+def pytest_sessionstart(session: Any) -> None:
+    """Where this run's figures start in RESULTS: the workers of ``-n`` append to it, the summary reads them back."""
+    _start.append(RESULTS.stat().st_size if RESULTS.is_file() else 0)
+
+
 def pytest_terminal_summary(terminalreporter: Any) -> None:
-    if not _session:
+    if not _start or not RESULTS.is_file():
         return
+    with RESULTS.open("rb") as f:
+        f.seek(_start[0])
+        this_run = [json.loads(line) for line in f.read().decode().splitlines() if line.strip()]
+    if not this_run:
+        return
+    _load_previous(before=_start[0])
     terminalreporter.section("figures (this run; previous run in brackets where different)")
-    for entry in _session:
+    for entry in this_run:
         terminalreporter.write_line(f"{entry['test']}: {_format(entry, _previous.get(entry['test']))}")
     terminalreporter.write_line(f"kept in {RESULTS}")
