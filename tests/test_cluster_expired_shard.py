@@ -71,7 +71,7 @@ def test_a_savepoint_holding_an_expired_shard_resumes_with_its_children_on_a_clu
     write(before)
     with FaultProxy(kinesis.port, max_lifetime=600) as proxy:
         first = run(proxy)
-        tail.poll_until({d for _, d in before}, timeout=120)
+        tail.poll_until({d for _, d in before}, timeout=300)
         savepoint = cluster.savepoint(first, stop=True, directory=str(tmp_path / "savepoints"))
     assert cluster.job(first)["state"] == "FINISHED"
 
@@ -83,11 +83,11 @@ def test_a_savepoint_holding_an_expired_shard_resumes_with_its_children_on_a_clu
     with FaultProxy(kinesis.port, expired_shards=(parent,), max_lifetime=600) as proxy:
         resumed = run(proxy, savepoint)
         try:
-            tail.poll_until({d for _, d in before + after}, timeout=120)
+            tail.poll_until({d for _, d in before + after}, timeout=300)
             assert cluster.job(resumed)["state"] == "RUNNING"
             assert cluster.failures(resumed) == 0, cluster.job_exception(resumed)
             counters = wait_until(lambda: {n: v for n, v in expired_counters(cluster, resumed).items() if v > 0},
-                                  60, "the expiredShards counter above 0")
+                                  120, "the expiredShards counter above 0")
             assert proxy.expired_answers["GetShardIterator"] + proxy.expired_answers["GetRecords"] >= 1
         finally:
             cluster.cancel(resumed)
