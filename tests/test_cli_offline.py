@@ -350,3 +350,18 @@ def test_jar_without_pyflink_says_to_pass_the_line(capsys: pytest.CaptureFixture
 def test_jar_for_a_flink_without_one(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["jar", "--flink", "1.19"]) == 1
     assert capsys.readouterr().err == "error: --flink: Flink '1.19': the connector is built for Flink 1.20, 2.1, 2.2, 2.3 only\n"
+
+
+@pytest.mark.parametrize("properties, told", [
+    ("", True),
+    ("  clientConfigProperties:\n    - AggregationEnabled: true\n", False),
+    ("  clientConfigProperties:\n    - sink.aggregation.enabled: false\n", False),
+])
+def test_explain_tells_an_egress_without_aggregation_that_statefuns_kpl_aggregated(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], properties: str, told: bool) -> None:
+    path = tmp_path / "egress.yaml"
+    path.write_text("kind: io.statefun.kinesis.v1/egress\nspec:\n  id: a/out\n"
+                    "  awsRegion: {type: specific, id: eu-west-1}\n  serializer: json:dumps\n" + properties)
+    assert main(["explain", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert ("note: StateFun's egress wrote through the KPL, which aggregated" in out) is told, out

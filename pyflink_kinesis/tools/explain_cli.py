@@ -13,7 +13,7 @@ from ..spec import keys_doc
 from ..spec.builders import KinesisIngressSpec
 from ..spec.ddl import CONNECTOR, OFFICIAL_CONNECTOR, Spec, create_table_sql
 from ..spec.errors import ConfigError
-from ..spec.properties import masked
+from ..spec.properties import LEGACY_KEYS, masked
 from ..statefun.module import load_module
 
 #: The columns of an explained table: an ingress's payload; an egress's payload, the stream and partition key of
@@ -49,6 +49,20 @@ def _table(spec: Spec, name: str, columns: str, connector: str, stream: Any, wha
                                              **where) + ";"}
 
 
+AGGREGATION = "sink.aggregation.enabled"
+#: Said of an egress that sets neither AGGREGATION nor its KPL name: StateFun's egress (the KPL) aggregated.
+KPL_AGGREGATED = ("StateFun's egress wrote through the KPL, which aggregated small records by default "
+                  "(AggregationEnabled: true); without it here each record is one Kinesis record. Set AggregationEnabled: "
+                  "true (or sink.aggregation.enabled) to aggregate again; consumers must de-aggregate (the KCL, "
+                  "aws-kinesis-agg and this package's readers do, the official Flink source does not).")
+
+
+def _sets_aggregation(spec: Spec) -> bool:
+    """True if a client property of ``spec`` is sink.aggregation.enabled or an SDK v1 / KPL name for it."""
+    return any(name == AGGREGATION or getattr(LEGACY_KEYS.get(name), "flink", None) == AGGREGATION
+               for name, _ in spec.client_properties)
+
+
 def spec_report(spec: Spec, connector: str) -> dict[str, Any]:
     """The configuration ``spec`` means for each engine, secrets masked; ``{"error": ...}`` when it cannot say."""
     try:
@@ -60,6 +74,8 @@ def spec_report(spec: Spec, connector: str) -> dict[str, Any]:
         else:
             out["max_outstanding_records"] = spec.max_outstanding_records
             out["flink_sink_properties"] = masked(spec.sink_properties())
+            if not _sets_aggregation(spec):
+                out["notes"] = [KPL_AGGREGATED]
         out["sql"] = list(sql_tables(spec, connector))
         boto = spec.boto3_arguments()
         out["boto3"] = {"credentials": repr(boto["credentials"]), "client": boto["client"]}
@@ -120,6 +136,7 @@ def text(report: dict[str, dict[str, Any]]) -> str:
             if explained["client_properties"]:
                 lines.append("  client properties:")
                 lines += [_client_property(name, e) for name, e in explained["client_properties"].items()]
+            lines += [f"  note: {note}" for note in explained.get("notes", [])]
             lines.append(f"  SQL tables: {', '.join(t['table'] for t in explained['sql'])} (below)")
             lines.append("")
     return "\n".join(lines) + "\n" + statements(report)
