@@ -93,9 +93,9 @@ def _client(args: argparse.Namespace) -> Any:
     from .spec.region import AwsRegion
     from .spec.builders import KinesisEgressBuilder
 
+    builder = KinesisEgressBuilder.for_identifier("cli/streams")
     if args.endpoint is not None:  # the default chain's credentials, as the AWS CLI's --endpoint-url, unless --emulator
-        builder = KinesisEgressBuilder.for_identifier("cli/streams").with_aws_region(
-            AwsRegion.of_custom_endpoint(args.endpoint, args.region, emulator=args.emulator))
+        builder.with_aws_region(AwsRegion.of_custom_endpoint(args.endpoint, args.region, emulator=args.emulator))
         if args.emulator:
             builder.with_aws_credentials(LOCAL_CREDENTIALS)
         return builder.build().create_client()
@@ -104,8 +104,7 @@ def _client(args: argparse.Namespace) -> Any:
         raise ConfigError("no --endpoint and no local Kinesis running; run 'pyflink-kinesis local up' first, "
                           "or pass --endpoint URL, or --module FILE --id ns/name", field="--endpoint")
     local = LocalKinesis(port=state["port"], tls_port=state["tls_port"])  # the one 'local up' started
-    return (KinesisEgressBuilder.for_identifier("cli/streams").with_aws_region(local.region)
-            .with_aws_credentials(local.credentials).build().create_client())
+    return builder.with_aws_region(local.region).with_aws_credentials(local.credentials).build().create_client()
 
 
 def _check_streams_arguments(args: argparse.Namespace) -> None:
