@@ -88,7 +88,9 @@ def test_botocore_never_retries_and_every_get_records_attempt_counts_against_5_p
     attempts = int(re.search(r"giving up after (\d+) attempts", str(caught.value)).group(1))
     assert attempts >= 5 and len(times) == attempts  # one retry layer: ours
     gaps = [b - a for a, b in zip(times, times[1:])]
-    assert min(gaps) >= 0.19, gaps  # retries included, at most 5 calls per second per shard
+    # Retries included, at most 5 calls per second per shard: the reader spaces calls 0.2 s apart; the proxy
+    # stamps them on arrival, which a loaded machine shifts by tens of ms (0.189 s seen). Unpaced calls come ms apart.
+    assert min(gaps) >= 0.15, gaps
 
 
 def test_a_frozen_endpoint_is_warned_about_at_the_first_stalled_write_and_fails_after_max_retry_time(
