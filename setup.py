@@ -42,7 +42,7 @@ setup(
     python_requires=">=3.9",
     packages=find_packages(include=["pyflink_kinesis", "pyflink_kinesis.*", "beam_transforms", "beam_transforms.*"]),
     package_data={
-        "pyflink_kinesis": ["py.typed", "jars/*.jar", "spec/error_codes.txt", "spec/keys.json", "statefun/proto/*.proto",
+        "pyflink_kinesis": ["py.typed", "jars/*.jar", "spec/error_codes.txt", "spec/keys.json", "spec/shard_limits.json", "statefun/proto/*.proto",
                             "tools/emulator/package.json", "tools/emulator/package-lock.json",
                             "tools/emulator/loopback.js"],
         "beam_transforms": ["py.typed"],

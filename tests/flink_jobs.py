@@ -15,7 +15,7 @@ import dataclasses
 import json
 import time
 from datetime import datetime
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, Iterator, List, Optional, Tuple
 
 
 from pyflink.common import WatermarkStrategy
@@ -231,6 +231,47 @@ def efo(env: Any, args: Dict[str, Any]) -> None:
     to_egress(records.map(Observe(args["out"], "efo")), egress(args, "t/efo-out"))
 
 
+BIG = bytes(range(256)) * (5 * 1024 * 4)  # 5 MiB of data
+
+
+def expand(record: IngressRecord) -> Iterator[Tuple[str, int]]:
+    """A command of the producer_limits job, ``kind:count``, as ``count`` values ``(kind, i)``."""
+    kind, count = record.data.decode().split(":")
+    for i in range(int(count)):
+        yield kind, i
+
+
+def limits_record(value: Tuple[str, int], streams: Dict[str, str]) -> EgressRecord:
+    """Record ``i`` of a kind of the producer_limits job, to the stream of that kind."""
+    kind, i = value
+    stream = streams[kind]
+    if kind == "ttl":
+        return EgressRecord(b"r%03d" % i, stream, "k")
+    if kind == "big":
+        return EgressRecord(BIG, stream, "big") if i == 0 else EgressRecord(b"small", stream, "s")
+    if kind == "over":
+        return EgressRecord(b"x" * (1024 * 1024 + 100), stream, "big")
+    return EgressRecord(b"%04d" % i + b"." * 96, stream, f"key-{i % 37}")  # paced, unpaced
+
+
+def producer_limits(env: Any, args: Dict[str, Any]) -> None:
+    """The KPL's ways on the Java sink (parallelism 1: one writer per sink). Commands read from ``in``
+    (``kind:count``) become records for the sink of that kind: ``ttl`` (``RecordTtl`` 1500 ms) and ``over`` (a
+    record over 1 MiB) through the proxy at ``slow`` (20 records/s per shard), ``paced`` (``RateLimit`` 20),
+    ``unpaced`` and ``big`` (a 5 MiB record) through the proxy at ``fifth`` (a fifth of a shard's limits,
+    reporting MaxRecordSizeInKiB 10240)."""
+    env.set_parallelism(1)
+    streams = args["streams"]
+    commands = from_ingress(env, ingress(args, "t/commands", [args["in"]], KinesisIngressStartupPosition.from_earliest()))
+    values = commands.flat_map(expand)
+    sinks = {"ttl": ("slow", {"RecordTtl": 1500}), "over": ("slow", {}), "paced": ("fifth", {"RateLimit": 20}),
+             "unpaced": ("fifth", {}), "big": ("fifth", {})}
+    for kind, (proxy, props) in sinks.items():
+        spec = egress(dict(args, sink_endpoint=args[proxy]), f"t/{kind}",
+                      lambda v, s=streams: limits_record(v, s), **props)
+        to_egress(values.filter(lambda v, k=kind: v[0] == k), spec, name=kind)
+
+
 def bad_setting(env: Any, args: Dict[str, Any]) -> None:
     """Fails while building: the connector refuses a setting (no job is submitted)."""
     spec = ingress(args, "t/bad", ["s"], KinesisIngressStartupPosition.from_latest())
@@ -239,4 +280,5 @@ def bad_setting(env: Any, args: Dict[str, Any]) -> None:
 
 if __name__ == "__main__":
     serve({"roundtrip": roundtrip, "live": live, "resumable": resumable, "region_failover": region_failover,
-           "through_faults": through_faults, "copy": copy, "efo": efo, "bad_setting": bad_setting})
+           "through_faults": through_faults, "copy": copy, "efo": efo, "producer_limits": producer_limits,
+           "bad_setting": bad_setting})

@@ -3,7 +3,8 @@
 The jobs are ``tests/flink_jobs.py``, run as a user's script in one child process for this module (its JVM ends
 with it); each scenario below is one job, and several tests check what one job did. Faults that no emulator
 produces (partial PutRecords failures, throttling, dropped connections) come from the loopback
-``pyflink_kinesis/testing/faultproxy.py`` in front of kinesis-local. Every wait has a deadline.
+``pyflink_kinesis/testing/faultproxy.py`` in front of kinesis-local, a shard's limits from
+``pyflink_kinesis/testing/shardlimits.py``. Every wait has a deadline.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from pyflink_kinesis.tools.local import LocalKinesis  # noqa: E402
 from pyflink_kinesis.testing.faultproxy import FaultProxy  # noqa: E402
 from pyflink_kinesis.testing import Streams, put_all, read_stream, wait_until  # noqa: E402
 from pyflink_kinesis.testing.flink_child import FlinkChild  # noqa: E402
+from pyflink_kinesis.testing.shardlimits import ShardLimitsProxy  # noqa: E402
 from tests.flink_support import DEADLINE, KeyedPhases, hash_key_for, observations  # noqa: E402
 
 pytestmark = [pytest.mark.integration, pytest.mark.flink]
@@ -275,3 +277,61 @@ def test_ten_thousand_records_through_faults_all_arrive(kinesis: LocalKinesis, f
     assert all(proxy.faults[kind] > 0 for kind in ("partial", "throttle", "limit", "error500", "drop_before",
                                                    "drop_after")), proxy.faults
     assert proxy.failed_entries > 0
+
+
+# --- the KPL's ways through ShardLimitsProxy: record TTL, rate limit, records up to the stream's limit ----------
+
+
+def test_record_ttl_rate_limit_and_the_streams_record_size_limit(kinesis: LocalKinesis, flink: FlinkChild) -> None:
+    """One job, five sinks (tests/flink_jobs.py producer_limits). ``RecordTtl`` 1500 ms behind a shard throttled to
+    20 records/s: the records past it dropped and counted, the others written once. ``RateLimit`` 20 against a
+    fifth of a shard's limits (``RateLimit`` 100 against the service's): (almost) no throttled entries, where the
+    same records unpaced meet many. A stream raised to MaxRecordSizeInKiB 10240 takes a 5 MiB record (kinesis-local
+    0.6.2 refuses a record over 1 MiB until UpdateMaxRecordSize, then reports the field itself; the proxy reports it
+    too). Then a record over 1 MiB for a stream without the field fails the job with the error naming the limit."""
+    client = kinesis.client()
+    streams = Streams(client, "limits")
+    s = {"ttl": streams.new(1), "paced": streams.new(2), "unpaced": streams.new(2), "big": streams.new(1),
+         "over": streams.new(1)}
+    source = streams.new(1)
+    arn = client.describe_stream_summary(StreamName=s["big"])["StreamDescriptionSummary"]["StreamARN"]
+    client.update_max_record_size(StreamARN=arn, MaxRecordSizeInKiB=10240)
+    with ShardLimitsProxy(kinesis.port, max_write_records=20, max_lifetime=DEADLINE * 2) as slow, \
+            ShardLimitsProxy(kinesis.port, max_write_records=200, max_write_bytes=1024 * 1024 // 5,
+                             max_record_size_kib=10240, max_lifetime=DEADLINE * 2) as fifth:
+        put_all(client, source, [{"Data": command, "PartitionKey": "c"}
+                                 for command in (b"ttl:150", b"paced:1200", b"unpaced:1200", b"big:2")])
+        flink.start("producer_limits", {"endpoint": kinesis.endpoint, "in": source, "streams": s,
+                                        "slow": slow.endpoint, "fifth": fifth.endpoint})
+
+        def expired() -> float:
+            return flink.call(cmd="metric", suffix=".numExpiredRecordsDropped")["value"]
+
+        flink.wait_until(lambda: len(read_stream(client, s["ttl"])) + expired() >= 150
+                         and all(len(read_stream(client, s[k])) >= 1200 for k in ("paced", "unpaced"))
+                         and len(read_stream(client, s["big"])) >= 2, DEADLINE, "every record written or dropped",
+                         interval=2)
+        dropped = expired()
+        put_all(client, source, [{"Data": b"over:1", "PartitionKey": "c"}])
+        ended = flink.wait(DEADLINE)
+
+    ttl = [bytes(r["Data"]) for r in read_stream(client, s["ttl"])]
+    assert 0 < dropped < 150 and len(ttl) == 150 - dropped, (dropped, len(ttl))
+    assert len(set(ttl)) == len(ttl) and set(ttl) <= {b"r%03d" % i for i in range(150)}, "nothing twice or else"
+
+    def on(proxy_counts: Counter, stream: str) -> int:
+        return sum(n for (name, _), n in proxy_counts.items() if name == stream)
+
+    assert on(fifth.admitted, s["paced"]) == on(fifth.admitted, s["unpaced"]) == 1200
+    assert on(fifth.throttled, s["paced"]) <= 12, "(almost) none: the proxy's clock is not the writer's"
+    assert on(fifth.throttled, s["unpaced"]) > 12, "unpaced, the same records meet the limit"
+    for k in ("paced", "unpaced"):
+        assert len({bytes(r["Data"]) for r in read_stream(client, s[k])}) == 1200
+
+    big = sorted(bytes(r["Data"]) for r in read_stream(client, s["big"]))
+    assert big == sorted([bytes(range(256)) * (5 * 1024 * 4), b"small"])
+
+    assert ended["status"] == "FAILED", str(ended)[-3000:]
+    assert (f"a record for stream '{s['over']}' with partition key 'big' is 1048679 bytes (data + UTF-8 partition "
+            "key), over Kinesis' limit of 1048576 bytes (the Kinesis default: the stream reports no "
+            "MaxRecordSizeInKiB)") in ended["error"], ended["error"][-3000:]

@@ -144,7 +144,8 @@ def to_egress(ds: Any, egress_spec: KinesisEgressSpec, *, name: Optional[str] = 
         egress_spec: Where and how to write: region, credentials, serializer, ``max_outstanding_records``,
             ``sink.*`` client properties (``sink.batch.max-size``, ``sink.requests.max-inflight``,
             ``sink.flush-buffer.size``, ``sink.flush-buffer.timeout``, ``sink.skip-oversized-records``,
-            ``sink.fail-on-error``).
+            ``sink.fail-on-error``, and the KPL's ways: ``sink.aggregation.*``, ``sink.record-ttl``,
+            ``sink.rate-limit``, ``sink.fail-on-throttling``, ``sink.max-record-size``).
         name: The sink's operator name (default ``Kinesis sink <id>``); also part of the operator uids, so
             writing to one spec twice in a job needs two names.
 

@@ -8,8 +8,9 @@ from datetime import datetime
 from typing import Any, Optional
 
 from .errors import ConfigError
+from .shard_limits import DEFAULT_MAX_RECORD_BYTES
 
-MAX_RECORD_BYTES = 1024 * 1024  # the Kinesis limit on data plus partition key
+MAX_RECORD_BYTES = DEFAULT_MAX_RECORD_BYTES  # the Kinesis limit on data plus partition key, unless a stream raised it
 MAX_PARTITION_KEY_CHARS = 256
 # The service's rules (its API reference's patterns; kinesis-local enforces the same).
 STREAM_NAME = re.compile(r"[a-zA-Z0-9_.-]{1,128}")

@@ -11,16 +11,21 @@ from __future__ import annotations
 
 import bisect
 import hashlib
+import json
 from collections import deque
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Deque, Dict, Iterable, List, Optional, Tuple
 
-SHARD_WRITE_RECORDS = 1000  # records per second and shard
-SHARD_WRITE_BYTES = 1024 * 1024  # bytes (data plus partition key) per second and shard
-SHARD_READ_CALLS = 5  # GetRecords calls per second and shard
-SHARD_READ_BYTES = 2 * 1024 * 1024  # bytes per second and shard, GetRecords answers
-MAX_RECORD_SIZE_LIMIT = 10 * 1024 * 1024  # the largest MaxRecordSizeInKiB a stream can have (10,240 KiB)
-MAX_REQUEST_BYTES = 10 * 1024 * 1024  # PutRecords: bytes per request where the stream allows large records
+# The figures live in shard_limits.json beside this module, which the Java sink reads too (sink.ShardLimits).
+_LIMITS: Dict[str, Any] = json.loads(Path(__file__).with_name("shard_limits.json").read_text(encoding="utf-8"))
+SHARD_WRITE_RECORDS: int = _LIMITS["shard_write_records"]  # records per second and shard
+SHARD_WRITE_BYTES: int = _LIMITS["shard_write_bytes"]  # bytes (data plus partition key) per second and shard
+SHARD_READ_CALLS: int = _LIMITS["shard_read_calls"]  # GetRecords calls per second and shard
+SHARD_READ_BYTES: int = _LIMITS["shard_read_bytes"]  # bytes per second and shard, GetRecords answers
+DEFAULT_MAX_RECORD_BYTES: int = _LIMITS["default_max_record_bytes"]  # a stream's record limit unless raised
+MAX_RECORD_SIZE_LIMIT: int = _LIMITS["max_record_size_limit"]  # the largest MaxRecordSizeInKiB a stream can have
+MAX_REQUEST_BYTES: int = _LIMITS["max_request_bytes"]  # PutRecords: bytes per request where the stream allows large records
 
 
 def hash_key_of(partition_key: str, explicit_hash_key: Optional[str] = None) -> int:
@@ -128,6 +133,7 @@ class SlidingWindow:
 
 
 __all__ = [
+    "DEFAULT_MAX_RECORD_BYTES",
     "MAX_RECORD_SIZE_LIMIT",
     "MAX_REQUEST_BYTES",
     "SHARD_READ_BYTES",

@@ -7,11 +7,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
-import java.util.concurrent.ConcurrentHashMap;
 
 import software.amazon.awssdk.core.SdkBytes;
-import software.amazon.awssdk.services.kinesis.KinesisAsyncClient;
 import software.amazon.awssdk.services.kinesis.model.PutRecordsRequestEntry;
 
 /**
@@ -21,14 +18,14 @@ import software.amazon.awssdk.services.kinesis.model.PutRecordsRequestEntry;
  * {@code sink.aggregation.max-size} bytes. An aggregate's explicit hash key is its first user record's hash key,
  * so it lands on that shard; each user record keeps its own keys inside. A user record larger than an aggregate
  * may be, and an aggregate of one user record, go as plain records. When an aggregate lands on another shard than
- * predicted (a resharding), the stream's shard map is listed again before its next batch.
+ * predicted (a resharding), the stream's shard map is listed again before its next batch ({@link ShardMaps}).
  */
 final class Aggregator {
     /** One PutRecords entry and the user records it carries (one, unless aggregated). */
     static final class Unit {
         final PutRecordsRequestEntry entry;
         final List<KinesisSinkEntry> users;
-        /** The shard an aggregate was packed for; {@code null} for a plain record. */
+        /** The shard an aggregate was packed for, or a paced record predicted for; else {@code null}. */
         final String predictedShardId;
 
         Unit(PutRecordsRequestEntry entry, List<KinesisSinkEntry> users, String predictedShardId) {
@@ -40,15 +37,25 @@ final class Aggregator {
         static Unit plain(KinesisSinkEntry user) {
             return new Unit(user.toRequestEntry(), Collections.singletonList(user), null);
         }
+
+        /** This unit, predicted for {@code shardId} unless it already was. */
+        Unit predictedFor(String shardId) {
+            return predictedShardId != null ? this : new Unit(entry, users, shardId);
+        }
+
+        /** Bytes it counts against its shard's limit: data plus partition key. */
+        long sizeInBytes() {
+            return entry.data().asByteArrayUnsafe().length
+                    + (long) entry.partitionKey().getBytes(StandardCharsets.UTF_8).length;
+        }
     }
 
-    private final KinesisAsyncClient client;
+    private final ShardMaps maps;
     private final long maxCount;
     private final int maxSize;
-    private final Map<String, CompletableFuture<ShardMap>> maps = new ConcurrentHashMap<>();
 
-    Aggregator(KinesisAsyncClient client, long maxCount, int maxSize) {
-        this.client = client;
+    Aggregator(ShardMaps maps, long maxCount, int maxSize) {
+        this.maps = maps;
         this.maxCount = maxCount;
         this.maxSize = maxSize;
     }
@@ -64,15 +71,7 @@ final class Aggregator {
 
     /** {@code entries}, all of {@code stream}, packed per shard (the shard map listed first if not known). */
     CompletableFuture<List<Unit>> pack(String stream, List<KinesisSinkEntry> entries) {
-        CompletableFuture<ShardMap> map = maps.computeIfAbsent(stream, s -> ShardMap.list(client, s));
-        return map.handle((shards, error) -> {
-            if (error != null) {
-                maps.remove(stream, map); // listed again on the retry; the error is classified as a call's
-                throw error instanceof CompletionException ? (CompletionException) error
-                        : new CompletionException(error);
-            }
-            return pack(shards, entries);
-        });
+        return maps.get(stream).thenApply(shards -> pack(shards, entries));
     }
 
     private List<Unit> pack(ShardMap shards, List<KinesisSinkEntry> entries) {
@@ -108,13 +107,6 @@ final class Aggregator {
     private int limitFor(KinesisSinkEntry first) {
         int keyBytes = first.partitionKey().getBytes(StandardCharsets.UTF_8).length;
         return Math.min(maxSize, KinesisSinkEntry.MAX_RECORD_BYTES - keyBytes);
-    }
-
-    /** An aggregate written to {@code shardId}: the shard map is listed again if it predicted another shard. */
-    void landed(String stream, Unit unit, String shardId) {
-        if (unit.predictedShardId != null && shardId != null && !shardId.equals(unit.predictedShardId)) {
-            maps.remove(stream);
-        }
     }
 
     /** An aggregate being filled for one shard. */

@@ -53,8 +53,8 @@ public abstract class KinesisSinkBase extends AsyncSinkBase<Row, KinesisSinkEntr
     /** A sink with the {@code sink.*} settings {@code config} and the {@code aws.*} client settings {@code aws}. */
     protected KinesisSinkBase(KinesisSinkConfig config, AwsClientConfig aws) {
         super(new RowEntryConverter(), config.maxBatchSize(), config.maxInFlightRequests(),
-                config.maxBufferedRequests(), config.maxBatchSizeInBytes(), config.maxTimeInBufferMs(),
-                KinesisSinkEntry.MAX_RECORD_BYTES);
+                config.maxBufferedRequests(), config.writerBatchBytes(), config.maxTimeInBufferMs(),
+                config.largestRecordBytes());
         this.config = config;
         this.clientFactory = new ClientFactory(aws);
     }

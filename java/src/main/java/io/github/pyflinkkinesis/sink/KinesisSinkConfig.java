@@ -32,9 +32,12 @@ public final class KinesisSinkConfig implements Serializable {
     public static final String AGGREGATION_ENABLED = "sink.aggregation.enabled";
     public static final String AGGREGATION_MAX_COUNT = "sink.aggregation.max-count";
     public static final String AGGREGATION_MAX_SIZE = "sink.aggregation.max-size";
+    public static final String RECORD_TTL = "sink.record-ttl";
+    public static final String RATE_LIMIT = "sink.rate-limit";
+    public static final String MAX_RECORD_SIZE = "sink.max-record-size";
     static final List<String> KEYS = Arrays.asList(BATCH_MAX_SIZE, MAX_INFLIGHT, MAX_BUFFERED, FLUSH_SIZE,
-            FLUSH_TIMEOUT, SKIP_OVERSIZED, FAIL_ON_ERROR, MAX_RETRY_TIME, FAIL_ON_THROTTLING, AGGREGATION_ENABLED, AGGREGATION_MAX_COUNT,
-            AGGREGATION_MAX_SIZE);
+            FLUSH_TIMEOUT, SKIP_OVERSIZED, FAIL_ON_ERROR, MAX_RETRY_TIME, FAIL_ON_THROTTLING, AGGREGATION_ENABLED,
+            AGGREGATION_MAX_COUNT, AGGREGATION_MAX_SIZE, RECORD_TTL, RATE_LIMIT, MAX_RECORD_SIZE);
 
     /** The KPL's defaults: user records and bytes per aggregate. */
     public static final long DEFAULT_AGGREGATION_MAX_COUNT = 4294967295L;
@@ -67,6 +70,12 @@ public final class KinesisSinkConfig implements Serializable {
     private final boolean aggregationEnabled;
     private final long aggregationMaxCount;
     private final int aggregationMaxSize;
+    /** {@code null}: records are never dropped for their age. */
+    private final Long recordTtlMs;
+    /** {@code null}: no pacing. */
+    private final Integer rateLimitPercent;
+    /** {@code null}: each stream's own limit. */
+    private final Integer maxRecordSize;
 
     private KinesisSinkConfig(Map<String, String> p) {
         for (String key : p.keySet()) {
@@ -96,6 +105,10 @@ public final class KinesisSinkConfig implements Serializable {
                 DEFAULT_AGGREGATION_MAX_COUNT);
         aggregationMaxSize = (int) bytesIn(p, AGGREGATION_MAX_SIZE, DEFAULT_AGGREGATION_MAX_SIZE,
                 MIN_AGGREGATION_MAX_SIZE, KinesisSinkEntry.MAX_RECORD_BYTES);
+        recordTtlMs = p.containsKey(RECORD_TTL) ? millisIn(p, RECORD_TTL, 0) : null;
+        rateLimitPercent = p.containsKey(RATE_LIMIT) ? intIn(p, RATE_LIMIT, 0, 1, Integer.MAX_VALUE) : null;
+        maxRecordSize = p.containsKey(MAX_RECORD_SIZE)
+                ? (int) bytesIn(p, MAX_RECORD_SIZE, 0, 1, ShardLimits.MAX_RECORD_SIZE_LIMIT) : null;
     }
 
     /** Reads the {@code sink.*} keys of {@code properties}; other keys are ignored here. */
@@ -169,9 +182,15 @@ public final class KinesisSinkConfig implements Serializable {
         throw new IllegalArgumentException(key + ": expected true or false, got '" + value + "'");
     }
 
-    /** Records per PutRecords call (at most 500). */
+    /**
+     * Records per PutRecords call (at most 500); with {@code sink.rate-limit}, at most a second's budget of one
+     * shard (a larger call to one shard could never pass its pacing).
+     */
     public int maxBatchSize() {
-        return maxBatchSize;
+        if (rateLimitPercent == null) {
+            return maxBatchSize;
+        }
+        return (int) Math.max(1, Math.min(maxBatchSize, ShardLimits.SHARD_WRITE_RECORDS * rateLimitPercent / 100));
     }
 
     /** PutRecords calls in flight per writer. */
@@ -193,12 +212,45 @@ public final class KinesisSinkConfig implements Serializable {
                 : maxBatchSizeInBytes;
     }
 
+    /**
+     * The largest record the writer may be handed, fixed when it is built (Flink's base writer takes its record
+     * and batch byte bounds then): {@code sink.max-record-size}, else the most any stream takes (10 MiB). Each
+     * stream's own limit is checked as records come in ({@link RecordSizeLimits}).
+     */
+    public int largestRecordBytes() {
+        return maxRecordSize != null ? maxRecordSize : ShardLimits.MAX_RECORD_SIZE_LIMIT;
+    }
+
+    /**
+     * The base writer's batch bound: {@link #maxBatchSizeInBytes()}, raised to {@link #largestRecordBytes()} (the
+     * base writer needs one record to fit a batch). Each PutRecords call still carries at most
+     * {@link #maxBatchSizeInBytes()} bytes of records, unless one record larger than that goes alone.
+     */
+    public long writerBatchBytes() {
+        return Math.max(maxBatchSizeInBytes(), largestRecordBytes());
+    }
+
+    /** {@code sink.max-record-size}: the largest record of every stream, or {@code null} (each stream's own). */
+    public Integer maxRecordSize() {
+        return maxRecordSize;
+    }
+
+    /** {@code sink.record-ttl} in milliseconds, or {@code null}: a record is never dropped for its age. */
+    public Long recordTtlMs() {
+        return recordTtlMs;
+    }
+
+    /** {@code sink.rate-limit}: percent of each shard's write limits this writer paces itself at, or {@code null}. */
+    public Integer rateLimitPercent() {
+        return rateLimitPercent;
+    }
+
     /** The longest a record waits in the buffer before it is sent. */
     public long maxTimeInBufferMs() {
         return maxTimeInBufferMs;
     }
 
-    /** True: records over 1 MiB are skipped and counted; false: they fail the job. */
+    /** True: records over their stream's limit are skipped and counted; false: they fail the job. */
     public boolean skipOversizedRecords() {
         return skipOversizedRecords;
     }
@@ -239,7 +291,9 @@ public final class KinesisSinkConfig implements Serializable {
                 + ", buffered=" + maxBufferedRequests + ", flushBytes=" + maxBatchSizeInBytes
                 + ", flushMs=" + maxTimeInBufferMs + ", skipOversized=" + skipOversizedRecords
                 + ", failOnError=" + failOnError + ", maxRetryTimeMs=" + maxRetryTimeMs
-                + ", failOnThrottling=" + failOnThrottling + ", aggregation=" + aggregationEnabled + ", aggregationMaxCount=" + aggregationMaxCount
-                + ", aggregationMaxSize=" + aggregationMaxSize + "}";
+                + ", failOnThrottling=" + failOnThrottling + ", aggregation=" + aggregationEnabled
+                + ", aggregationMaxCount=" + aggregationMaxCount
+                + ", aggregationMaxSize=" + aggregationMaxSize + ", recordTtlMs=" + recordTtlMs
+                + ", rateLimit=" + rateLimitPercent + ", maxRecordSize=" + maxRecordSize + "}";
     }
 }

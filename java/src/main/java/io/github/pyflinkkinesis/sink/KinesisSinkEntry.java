@@ -13,13 +13,16 @@ import software.amazon.awssdk.services.kinesis.model.PutRecordsRequestEntry;
  * One record on its way to Kinesis: the target stream and the fields of a PutRecords entry.
  *
  * <p>Validated when built, so a bad record fails the job where it enters the sink, naming its stream
- * and partition key, rather than as an opaque error of a whole PutRecords call later.
+ * and partition key, rather than as an opaque error of a whole PutRecords call later. It keeps when it entered
+ * the sink (for {@code sink.record-ttl}); a record restored from a checkpoint entered when it was restored.
  */
 public final class KinesisSinkEntry implements Serializable {
     private static final long serialVersionUID = 1L;
 
-    /** Kinesis' limit on one record: data plus the UTF-8 partition key. */
-    public static final int MAX_RECORD_BYTES = 1024 * 1024;
+    /** Kinesis' limit on one record (data plus the UTF-8 partition key) of a stream that has not raised it. */
+    public static final int MAX_RECORD_BYTES = ShardLimits.DEFAULT_MAX_RECORD_BYTES;
+    /** Where the limit of {@link #of} comes from, for its error. */
+    static final String NO_STREAM_TAKES_MORE = "no stream takes more: MaxRecordSizeInKiB is at most 10240";
     static final int MAX_PARTITION_KEY_CHARS = 256;
     static final int MAX_STREAM_CHARS = 2048;
     private static final BigInteger HASH_KEY_LIMIT = BigInteger.ONE.shiftLeft(128);
@@ -29,13 +32,22 @@ public final class KinesisSinkEntry implements Serializable {
     private final String explicitHashKey;
     private final byte[] data;
     private final int sizeInBytes;
+    /** When it entered the sink, in the writer's clock's milliseconds; not part of its value. */
+    private final long enteredAt;
 
-    private KinesisSinkEntry(String stream, String partitionKey, String explicitHashKey, byte[] data, int keyBytes) {
+    private KinesisSinkEntry(String stream, String partitionKey, String explicitHashKey, byte[] data, int keyBytes,
+            long enteredAt) {
         this.stream = stream;
         this.partitionKey = partitionKey;
         this.explicitHashKey = explicitHashKey;
         this.data = data;
         this.sizeInBytes = data.length + keyBytes;
+        this.enteredAt = enteredAt;
+    }
+
+    /** A validated entry that entered the sink now (the system clock): see {@link #of(String, String, String, byte[], long)}. */
+    public static KinesisSinkEntry of(String stream, String partitionKey, String explicitHashKey, byte[] data) {
+        return of(stream, partitionKey, explicitHashKey, data, System.currentTimeMillis());
     }
 
     /**
@@ -45,10 +57,13 @@ public final class KinesisSinkEntry implements Serializable {
      * @param partitionKey 1 to 256 Unicode characters
      * @param explicitHashKey {@code null}, or a decimal number below 2^128 that picks the shard
      * @param data the payload (not copied)
-     * @throws OversizedRecordException if data plus the UTF-8 partition key exceed 1 MiB
+     * @param enteredAt when it entered the sink, in milliseconds of the clock its writer measures ages by
+     * @throws OversizedRecordException if data plus the UTF-8 partition key exceed 10 MiB (no stream takes more;
+     *     each stream's own limit is checked by {@link RecordSizeLimits})
      * @throws IllegalArgumentException for any other invalid field, naming the stream and key
      */
-    public static KinesisSinkEntry of(String stream, String partitionKey, String explicitHashKey, byte[] data) {
+    public static KinesisSinkEntry of(String stream, String partitionKey, String explicitHashKey, byte[] data,
+            long enteredAt) {
         if (stream == null || stream.isEmpty()) {
             throw new IllegalArgumentException("Kinesis sink: a record has no stream (partition key "
                     + quote(partitionKey) + ")");
@@ -76,10 +91,11 @@ public final class KinesisSinkEntry implements Serializable {
         }
         int keyBytes = partitionKey.getBytes(StandardCharsets.UTF_8).length;
         long size = (long) data.length + keyBytes;
-        if (size > MAX_RECORD_BYTES) {
-            throw new OversizedRecordException(stream, partitionKey, size);
+        if (size > ShardLimits.MAX_RECORD_SIZE_LIMIT) {
+            throw new OversizedRecordException(stream, partitionKey, size, ShardLimits.MAX_RECORD_SIZE_LIMIT,
+                    NO_STREAM_TAKES_MORE);
         }
-        return new KinesisSinkEntry(stream, partitionKey, explicitHashKey, data, keyBytes);
+        return new KinesisSinkEntry(stream, partitionKey, explicitHashKey, data, keyBytes, enteredAt);
     }
 
     /** Kinesis accepts "0" or a decimal number without leading zeros, below 2^128. */
@@ -117,6 +133,11 @@ public final class KinesisSinkEntry implements Serializable {
 
     public byte[] data() {
         return data;
+    }
+
+    /** When it entered the sink (milliseconds of its writer's clock). */
+    long enteredAt() {
+        return enteredAt;
     }
 
     /** What counts against Kinesis' per-record and per-request limits: data plus UTF-8 partition key. */

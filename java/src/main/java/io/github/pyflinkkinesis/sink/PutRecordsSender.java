@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
 
 import org.apache.flink.api.common.operators.MailboxExecutor;
 import org.apache.flink.api.connector.sink2.WriterInitContext;
@@ -35,11 +36,16 @@ import software.amazon.awssdk.services.kinesis.model.PutRecordsResultEntry;
  * records fail the job or are skipped and counted in {@code numOversizedRecordsSkipped}; with
  * {@code sink.aggregation.enabled} each call's records are packed per shard ({@link Aggregator}), and a failed
  * aggregate's user records are retried; with {@code sink.fail-on-throttling} the first throttled record or call
- * fails the job, naming the stream and (for a record) the shard.
+ * fails the job, naming the stream and (for a record) the shard; with {@code sink.record-ttl} a record not
+ * written within it since it entered the sink is dropped before its next call, counted in
+ * {@code numExpiredRecordsDropped} with a warning naming the stream (with {@code sink.fail-on-error} the job fails
+ * instead); with {@code sink.rate-limit} each call waits until the shards it writes to have room
+ * ({@link ShardPacer}), keeping its in-flight slot meanwhile.
  */
 final class PutRecordsSender {
     private static final Logger LOG = LoggerFactory.getLogger(PutRecordsSender.class);
     static final String OVERSIZED_METRIC = "numOversizedRecordsSkipped";
+    static final String EXPIRED_METRIC = "numExpiredRecordsDropped";
     /** The error code of a record or call over its shard's limits: what {@code sink.fail-on-throttling} fails on. */
     private static final String THROTTLED = "ProvisionedThroughputExceededException";
 
@@ -48,22 +54,41 @@ final class PutRecordsSender {
     private final RetryTracker retries;
     private final MailboxExecutor mailbox;
     private final Counter oversizedSkipped;
+    private final Counter expiredDropped;
     private final Counter sendErrors;
+    /** The clock of records' ages ({@link KinesisSinkEntry#enteredAt()}), in milliseconds. */
+    private final LongSupplier clock;
+    /** Each stream's shards, when aggregating or pacing; {@code null} otherwise. */
+    private final ShardMaps maps;
     /** Packs records per shard when {@code sink.aggregation.enabled}; {@code null} otherwise. */
     private final Aggregator aggregator;
+    /** Paces calls per shard when {@code sink.rate-limit} is set; {@code null} otherwise. */
+    private final ShardPacer pacer;
     /** Records in calls not yet answered; touched by the mailbox thread only. */
     private int inFlightRecords;
 
+    /** A sender measuring records' ages on {@code clock} (milliseconds: the clock that stamped them). */
     PutRecordsSender(WriterInitContext context, KinesisSinkConfig config, KinesisAsyncClient client,
-            RetryRule retryRule) {
+            RetryRule retryRule, LongSupplier clock) {
         this.config = config;
         this.client = client;
         this.retries = retryRule.tracker();
         this.mailbox = context.getMailboxExecutor();
         this.oversizedSkipped = context.metricGroup().counter(OVERSIZED_METRIC);
+        this.expiredDropped = context.metricGroup().counter(EXPIRED_METRIC);
         this.sendErrors = context.metricGroup().getNumRecordsSendErrorsCounter();
+        this.clock = clock;
+        boolean paced = config.rateLimitPercent() != null;
+        this.maps = config.aggregationEnabled() || paced ? new ShardMaps(client) : null;
         this.aggregator = config.aggregationEnabled()
-                ? new Aggregator(client, config.aggregationMaxCount(), config.aggregationMaxSize()) : null;
+                ? new Aggregator(maps, config.aggregationMaxCount(), config.aggregationMaxSize()) : null;
+        this.pacer = paced ? new ShardPacer(config.rateLimitPercent(), () -> System.nanoTime() / 1_000_000, maps)
+                : null;
+    }
+
+    /** The converter of a writer of this sender: stamps entries with its clock, checks {@code limits}. */
+    RowEntryConverter converter(RecordSizeLimits limits) {
+        return new RowEntryConverter(limits, clock);
     }
 
     /**
@@ -76,11 +101,11 @@ final class PutRecordsSender {
         int messages = (int) Math.min(Integer.MAX_VALUE, (long) batch * inflight);
         return AsyncSinkWriterConfiguration.builder()
                 .setMaxBatchSize(batch)
-                .setMaxBatchSizeInBytes(config.maxBatchSizeInBytes())
+                .setMaxBatchSizeInBytes(config.writerBatchBytes())
                 .setMaxInFlightRequests(inflight)
                 .setMaxBufferedRequests(config.maxBufferedRequests())
                 .setMaxTimeInBufferMS(config.maxTimeInBufferMs())
-                .setMaxRecordSizeInBytes(KinesisSinkEntry.MAX_RECORD_BYTES)
+                .setMaxRecordSizeInBytes(config.largestRecordBytes())
                 .setRateLimitingStrategy(CongestionControlRateLimitingStrategy.builder()
                         .setMaxInFlightRequests(inflight)
                         .setInitialMaxInFlightMessages(messages)
@@ -96,28 +121,35 @@ final class PutRecordsSender {
         }
     }
 
-    /** A record over Kinesis' limit: rethrown, or skipped and counted when {@code sink.skip-oversized-records}. */
+    /** A record over its stream's limit: rethrown, or skipped and counted when {@code sink.skip-oversized-records}. */
     void onOversized(OversizedRecordException e) {
         if (!config.skipOversizedRecords()) {
             throw e;
         }
         oversizedSkipped.inc();
         LOG.warn("Kinesis sink: skipped a record of {} bytes for stream '{}' with partition key '{}': over"
-                + " Kinesis' limit of {} bytes ({}=true)", e.sizeInBytes(), e.stream(), e.partitionKey(),
-                KinesisSinkEntry.MAX_RECORD_BYTES, KinesisSinkConfig.SKIP_OVERSIZED);
+                + " Kinesis' limit of {} bytes ({}; {}=true)", e.sizeInBytes(), e.stream(), e.partitionKey(),
+                e.limit(), e.limitSource(), KinesisSinkConfig.SKIP_OVERSIZED);
     }
 
     /**
      * Sends {@code entries}, all of {@code stream}, in one PutRecords call (aggregated per shard when
      * {@code sink.aggregation.enabled}); answers {@code handler} once.
      */
-    void send(String stream, List<KinesisSinkEntry> entries, ResultHandler<KinesisSinkEntry> handler) {
+    void send(String stream, List<KinesisSinkEntry> all, ResultHandler<KinesisSinkEntry> handler) {
+        List<KinesisSinkEntry> entries = unexpired(stream, all, handler);
+        if (entries == null) {
+            return;
+        }
         ResultHandler<KinesisSinkEntry> counted = new InFlightHandler(handler, entries.size());
         inFlightRecords += entries.size();
         CompletableFuture<List<Aggregator.Unit>> packed;
         try {
             packed = aggregator == null ? CompletableFuture.completedFuture(Aggregator.plain(entries))
                     : aggregator.pack(stream, entries);
+            if (pacer != null) {
+                packed = packed.thenCompose(units -> pacer.pace(stream, units));
+            }
         } catch (RuntimeException e) {
             packed = CompletableFuture.failedFuture(e);
         }
@@ -126,14 +158,58 @@ final class PutRecordsSender {
                 answer(stream, entries, null, null, packError, counted);
                 return;
             }
+            long started = System.nanoTime();
             CompletableFuture<PutRecordsResponse> future;
             try {
                 future = client.putRecords(request(stream, units));
             } catch (RuntimeException e) {
                 future = CompletableFuture.failedFuture(e);
             }
-            future.whenComplete((response, error) -> answer(stream, entries, units, response, error, counted));
+            future.whenComplete((response, error) -> {
+                if (pacer != null) {
+                    pacer.observe((System.nanoTime() - started) / 1_000_000);
+                }
+                answer(stream, entries, units, response, error, counted);
+            });
         });
+    }
+
+    /**
+     * {@code entries} less those older than {@code sink.record-ttl}, which are dropped, counted and logged; or
+     * {@code null} when nothing is left to send ({@code handler} answered: done, or the job fails with
+     * {@code sink.fail-on-error}).
+     */
+    private List<KinesisSinkEntry> unexpired(String stream, List<KinesisSinkEntry> entries,
+            ResultHandler<KinesisSinkEntry> handler) {
+        Long ttl = config.recordTtlMs();
+        if (ttl == null) {
+            return entries;
+        }
+        long now = clock.getAsLong();
+        List<KinesisSinkEntry> live = new ArrayList<>(entries.size());
+        for (KinesisSinkEntry entry : entries) {
+            if (now - entry.enteredAt() < ttl) {
+                live.add(entry);
+            }
+        }
+        int expired = entries.size() - live.size();
+        if (expired == 0) {
+            return entries;
+        }
+        String why = expired + " record(s) for stream " + KinesisSinkEntry.quote(stream) + " not written within "
+                + KinesisSinkConfig.RECORD_TTL + " (" + ttl + " ms)";
+        if (config.failOnError()) {
+            handler.completeExceptionally(new KinesisSinkException("Kinesis sink: " + why + " and "
+                    + KinesisSinkConfig.FAIL_ON_ERROR + " is true", null));
+            return null;
+        }
+        expiredDropped.inc(expired);
+        LOG.warn("Kinesis sink: dropped {}", why);
+        if (live.isEmpty()) {
+            handler.complete();
+            return null;
+        }
+        return live;
     }
 
     private static PutRecordsRequest request(String stream, List<Aggregator.Unit> units) {
@@ -191,8 +267,8 @@ final class PutRecordsSender {
             Aggregator.Unit unit = units.get(i);
             String code = results.get(i).errorCode();
             if (code == null) {
-                if (aggregator != null) {
-                    aggregator.landed(stream, unit, results.get(i).shardId());
+                if (maps != null) {
+                    maps.landed(stream, unit.predictedShardId, results.get(i).shardId());
                 }
                 continue;
             }

@@ -124,7 +124,7 @@ public final class KinesisTableOptions {
                     .defaultValue(Duration.ofMillis(KinesisSinkConfig.DEFAULT_FLUSH_TIMEOUT_MS))
                     .withDescription("The longest a record waits in the buffer."),
             ConfigOptions.key(KinesisSinkConfig.SKIP_OVERSIZED).booleanType().defaultValue(false)
-                    .withDescription("Skip (and count) records over 1 MiB instead of failing."),
+                    .withDescription("Skip (and count) records over their stream's size limit instead of failing."),
             ConfigOptions.key(KinesisSinkConfig.FAIL_ON_ERROR).booleanType().defaultValue(false)
                     .withDescription("Fail the job on any failed record instead of retrying it."),
             ConfigOptions.key(KinesisSinkConfig.FAIL_ON_THROTTLING).booleanType().defaultValue(false)
@@ -138,7 +138,17 @@ public final class KinesisTableOptions {
                     .withDescription("User records per aggregated record at most."),
             ConfigOptions.key(KinesisSinkConfig.AGGREGATION_MAX_SIZE).memoryType()
                     .defaultValue(new MemorySize(KinesisSinkConfig.DEFAULT_AGGREGATION_MAX_SIZE))
-                    .withDescription("Bytes of an aggregated record at most; a larger row goes alone."));
+                    .withDescription("Bytes of an aggregated record at most; a larger row goes alone."),
+            ConfigOptions.key(KinesisSinkConfig.RECORD_TTL).durationType().noDefaultValue()
+                    .withDescription("A row not written within this time since it entered the sink is dropped and "
+                            + "counted (numExpiredRecordsDropped, a warning naming the stream); with "
+                            + "'sink.fail-on-error' the job fails instead. Unset: never dropped."),
+            ConfigOptions.key(KinesisSinkConfig.RATE_LIMIT).intType().noDefaultValue()
+                    .withDescription("Paces each shard at this percent of its 1,000 records/s and 1 MiB/s, per "
+                            + "writer. Unset: no pacing (throttled rows are retried)."),
+            ConfigOptions.key(KinesisSinkConfig.MAX_RECORD_SIZE).memoryType().noDefaultValue()
+                    .withDescription("The largest row (data plus partition key), at most 10 MiB. Unset: the "
+                            + "stream's MaxRecordSizeInKiB (DescribeStreamSummary) where reported, else 1 MiB."));
 
     private static ConfigOption<String> text(String key, String description) {
         return ConfigOptions.key(key).stringType().noDefaultValue().withDescription(description);

@@ -15,6 +15,8 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
 
 import software.amazon.awssdk.services.kinesis.KinesisAsyncClient;
+import software.amazon.awssdk.services.kinesis.model.DescribeStreamSummaryRequest;
+import software.amazon.awssdk.services.kinesis.model.DescribeStreamSummaryResponse;
 import software.amazon.awssdk.services.kinesis.model.HashKeyRange;
 import software.amazon.awssdk.services.kinesis.model.ListShardsRequest;
 import software.amazon.awssdk.services.kinesis.model.ListShardsResponse;
@@ -24,9 +26,11 @@ import software.amazon.awssdk.services.kinesis.model.PutRecordsResponse;
 import software.amazon.awssdk.services.kinesis.model.PutRecordsResultEntry;
 import software.amazon.awssdk.services.kinesis.model.SequenceNumberRange;
 import software.amazon.awssdk.services.kinesis.model.Shard;
+import software.amazon.awssdk.services.kinesis.model.StreamDescriptionSummary;
 
 /**
- * A scripted KinesisAsyncClient (PutRecords and ListShards) that answers on its own thread, as the SDK does.
+ * A scripted KinesisAsyncClient (PutRecords, ListShards, DescribeStreamSummary) that answers on its own thread,
+ * as the SDK does.
  * Per call, {@link #failCall} may fail the whole call; per record, {@link #failRecord} may return an
  * error code. Accepted records are kept in {@link #delivered}, with the shard of {@link #shards} their hash key
  * routes them to (one shard over every hash key unless a test sets others).
@@ -79,6 +83,9 @@ final class FakeKinesis implements KinesisAsyncClient {
     volatile List<ShardMap.Range> shards = List.of(new ShardMap.Range("shardId-000000000000", BigInteger.ZERO,
             BigInteger.ONE.shiftLeft(128).subtract(BigInteger.ONE)));
     final AtomicInteger listShardsCalls = new AtomicInteger();
+    /** The {@code MaxRecordSizeInKiB} DescribeStreamSummary reports ({@code null}: none, as before October 2025). */
+    volatile Integer maxRecordSizeInKiB;
+    final AtomicInteger describeCalls = new AtomicInteger();
     /** The most calls unanswered at once. */
     final AtomicInteger mostOpenCalls = new AtomicInteger();
     private final AtomicInteger openCalls = new AtomicInteger();
@@ -145,6 +152,15 @@ final class FakeKinesis implements KinesisAsyncClient {
                     .build());
         }
         return CompletableFuture.supplyAsync(() -> ListShardsResponse.builder().shards(listed).build(), answers);
+    }
+
+    @Override
+    public CompletableFuture<DescribeStreamSummaryResponse> describeStreamSummary(DescribeStreamSummaryRequest request) {
+        describeCalls.incrementAndGet();
+        StreamDescriptionSummary summary = StreamDescriptionSummary.builder().streamName(request.streamName())
+                .maxRecordSizeInKiB(maxRecordSizeInKiB).build();
+        return CompletableFuture.supplyAsync(
+                () -> DescribeStreamSummaryResponse.builder().streamDescriptionSummary(summary).build(), answers);
     }
 
     int sentRecords() {

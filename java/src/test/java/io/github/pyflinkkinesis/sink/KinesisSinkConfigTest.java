@@ -69,6 +69,9 @@ class KinesisSinkConfigTest {
         "sink.max-retry-time; never; at least 1 ms",
         "sink.skip-oversized-records; yes; true or false",
         "sink.fail-on-error; 1; true or false",
+        "sink.record-ttl; 0; at least 1 ms",
+        "sink.rate-limit; 0; from 1 up",
+        "sink.max-record-size; 11 mb; from 1 to 10485760 bytes",
         "sink.partitioner; random; not a key of this sink",
     })
     void badValuesNameTheKey(String key, String value, String expected) {
@@ -77,6 +80,29 @@ class KinesisSinkConfigTest {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> KinesisSink.create(properties));
         assertTrue(e.getMessage().startsWith(key + ": "), e.getMessage());
         assertTrue(e.getMessage().contains(expected), e.getMessage());
+    }
+
+    @Test
+    void theProducerKeysAreUnsetByDefaultAndTheWriterTakesRecordsUpToTenMebibytes() {
+        KinesisSinkConfig config = KinesisSinkConfig.of(Map.of());
+        assertEquals(null, config.recordTtlMs());
+        assertEquals(null, config.rateLimitPercent());
+        assertEquals(null, config.maxRecordSize());
+        assertEquals(10 * 1024 * 1024, config.largestRecordBytes(), "each stream's own limit is checked on the way in");
+        assertEquals(10L * 1024 * 1024, config.writerBatchBytes(), "the base writer needs the largest record to fit");
+        assertEquals(5L * 1024 * 1024, config.maxBatchSizeInBytes(), "what a call carries");
+    }
+
+    @Test
+    void theProducerKeysAreParsed() {
+        KinesisSinkConfig config = KinesisSinkConfig.of(Map.of(KinesisSinkConfig.RECORD_TTL, "1500",
+                KinesisSinkConfig.RATE_LIMIT, "20", KinesisSinkConfig.MAX_RECORD_SIZE, "1 mb"));
+        assertEquals(1500L, config.recordTtlMs());
+        assertEquals(20, config.rateLimitPercent());
+        assertEquals(200, config.maxBatchSize(), "a call holds at most a second's budget of one shard");
+        assertEquals(1024 * 1024, config.maxRecordSize());
+        assertEquals(5L * 1024 * 1024, config.writerBatchBytes());
+        assertEquals(500, KinesisSinkConfig.of(Map.of(KinesisSinkConfig.RATE_LIMIT, "150")).maxBatchSize());
     }
 
     @Test

@@ -47,12 +47,15 @@ class KinesisSinkEntryTest {
     }
 
     @Test
-    void recordsUpToOneMebibyteIncludingTheKeyAreAccepted() {
-        assertEquals(1024 * 1024, KinesisSinkEntry.of("s", "ab", null, new byte[1024 * 1024 - 2]).sizeInBytes());
+    void recordsUpToTenMebibytesIncludingTheKeyAreAcceptedHereEachStreamsOwnLimitIsCheckedByTheWriter() {
+        int tenMiB = 10 * 1024 * 1024;
+        assertEquals(tenMiB, KinesisSinkEntry.of("s", "ab", null, new byte[tenMiB - 2]).sizeInBytes());
         OversizedRecordException e = assertThrows(OversizedRecordException.class,
-                () -> KinesisSinkEntry.of("s", "abc", null, new byte[1024 * 1024 - 2]));
-        assertEquals(1024 * 1024 + 1, e.sizeInBytes());
+                () -> KinesisSinkEntry.of("s", "abc", null, new byte[tenMiB - 2]));
+        assertEquals(tenMiB + 1, e.sizeInBytes());
+        assertEquals(tenMiB, e.limit());
         assertTrue(e.getMessage().contains("stream 's' with partition key 'abc'"), e.getMessage());
+        assertTrue(e.getMessage().contains("limit of 10485760 bytes (no stream takes more"), e.getMessage());
         assertTrue(e.getMessage().contains(KinesisSinkConfig.SKIP_OVERSIZED), e.getMessage());
     }
 

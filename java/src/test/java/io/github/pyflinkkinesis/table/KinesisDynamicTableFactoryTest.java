@@ -128,6 +128,19 @@ class KinesisDynamicTableFactoryTest {
     }
 
     @Test
+    void theProducerKeysAreTableOptionsPassedToTheSink() {
+        Map<String, String> given = options("sink.record-ttl", "2 s", "sink.rate-limit", "100",
+                "sink.max-record-size", "10 mb");
+        assertInstanceOf(KinesisDynamicSink.class, sink(table(given, List.of())));
+        Map<String, String> properties = KinesisTableOptions.connectorProperties(given, KinesisTableOptions.SINK);
+        assertEquals("2 s", properties.get("sink.record-ttl"));
+        assertEquals("100", properties.get("sink.rate-limit"));
+        assertEquals("10 mb", properties.get("sink.max-record-size"));
+        String message = error(() -> sink(table(options("sink.max-record-size", "11 mb"), List.of())));
+        assertTrue(message.contains("sink.max-record-size"), message);
+    }
+
+    @Test
     void sqlCredentialKeysRegainProvider() {
         Map<String, String> properties = KinesisTableOptions.connectorProperties(
                 options("aws.credentials.role.provider.basic.secretkey", "x", "sink.partitioner", "fixed"),

@@ -20,20 +20,32 @@ import software.amazon.awssdk.services.kinesis.KinesisAsyncClient;
 
 /**
  * The Flink 1.20 writer. 1.20's {@link AsyncSinkWriter} has no pluggable buffer: its batches mix streams, so
- * a batch is sent as one PutRecords call per stream (by the {@link PutRecordsSender} all lines share) and
- * answered to the base writer once every call has answered. The base writer does not expose its buffer's
- * size either: this writer counts it for the buffered-plus-in-flight bound.
+ * a batch is sent as PutRecords calls per stream of at most {@code sink.flush-buffer.size} each, a larger record
+ * alone (the base writer's batches may be larger: they must fit the largest record), by the
+ * {@link PutRecordsSender} all lines share, and answered to the base writer once every call has answered. The
+ * base writer does not expose its buffer's size either: this writer counts it for the buffered-plus-in-flight
+ * bound. Records are checked against their stream's own size limit ({@link RecordSizeLimits}) as they come in
+ * and stamped with the processing time (for {@code sink.record-ttl}).
  */
 final class KinesisSinkWriter extends AsyncSinkWriter<Row, KinesisSinkEntry> {
     private final PutRecordsSender sender;
     private final MailboxExecutor mailbox;
+    private final long maxCallBytes;
     /** Records in the base writer's buffer; touched by the mailbox thread only. */
     private int buffered;
 
     KinesisSinkWriter(WriterInitContext context, KinesisSinkConfig config, KinesisAsyncClient client,
             RetryRule retryRule, Collection<BufferedRequestState<KinesisSinkEntry>> states) {
-        super(new RowEntryConverter(), context, PutRecordsSender.writerConfiguration(config), states);
-        this.sender = new PutRecordsSender(context, config, client, retryRule);
+        this(context, config, client, states, new PutRecordsSender(context, config, client, retryRule,
+                context.getProcessingTimeService()::getCurrentProcessingTime));
+    }
+
+    private KinesisSinkWriter(WriterInitContext context, KinesisSinkConfig config, KinesisAsyncClient client,
+            Collection<BufferedRequestState<KinesisSinkEntry>> states, PutRecordsSender sender) {
+        super(sender.converter(new RecordSizeLimits(client, config.maxRecordSize())), context,
+                PutRecordsSender.writerConfiguration(config), states);
+        this.sender = sender;
+        this.maxCallBytes = config.maxBatchSizeInBytes();
         this.mailbox = context.getMailboxExecutor();
         for (BufferedRequestState<KinesisSinkEntry> state : states) {
             buffered += state.getBufferedRequestEntries().size();
@@ -59,8 +71,28 @@ final class KinesisSinkWriter extends AsyncSinkWriter<Row, KinesisSinkEntry> {
         for (KinesisSinkEntry entry : entries) {
             byStream.computeIfAbsent(entry.stream(), s -> new ArrayList<>()).add(entry);
         }
-        JoinedHandler joined = new JoinedHandler(handler, byStream.size());
-        byStream.forEach((stream, part) -> sender.send(stream, part, joined));
+        List<List<KinesisSinkEntry>> calls = new ArrayList<>();
+        byStream.values().forEach(part -> calls.addAll(cut(part)));
+        JoinedHandler joined = new JoinedHandler(handler, calls.size());
+        calls.forEach(call -> sender.send(call.get(0).stream(), call, joined));
+    }
+
+    /** {@code entries} in calls of at most {@code sink.flush-buffer.size} bytes, a larger record alone. */
+    private List<List<KinesisSinkEntry>> cut(List<KinesisSinkEntry> entries) {
+        List<List<KinesisSinkEntry>> calls = new ArrayList<>();
+        List<KinesisSinkEntry> call = new ArrayList<>();
+        long bytes = 0;
+        for (KinesisSinkEntry entry : entries) {
+            if (!call.isEmpty() && bytes + entry.sizeInBytes() > maxCallBytes) {
+                calls.add(call);
+                call = new ArrayList<>();
+                bytes = 0;
+            }
+            call.add(entry);
+            bytes += entry.sizeInBytes();
+        }
+        calls.add(call);
+        return calls;
     }
 
     /** Records buffered or in calls not yet answered. */

@@ -16,7 +16,9 @@ import software.amazon.awssdk.services.kinesis.KinesisAsyncClient;
 
 /**
  * The Flink 2.x writer: per-stream batches cut by {@link PerStreamBuffer} (2.x's pluggable buffer and
- * batch creator), each sent by the {@link PutRecordsSender} all lines share.
+ * batch creator) at {@code sink.flush-buffer.size} (a larger record alone), each sent by the
+ * {@link PutRecordsSender} all lines share. Records are checked against their stream's own size limit
+ * ({@link RecordSizeLimits}) as they come in and stamped with the processing time (for {@code sink.record-ttl}).
  */
 final class KinesisSinkWriter extends AsyncSinkWriter<Row, KinesisSinkEntry> {
     private final PerStreamBuffer buffer;
@@ -24,14 +26,18 @@ final class KinesisSinkWriter extends AsyncSinkWriter<Row, KinesisSinkEntry> {
 
     KinesisSinkWriter(WriterInitContext context, KinesisSinkConfig config, KinesisAsyncClient client,
             RetryRule retryRule, Collection<BufferedRequestState<KinesisSinkEntry>> states) {
-        this(context, config, client, retryRule, states, new PerStreamBuffer(config.maxBatchSizeInBytes()));
+        this(context, config, client, states, new PerStreamBuffer(config.maxBatchSizeInBytes()),
+                new PutRecordsSender(context, config, client, retryRule,
+                        context.getProcessingTimeService()::getCurrentProcessingTime));
     }
 
     private KinesisSinkWriter(WriterInitContext context, KinesisSinkConfig config, KinesisAsyncClient client,
-            RetryRule retryRule, Collection<BufferedRequestState<KinesisSinkEntry>> states, PerStreamBuffer buffer) {
-        super(new RowEntryConverter(), context, PutRecordsSender.writerConfiguration(config), states, buffer, buffer);
+            Collection<BufferedRequestState<KinesisSinkEntry>> states, PerStreamBuffer buffer,
+            PutRecordsSender sender) {
+        super(sender.converter(new RecordSizeLimits(client, config.maxRecordSize())), context,
+                PutRecordsSender.writerConfiguration(config), states, buffer, buffer);
         this.buffer = buffer;
-        this.sender = new PutRecordsSender(context, config, client, retryRule);
+        this.sender = sender;
     }
 
     @Override
