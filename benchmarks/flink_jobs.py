@@ -6,6 +6,9 @@
   (``mvn package`` in java/), never in the connector jar;
 - ``sql_copy``: the same copy in SQL: ``INSERT INTO dst SELECT data, pk FROM src`` on 'pyflink-kinesis' tables
   (raw format, the partition key as a metadata column), no Python step;
+- ``sql_generate``: a bounded SQL job writing ``count`` generated records of ``size`` bytes (datagen, partition
+  keys ``pk-<i % 1000>``) to ``out`` through ``sink_endpoint`` with the egress's ``sink`` properties
+  (``benchmarks/aggregation.py``: aggregated or not), no Python step;
 - ``sink_memory``: a bounded job writing ``count`` records of ``size`` bytes through ``sink_endpoint`` (a slow
   proxy), with ``max_outstanding_records``; small Python bundles, so the sink is what holds records.
 """
@@ -63,6 +66,7 @@ def egress(args: Dict[str, Any], serializer: Any = None) -> KinesisEgressSpec:
                .with_aws_region(AwsRegion.of_custom_endpoint(args.get("sink_endpoint") or args["endpoint"], "us-east-1"))
                .with_aws_credentials(AwsCredentials.basic("local", "local"))
                .with_client_configuration_properties(FaultProxy.CLIENT_PROPERTIES if "sink_endpoint" in args else {})
+               .with_client_configuration_properties(args.get("sink", {}))
                .with_max_outstanding_records(args.get("max_outstanding", 1000)))
     return builder.with_serializer(serializer).build() if serializer else builder.build()
 
@@ -111,6 +115,24 @@ def sql_copy(env: Any, args: Dict[str, Any]) -> None:
     statements.attach_as_datastream()
 
 
+def sql_generate(env: Any, args: Dict[str, Any]) -> None:
+    from pyflink.table import StreamTableEnvironment
+
+    from pyflink_kinesis.table import create_table
+
+    env.set_parallelism(args["parallelism"])
+    t_env = StreamTableEnvironment.create(env)
+    t_env.execute_sql("CREATE TEMPORARY TABLE gen (i BIGINT) WITH ('connector' = 'datagen', 'fields.i.kind' = "
+                      f"'sequence', 'fields.i.start' = '0', 'fields.i.end' = '{args['count'] - 1}', "
+                      "'rows-per-second' = '100000000')")  # datagen's default, 10,000 rows/s, would bind the job
+    create_table(t_env, "dst", egress(args), "data BYTES, pk STRING METADATA FROM 'partition-key'", format="raw",
+                 stream=args["out"])
+    statements = t_env.create_statement_set()
+    statements.add_insert_sql(f"INSERT INTO dst SELECT CAST(RPAD(CAST(i AS STRING), {args['size']}, 'x') AS BYTES), "
+                              "CONCAT('pk-', CAST(MOD(i, 1000) AS STRING)) FROM gen")
+    statements.attach_as_datastream()
+
+
 def sink_memory(env: Any, args: Dict[str, Any]) -> None:
     env.set_parallelism(1)
     out, size = args["out"], args["size"]
@@ -120,4 +142,5 @@ def sink_memory(env: Any, args: Dict[str, Any]) -> None:
 
 
 if __name__ == "__main__":
-    serve({"python_step": python_step, "java_only": java_only, "sql_copy": sql_copy, "sink_memory": sink_memory})
+    serve({"python_step": python_step, "java_only": java_only, "sql_copy": sql_copy, "sql_generate": sql_generate,
+           "sink_memory": sink_memory})

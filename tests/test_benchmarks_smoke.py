@@ -76,9 +76,9 @@ def test_aggregation_benchmark_smoke() -> None:
     out = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "aggregation.py"), "--smoke"], cwd=ROOT,
                          capture_output=True, text=True, timeout=110)
     assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
-    rows = {line.split("|")[1].strip(): [c.strip() for c in line.split("|")[2:-1]]
-            for line in out.stdout.splitlines() if line.startswith(("| plain", "| aggregated"))}
+    rows = {line.split("|")[2].strip(): [c.strip() for c in line.split("|")[3:-1]]
+            for line in out.stdout.splitlines() if line.startswith("| Beam")}
     assert set(rows) == {"plain", "aggregated"}
     assert rows["plain"][3] == "600" and int(rows["aggregated"][3]) <= 60  # Kinesis records: one per ten at most
     assert float(rows["aggregated"][5]) < float(rows["plain"][5])  # PUT payload units per 1,000 records
-    assert "Aggregated / plain records/s:" in out.stdout
+    assert "Beam: aggregated / plain records/s" in out.stdout
