@@ -343,7 +343,11 @@ final class PutRecordsSender {
         client.close();
     }
 
-    /** Passes the answer on, then releases the call's records from the in-flight count (on the mailbox). */
+    /**
+     * Releases the call's records from the in-flight count (a mail), then passes the answer on. In this order:
+     * the base writer's completion is a later mail, so a {@code flush(true)} that sees the call answered also
+     * sees the count down.
+     */
     private final class InFlightHandler implements ResultHandler<KinesisSinkEntry> {
         private final ResultHandler<KinesisSinkEntry> delegate;
         private final int records;
@@ -355,20 +359,20 @@ final class PutRecordsSender {
 
         @Override
         public void complete() {
-            delegate.complete();
             release();
+            delegate.complete();
         }
 
         @Override
         public void completeExceptionally(Exception e) {
-            delegate.completeExceptionally(e);
             release();
+            delegate.completeExceptionally(e);
         }
 
         @Override
         public void retryForEntries(List<KinesisSinkEntry> entries) {
-            delegate.retryForEntries(entries);
             release();
+            delegate.retryForEntries(entries);
         }
 
         private void release() {
