@@ -158,9 +158,11 @@ final class KinesisSinkWriter extends AsyncSinkWriter<Row, KinesisSinkEntry> {
             } else if (retries.isEmpty()) {
                 delegate.complete();
             } else {
+                // Counted first: the base writer puts them back with a later mail, and may send them again
+                // before a mail queued after its own runs.
                 int count = retries.size();
-                delegate.retryForEntries(retries);
                 mailbox.execute(() -> buffered += count, "Kinesis sink: %d records back in the buffer", count);
+                delegate.retryForEntries(retries);
             }
         }
     }
