@@ -1,6 +1,7 @@
 """The PyFlink jobs of the benchmark (``benchmarks/flink.py`` runs this script in a child process).
 
-- ``python_step``: from_ingress (a Python deserializer) -> to_egress (a Python serializer);
+- ``python_step``: from_ingress (a Python deserializer) -> to_egress (a Python serializer), in PyFlink's
+  execution mode ``mode`` (``process`` or ``thread``);
 - ``java_only``: the same connector source -> ``ToStream`` (Java) -> the same sink, no Python step; ``ToStream`` is
   benchmark-only Java in ``java/target/benchmark/pyflink-kinesis-connector-flink-<line>-benchmark.jar``
   (``mvn package`` in java/), never in the connector jar;
@@ -79,7 +80,7 @@ def to_out(out: str) -> Any:
 
 def python_step(env: Any, args: Dict[str, Any]) -> None:
     env.set_parallelism(args["parallelism"])
-    records = from_ingress(env, ingress(args, key_and_data))
+    records = from_ingress(env, ingress(args, key_and_data), execution_mode=args.get("mode"))
     to_egress(records, egress(args, to_out(args["out"])))
 
 

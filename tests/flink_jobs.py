@@ -174,11 +174,13 @@ def live(env: Any, args: Dict[str, Any]) -> None:
 
 
 def resumable(env: Any, args: Dict[str, Any]) -> None:
-    """Observations of ``in`` to ``out``; the default deserializer-error policy (fail) for poison records."""
+    """Observations of ``in`` to ``out``; the default deserializer-error policy (fail) for poison records; the
+    Python functions in PyFlink's execution mode ``mode``."""
     env.set_parallelism(1)
     env.enable_checkpointing(5000)
     earliest = KinesisIngressStartupPosition.from_earliest()
-    records = from_ingress(env, ingress(args, "t/resumable", [args["in"]], earliest, raise_on_poison))
+    records = from_ingress(env, ingress(args, "t/resumable", [args["in"]], earliest, raise_on_poison),
+                           execution_mode=args.get("mode"))
     to_egress(records.map(Observe(args["out"], "resumable")), egress(args, "t/resumable-out"))
 
 
