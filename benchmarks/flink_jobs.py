@@ -39,6 +39,8 @@ from pyflink_kinesis.flink.jar import add_connector_jar, connector_class, connec
 from pyflink_kinesis.testing.flink_host import serve
 
 BENCHMARK_JARS = Path(__file__).resolve().parents[1] / "java" / "target" / "benchmark"
+# kinesalite speaks HTTP/1.1 only; the sink's client starts HTTP/2 on a plain http:// endpoint unless told so.
+HTTP1 = {"aws.http.protocol.version": "HTTP1_1"}
 
 
 def add_benchmark_jar(env: Any) -> None:
@@ -63,7 +65,7 @@ def egress(args: Dict[str, Any], serializer: Any = None) -> KinesisEgressSpec:
     builder = (KinesisEgressBuilder.for_identifier("bench/out")
                .with_aws_region(AwsRegion.of_custom_endpoint(args.get("sink_endpoint") or args["endpoint"], "us-east-1"))
                .with_aws_credentials(AwsCredentials.basic("local", "local"))
-               .with_client_configuration_properties(FaultProxy.CLIENT_PROPERTIES if "sink_endpoint" in args else {})
+               .with_client_configuration_properties(FaultProxy.CLIENT_PROPERTIES if "sink_endpoint" in args else HTTP1)
                .with_max_outstanding_records(args.get("max_outstanding", 1000)))
     return builder.with_serializer(serializer).build() if serializer else builder.build()
 

@@ -14,6 +14,11 @@ environment themselves. Importing this module does not import PyFlink; calling t
 
 from __future__ import annotations
 
+import importlib.util
+import os
+import site
+import sys
+import sysconfig
 from typing import Any, Mapping, Optional
 
 from ..spec.errors import ConfigError
@@ -28,6 +33,7 @@ DEFAULT_IDLE_TIMEOUT_SECONDS = 30
 # PyFlink's Python execution modes: a Python worker process per task (the default), or an interpreter in the JVM.
 EXECUTION_MODE_KEY = "python.execution-mode"
 EXECUTION_MODES = ("process", "thread")
+PYTHON_PATH_KEY = "python.pythonpath"
 
 
 def _supported(spec: Any, properties: Mapping[str, str]) -> dict[str, str]:
@@ -73,27 +79,40 @@ def _uid(kind: str, spec_id: str, name: Optional[str]) -> str:
     return f"kinesis-{kind}:{spec_id}" + (f":{name}" if name else "")
 
 
-def set_execution_mode(env: Any, execution_mode: Optional[str]) -> None:
-    """Run every Python function of ``env``'s job in ``execution_mode`` (PyFlink's ``python.execution-mode``).
+def thread_mode_available() -> bool:
+    """Whether this Python can run PyFlink's thread mode: PEMJA installed (it comes with apache-flink on Linux and
+    macOS) and the interpreter built with its shared library, which the JVM loads."""
+    return importlib.util.find_spec("pemja") is not None and bool(sysconfig.get_config_var("Py_ENABLE_SHARED"))
+
+
+def set_execution_mode(env: Any, execution_mode: Optional[str]) -> str:
+    """Set the Python execution mode (PyFlink's ``python.execution-mode``) of ``env``'s job; returns it.
 
     The mode is the job's, not an operator's: PyFlink picks a Python operator's kind (a worker process, or the
     JVM's embedded interpreter) from it when the function is added, and the embedded kind reads it again when the
-    job runs, refusing any other value. So ``None`` leaves the job's setting alone; a mode the job already has is
-    fine; another one is a ConfigError, as a function added before in the other mode would fail at run time.
+    job runs, refusing any other value. ``None`` keeps a mode the job's configuration names, else chooses
+    ``thread`` where :func:`thread_mode_available`, else ``process``. A mode the job already has is fine;
+    another one is a ConfigError, as a function added before in the other mode would fail at run time.
+    In thread mode from a virtualenv, its site-packages become ``python.pythonpath`` unless that is set: the
+    JVM's embedded interpreter would not see them otherwise (it finds the base installation only).
     """
-    if execution_mode is None:
-        return
-    if execution_mode not in EXECUTION_MODES:
+    if execution_mode is not None and execution_mode not in EXECUTION_MODES:
         raise ConfigError(f"expected 'process' or 'thread', got {execution_mode!r}", field="execution_mode")
     from pyflink.common import Configuration
     from pyflink.util.java_utils import get_j_env_configuration
 
     conf = Configuration(j_configuration=get_j_env_configuration(env._j_stream_execution_environment))
     current = conf.get_string(EXECUTION_MODE_KEY, None)
-    if current not in (None, execution_mode):
+    if execution_mode is None:
+        execution_mode = current or ("thread" if thread_mode_available() else "process")
+    elif current not in (None, execution_mode):
         raise ConfigError(f"the job's {EXECUTION_MODE_KEY} is already {current!r}; it is one for the whole job",
                           field="execution_mode")
     conf.set_string(EXECUTION_MODE_KEY, execution_mode)
+    if execution_mode == "thread" and sys.prefix != sys.base_prefix and not conf.contains_key(PYTHON_PATH_KEY):
+        # The JVM embeds the interpreter's shared library, which does not read a virtualenv's pyvenv.cfg.
+        conf.set_string(PYTHON_PATH_KEY, os.pathsep.join(site.getsitepackages()))
+    return execution_mode
 
 
 def default_watermark_strategy() -> Any:
@@ -132,9 +151,10 @@ def from_ingress(env: Any, ingress_spec: KinesisIngressSpec, *, watermark_strate
             deregisters it when it ends; ``"self-managed"``: it must exist and stays registered. The same as
             ``source.efo.lifecycle`` (``JOB_MANAGED`` / ``SELF_MANAGED``).
         execution_mode: ``"thread"``: the job's Python functions run in the TaskManager's JVM (PyFlink's
-            ``python.execution-mode: thread``, through PEMJA), ``"process"``: in Python worker processes;
-            ``None`` (default): as the job is configured (PyFlink's default is ``process``). It is the job's
-            mode, for every Python function of it (:func:`set_execution_mode`).
+            ``python.execution-mode: thread``, through PEMJA); ``"process"``: in Python worker processes;
+            ``None`` (default): the mode the job's configuration names, else ``thread`` where this Python
+            can (:func:`thread_mode_available`), else ``process``. It is the job's mode, for every Python
+            function of it, those added later included (:func:`set_execution_mode`).
 
     Returns:
         A ``pyflink.datastream.DataStream``.
@@ -203,4 +223,4 @@ def to_egress(ds: Any, egress_spec: KinesisEgressSpec, *, name: Optional[str] = 
 
 
 __all__ = ["default_watermark_strategy", "from_ingress", "set_execution_mode", "sink_configuration",
-           "source_configuration", "to_egress"]
+           "source_configuration", "thread_mode_available", "to_egress"]
