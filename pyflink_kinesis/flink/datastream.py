@@ -14,11 +14,9 @@ environment themselves. Importing this module does not import PyFlink; calling t
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import site
 import sys
-import sysconfig
 from typing import Any, Mapping, Optional
 
 from ..spec.errors import ConfigError
@@ -79,21 +77,16 @@ def _uid(kind: str, spec_id: str, name: Optional[str]) -> str:
     return f"kinesis-{kind}:{spec_id}" + (f":{name}" if name else "")
 
 
-def thread_mode_available() -> bool:
-    """Whether this Python can run PyFlink's thread mode: PEMJA installed (it comes with apache-flink on Linux and
-    macOS) and the interpreter built with its shared library, which the JVM loads."""
-    return importlib.util.find_spec("pemja") is not None and bool(sysconfig.get_config_var("Py_ENABLE_SHARED"))
-
-
 def set_execution_mode(env: Any, execution_mode: Optional[str]) -> str:
     """Set the Python execution mode (PyFlink's ``python.execution-mode``) of ``env``'s job; returns it.
 
     The mode is the job's, not an operator's: PyFlink picks a Python operator's kind (a worker process, or the
     JVM's embedded interpreter) from it when the function is added, and the embedded kind reads it again when the
-    job runs, refusing any other value. ``None`` keeps a mode the job's configuration names, else chooses
-    ``thread`` where :func:`thread_mode_available`, else ``process``. A mode the job already has is fine;
-    another one is a ConfigError, as a function added before in the other mode would fail at run time.
-    In thread mode from a virtualenv, its site-packages become ``python.pythonpath`` unless that is set: the
+    job runs, refusing any other value. ``None`` keeps the job's mode (PyFlink's default: ``process``). A mode
+    the job already names is fine; another one is a ConfigError, as a function added before in the other mode
+    would fail at run time.
+    In thread mode (asked for, or the job's) from a virtualenv, its site-packages become ``python.pythonpath``
+    unless that is set: the
     JVM's embedded interpreter would not see them otherwise (it finds the base installation only).
     """
     if execution_mode is not None and execution_mode not in EXECUTION_MODES:
@@ -103,16 +96,16 @@ def set_execution_mode(env: Any, execution_mode: Optional[str]) -> str:
 
     conf = Configuration(j_configuration=get_j_env_configuration(env._j_stream_execution_environment))
     current = conf.get_string(EXECUTION_MODE_KEY, None)
-    if execution_mode is None:
-        execution_mode = current or ("thread" if thread_mode_available() else "process")
-    elif current not in (None, execution_mode):
-        raise ConfigError(f"the job's {EXECUTION_MODE_KEY} is already {current!r}; it is one for the whole job",
-                          field="execution_mode")
-    conf.set_string(EXECUTION_MODE_KEY, execution_mode)
-    if execution_mode == "thread" and sys.prefix != sys.base_prefix and not conf.contains_key(PYTHON_PATH_KEY):
+    if execution_mode is not None:
+        if current not in (None, execution_mode):
+            raise ConfigError(f"the job's {EXECUTION_MODE_KEY} is already {current!r}; it is one for the whole job",
+                              field="execution_mode")
+        conf.set_string(EXECUTION_MODE_KEY, execution_mode)
+    mode = execution_mode or current or "process"
+    if mode == "thread" and sys.prefix != sys.base_prefix and not conf.contains_key(PYTHON_PATH_KEY):
         # The JVM embeds the interpreter's shared library, which does not read a virtualenv's pyvenv.cfg.
         conf.set_string(PYTHON_PATH_KEY, os.pathsep.join(site.getsitepackages()))
-    return execution_mode
+    return mode
 
 
 def default_watermark_strategy() -> Any:
@@ -152,9 +145,8 @@ def from_ingress(env: Any, ingress_spec: KinesisIngressSpec, *, watermark_strate
             ``source.efo.lifecycle`` (``JOB_MANAGED`` / ``SELF_MANAGED``).
         execution_mode: ``"thread"``: the job's Python functions run in the TaskManager's JVM (PyFlink's
             ``python.execution-mode: thread``, through PEMJA); ``"process"``: in Python worker processes;
-            ``None`` (default): the mode the job's configuration names, else ``thread`` where this Python
-            can (:func:`thread_mode_available`), else ``process``. It is the job's mode, for every Python
-            function of it, those added later included (:func:`set_execution_mode`).
+            ``None`` (default): the job's mode (PyFlink's default: ``process``). It is the job's mode, for
+            every Python function of it, those added later included (:func:`set_execution_mode`).
 
     Returns:
         A ``pyflink.datastream.DataStream``.
@@ -223,4 +215,4 @@ def to_egress(ds: Any, egress_spec: KinesisEgressSpec, *, name: Optional[str] = 
 
 
 __all__ = ["default_watermark_strategy", "from_ingress", "set_execution_mode", "sink_configuration",
-           "source_configuration", "thread_mode_available", "to_egress"]
+           "source_configuration", "to_egress"]
