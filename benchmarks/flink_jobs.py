@@ -1,6 +1,7 @@
 """The PyFlink jobs of the benchmark (``benchmarks/flink.py`` runs this script in a child process).
 
-- ``python_step``: from_ingress (a Python deserializer) -> to_egress (a Python serializer);
+- ``python_step``: from_ingress (a Python deserializer) -> to_egress (a Python serializer), in PyFlink's
+  execution mode ``mode`` (``process`` or ``thread``);
 - ``java_only``: the same connector source -> ``ToStream`` (Java) -> the same sink, no Python step; ``ToStream`` is
   benchmark-only Java in ``java/target/benchmark/pyflink-kinesis-connector-flink-<line>-benchmark.jar``
   (``mvn package`` in java/), never in the connector jar;
@@ -41,6 +42,9 @@ from pyflink_kinesis.flink.jar import add_connector_jar, connector_class, connec
 from pyflink_kinesis.testing.flink_host import serve
 
 BENCHMARK_JARS = Path(__file__).resolve().parents[1] / "java" / "target" / "benchmark"
+# kinesalite and the loopback proxies speak HTTP/1.1 only; the sink's client starts HTTP/2 on a plain http://
+# endpoint unless told so.
+HTTP1 = FaultProxy.CLIENT_PROPERTIES
 
 
 def add_benchmark_jar(env: Any) -> None:
@@ -65,7 +69,7 @@ def egress(args: Dict[str, Any], serializer: Any = None) -> KinesisEgressSpec:
     builder = (KinesisEgressBuilder.for_identifier("bench/out")
                .with_aws_region(AwsRegion.of_custom_endpoint(args.get("sink_endpoint") or args["endpoint"], "us-east-1"))
                .with_aws_credentials(AwsCredentials.basic("local", "local"))
-               .with_client_configuration_properties(FaultProxy.CLIENT_PROPERTIES if "sink_endpoint" in args else {})
+               .with_client_configuration_properties(HTTP1)
                .with_client_configuration_properties(args.get("sink", {}))
                .with_max_outstanding_records(args.get("max_outstanding", 1000)))
     return builder.with_serializer(serializer).build() if serializer else builder.build()
@@ -83,7 +87,7 @@ def to_out(out: str) -> Any:
 
 def python_step(env: Any, args: Dict[str, Any]) -> None:
     env.set_parallelism(args["parallelism"])
-    records = from_ingress(env, ingress(args, key_and_data))
+    records = from_ingress(env, ingress(args, key_and_data), execution_mode=args.get("mode"))
     to_egress(records, egress(args, to_out(args["out"])))
 
 

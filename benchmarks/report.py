@@ -116,11 +116,11 @@ def flink_section(data: Optional[Dict[str, Any]], mode: Mode) -> List[str]:
         "## PyFlink: the connector on a local MiniCluster",
         "",
         f"{mode.flink_records} records of 100 bytes on {mode.flink_shards} shards, copied by each job from "
-        f"TRIM_HORIZON to a fresh stream, parallelism 2, best of {mode.flink_repeat} (alternating). Rate: records "
-        "over the time from the last poll of the sink's numRecordsSend metric (REST) that saw none sent to the "
-        "first that saw all (start-up excluded); "
-        "each output stream then holds exactly the input's records. The Python workers run in PyFlink's default "
-        "process mode.",
+        f"TRIM_HORIZON to a fresh stream, parallelism 2, medians of {mode.flink_repeat} rounds (order rotated). "
+        "First output: from submit until the sink's numRecordsSend metric (REST) is above 0; rates: records over "
+        "the time from submit (and from the first output: steady) to the first poll that saw all sent; "
+        "each output stream then holds exactly the input's records. The Python step runs in PyFlink's process "
+        "and thread modes.",
         "",
         flink.throughput_table(speed),
         "",

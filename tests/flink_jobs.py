@@ -82,14 +82,16 @@ def observation(record: IngressRecord, **extra: Any) -> Dict[str, Any]:
 class Observe(MapFunction):
     """IngressRecord -> an EgressRecord of its observation, to ``stream``; adds the subtask and emit order."""
 
-    def __init__(self, stream: str, tag: str) -> None:
+    def __init__(self, stream: str, tag: str, subtask: bool = True) -> None:
         self.stream = stream
         self.tag = tag
         self.subtask = -1
+        self.with_subtask = subtask
         self.emitted = 0
 
     def open(self, runtime_context: RuntimeContext) -> None:
-        self.subtask = runtime_context.get_index_of_this_subtask()
+        if self.with_subtask:  # PyFlink 2.x's thread mode lacks it (its RuntimeContext calls a removed Java method)
+            self.subtask = runtime_context.get_index_of_this_subtask()
 
     def map(self, record: IngressRecord) -> EgressRecord:
         self.emitted += 1
@@ -174,12 +176,14 @@ def live(env: Any, args: Dict[str, Any]) -> None:
 
 
 def resumable(env: Any, args: Dict[str, Any]) -> None:
-    """Observations of ``in`` to ``out``; the default deserializer-error policy (fail) for poison records."""
+    """Observations of ``in`` to ``out``; the default deserializer-error policy (fail) for poison records; the
+    Python functions in PyFlink's execution mode ``mode``."""
     env.set_parallelism(1)
     env.enable_checkpointing(5000)
     earliest = KinesisIngressStartupPosition.from_earliest()
-    records = from_ingress(env, ingress(args, "t/resumable", [args["in"]], earliest, raise_on_poison))
-    to_egress(records.map(Observe(args["out"], "resumable")), egress(args, "t/resumable-out"))
+    records = from_ingress(env, ingress(args, "t/resumable", [args["in"]], earliest, raise_on_poison),
+                           execution_mode=args.get("mode"))
+    to_egress(records.map(Observe(args["out"], "resumable", subtask=False)), egress(args, "t/resumable-out"))
 
 
 def region_failover(env: Any, args: Dict[str, Any]) -> None:

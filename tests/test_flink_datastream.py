@@ -27,7 +27,7 @@ from pyflink_kinesis.testing.faultproxy import FaultProxy  # noqa: E402
 from pyflink_kinesis.testing import Streams, put_all, read_stream, wait_until  # noqa: E402
 from pyflink_kinesis.testing.flink_child import FlinkChild  # noqa: E402
 from pyflink_kinesis.testing.shardlimits import ShardLimitsProxy  # noqa: E402
-from tests.flink_support import DEADLINE, KeyedPhases, hash_key_for, observations  # noqa: E402
+from tests.flink_support import DEADLINE, KeyedPhases, binary_entries, hash_key_for, observations  # noqa: E402
 
 pytestmark = [pytest.mark.integration, pytest.mark.flink]
 
@@ -223,34 +223,54 @@ def test_split_then_merge_reads_every_record_once_in_key_order(live: Dict[str, A
     assert len({o["shard"] for o in got}) == 4
 
 
-# --- resumable: stop with a savepoint, write more, resume; then the fail policy ------------------------------
+# --- resumable, in each Python execution mode: stop with a savepoint, write more, resume; then the fail policy ---
 
 
+@pytest.mark.parametrize("mode", ["process", "thread"])
 def test_savepoint_resume_continues_after_the_last_record_then_a_failing_deserializer_fails_the_job(
-        kinesis: LocalKinesis, flink: FlinkChild, tmp_path: Path) -> None:
+        kinesis: LocalKinesis, flink: FlinkChild, tmp_path: Path, mode: str) -> None:
+    """In PyFlink's process and thread modes (``from_ingress(execution_mode=...)``): binary records arrive byte
+    for byte with their metadata, a savepoint resumes after the last record, and a deserializer's error names the
+    record it failed on."""
     client = kinesis.client()
     streams = Streams(client, "sp")
     source, out = streams.new(2), streams.new(1)
-    args = {"endpoint": kinesis.endpoint, "in": source, "out": out}
-    first = [{"Data": b"first-%d" % i, "PartitionKey": f"k{i}"} for i in range(60)]
-    second = [{"Data": b"second-%d" % i, "PartitionKey": f"k{i}"} for i in range(60)]
-    put_all(client, source, first)
+    args = {"endpoint": kinesis.endpoint, "in": source, "out": out, "mode": mode}
+    rng = random.Random(mode)
+    first, second = binary_entries(b"first", 60, rng), binary_entries(b"second", 60, rng)
+    answers = put_all(client, source, first)
     flink.start("resumable", args)
     flink.wait_until(lambda: len(read_stream(client, out)) >= 60, DEADLINE, "the first records")
     savepoint = flink.call(cmd="stop_with_savepoint", dir=str(tmp_path / "savepoints"))["savepoint"]
     assert flink.wait(60)["status"] == "FINISHED"
-    put_all(client, source, second)
+    answers += put_all(client, source, second)
 
     flink.start("resumable", args, {"execution.savepoint.path": savepoint})
     flink.wait_until(lambda: len(read_stream(client, out)) >= 120, DEADLINE, "the records written while stopped")
     poison = put_all(client, source, [{"Data": b"bad", "PartitionKey": "poison-x"}])[0]
     ended = flink.wait(DEADLINE)
-    got = Counter(o["data"] for o in observations(client, out))
-    assert got == Counter(e["Data"] for e in first + second), "each record once: none lost, none read again"
+    observed = observations(client, out)
+    assert Counter(o["data"] for o in observed) == Counter(e["Data"] for e in first + second), \
+        "each record once, byte for byte: none lost, none read again"
+    arrivals = {r["SequenceNumber"]: r["ApproximateArrivalTimestamp"] for r in read_stream(client, source)}
+    by_data = {o["data"]: o for o in observed}
+    for entry, answer in zip(first + second, answers):
+        o = by_data[entry["Data"]]
+        assert (o["stream"], o["shard"], o["seq"], o["key"], o["sub"], o["tz"]) == (
+            source, answer["ShardId"], answer["SequenceNumber"], entry["PartitionKey"], None, "UTC")
+        assert o["arrival_ms"] == round(arrivals[answer["SequenceNumber"]].timestamp() * 1000)
     assert ended["status"] == "FAILED", ended
     assert (f"stream {source}, shard {poison['ShardId']}, sequence number {poison['SequenceNumber']}"
             in ended["error"]), ended["error"][-3000:]
     assert "ValueError: cannot read poison-x" in ended["error"]
+
+
+def test_a_second_execution_mode_in_one_job_is_a_config_error(kinesis: LocalKinesis, flink: FlinkChild) -> None:
+    answer = flink.call(cmd="start", job="resumable", args={"endpoint": kinesis.endpoint, "in": "i", "out": "o",
+                                                            "mode": "thread"},
+                        config={"python.execution-mode": "process"}, check=False)
+    assert ("ConfigError: execution_mode: the job's python.execution-mode is already 'process'; it is one for the "
+            "whole job") in answer["error"], answer
 
 
 # --- faults: 10,000 records through a proxy that fails, throttles and drops PutRecords ------------------------

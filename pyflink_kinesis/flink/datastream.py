@@ -14,6 +14,9 @@ environment themselves. Importing this module does not import PyFlink; calling t
 
 from __future__ import annotations
 
+import os
+import site
+import sys
 from typing import Any, Mapping, Optional
 
 from ..spec.errors import ConfigError
@@ -25,6 +28,10 @@ from ..spec.builders import KinesisEgressSpec, KinesisIngressSpec
 
 ENGINE = "PyFlink"
 DEFAULT_IDLE_TIMEOUT_SECONDS = 30
+# PyFlink's Python execution modes: a Python worker process per task (the default), or an interpreter in the JVM.
+EXECUTION_MODE_KEY = "python.execution-mode"
+EXECUTION_MODES = ("process", "thread")
+PYTHON_PATH_KEY = "python.pythonpath"
 
 
 def _supported(spec: Any, properties: Mapping[str, str]) -> dict[str, str]:
@@ -70,6 +77,37 @@ def _uid(kind: str, spec_id: str, name: Optional[str]) -> str:
     return f"kinesis-{kind}:{spec_id}" + (f":{name}" if name else "")
 
 
+def set_execution_mode(env: Any, execution_mode: Optional[str]) -> str:
+    """Set the Python execution mode (PyFlink's ``python.execution-mode``) of ``env``'s job; returns it.
+
+    The mode is the job's, not an operator's: PyFlink picks a Python operator's kind (a worker process, or the
+    JVM's embedded interpreter) from it when the function is added, and the embedded kind reads it again when the
+    job runs, refusing any other value. ``None`` keeps the job's mode (PyFlink's default: ``process``). A mode
+    the job already names is fine; another one is a ConfigError, as a function added before in the other mode
+    would fail at run time.
+    In thread mode (asked for, or the job's) from a virtualenv, its site-packages become ``python.pythonpath``
+    unless that is set: the
+    JVM's embedded interpreter would not see them otherwise (it finds the base installation only).
+    """
+    if execution_mode is not None and execution_mode not in EXECUTION_MODES:
+        raise ConfigError(f"expected 'process' or 'thread', got {execution_mode!r}", field="execution_mode")
+    from pyflink.common import Configuration
+    from pyflink.util.java_utils import get_j_env_configuration
+
+    conf = Configuration(j_configuration=get_j_env_configuration(env._j_stream_execution_environment))
+    current = conf.get_string(EXECUTION_MODE_KEY, None)
+    if execution_mode is not None:
+        if current not in (None, execution_mode):
+            raise ConfigError(f"the job's {EXECUTION_MODE_KEY} is already {current!r}; it is one for the whole job",
+                              field="execution_mode")
+        conf.set_string(EXECUTION_MODE_KEY, execution_mode)
+    mode = execution_mode or current or "process"
+    if mode == "thread" and sys.prefix != sys.base_prefix and not conf.contains_key(PYTHON_PATH_KEY):
+        # The JVM embeds the interpreter's shared library, which does not read a virtualenv's pyvenv.cfg.
+        conf.set_string(PYTHON_PATH_KEY, os.pathsep.join(site.getsitepackages()))
+    return mode
+
+
 def default_watermark_strategy() -> Any:
     """Event time = arrival time (the source's record timestamps), per shard, idle shards ignored after 30 s."""
     from pyflink.common import Duration, WatermarkStrategy
@@ -79,7 +117,8 @@ def default_watermark_strategy() -> Any:
 
 def from_ingress(env: Any, ingress_spec: KinesisIngressSpec, *, watermark_strategy: Any = None,
                  on_deserialize_error: str = "fail", name: Optional[str] = None,
-                 consumer_name: Optional[str] = None, consumer_lifecycle: Optional[str] = None) -> Any:
+                 consumer_name: Optional[str] = None, consumer_lifecycle: Optional[str] = None,
+                 execution_mode: Optional[str] = None) -> Any:
     """Read the streams of ``ingress_spec`` as a DataStream.
 
     The elements are the spec's deserializer's values; without a deserializer, :class:`IngressRecord`s
@@ -104,6 +143,10 @@ def from_ingress(env: Any, ingress_spec: KinesisIngressSpec, *, watermark_strate
         consumer_lifecycle: ``"job-managed"`` (the connector's default): the job registers the consumer and
             deregisters it when it ends; ``"self-managed"``: it must exist and stays registered. The same as
             ``source.efo.lifecycle`` (``JOB_MANAGED`` / ``SELF_MANAGED``).
+        execution_mode: ``"thread"``: the job's Python functions run in the TaskManager's JVM (PyFlink's
+            ``python.execution-mode: thread``, through PEMJA); ``"process"``: in Python worker processes;
+            ``None`` (default): the job's mode (PyFlink's default: ``process``). It is the job's mode, for
+            every Python function of it, those added later included (:func:`set_execution_mode`).
 
     Returns:
         A ``pyflink.datastream.DataStream``.
@@ -118,6 +161,7 @@ def from_ingress(env: Any, ingress_spec: KinesisIngressSpec, *, watermark_strate
         raise ConfigError(f"expected 'fail' or 'skip', got {on_deserialize_error!r}", field="on_deserialize_error")
     properties = source_configuration(ingress_spec)
     _fan_out(properties, consumer_name, consumer_lifecycle)
+    set_execution_mode(env, execution_mode)
     add_connector_jar(env)
     j_source = call_java(
         lambda: connector_class("source.KinesisSource").create(java_map(properties), java_list(ingress_spec.streams)),
@@ -129,7 +173,8 @@ def from_ingress(env: Any, ingress_spec: KinesisIngressSpec, *, watermark_strate
     return values.name(f"{label}: records to values").uid(_uid("deserialize", ingress_spec.id, name))
 
 
-def to_egress(ds: Any, egress_spec: KinesisEgressSpec, *, name: Optional[str] = None) -> Any:
+def to_egress(ds: Any, egress_spec: KinesisEgressSpec, *, name: Optional[str] = None,
+              execution_mode: Optional[str] = None) -> Any:
     """Write a DataStream to Kinesis with ``egress_spec``.
 
     The spec's serializer turns each element into an :class:`EgressRecord` (stream, partition key, explicit
@@ -148,6 +193,7 @@ def to_egress(ds: Any, egress_spec: KinesisEgressSpec, *, name: Optional[str] = 
             ``sink.rate-limit``, ``sink.fail-on-throttling``, ``sink.max-record-size``).
         name: The sink's operator name (default ``Kinesis sink <id>``); also part of the operator uids, so
             writing to one spec twice in a job needs two names.
+        execution_mode: The job's Python execution mode, as in :func:`from_ingress`.
 
     Returns:
         The ``pyflink.datastream.DataStreamSink``.
@@ -159,6 +205,7 @@ def to_egress(ds: Any, egress_spec: KinesisEgressSpec, *, name: Optional[str] = 
     if not isinstance(egress_spec, KinesisEgressSpec):
         raise ConfigError(f"expected a KinesisEgressSpec, got {type(egress_spec).__name__}", field="egress_spec")
     properties = sink_configuration(egress_spec)
+    set_execution_mode(ds.get_execution_environment(), execution_mode)
     add_connector_jar(ds.get_execution_environment())
     j_sink = call_java(lambda: connector_class("sink.KinesisSink").create(java_map(properties)),
                        f"egress {egress_spec.id}")
@@ -168,4 +215,5 @@ def to_egress(ds: Any, egress_spec: KinesisEgressSpec, *, name: Optional[str] = 
     return rows.sink_to(Sink(j_sink)).name(label).uid(_uid("sink", egress_spec.id, name))
 
 
-__all__ = ["default_watermark_strategy", "from_ingress", "sink_configuration", "source_configuration", "to_egress"]
+__all__ = ["default_watermark_strategy", "from_ingress", "set_execution_mode", "sink_configuration",
+           "source_configuration", "to_egress"]

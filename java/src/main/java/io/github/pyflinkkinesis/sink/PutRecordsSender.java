@@ -92,8 +92,11 @@ final class PutRecordsSender {
     }
 
     /**
-     * The base writer's rate limiter starts at one batch in flight and grows slowly; this one starts at
-     * {@code max-inflight} full batches, halves on failures and regains a batch per successful call.
+     * The base writer's rate limiter starts at one batch in flight and grows by 10 records per answered call; this
+     * one starts at one batch too and grows by a full batch per answered call (so the calls in flight double with
+     * every round trip, up to {@code max-inflight}), halving on failures. Starting with one call, not
+     * {@code max-inflight}, gets the first records of a backlog out early: an endpoint that serves concurrent calls
+     * side by side (kinesis-local) would answer all of a first wave at once, late.
      */
     static AsyncSinkWriterConfiguration writerConfiguration(KinesisSinkConfig config) {
         int batch = config.maxBatchSize();
@@ -108,7 +111,7 @@ final class PutRecordsSender {
                 .setMaxRecordSizeInBytes(config.largestRecordBytes())
                 .setRateLimitingStrategy(CongestionControlRateLimitingStrategy.builder()
                         .setMaxInFlightRequests(inflight)
-                        .setInitialMaxInFlightMessages(messages)
+                        .setInitialMaxInFlightMessages(batch)
                         .setScalingStrategy(AIMDScalingStrategy.builder(messages).setIncreaseRate(batch).build())
                         .build())
                 .build();

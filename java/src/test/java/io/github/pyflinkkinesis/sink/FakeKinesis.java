@@ -41,6 +41,8 @@ final class FakeKinesis implements KinesisAsyncClient {
         final String stream;
         final List<PutRecordsRequestEntry> records;
         final long nanos = System.nanoTime();
+        /** Calls unanswered when this one came, itself included. */
+        int open;
 
         Call(String stream, List<PutRecordsRequestEntry> records) {
             this.stream = stream;
@@ -100,8 +102,9 @@ final class FakeKinesis implements KinesisAsyncClient {
     public CompletableFuture<PutRecordsResponse> putRecords(PutRecordsRequest request) {
         Call call = new Call(request.streamName() != null ? request.streamName() : request.streamARN(),
                 request.records());
+        call.open = openCalls.incrementAndGet();
         calls.add(call);
-        mostOpenCalls.accumulateAndGet(openCalls.incrementAndGet(), Math::max);
+        mostOpenCalls.accumulateAndGet(call.open, Math::max);
         CompletableFuture<PutRecordsResponse> answer = new CompletableFuture<>();
         answers.schedule(() -> {
             openCalls.decrementAndGet(); // before answering: the writer may send its next call at once

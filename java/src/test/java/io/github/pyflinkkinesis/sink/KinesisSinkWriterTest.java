@@ -313,6 +313,8 @@ class KinesisSinkWriterTest extends WriterTestBase {
 
         assertDeliveredOnce();
         assertEquals(4, kinesis.mostOpenCalls.get());
+        // Slow start: the first call alone, the next ones only after it was answered, then more at once.
+        assertEquals(List.of(1, 1), kinesis.calls.subList(0, 2).stream().map(c -> c.open).collect(Collectors.toList()));
     }
 
     @Test
