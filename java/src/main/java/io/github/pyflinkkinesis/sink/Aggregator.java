@@ -60,17 +60,6 @@ final class Aggregator {
         }
     }
 
-    /** An aggregate written to {@code shardId}, another shard than it was packed for. */
-    static final class Landed {
-        final Unit unit;
-        final String shardId;
-
-        Landed(Unit unit, String shardId) {
-            this.unit = unit;
-            this.shardId = shardId;
-        }
-    }
-
     private final ShardMaps maps;
     private final long maxCount;
     private final int maxSize;
@@ -129,17 +118,17 @@ final class Aggregator {
     }
 
     /**
-     * Of aggregates of {@code stream} that landed elsewhere than packed for, the user records the shard each
-     * landed on does not hold (by the stream's shard map, listed again): to be written again. If the listing
-     * fails, or does not hold the shard landed on, all of that aggregate's user records.
+     * Of aggregates of {@code stream} that landed elsewhere than packed for (each with the shard it landed on),
+     * the user records the shard each landed on does not hold (by the stream's shard map, listed again): to be
+     * written again. If the listing fails, or does not hold the shard landed on, all of that aggregate's.
      */
-    CompletableFuture<List<KinesisSinkEntry>> strays(String stream, List<Landed> landed) {
+    CompletableFuture<List<KinesisSinkEntry>> strays(String stream, Map<Unit, String> landed) {
         maps.forget(stream);
         return maps.get(stream).handle((shards, error) -> {
             List<KinesisSinkEntry> again = new ArrayList<>();
-            for (Landed one : landed) {
-                ShardMap.Range actual = shards == null ? null : shards.shard(one.shardId);
-                for (KinesisSinkEntry user : one.unit.users) {
+            for (Map.Entry<Unit, String> one : landed.entrySet()) {
+                ShardMap.Range actual = shards == null ? null : shards.shard(one.getValue());
+                for (KinesisSinkEntry user : one.getKey().users) {
                     if (actual == null || !actual.holds(ShardMap.hashKey(user))) {
                         again.add(user);
                     }

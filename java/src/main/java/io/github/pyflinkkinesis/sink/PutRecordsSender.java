@@ -1,7 +1,9 @@
 package io.github.pyflinkkinesis.sink;
 
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
@@ -264,7 +266,7 @@ final class PutRecordsSender {
             return;
         }
         List<KinesisSinkEntry> failed = new ArrayList<>();
-        List<Aggregator.Landed> elsewhere = new ArrayList<>();
+        Map<Aggregator.Unit, String> elsewhere = new LinkedHashMap<>();
         for (int i = 0; i < results.size(); i++) {
             Aggregator.Unit unit = units.get(i);
             String code = results.get(i).errorCode();
@@ -274,7 +276,7 @@ final class PutRecordsSender {
                     maps.landed(stream, unit.predictedShardId, actual);
                 }
                 if (unit.aggregated() && actual != null && !actual.equals(unit.predictedShardId)) {
-                    elsewhere.add(new Aggregator.Landed(unit, actual));
+                    elsewhere.put(unit, actual);
                 }
                 continue;
             }
