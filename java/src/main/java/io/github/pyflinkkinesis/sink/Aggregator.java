@@ -89,7 +89,8 @@ final class Aggregator {
         int kept = 0;
         for (Unit unit : units) {
             bytes += unit.sizeInBytes();
-            if (kept == KinesisSinkConfig.MAX_BATCH_RECORDS || (kept > 0 && bytes > KinesisSinkConfig.MAX_BATCH_BYTES)) {
+            boolean full = kept == KinesisSinkConfig.MAX_BATCH_RECORDS;
+            if (full || (kept > 0 && bytes > KinesisSinkConfig.MAX_BATCH_BYTES)) {
                 break;
             }
             kept++;

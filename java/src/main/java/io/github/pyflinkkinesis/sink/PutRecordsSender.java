@@ -300,7 +300,13 @@ final class PutRecordsSender {
             settle(stream, entries, failed, unsent, results, handler);
             return;
         }
-        aggregator.strays(stream, elsewhere).whenComplete((strays, listError) -> {
+        aggregator.strays(stream, elsewhere).whenComplete((strays, strayError) -> {
+            if (strayError != null) {
+                handler.completeExceptionally(new KinesisSinkException(
+                        "Kinesis sink: handling the answer of PutRecords to stream '" + stream + "' failed",
+                        strayError));
+                return;
+            }
             try {
                 LOG.info("Kinesis sink: {} aggregate(s) landed on other shards of stream '{}' than packed for (a"
                         + " resharding); writing {} of their user records again to the shards they hash to now",
