@@ -9,8 +9,9 @@ single user record, go as plain records.
 
 A resharding shows in the answers: when an aggregate lands in another shard than predicted, the shard map is
 listed again; its user records whose hash key that shard does not hold are written again (to the shard they
-hash to now), as the KPL does. Their first copies stay in the shard the aggregate landed in: the KCL drops
-user records outside the shard's hash key range when it de-aggregates, other readers see them twice.
+hash to now), as the KPL does. Their first copies stay in the shard the aggregate landed in: the KCL and this
+project's readers drop user records outside the shard's hash key range when they de-aggregate, other readers
+see them twice.
 """
 
 from __future__ import annotations

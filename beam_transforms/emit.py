@@ -12,6 +12,7 @@ from apache_beam.utils.timestamp import Timestamp
 from pyflink_kinesis.spec.builders import KinesisIngressSpec
 from pyflink_kinesis.spec.records import IngressRecord
 from pyflink_kinesis.spec.serde import DeserializationError, deserialization_error, record_location
+from pyflink_kinesis.spec.shard_limits import hash_key_of
 
 from .aggregation import deaggregate
 from .positions import RecordClaim, ShardCursor, StopClaim
@@ -49,13 +50,17 @@ def event_micros(moment: Any) -> int:
     raise TypeError(f"expected a datetime, a Beam Timestamp or epoch seconds, got {type(moment).__name__} {moment!r}")
 
 
-def user_records(record: Dict[str, Any]) -> List[_UserRecord]:
-    """The user records of a Kinesis record: itself, or those of its KPL aggregate."""
+def user_records(record: Dict[str, Any], hash_range: Optional[Tuple[int, int]] = None) -> List[_UserRecord]:
+    """The user records of a Kinesis record: itself, or those of its KPL aggregate whose hash key the shard's
+    ``hash_range`` (first, last; ``None``: not known) holds. The KCL drops the others too: a writer that packed
+    the aggregate for a shard since split wrote them again to the shard they hash to now."""
     data = bytes(record["Data"])
     users = deaggregate(data)
     if users is None:
         return [(None, record["PartitionKey"], data, True)]
-    return [(i, u.partition_key, u.data, i == len(users) - 1) for i, u in enumerate(users)]
+    held = [(i, u) for i, u in enumerate(users)
+            if hash_range is None or hash_range[0] <= hash_key_of(u.partition_key, u.explicit_hash_key) <= hash_range[1]]
+    return [(i, u.partition_key, u.data, n == len(held) - 1) for n, (i, u) in enumerate(held)]
 
 
 class RecordEmitter:
@@ -97,7 +102,7 @@ class RecordEmitter:
             micros = _micros(arrival)
             if self._floor is not None and micros < self._floor:
                 continue  # arrived before an AT_TIMESTAMP start (see start_floor_micros)
-            for sub, partition_key, payload, last in user_records(record):
+            for sub, partition_key, payload, last in user_records(record, cursor.hash_range):
                 if resuming:  # the records of one answer only move forward: check until one is new
                     if cursor.is_after(sequence_number, sub):
                         continue  # emitted before this resume (inside an aggregate)

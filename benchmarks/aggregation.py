@@ -43,6 +43,9 @@ from pyflink_kinesis.testing.shardlimits import ShardLimitsProxy
 RESULTS = harness.RESULTS / "aggregation.md"
 PUT_PAYLOAD_UNIT = 25 * 1024
 JOBS = Path(__file__).with_name("flink_jobs.py")
+# Records buffered or in flight per writer when aggregating (a batch is half of it in user records, about a dozen
+# 50 KB aggregates a call); plain writes keep the job's 1,000 (more in flight only meets more throttling).
+AGGREGATED_MAX_OUTSTANDING = 10_000
 SENT_METRIC = ".numRecordsSend"  # the sink writer's Kinesis records sent, a standard sink metric
 
 
@@ -74,7 +77,8 @@ def run_flink(child: FlinkChild, emulator: Any, proxy: ShardLimitsProxy, stream:
     that saw nothing sent to the job's end."""
     started = time.monotonic()
     child.start("sql_generate", {"endpoint": emulator.endpoint, "sink_endpoint": proxy.endpoint, "out": stream,
-                                 "count": n, "size": size, "parallelism": 2, "sink": kpl_properties(aggregated)})
+                                 "count": n, "size": size, "parallelism": 2, "sink": kpl_properties(aggregated),
+                                 **({"max_outstanding": AGGREGATED_MAX_OUTSTANDING} if aggregated else {})})
     before_first = started
     while True:
         polled = time.monotonic()

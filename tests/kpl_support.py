@@ -20,3 +20,13 @@ def users_by_agg_library(records: List[Dict[str, Any]]) -> List[Tuple[str, bytes
             data = base64.b64decode(k["data"]) if k.get("aggregated") else r["Data"]  # a plain record comes as it is
             out.append((k["partitionKey"], data, r["ShardId"], k["sequenceNumber"]))
     return out
+
+
+def held_users(client: Any, stream: str, records: List[Dict[str, Any]]) -> List[Tuple[str, bytes, str, str]]:
+    """Of :func:`users_by_agg_library`, the user records in a shard whose hash key range (open or closed shards,
+    from ListShards) holds their key: what a reader that checks the range, as the KCL does, gives back."""
+    from pyflink_kinesis.spec.shard_limits import hash_key_of
+
+    ranges = {s["ShardId"]: (int(s["HashKeyRange"]["StartingHashKey"]), int(s["HashKeyRange"]["EndingHashKey"]))
+              for s in client.list_shards(StreamName=stream)["Shards"]}
+    return [u for u in users_by_agg_library(records) if ranges[u[2]][0] <= hash_key_of(u[0]) <= ranges[u[2]][1]]

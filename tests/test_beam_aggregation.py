@@ -23,7 +23,7 @@ from pyflink_kinesis.spec.shard_limits import ShardRanges, hash_key_of  # noqa: 
 from pyflink_kinesis.testing import read_stream  # noqa: E402
 from pyflink_kinesis.tools.local import wait_for_stream  # noqa: E402
 from tests.beam_support import SINK, collect, counter, run, spec_for  # noqa: E402
-from tests.kpl_support import users_by_agg_library  # noqa: E402
+from tests.kpl_support import held_users, users_by_agg_library  # noqa: E402
 from tests.test_beam_kpl import _read  # noqa: E402
 
 pytestmark = [pytest.mark.integration, pytest.mark.beam]
@@ -128,9 +128,8 @@ def test_a_split_during_the_write_keeps_each_user_record_in_the_shard_its_key_ha
     assert not failed
     stored = read_stream(client, stream)
     assert {"shardId-000000000001", "shardId-000000000002"} <= {r["ShardId"] for r in stored}
-    ranges = shard_map(client, stream, open_only=False)
     copies = users_by_agg_library(stored)
-    placed = [(k, d) for k, d, shard, _ in copies if ranges[shard][0] <= hash_key_of(k) <= ranges[shard][1]]
+    placed = [(k, d) for k, d, _, _ in held_users(client, stream, stored)]
     # Each user record is exactly once in a shard whose range holds its key (the parent held every key);
     assert Counter(placed) == Counter(users)
     # the other copies are the user records of aggregates that a stale shard map sent to the wrong child: the
@@ -161,3 +160,20 @@ def test_aggregate_builder_round_trips_through_aws_kinesis_agg() -> None:
                           {"ShardId": "b", "HashKeyRange": {"StartingHashKey": "100", "EndingHashKey": "199"},
                            "SequenceNumberRange": {"EndingSequenceNumber": "9"}}])
     assert ranges.find(50).shard_id == "a" and ranges.find(150) is None and len(ranges) == 1  # closed: left out
+
+
+def test_the_reader_drops_the_user_records_of_an_aggregate_outside_its_shards_hash_key_range() -> None:
+    """As the KCL does: a writer whose aggregate landed on a child after a split wrote them again to their shard."""
+    from beam_transforms.emit import user_records
+
+    builder = AggregateBuilder()
+    keys = [f"k{i}" for i in range(20)]
+    for key in keys:
+        builder.add(key, None, key.encode())
+    record = {"Data": builder.encode(), "PartitionKey": "k0"}
+    held = user_records(record, (0, 2 ** 127 - 1))
+    expected = [(i, k) for i, k in enumerate(keys) if hash_key_of(k) < 2 ** 127]
+    assert 0 < len(expected) < len(keys)
+    assert [(sub, key) for sub, key, _, _ in held] == expected
+    assert [last for _, _, _, last in held] == [False] * (len(held) - 1) + [True]  # the last held ends the record
+    assert len(user_records(record)) == len(keys)  # a shard whose range is not known: every user record

@@ -67,6 +67,17 @@ def test_max_buffered_property_decides_when_max_outstanding_is_left_at_its_defau
     assert sink_configuration(builder.with_max_outstanding_records(50).build())["sink.requests.max-buffered"] == "50"
 
 
+def test_aggregating_the_batch_is_left_to_the_java_sink_unless_set() -> None:
+    """Aggregating, a batch counts user records: the Java sink's default (half the buffer) may exceed 500."""
+    builder = (KinesisEgressBuilder.for_identifier("t/out").with_aws_region(AwsRegion.of("eu-west-1"))
+               .with_max_outstanding_records(10_000).with_client_configuration_property("AggregationEnabled", "true"))
+    props = sink_configuration(builder.build())
+    assert props["sink.aggregation.enabled"] == "true" and props["sink.requests.max-buffered"] == "10000"
+    assert "sink.batch.max-size" not in props
+    props = sink_configuration(builder.with_client_configuration_property("sink.batch.max-size", 4000).build())
+    assert props["sink.batch.max-size"] == "4000"
+
+
 @pytest.mark.parametrize("key, value", [("source.efo.consumer.registration.timeout", "10 s"),
                                         ("ConnectTimeout", 1000), ("MaxErrorRetry", 3)])
 def test_keys_pyflink_cannot_honour_warn_naming_key_and_engine(key: str, value: object) -> None:

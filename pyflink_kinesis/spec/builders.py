@@ -205,12 +205,16 @@ class KinesisEgressSpec(_AwsSpec):
         ``max_outstanding_records`` was left at its default.
 
         Flink's async sinks need a batch smaller than the buffer; a client property
-        ``sink.batch.max-size`` (or ``CollectionMaxCount``) is kept when it fits.
+        ``sink.batch.max-size`` (or ``CollectionMaxCount``) is kept when it fits. With
+        ``sink.aggregation.enabled`` and no such property, the batch is left to the Java sink (half the buffer,
+        in user records: a call carries their aggregates).
         """
         props = self.sink_properties()
         outstanding = self.max_outstanding_records
         if outstanding == DEFAULT_MAX_OUTSTANDING_RECORDS and "sink.requests.max-buffered" in props:
             outstanding = int(props["sink.requests.max-buffered"])  # left at its default: the property decides
+        if "sink.batch.max-size" not in props and props.get("sink.aggregation.enabled", "").lower() == "true":
+            return {"sink.requests.max-buffered": str(max(outstanding, 2))}
         batch = int(props.get("sink.batch.max-size", MAX_BATCH_RECORDS))
         batch = max(1, min(batch, outstanding - 1))
         return {"sink.batch.max-size": str(batch), "sink.requests.max-buffered": str(max(outstanding, batch + 1))}

@@ -114,6 +114,10 @@ public final class KplDeaggregator {
         return records;
     }
 
+    static byte[] md5(byte[] data) {
+        return md5(data, 0, data.length);
+    }
+
     private static byte[] md5(byte[] data, int offset, int length) {
         try {
             MessageDigest md5 = MessageDigest.getInstance("MD5");

@@ -1,5 +1,8 @@
 package io.github.pyflinkkinesis.deagg;
 
+import java.math.BigInteger;
+import java.nio.charset.StandardCharsets;
+
 /** One user record inside a KPL aggregate: its data, its own partition key and explicit hash key, its index. */
 public final class UserRecord {
     private final byte[] data;
@@ -25,6 +28,14 @@ public final class UserRecord {
 
     public String partitionKey() {
         return partitionKey;
+    }
+
+    /** The 128-bit hash key Kinesis routes the user record by: its explicit hash key, else the MD5 of its partition key. */
+    public BigInteger hashKey() {
+        if (explicitHashKey != null) {
+            return new BigInteger(explicitHashKey);
+        }
+        return new BigInteger(1, KplDeaggregator.md5(partitionKey.getBytes(StandardCharsets.UTF_8)));
     }
 
     /** The record's index in its aggregate, from 0. */

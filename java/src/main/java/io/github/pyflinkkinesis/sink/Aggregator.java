@@ -3,9 +3,11 @@ package io.github.pyflinkkinesis.sink;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 
 import software.amazon.awssdk.core.SdkBytes;
@@ -18,7 +20,10 @@ import software.amazon.awssdk.services.kinesis.model.PutRecordsRequestEntry;
  * {@code sink.aggregation.max-size} bytes. An aggregate's explicit hash key is its first user record's hash key,
  * so it lands on that shard; each user record keeps its own keys inside. A user record larger than an aggregate
  * may be, and an aggregate of one user record, go as plain records. When an aggregate lands on another shard than
- * predicted (a resharding), the stream's shard map is listed again before its next batch ({@link ShardMaps}).
+ * predicted (a resharding), the stream's shard map is listed again ({@link ShardMaps}), and its user records whose
+ * hash key the shard it landed on does not hold are written again, to the shard they hash to now, as the KPL does
+ * ({@link #strays}). Their first copies stay where the aggregate landed: readers that check a shard's hash key
+ * range when they de-aggregate (the KCL, this project's readers) drop them, other readers see them twice.
  */
 final class Aggregator {
     /** One PutRecords entry and the user records it carries (one, unless aggregated). */
@@ -41,6 +46,11 @@ final class Aggregator {
         /** This unit, predicted for {@code shardId} unless it already was. */
         Unit predictedFor(String shardId) {
             return predictedShardId != null ? this : new Unit(entry, users, shardId);
+        }
+
+        /** True for a KPL aggregate (two or more user records); false for a plain record. */
+        boolean aggregated() {
+            return users.size() > 1;
         }
 
         /** Bytes it counts against its shard's limit: data plus partition key. */
@@ -69,9 +79,64 @@ final class Aggregator {
         return units;
     }
 
+    /**
+     * The leading {@code units} one PutRecords call takes: at most 500 records and 5 MiB (a larger record alone).
+     * A batch of many small user records fits unless it spreads over hundreds of shards; the user records of the
+     * units left out are written in a later call.
+     */
+    static List<Unit> fit(List<Unit> units) {
+        long bytes = 0;
+        int kept = 0;
+        for (Unit unit : units) {
+            bytes += unit.sizeInBytes();
+            boolean full = kept == KinesisSinkConfig.MAX_BATCH_RECORDS;
+            if (full || (kept > 0 && bytes > KinesisSinkConfig.MAX_BATCH_BYTES)) {
+                break;
+            }
+            kept++;
+        }
+        return kept == units.size() ? units : new ArrayList<>(units.subList(0, kept));
+    }
+
+    /** The user records of {@code entries} that no unit of the call carried ({@link Aggregator#fit}). */
+    static List<KinesisSinkEntry> unsent(List<KinesisSinkEntry> entries, List<Aggregator.Unit> units) {
+        Set<KinesisSinkEntry> sent = Collections.newSetFromMap(new IdentityHashMap<>());
+        for (Aggregator.Unit unit : units) {
+            sent.addAll(unit.users);
+        }
+        List<KinesisSinkEntry> out = new ArrayList<>();
+        for (KinesisSinkEntry entry : entries) {
+            if (!sent.contains(entry)) {
+                out.add(entry);
+            }
+        }
+        return out;
+    }
+
     /** {@code entries}, all of {@code stream}, packed per shard (the shard map listed first if not known). */
     CompletableFuture<List<Unit>> pack(String stream, List<KinesisSinkEntry> entries) {
-        return maps.get(stream).thenApply(shards -> pack(shards, entries));
+        return maps.get(stream).thenApply(shards -> fit(pack(shards, entries)));
+    }
+
+    /**
+     * Of aggregates of {@code stream} that landed elsewhere than packed for (each with the shard it landed on),
+     * the user records the shard each landed on does not hold (by the stream's shard map, listed again): to be
+     * written again. If the listing fails, or does not hold the shard landed on, all of that aggregate's.
+     */
+    CompletableFuture<List<KinesisSinkEntry>> strays(String stream, Map<Unit, String> landed) {
+        maps.forget(stream);
+        return maps.get(stream).handle((shards, error) -> {
+            List<KinesisSinkEntry> again = new ArrayList<>();
+            for (Map.Entry<Unit, String> one : landed.entrySet()) {
+                ShardMap.Range actual = shards == null ? null : shards.shard(one.getValue());
+                for (KinesisSinkEntry user : one.getKey().users) {
+                    if (actual == null || !actual.holds(ShardMap.hashKey(user))) {
+                        again.add(user);
+                    }
+                }
+            }
+            return again;
+        });
     }
 
     private List<Unit> pack(ShardMap shards, List<KinesisSinkEntry> entries) {

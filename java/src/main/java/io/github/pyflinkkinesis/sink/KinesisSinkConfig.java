@@ -43,9 +43,10 @@ public final class KinesisSinkConfig implements Serializable {
     public static final long DEFAULT_AGGREGATION_MAX_COUNT = 4294967295L;
     public static final int DEFAULT_AGGREGATION_MAX_SIZE = 51200;
     /**
-     * What packing a call's 500 records into aggregates may add at most: per user record its protobuf framing and
+     * What packing 500 user records into aggregates may add at most: per user record its protobuf framing and
      * explicit hash key index (under 64 bytes), per aggregate (at most 250: one user record goes plain) magic,
-     * MD5, its own partition key (1 KiB of UTF-8 at most) and explicit hash key.
+     * MD5, its own partition key (1 KiB of UTF-8 at most) and explicit hash key. A batch of more user records
+     * usually adds far less per record (many share an aggregate); what still does not fit a call goes in the next.
      */
     public static final long AGGREGATION_RESERVE = 512 * 1024;
     /** The smallest aggregate size accepted (as on the Beam writer). */
@@ -86,9 +87,12 @@ public final class KinesisSinkConfig implements Serializable {
         }
         maxInFlightRequests = intIn(p, MAX_INFLIGHT, DEFAULT_MAX_INFLIGHT, 1, Integer.MAX_VALUE);
         maxBufferedRequests = intIn(p, MAX_BUFFERED, DEFAULT_MAX_BUFFERED, 2, Integer.MAX_VALUE);
-        // Unset, the batch size fits under a small max-buffered (which must exceed it).
-        maxBatchSize = intIn(p, BATCH_MAX_SIZE, Math.min(MAX_BATCH_RECORDS, maxBufferedRequests - 1),
-                1, MAX_BATCH_RECORDS);
+        aggregationEnabled = bool(p, AGGREGATION_ENABLED);
+        // Unset, the batch size fits under a small max-buffered (which must exceed it). Aggregating, a batch
+        // counts user records: many go into one Kinesis record, so half of max-buffered (two calls in flight).
+        maxBatchSize = aggregationEnabled
+                ? intIn(p, BATCH_MAX_SIZE, Math.max(1, maxBufferedRequests / 2), 1, Integer.MAX_VALUE)
+                : intIn(p, BATCH_MAX_SIZE, Math.min(MAX_BATCH_RECORDS, maxBufferedRequests - 1), 1, MAX_BATCH_RECORDS);
         if (maxBufferedRequests <= maxBatchSize) {
             throw new IllegalArgumentException(MAX_BUFFERED + ": expected more than " + BATCH_MAX_SIZE + " ("
                     + maxBatchSize + "), got " + maxBufferedRequests);
@@ -100,7 +104,6 @@ public final class KinesisSinkConfig implements Serializable {
         failOnError = bool(p, FAIL_ON_ERROR);
         maxRetryTimeMs = millisIn(p, MAX_RETRY_TIME, RetryRule.DEFAULT_MAX_RETRY_TIME.toMillis());
         failOnThrottling = bool(p, FAIL_ON_THROTTLING);
-        aggregationEnabled = bool(p, AGGREGATION_ENABLED);
         aggregationMaxCount = longIn(p, AGGREGATION_MAX_COUNT, DEFAULT_AGGREGATION_MAX_COUNT, 1,
                 DEFAULT_AGGREGATION_MAX_COUNT);
         aggregationMaxSize = (int) bytesIn(p, AGGREGATION_MAX_SIZE, DEFAULT_AGGREGATION_MAX_SIZE,
@@ -184,7 +187,9 @@ public final class KinesisSinkConfig implements Serializable {
 
     /**
      * Records per PutRecords call (at most 500); with {@code sink.rate-limit}, at most a second's budget of one
-     * shard (a larger call to one shard could never pass its pacing).
+     * shard (a larger call to one shard could never pass its pacing). With {@code sink.aggregation.enabled}, user
+     * records per batch, any number (default: half of {@code sink.requests.max-buffered}), bounded by the flush size:
+     * the call carries their aggregates (at most 500 Kinesis records; user records left over go in a later call).
      */
     public int maxBatchSize() {
         if (rateLimitPercent == null) {

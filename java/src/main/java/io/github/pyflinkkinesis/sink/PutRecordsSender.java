@@ -1,7 +1,9 @@
 package io.github.pyflinkkinesis.sink;
 
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
@@ -34,9 +36,10 @@ import software.amazon.awssdk.services.kinesis.model.PutRecordsResultEntry;
  * writer has made no progress for {@code sink.max-retry-time}; other errors fail the job naming the stream;
  * records buffered plus in flight kept within {@code sink.requests.max-buffered} (backpressure); oversized
  * records fail the job or are skipped and counted in {@code numOversizedRecordsSkipped}; with
- * {@code sink.aggregation.enabled} each call's records are packed per shard ({@link Aggregator}), and a failed
- * aggregate's user records are retried; with {@code sink.fail-on-throttling} the first throttled record or call
- * fails the job, naming the stream and (for a record) the shard; with {@code sink.record-ttl} a record not
+ * {@code sink.aggregation.enabled} each call's records are packed per shard ({@link Aggregator}), a failed
+ * aggregate's user records are retried, and those of an aggregate that landed on another shard than packed for
+ * (a resharding) which that shard does not hold are written again; with {@code sink.fail-on-throttling} the
+ * first throttled record or call fails the job, naming the stream and (for a record) the shard; with {@code sink.record-ttl} a record not
  * written within it since it entered the sink is dropped before its next call, counted in
  * {@code numExpiredRecordsDropped} with a warning naming the stream (with {@code sink.fail-on-error} the job fails
  * instead); with {@code sink.rate-limit} each call waits until the shards it writes to have room
@@ -266,12 +269,17 @@ final class PutRecordsSender {
             return;
         }
         List<KinesisSinkEntry> failed = new ArrayList<>();
+        Map<Aggregator.Unit, String> elsewhere = new LinkedHashMap<>();
         for (int i = 0; i < results.size(); i++) {
             Aggregator.Unit unit = units.get(i);
             String code = results.get(i).errorCode();
             if (code == null) {
+                String actual = results.get(i).shardId();
                 if (maps != null) {
-                    maps.landed(stream, unit.predictedShardId, results.get(i).shardId());
+                    maps.landed(stream, unit.predictedShardId, actual);
+                }
+                if (unit.aggregated() && actual != null && !actual.equals(unit.predictedShardId)) {
+                    elsewhere.put(unit, actual);
                 }
                 continue;
             }
@@ -290,9 +298,44 @@ final class PutRecordsSender {
             }
             failed.addAll(unit.users);
         }
+        List<KinesisSinkEntry> unsent = Aggregator.unsent(entries, units);
+        if (elsewhere.isEmpty()) {
+            settle(stream, entries, failed, unsent, results, handler);
+            return;
+        }
+        aggregator.strays(stream, elsewhere).whenComplete((strays, strayError) -> {
+            if (strayError != null) {
+                handler.completeExceptionally(new KinesisSinkException(
+                        "Kinesis sink: handling the answer of PutRecords to stream '" + stream + "' failed",
+                        strayError));
+                return;
+            }
+            try {
+                LOG.info("Kinesis sink: {} aggregate(s) landed on other shards of stream '{}' than packed for (a"
+                        + " resharding); writing {} of their user records again to the shards they hash to now",
+                        elsewhere.size(), stream, strays.size());
+                unsent.addAll(strays);
+                settle(stream, entries, failed, unsent, results, handler);
+            } catch (RuntimeException e) {
+                handler.completeExceptionally(new KinesisSinkException(
+                        "Kinesis sink: handling the answer of PutRecords to stream '" + stream + "' failed", e));
+            }
+        });
+    }
+
+    /**
+     * Answers a call whose records were written but {@code failed} (retried after a backoff) and {@code again}
+     * (to be written in a later call at once: left out of the call, or strays of an aggregate after a resharding).
+     */
+    private void settle(String stream, List<KinesisSinkEntry> entries, List<KinesisSinkEntry> failed,
+            List<KinesisSinkEntry> again, List<PutRecordsResultEntry> results, ResultHandler<KinesisSinkEntry> handler) {
         if (failed.isEmpty()) {
             retries.reset();
-            handler.complete();
+            if (again.isEmpty()) {
+                handler.complete();
+            } else {
+                handler.retryForEntries(again);
+            }
             return;
         }
         if (failed.size() < entries.size()) {
@@ -301,7 +344,8 @@ final class PutRecordsSender {
         countSendErrors(failed.size());
         LOG.debug("Kinesis sink: {} of {} records to stream '{}' failed, retrying them", failed.size(),
                 entries.size(), stream);
-        retryLater(stream, failedEntryError(failed.size(), results), failed, handler);
+        failed.addAll(again);
+        retryLater(stream, failedEntryError(failed.size() - again.size(), results), failed, handler);
     }
 
     /** What a partial failure's last error was, for the message when the writer gives up. */

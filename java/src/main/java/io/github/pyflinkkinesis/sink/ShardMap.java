@@ -3,6 +3,7 @@ package io.github.pyflinkkinesis.sink;
 import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -14,7 +15,8 @@ import software.amazon.awssdk.services.kinesis.model.Shard;
 
 /**
  * A stream's open shards by hash key range, from ListShards: which shard a record is bound for (the shard
- * whose range holds its explicit hash key, or the MD5 of its partition key, as Kinesis routes it).
+ * whose range holds its explicit hash key, or the MD5 of its partition key, as Kinesis routes it); and the hash
+ * key range of each shard listed, closed ones too.
  */
 final class ShardMap {
     /** An open shard: its id and hash key range (inclusive). */
@@ -36,12 +38,22 @@ final class ShardMap {
 
     private final String stream;
     private final TreeMap<BigInteger, Range> byStart = new TreeMap<>();
+    private final Map<String, Range> byId = new HashMap<>();
 
-    ShardMap(String stream, List<Range> open) {
+    ShardMap(String stream, List<Range> open, List<Range> closed) {
         this.stream = stream;
         for (Range range : open) {
             byStart.put(range.start, range);
+            byId.put(range.shardId, range);
         }
+        for (Range range : closed) {
+            byId.put(range.shardId, range);
+        }
+    }
+
+    /** The listed shard {@code shardId}, open or closed, or {@code null} if the listing did not hold it. */
+    Range shard(String shardId) {
+        return byId.get(shardId);
     }
 
     /** The 128-bit hash key Kinesis routes {@code entry} by. */
@@ -66,13 +78,15 @@ final class ShardMap {
         return floor.getValue();
     }
 
-    /** The stream's open shards, listed by ListShards (all pages) through {@code client}. */
+    /** The stream's shards, listed by ListShards (all pages) through {@code client}. */
     static CompletableFuture<ShardMap> list(KinesisAsyncClient client, String stream) {
-        return page(client, stream, null, new ArrayList<>()).thenApply(open -> new ShardMap(stream, open));
+        List<Range> open = new ArrayList<>();
+        List<Range> closed = new ArrayList<>();
+        return page(client, stream, null, open, closed).thenApply(done -> new ShardMap(stream, open, closed));
     }
 
-    private static CompletableFuture<List<Range>> page(KinesisAsyncClient client, String stream, String token,
-            List<Range> open) {
+    private static CompletableFuture<Void> page(KinesisAsyncClient client, String stream, String token,
+            List<Range> open, List<Range> closed) {
         ListShardsRequest.Builder request = ListShardsRequest.builder();
         if (token != null) {
             request.nextToken(token);
@@ -83,13 +97,14 @@ final class ShardMap {
         }
         return client.listShards(request.build()).thenCompose(response -> {
             for (Shard shard : response.shards()) {
-                if (shard.sequenceNumberRange() == null || shard.sequenceNumberRange().endingSequenceNumber() == null) {
-                    open.add(new Range(shard.shardId(), new BigInteger(shard.hashKeyRange().startingHashKey()),
-                            new BigInteger(shard.hashKeyRange().endingHashKey())));
-                }
+                Range range = new Range(shard.shardId(), new BigInteger(shard.hashKeyRange().startingHashKey()),
+                        new BigInteger(shard.hashKeyRange().endingHashKey()));
+                boolean isOpen = shard.sequenceNumberRange() == null
+                        || shard.sequenceNumberRange().endingSequenceNumber() == null;
+                (isOpen ? open : closed).add(range);
             }
             String next = response.nextToken();
-            return next == null ? CompletableFuture.completedFuture(open) : page(client, stream, next, open);
+            return next == null ? CompletableFuture.completedFuture(null) : page(client, stream, next, open, closed);
         });
     }
 }

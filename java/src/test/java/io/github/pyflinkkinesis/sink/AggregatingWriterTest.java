@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.math.BigInteger;
 import java.util.ArrayList;
 import java.util.Base64;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -140,27 +141,80 @@ class AggregatingWriterTest extends WriterTestBase {
         assertTrue(aggregates().size() >= 200 / 4 - 2, "records are aggregated: " + aggregates().size());
     }
 
+    /**
+     * The user records in the stream as a reader that checks hash key ranges reads them (the KCL, our readers):
+     * of each shard, those whose hash key its range ({@code ranges}, by shard id) holds; or all, without ranges.
+     */
+    private Map<String, Long> readUsers(Map<String, ShardMap.Range> ranges) {
+        List<String> keys = new ArrayList<>();
+        synchronized (kinesis.delivered) {
+            for (FakeKinesis.Delivered d : kinesis.delivered) {
+                byte[] data = d.record.data().asByteArray();
+                List<UserRecord> users = KplDeaggregator.deaggregate(data);
+                if (users == null) {
+                    keys.add(userKey(d.record.partitionKey(), d.record.explicitHashKey(), data));
+                    continue;
+                }
+                for (UserRecord u : users) {
+                    BigInteger hash = ShardMap.hashKey(KinesisSinkEntry.of("orders", u.partitionKey(),
+                            u.explicitHashKey(), u.data()));
+                    if (ranges == null || ranges.get(d.shardId).holds(hash)) {
+                        keys.add(userKey(u.partitionKey(), u.explicitHashKey(), u.data()));
+                    }
+                }
+            }
+        }
+        return keys.stream().collect(Collectors.groupingBy(Function.identity(), Collectors.counting()));
+    }
+
     @Test
-    void anAggregateLandingElsewhereMakesTheWriterListTheShardsAgain() throws Exception {
-        kinesis.shards = shards(1, 0);
+    void anAggregateLandingElsewhereIsWrittenAgainForTheUserRecordsItsShardDoesNotHold() throws Exception {
+        List<ShardMap.Range> parent = shards(1, 0);
+        List<ShardMap.Range> children = shards(2, 1);
+        kinesis.shards = parent;
         writer();
         Random random = new Random(3);
         writeRandom(random, 100, 100);
         writer.flush(true);
-        kinesis.shards = shards(2, 1); // resharded: the writer's map is out of date
+        kinesis.shards = children; // split: the writer's map is out of date
         writeRandom(random, 100, 100);
         writer.flush(true);
-        assertEquals(1, kinesis.listShardsCalls.get());
-        writeRandom(random, 100, 100);
-        writer.flush(true);
-
         assertEquals(2, kinesis.listShardsCalls.get(), "an answer from another shard makes the map listed again");
-        Map<String, List<String>> byShard = usersByShard();
-        assertEquals(300, byShard.values().stream().mapToInt(List::size).sum());
+        writeRandom(random, 100, 100);
+        writer.flush(true);
+        assertEquals(2, kinesis.listShardsCalls.get(), "listed once per resharding");
+
+        Map<String, ShardMap.Range> ranges = new HashMap<>();
+        parent.forEach(r -> ranges.put(r.shardId, r));
+        children.forEach(r -> ranges.put(r.shardId, r));
+        Map<String, Long> expected = written.stream()
+                .map(r -> userKey((String) r.getField(1), (String) r.getField(2), (byte[]) r.getField(3)))
+                .collect(Collectors.groupingBy(Function.identity(), Collectors.counting()));
+        assertEquals(expected, readUsers(ranges), "each user record once in a shard whose hash key range holds it");
+        long copies = readUsers(null).values().stream().mapToLong(Long::longValue).sum();
+        assertTrue(copies > 300, "the aggregates that landed on one child held user records of the other: "
+                + copies + " copies of 300 user records");
         Set<String> lastShards = kinesis.delivered.subList(kinesis.delivered.size() - 2, kinesis.delivered.size())
                 .stream().map(d -> d.shardId).collect(Collectors.toSet());
         assertEquals(Set.of("shardId-000000000001", "shardId-000000000002"), lastShards,
                 "after listing again, one aggregate per new shard");
+    }
+
+    @Test
+    void aBatchOfMoreUserRecordsThanACallTakesGoesInSeveralCalls() throws Exception {
+        kinesis.shards = shards(600, 0);
+        writer(KinesisSinkConfig.BATCH_MAX_SIZE, "2000", KinesisSinkConfig.MAX_BUFFERED, "4000");
+        writeRandom(new Random(6), 2000, 100);
+        writer.flush(true);
+
+        assertEachUserRecordOnceOnItsShard();
+        synchronized (kinesis.calls) {
+            assertTrue(kinesis.calls.size() >= 2, kinesis.calls.size() + " calls");
+            for (FakeKinesis.Call call : kinesis.calls) {
+                assertTrue(call.records.size() <= KinesisSinkConfig.MAX_BATCH_RECORDS,
+                        "a call of " + call.records.size() + " records");
+            }
+        }
     }
 
     @Test

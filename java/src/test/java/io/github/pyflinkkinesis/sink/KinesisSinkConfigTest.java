@@ -113,6 +113,21 @@ class KinesisSinkConfigTest {
     }
 
     @Test
+    void aggregatingABatchCountsUserRecordsBeyondACallsFiveHundred() {
+        assertEquals(5000, KinesisSinkConfig.of(Map.of(KinesisSinkConfig.AGGREGATION_ENABLED, "true")).maxBatchSize(),
+                "half of max-buffered by default");
+        assertEquals(8000, KinesisSinkConfig.of(Map.of(KinesisSinkConfig.AGGREGATION_ENABLED, "true",
+                KinesisSinkConfig.BATCH_MAX_SIZE, "8000")).maxBatchSize());
+        IllegalArgumentException plain = assertThrows(IllegalArgumentException.class, () -> KinesisSinkConfig.of(
+                Map.of(KinesisSinkConfig.BATCH_MAX_SIZE, "501")));
+        assertEquals("sink.batch.max-size: expected a whole number from 1 to 500, got '501'", plain.getMessage());
+        IllegalArgumentException buffered = assertThrows(IllegalArgumentException.class, () -> KinesisSinkConfig.of(
+                Map.of(KinesisSinkConfig.AGGREGATION_ENABLED, "true", KinesisSinkConfig.BATCH_MAX_SIZE, "10000")));
+        assertEquals("sink.requests.max-buffered: expected more than sink.batch.max-size (10000), got 10000",
+                buffered.getMessage());
+    }
+
+    @Test
     void awsKeysAreValidatedToo() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> KinesisSink.create(Map.of(KinesisSinkConfig.BATCH_MAX_SIZE, "10")));

@@ -168,7 +168,8 @@ public final class KinesisSourceEnumerator implements SplitEnumerator<KinesisSha
             List<KinesisShardSplit> listed = new ArrayList<>();
             for (Shard shard : entry.getValue().shards) {
                 listed.add(new KinesisShardSplit(stream, shard.shardId(), ShardLister.parentsOf(shard), position,
-                        creation));
+                        creation, ShardLister.startingHashKey(shard.hashKeyRange()),
+                        ShardLister.endingHashKey(shard.hashKeyRange())));
             }
             List<KinesisShardSplit> added = tracker.addShards(stream, listed);
             if (!added.isEmpty()) {

@@ -1,5 +1,6 @@
 package io.github.pyflinkkinesis.source.enumerator;
 
+import java.math.BigInteger;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -10,6 +11,7 @@ import io.github.pyflinkkinesis.aws.retry.RetryRule;
 import io.github.pyflinkkinesis.source.split.KinesisShardSplit;
 import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.services.kinesis.KinesisClient;
+import software.amazon.awssdk.services.kinesis.model.HashKeyRange;
 import software.amazon.awssdk.services.kinesis.model.ListShardsRequest;
 import software.amazon.awssdk.services.kinesis.model.ListShardsResponse;
 import software.amazon.awssdk.services.kinesis.model.Shard;
@@ -76,6 +78,16 @@ public final class ShardLister {
             shards.addAll(page.shards());
         }
         return shards;
+    }
+
+    /** The first hash key of a listed shard's {@code range}, or {@code null} when the listing gave none. */
+    public static BigInteger startingHashKey(HashKeyRange range) {
+        return range == null || range.startingHashKey() == null ? null : new BigInteger(range.startingHashKey());
+    }
+
+    /** The last hash key of a listed shard's {@code range}, or {@code null} when the listing gave none. */
+    public static BigInteger endingHashKey(HashKeyRange range) {
+        return range == null || range.endingHashKey() == null ? null : new BigInteger(range.endingHashKey());
     }
 
     /** The shard's parents: the parent and, after a merge, the adjacent parent. */

@@ -28,6 +28,7 @@ import io.github.pyflinkkinesis.aws.retry.RetryRule;
 import io.github.pyflinkkinesis.source.KinesisSourceConfig;
 import io.github.pyflinkkinesis.source.consumer.ConsumerArns;
 import io.github.pyflinkkinesis.source.consumer.StreamConsumers;
+import io.github.pyflinkkinesis.source.enumerator.ShardLister;
 import io.github.pyflinkkinesis.source.split.KinesisShardSplit;
 import io.github.pyflinkkinesis.source.split.StartingPosition;
 import software.amazon.awssdk.awscore.exception.AwsServiceException;
@@ -199,7 +200,8 @@ public final class FanOutShardSplitReader implements SplitReader<KinesisRecord, 
         List<KinesisShardSplit> splits = new ArrayList<>();
         for (ChildShard child : childShards) {
             splits.add(new KinesisShardSplit(parent.stream(), child.shardId(), child.parentShards(),
-                    StartingPosition.trimHorizon(), parent.streamCreationMillis()));
+                    StartingPosition.trimHorizon(), parent.streamCreationMillis(),
+                    ShardLister.startingHashKey(child.hashKeyRange()), ShardLister.endingHashKey(child.hashKeyRange())));
         }
         return splits;
     }

@@ -225,17 +225,36 @@ public final class KinesisShardSplitReader implements SplitReader<KinesisRecord,
             } else if (subRecords == null) {
                 records.add(new KinesisRecord(data, record.partitionKey(), sequence, null, arrivalMillis, true));
             } else {
-                for (int i = 0; i < subRecords.size(); i++) {
-                    UserRecord sub = subRecords.get(i);
+                List<UserRecord> held = heldBy(cursor.split, subRecords);
+                for (int i = 0; i < held.size(); i++) {
+                    UserRecord sub = held.get(i);
                     if (!cursor.alreadyEmitted(sequence, sub.subSequenceNumber())) {
                         records.add(new KinesisRecord(sub.data(), sub.partitionKey(), sequence, sub.subSequenceNumber(),
-                                arrivalMillis, i == subRecords.size() - 1));
+                                arrivalMillis, i == held.size() - 1));
                     }
                 }
             }
             cursor.fetched(sequence);
         }
         return records;
+    }
+
+    /**
+     * The user records of an aggregate read from {@code split}'s shard whose hash key its range holds, as the KCL
+     * keeps them: a writer that wrote an aggregate packed for a shard since split wrote the others again to the
+     * shard they hash to now.
+     */
+    static List<UserRecord> heldBy(KinesisShardSplit split, List<UserRecord> users) {
+        if (split.startingHashKey() == null) {
+            return users;
+        }
+        List<UserRecord> held = new ArrayList<>(users.size());
+        for (UserRecord user : users) {
+            if (split.mayHold(user.hashKey())) {
+                held.add(user);
+            }
+        }
+        return held;
     }
 
     @Override

@@ -1,6 +1,7 @@
 package io.github.pyflinkkinesis.source.split;
 
 import java.io.Serializable;
+import java.math.BigInteger;
 import java.util.List;
 import java.util.Objects;
 import java.util.stream.Collectors;
@@ -22,6 +23,12 @@ public final class KinesisShardSplit implements SourceSplit, Serializable {
     private final StartingPosition startingPosition;
     /** The stream's creation time (epoch millis) when the split was made; 0 when unknown (a version 1 checkpoint). */
     private final long streamCreationMillis;
+    /**
+     * The shard's hash key range (inclusive), or {@code null} when not known (a checkpoint of version 2 or older):
+     * user records of a KPL aggregate outside it are dropped, as the KCL drops them.
+     */
+    private final BigInteger startingHashKey;
+    private final BigInteger endingHashKey;
 
     /** A split of a stream whose creation time is not known. */
     public KinesisShardSplit(String stream, String shardId, List<String> parentShardIds,
@@ -31,6 +38,19 @@ public final class KinesisShardSplit implements SourceSplit, Serializable {
 
     public KinesisShardSplit(String stream, String shardId, List<String> parentShardIds,
                              StartingPosition startingPosition, long streamCreationMillis) {
+        this(stream, shardId, parentShardIds, startingPosition, streamCreationMillis, null, null);
+    }
+
+    /** A split with its shard's hash key range ({@code null}s: not known). */
+    public KinesisShardSplit(String stream, String shardId, List<String> parentShardIds,
+                             StartingPosition startingPosition, long streamCreationMillis,
+                             BigInteger startingHashKey, BigInteger endingHashKey) {
+        if ((startingHashKey == null) != (endingHashKey == null)) {
+            throw new IllegalArgumentException("a shard's hash key range needs both ends, got " + startingHashKey
+                    + " and " + endingHashKey);
+        }
+        this.startingHashKey = startingHashKey;
+        this.endingHashKey = endingHashKey;
         this.streamCreationMillis = streamCreationMillis;
         this.stream = Objects.requireNonNull(stream, "stream");
         this.shardId = Objects.requireNonNull(shardId, "shardId");
@@ -89,7 +109,24 @@ public final class KinesisShardSplit implements SourceSplit, Serializable {
     }
 
     public KinesisShardSplit withStartingPosition(StartingPosition position) {
-        return new KinesisShardSplit(stream, shardId, parentShardIds, position, streamCreationMillis);
+        return new KinesisShardSplit(stream, shardId, parentShardIds, position, streamCreationMillis,
+                startingHashKey, endingHashKey);
+    }
+
+    /** The first hash key of the shard's range, or {@code null} when not known. */
+    public BigInteger startingHashKey() {
+        return startingHashKey;
+    }
+
+    /** The last hash key of the shard's range, or {@code null} when not known. */
+    public BigInteger endingHashKey() {
+        return endingHashKey;
+    }
+
+    /** True unless the shard's hash key range is known and does not hold {@code hashKey}. */
+    public boolean mayHold(BigInteger hashKey) {
+        return startingHashKey == null
+                || (startingHashKey.compareTo(hashKey) <= 0 && hashKey.compareTo(endingHashKey) <= 0);
     }
 
     /**
@@ -101,7 +138,8 @@ public final class KinesisShardSplit implements SourceSplit, Serializable {
     }
 
     public KinesisShardSplit withStreamCreationMillis(long creationMillis) {
-        return new KinesisShardSplit(stream, shardId, parentShardIds, startingPosition, creationMillis);
+        return new KinesisShardSplit(stream, shardId, parentShardIds, startingPosition, creationMillis,
+                startingHashKey, endingHashKey);
     }
 
     public boolean isFinished() {
@@ -116,12 +154,15 @@ public final class KinesisShardSplit implements SourceSplit, Serializable {
         KinesisShardSplit that = (KinesisShardSplit) o;
         return stream.equals(that.stream) && shardId.equals(that.shardId)
                 && parentShardIds.equals(that.parentShardIds) && startingPosition.equals(that.startingPosition)
-                && streamCreationMillis == that.streamCreationMillis;
+                && streamCreationMillis == that.streamCreationMillis
+                && Objects.equals(startingHashKey, that.startingHashKey)
+                && Objects.equals(endingHashKey, that.endingHashKey);
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(stream, shardId, parentShardIds, startingPosition, streamCreationMillis);
+        return Objects.hash(stream, shardId, parentShardIds, startingPosition, streamCreationMillis, startingHashKey,
+                endingHashKey);
     }
 
     @Override

@@ -1,6 +1,7 @@
 package io.github.pyflinkkinesis.source.split;
 
 import java.io.IOException;
+import java.math.BigInteger;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -12,10 +13,12 @@ import org.apache.flink.core.memory.DataOutputView;
 
 /**
  * Serializes {@link KinesisShardSplit}s for checkpoints. Version 2 adds the stream's creation time after the
- * position; version 1 (without it) still reads, as a split of a stream whose creation time is unknown.
+ * position; version 1 (without it) still reads, as a split of a stream whose creation time is unknown. Version 3
+ * adds the shard's hash key range (a flag, then both ends as decimal text); older versions read as splits whose
+ * range is not known.
  */
 public final class KinesisShardSplitSerializer implements SimpleVersionedSerializer<KinesisShardSplit> {
-    public static final int VERSION = 2;
+    public static final int VERSION = 3;
 
     @Override
     public int getVersion() {
@@ -64,11 +67,16 @@ public final class KinesisShardSplitSerializer implements SimpleVersionedSeriali
                 break;
         }
         out.writeLong(split.streamCreationMillis());
+        out.writeBoolean(split.startingHashKey() != null);
+        if (split.startingHashKey() != null) {
+            out.writeUTF(split.startingHashKey().toString());
+            out.writeUTF(split.endingHashKey().toString());
+        }
     }
 
     /** Reads a split written by {@link #write} in layout {@code version}. */
     public static KinesisShardSplit read(int version, DataInputView in) throws IOException {
-        if (version != 1 && version != VERSION) {
+        if (version < 1 || version > VERSION) {
             throw new IOException("unknown Kinesis shard split version " + version + " (this build reads 1 to " + VERSION + ")");
         }
         String stream = in.readUTF();
@@ -97,6 +105,12 @@ public final class KinesisShardSplitSerializer implements SimpleVersionedSeriali
                 position = StartingPosition.shardEnd();
         }
         long creationMillis = version >= 2 ? in.readLong() : 0L;
-        return new KinesisShardSplit(stream, shardId, parentIds, position, creationMillis);
+        BigInteger start = null;
+        BigInteger end = null;
+        if (version >= 3 && in.readBoolean()) {
+            start = new BigInteger(in.readUTF());
+            end = new BigInteger(in.readUTF());
+        }
+        return new KinesisShardSplit(stream, shardId, parentIds, position, creationMillis, start, end);
     }
 }

@@ -8,6 +8,9 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
+import java.math.BigInteger;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -288,6 +291,21 @@ class KinesisShardSplitReaderTest {
         assertEquals(agg, records.get(0).sequenceNumber());
         assertEquals(List.of(false, true, true),
                 records.stream().map(KinesisRecord::endOfRecord).collect(Collectors.toList()));
+    }
+
+    @Test
+    void userRecordsOfAnAggregateOutsideTheShardsHashKeyRangeAreDroppedAsTheKclDropsThem() throws Exception {
+        String agg = kinesis.put(SHARD, "agg", aggregate("x0", "x1", "x2"), 1);
+        put("plain", 2);
+        BigInteger x1 = new BigInteger(1, MessageDigest.getInstance("MD5").digest("pk-x1".getBytes(StandardCharsets.UTF_8)));
+        KinesisShardSplit split = new KinesisShardSplit("orders", SHARD, List.of(), StartingPosition.trimHorizon(), 0L,
+                x1, x1);
+        List<KinesisRecord> records = fetch(reader(split)).of(split.splitId());
+        assertEquals(List.of("x1", "plain"), records.stream().map(r -> new String(r.data())).collect(Collectors.toList()),
+                "a plain record is kept, whatever its key: Kinesis routed it");
+        assertEquals(agg, records.get(0).sequenceNumber());
+        assertEquals(1L, records.get(0).subSequenceNumber());
+        assertTrue(records.get(0).endOfRecord(), "the last user record the shard holds ends the aggregate");
     }
 
     @Test

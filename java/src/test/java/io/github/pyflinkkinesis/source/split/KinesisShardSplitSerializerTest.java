@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
+import java.math.BigInteger;
 import io.github.pyflinkkinesis.source.Hex;
 import java.util.List;
 
@@ -45,15 +46,26 @@ class KinesisShardSplitSerializerTest {
     private static final String V1_HEX = "000173" + "000773686172642d31" + "00000001" + "000170" + "02" + "00023432"
             + "01" + "0000000000000003";
 
-    /** Version 2's layout is what checkpoints hold: changing it needs a new version. */
+    /** A version 2 checkpoint still restores: the shard's hash key range is unknown (no user record is dropped). */
     @Test
-    void versionTwoLayoutIsStable() throws IOException {
+    void versionTwoLayoutStillReads() throws IOException {
         KinesisShardSplit split = new KinesisShardSplit("s", "shard-1", List.of("p"),
                 StartingPosition.afterSubRecord("42", 3L), 0x0102030405L);
-        String hex = V1_HEX + "0000000102030405";
-        assertEquals(2, serializer.getVersion());
+        assertEquals(split, serializer.deserialize(2, Hex.parse(V1_HEX + "0000000102030405")));
+    }
+
+    /** Version 3's layout is what checkpoints hold: changing it needs a new version. */
+    @Test
+    void versionThreeLayoutIsStable() throws IOException {
+        KinesisShardSplit split = new KinesisShardSplit("s", "shard-1", List.of("p"),
+                StartingPosition.afterSubRecord("42", 3L), 0x0102030405L, BigInteger.ONE, BigInteger.TEN);
+        String hex = V1_HEX + "0000000102030405" + "01" + "000131" + "00023130";
+        assertEquals(3, serializer.getVersion());
         assertEquals(hex, Hex.format(serializer.serialize(split)));
-        assertEquals(split, serializer.deserialize(2, Hex.parse(hex)));
+        assertEquals(split, serializer.deserialize(3, Hex.parse(hex)));
+        KinesisShardSplit unknown = new KinesisShardSplit("s", "shard-1", List.of("p"),
+                StartingPosition.afterSubRecord("42", 3L), 0x0102030405L);
+        assertEquals(V1_HEX + "0000000102030405" + "00", Hex.format(serializer.serialize(unknown)));
     }
 
     /** A version 1 checkpoint still restores: the stream's creation time is unknown (the reader adopts the current one). */
@@ -67,8 +79,8 @@ class KinesisShardSplitSerializerTest {
     @Test
     void unknownVersionIsRefused() throws IOException {
         byte[] bytes = serializer.serialize(new KinesisShardSplit("s", "shard-1", List.of(), StartingPosition.trimHorizon()));
-        IOException error = assertThrows(IOException.class, () -> serializer.deserialize(3, bytes));
-        assertTrue(error.getMessage().contains("version 3"), error.getMessage());
+        IOException error = assertThrows(IOException.class, () -> serializer.deserialize(4, bytes));
+        assertTrue(error.getMessage().contains("version 4"), error.getMessage());
     }
 
     @Test
