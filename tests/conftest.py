@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Dict, Iterator, List
 
 import pytest
 
@@ -87,6 +87,18 @@ def offline(monkeypatch: pytest.MonkeyPatch) -> None:
         raise AssertionError(f"a test tried to reach {request.url}")
 
     monkeypatch.setattr(botocore.httpsession.URLLib3Session, "send", no_network)
+
+def pytest_collection_modifyitems(config: Any, items: List[Any]) -> None:
+    """Test modules with a standalone cluster first, then those with PyFlink jobs, then other slow ones, then the
+    rest (each group in its usual order): with ``--dist loadfile`` the longest modules start first, and the short
+    ones fill the workers' ends instead of one worker finishing a long module alone."""
+    rank: Dict[str, int] = {}
+    for item in items:
+        module = item.nodeid.split("::")[0]
+        kind = next((i for i, m in enumerate(("cluster", "flink", "slow")) if item.get_closest_marker(m)), 3)
+        rank[module] = min(rank.get(module, 3), kind)
+    items.sort(key=lambda item: rank[item.nodeid.split("::")[0]])  # stable: each module's tests stay in order
+
 
 # Tests' figures (records in/out, duplicates, restarts, recovery time), kept across runs; see tests/figures.py.
 @pytest.fixture(scope="module")
