@@ -26,16 +26,19 @@ from pyflink_kinesis.testing import Streams, consumers, put_all, wait_until  # n
 from pyflink_kinesis.testing.dropper import ConnectionDropper  # noqa: E402
 from pyflink_kinesis.testing.flink_child import FlinkChild  # noqa: E402
 from tests.flink_support import DEADLINE, KeyedPhases, binary_entries, observations  # noqa: E402
+from tests.kpl_support import keys_of_one_shard  # noqa: E402
 
 pytestmark = [pytest.mark.integration, pytest.mark.flink]
 
 
-def kpl_aggregates(n: int, users: int) -> tuple:
-    """``n`` KPL aggregates of ``users`` user records each: (the PutRecords entries, the user records)."""
+def kpl_aggregates(n: int, users: int, shards: int) -> tuple:
+    """``n`` KPL aggregates of ``users`` user records each, each packed for one of ``shards`` shards (as the KPL
+    does): (the PutRecords entries, the user records)."""
     entries, user_records = [], []
     for a in range(n):
         agg = aggregator.RecordAggregator()
-        records = [(f"u{a}-{j}", b"\x00efo user %d/%d \xff" % (a, j)) for j in range(users)]
+        keys = keys_of_one_shard(f"u{a}-", users, shards)
+        records = [(key, b"\x00efo user %d/%d \xff" % (a, j)) for j, key in enumerate(keys)]
         for key, data in records:
             assert agg.add_user_record(key, data) is None
         key, _, data = agg.clear_and_get().get_contents()
@@ -55,7 +58,7 @@ def test_binary_records_job_managed_consumer_broken_subscription_and_savepoint_r
     source, out = streams.new(2), streams.new(2)
     rng = random.Random(18)
     first = binary_entries(b"1-", 150, rng)
-    aggregates, users = kpl_aggregates(2, 10)
+    aggregates, users = kpl_aggregates(2, 10, shards=2)
     answers = put_all(client, source, first + aggregates)
     assert consumers(client, source) == [], "no consumer before the job"
 

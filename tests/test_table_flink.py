@@ -28,7 +28,7 @@ from pyflink_kinesis.tools.local import LocalKinesis, create_stream, wait_for_st
 from pyflink_kinesis.testing import put_all, read_stream  # noqa: E402
 from pyflink_kinesis.testing.flink_child import FlinkChild  # noqa: E402
 from tests.flink_support import ROOT  # noqa: E402
-from tests.kpl_support import held_users, users_by_agg_library  # noqa: E402
+from tests.kpl_support import held_users, keys_of_one_shard, users_by_agg_library  # noqa: E402
 
 pytestmark = [pytest.mark.integration, pytest.mark.flink]
 
@@ -72,7 +72,9 @@ def write_readings(client: Any, stream: str) -> Dict[str, Any]:
         answers += put_all(client, stream, entries)
         plain += entries
         time.sleep(WINDOW_MS / 1000)  # the next burst lands in a later window (the test's input, not a wait)
-    users = [(f"kpl-{i}", reading(5, 50.0 + i)) for i in range(4)]
+    # A shard-aware producer's aggregate, as the KPL writes them: its user records' keys hash to the shard it lands
+    # on; the KCL and this project's readers drop any outside that shard's range.
+    users = [(key, reading(5, 50.0 + i)) for i, key in enumerate(keys_of_one_shard("kpl-", 4, shards=2))]
     aggregate = kpl_aggregate(users)
     answers += put_all(client, stream, [aggregate])
     time.sleep(2 * WINDOW_MS / 1000)
