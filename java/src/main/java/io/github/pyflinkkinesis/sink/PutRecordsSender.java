@@ -275,11 +275,11 @@ final class PutRecordsSender {
             String code = results.get(i).errorCode();
             if (code == null) {
                 String actual = results.get(i).shardId();
-                if (maps != null) {
-                    maps.landed(stream, unit.predictedShardId, actual);
-                }
-                if (unit.aggregated() && actual != null && !actual.equals(unit.predictedShardId)) {
-                    elsewhere.put(unit, actual);
+                if (unit.predictedShardId != null && actual != null && !actual.equals(unit.predictedShardId)) {
+                    maps.forget(stream); // a resharding its map did not know: listed again before the next call
+                    if (unit.aggregated()) {
+                        elsewhere.put(unit, actual);
+                    }
                 }
                 continue;
             }
@@ -303,23 +303,16 @@ final class PutRecordsSender {
             settle(stream, entries, failed, unsent, results, handler);
             return;
         }
-        aggregator.strays(stream, elsewhere).whenComplete((strays, strayError) -> {
-            if (strayError != null) {
-                handler.completeExceptionally(new KinesisSinkException(
-                        "Kinesis sink: handling the answer of PutRecords to stream '" + stream + "' failed",
-                        strayError));
-                return;
-            }
-            try {
-                LOG.info("Kinesis sink: {} aggregate(s) landed on other shards of stream '{}' than packed for (a"
-                        + " resharding); writing {} of their user records again to the shards they hash to now",
-                        elsewhere.size(), stream, strays.size());
-                unsent.addAll(strays);
-                settle(stream, entries, failed, unsent, results, handler);
-            } catch (RuntimeException e) {
-                handler.completeExceptionally(new KinesisSinkException(
-                        "Kinesis sink: handling the answer of PutRecords to stream '" + stream + "' failed", e));
-            }
+        aggregator.strays(stream, elsewhere).thenAccept(strays -> {
+            LOG.info("Kinesis sink: {} aggregate(s) landed on other shards of stream '{}' than packed for (a"
+                    + " resharding); writing {} of their user records again to the shards they hash to now",
+                    elsewhere.size(), stream, strays.size());
+            unsent.addAll(strays);
+            settle(stream, entries, failed, unsent, results, handler);
+        }).exceptionally(e -> {
+            handler.completeExceptionally(new KinesisSinkException(
+                    "Kinesis sink: handling the answer of PutRecords to stream '" + stream + "' failed", e));
+            return null;
         });
     }
 

@@ -9,7 +9,7 @@ import software.amazon.awssdk.services.kinesis.KinesisAsyncClient;
 
 /**
  * Each stream's {@link ShardMap}, listed once and shared by aggregation and pacing: listed again after a failed
- * listing, or when a record landed on another shard than its map predicted (a resharding).
+ * listing, or when a record landed on another shard than its map predicted (a resharding: {@link #forget}).
  */
 final class ShardMaps {
     private final KinesisAsyncClient client;
@@ -30,13 +30,6 @@ final class ShardMaps {
             }
             return shards;
         });
-    }
-
-    /** A record predicted for {@code predicted} was written to {@code actual}: the map is listed again if they differ. */
-    void landed(String stream, String predicted, String actual) {
-        if (predicted != null && actual != null && !actual.equals(predicted)) {
-            forget(stream);
-        }
     }
 
     /** The map of {@code stream} is out of date: listed again when next asked for. */
