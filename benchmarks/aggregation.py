@@ -38,6 +38,7 @@ from beam_write import indices
 
 from pyflink_kinesis import AwsRegion, KinesisEgressBuilder
 from pyflink_kinesis.testing import Streams, read_stream
+from pyflink_kinesis.testing.streams import users_by_agg_library
 from pyflink_kinesis.testing.flink_child import FlinkChild
 from pyflink_kinesis.testing.shardlimits import ShardLimitsProxy
 
@@ -99,15 +100,6 @@ def run_flink(child: FlinkChild, emulator: Any, proxy: ShardLimitsProxy, stream:
     return ended - before_first
 
 
-def user_records(stored: List[Dict[str, Any]]) -> int:
-    """User records in ``stored`` (read_stream's records), de-aggregated by aws-kinesis-agg, not our code."""
-    from aws_kinesis_agg import deaggregator
-
-    return sum(1 for r in stored for _ in deaggregator.iter_deaggregate_records(
-        [{k: r[k] for k in ("SequenceNumber", "PartitionKey", "ApproximateArrivalTimestamp", "Data")}],
-        data_format="Boto3"))
-
-
 def measure(emulator: Any, n: int, shards: int, size: int, child: Optional[FlinkChild]) -> List[Dict[str, Any]]:
     """Plain, then aggregated, on Beam, then (with ``child``) on Flink: a row each."""
     recs = harness.Records(size)
@@ -127,7 +119,7 @@ def measure(emulator: Any, n: int, shards: int, size: int, child: Optional[Flink
                 seconds = run(proxy, stream, aggregated)
                 throttled = sum(proxy.throttled.values())
             stored = read_stream(client, stream)
-            users = user_records(stored)
+            users = len(users_by_agg_library(stored))
             if users != n:
                 raise RuntimeError(f"{engine} {method}: {users} user records in the stream, expected {n}")
             units = sum(-(-(len(r["Data"]) + len(r["PartitionKey"].encode())) // PUT_PAYLOAD_UNIT) for r in stored)

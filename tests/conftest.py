@@ -88,6 +88,7 @@ def offline(monkeypatch: pytest.MonkeyPatch) -> None:
 
     monkeypatch.setattr(botocore.httpsession.URLLib3Session, "send", no_network)
 
+
 def pytest_collection_modifyitems(config: Any, items: List[Any]) -> None:
     """Test modules with a standalone cluster first, then those with PyFlink jobs, then other slow ones, then the
     rest (each group in its usual order): with ``--dist loadfile`` the longest modules start first, and the short

@@ -2,6 +2,7 @@
 
 - :func:`wait_until`, :func:`read_stream`, :func:`put_all`, :class:`Streams` (:mod:`.streams`): bounded waits,
   reading a whole stream back, writing with retries of failed entries, fresh streams with unique names;
+  :func:`.streams.users_by_agg_library` de-aggregates what was read with aws-kinesis-agg (not this project's code);
 - :class:`~.faultproxy.FaultProxy`: a loopback HTTP proxy in front of a Kinesis endpoint that injects
   throttling, partial PutRecords failures, 5xx answers and dropped connections (no emulator produces them);
 - :class:`~.shardlimits.ShardLimitsProxy`: a loopback HTTP proxy that holds every shard to the service's limits

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import base64
 import itertools
 import os
 import time
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from ..tools.local import create_stream
 
@@ -54,6 +55,23 @@ def read_stream(client: Any, stream: str, max_pages: int = 1000) -> List[Dict[st
             if iterator is None or (not response["Records"] and response.get("MillisBehindLatest", 0) == 0):
                 break
     return records
+
+
+def users_by_agg_library(records: List[Dict[str, Any]]) -> List[Tuple[str, bytes, str, str]]:
+    """(partition key, data, shard, sequence number) of each user record of ``records`` (:func:`read_stream`'s),
+    de-aggregated by aws-kinesis-agg's own de-aggregator (not this project's code: it checks what our writers
+    aggregate); a plain record is one user record. Needs ``aws-kinesis-agg`` (a test dependency)."""
+    from aws_kinesis_agg import deaggregator
+
+    out = []
+    for r in records:
+        for user in deaggregator.iter_deaggregate_records(
+                [{k: r[k] for k in ("SequenceNumber", "PartitionKey", "ApproximateArrivalTimestamp", "Data")}],
+                data_format="Boto3"):
+            k = user["kinesis"]
+            data = base64.b64decode(k["data"]) if k.get("aggregated") else r["Data"]  # a plain record comes as it is
+            out.append((k["partitionKey"], data, r["ShardId"], k["sequenceNumber"]))
+    return out
 
 
 def put_all(client: Any, stream: str, entries: List[Dict[str, Any]], attempts: int = 20) -> List[Dict[str, Any]]:
