@@ -10,6 +10,10 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import io.github.pyflinkkinesis.aws.retry.KinesisErrors;
 import software.amazon.awssdk.core.SdkBytes;
 import software.amazon.awssdk.services.kinesis.model.PutRecordsRequestEntry;
 
@@ -23,9 +27,13 @@ import software.amazon.awssdk.services.kinesis.model.PutRecordsRequestEntry;
  * predicted (a resharding), the stream's shard map is listed again ({@link ShardMaps}), and its user records whose
  * hash key the shard it landed on does not hold are written again, to the shard they hash to now, as the KPL does
  * ({@link #strays}). Their first copies stay where the aggregate landed: readers that check a shard's hash key
- * range when they de-aggregate (the KCL, this project's readers) drop them, other readers see them twice.
+ * range when they de-aggregate (the KCL, this project's readers) drop them, other readers see them twice. If the
+ * map cannot be listed then, all the aggregate's user records are written again, as the KPL does for each such
+ * aggregate: nothing is lost, and a range-checking reader sees the ones the shard holds twice.
  */
 final class Aggregator {
+    private static final Logger LOG = LoggerFactory.getLogger(Aggregator.class);
+
     /** One PutRecords entry and the user records it carries (one, unless aggregated). */
     static final class Unit {
         final PutRecordsRequestEntry entry;
@@ -126,6 +134,11 @@ final class Aggregator {
     CompletableFuture<List<KinesisSinkEntry>> strays(String stream, Map<Unit, String> landed) {
         maps.forget(stream);
         return maps.get(stream).handle((shards, error) -> {
+            if (error != null) {
+                LOG.warn("Kinesis sink: listing the shards of stream {} failed ({}); writing every user record of"
+                        + " the {} aggregate(s) that landed on other shards than packed for again",
+                        KinesisSinkEntry.quote(stream), KinesisErrors.describe(error), landed.size());
+            }
             List<KinesisSinkEntry> again = new ArrayList<>();
             for (Map.Entry<Unit, String> one : landed.entrySet()) {
                 ShardMap.Range actual = shards == null ? null : shards.shard(one.getValue());

@@ -201,6 +201,39 @@ class AggregatingWriterTest extends WriterTestBase {
     }
 
     @Test
+    void ifTheShardsCannotBeListedAgainEveryUserRecordOfAnAggregateLandingElsewhereIsWrittenAgain() throws Exception {
+        List<ShardMap.Range> parent = shards(1, 0);
+        List<ShardMap.Range> children = shards(2, 1);
+        kinesis.shards = parent;
+        writer();
+        Random random = new Random(5);
+        writeRandom(random, 50, 100);
+        writer.flush(true);
+        written.clear();
+        kinesis.delivered.clear();
+        kinesis.shards = children; // split: the writer's map is out of date, and listing it again fails once
+        kinesis.failingListings.set(1);
+        try (LogCapture log = new LogCapture(Aggregator.class)) {
+            writeRandom(random, 100, 100);
+            writer.flush(true);
+            assertEquals(1, log.lines().size(), log.lines().toString());
+            assertTrue(log.lines().get(0).startsWith("WARN Kinesis sink: listing the shards of stream 'orders'"
+                    + " failed (LimitExceededException"), log.lines().get(0));
+        }
+
+        Map<String, ShardMap.Range> ranges = new HashMap<>();
+        children.forEach(r -> ranges.put(r.shardId, r));
+        Map<String, Long> held = readUsers(ranges);
+        Map<String, Long> expected = written.stream()
+                .map(r -> userKey((String) r.getField(1), (String) r.getField(2), (byte[]) r.getField(3)))
+                .collect(Collectors.groupingBy(Function.identity(), Collectors.counting()));
+        assertEquals(expected.keySet(), held.keySet(), "every user record in a shard whose range holds it");
+        assertTrue(held.values().stream().allMatch(n -> n <= 2) && held.containsValue(2L),
+                "those the shard it landed on holds are there twice, as with the KPL: " + held.values());
+        assertEquals(0, writer.outstandingRecords());
+    }
+
+    @Test
     void aBatchOfMoreUserRecordsThanACallTakesGoesInSeveralCalls() throws Exception {
         kinesis.shards = shards(600, 0);
         writer(KinesisSinkConfig.BATCH_MAX_SIZE, "2000", KinesisSinkConfig.MAX_BUFFERED, "4000");

@@ -18,6 +18,7 @@ import software.amazon.awssdk.services.kinesis.KinesisAsyncClient;
 import software.amazon.awssdk.services.kinesis.model.DescribeStreamSummaryRequest;
 import software.amazon.awssdk.services.kinesis.model.DescribeStreamSummaryResponse;
 import software.amazon.awssdk.services.kinesis.model.HashKeyRange;
+import software.amazon.awssdk.services.kinesis.model.LimitExceededException;
 import software.amazon.awssdk.services.kinesis.model.ListShardsRequest;
 import software.amazon.awssdk.services.kinesis.model.ListShardsResponse;
 import software.amazon.awssdk.services.kinesis.model.PutRecordsRequest;
@@ -85,6 +86,8 @@ final class FakeKinesis implements KinesisAsyncClient {
     volatile List<ShardMap.Range> shards = List.of(new ShardMap.Range("shardId-000000000000", BigInteger.ZERO,
             BigInteger.ONE.shiftLeft(128).subtract(BigInteger.ONE)));
     final AtomicInteger listShardsCalls = new AtomicInteger();
+    /** How many of the next ListShards calls fail (with a LimitExceededException). */
+    final AtomicInteger failingListings = new AtomicInteger();
     /** The {@code MaxRecordSizeInKiB} DescribeStreamSummary reports ({@code null}: none, as before October 2025). */
     volatile Integer maxRecordSizeInKiB;
     final AtomicInteger describeCalls = new AtomicInteger();
@@ -146,6 +149,10 @@ final class FakeKinesis implements KinesisAsyncClient {
     @Override
     public CompletableFuture<ListShardsResponse> listShards(ListShardsRequest request) {
         listShardsCalls.incrementAndGet();
+        if (failingListings.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
+            return CompletableFuture.failedFuture(LimitExceededException.builder().message("injected")
+                    .statusCode(400).build());
+        }
         List<Shard> listed = new ArrayList<>();
         for (ShardMap.Range range : shards) {
             listed.add(Shard.builder().shardId(range.shardId)

@@ -54,9 +54,13 @@ class RecordTtlTest extends WriterTestBase {
             return THROTTLED;
         };
         writer(5, 50, KinesisSinkConfig.RECORD_TTL, "1 s", KinesisSinkConfig.FLUSH_TIMEOUT, "1 h");
-        write("cold");
-        write("hot");
-        writer.flush(true);
+        try (LogCapture log = new LogCapture(PutRecordsSender.class)) {
+            write("cold");
+            write("hot");
+            writer.flush(true);
+            assertEquals(List.of("WARN Kinesis sink: dropped 1 record(s) for stream 'orders' not written within"
+                    + " sink.record-ttl (1000 ms)"), log.lines(), "the warning names the stream");
+        }
 
         assertEquals(List.of("cold"), deliveredKeys());
         assertEquals(1, context.counter(PutRecordsSender.EXPIRED_METRIC));
