@@ -33,6 +33,7 @@ from pyflink_kinesis import (
     KinesisIngressSpec,
     KinesisIngressStartupPosition,
     KinesisEgressSpec,
+    load_module,
 )
 from pyflink_kinesis.flink.datastream import from_ingress, to_egress
 from pyflink_kinesis.testing.faultproxy import FaultProxy
@@ -276,6 +277,20 @@ def producer_limits(env: Any, args: Dict[str, Any]) -> None:
         to_egress(values.filter(lambda v, k=kind: v[0] == k), spec, name=kind)
 
 
+def aggregated(env: Any, args: Dict[str, Any]) -> None:
+    """``in`` copied to ``out`` (data and partition key) through the egress of a StateFun module (``module``:
+    examples/configs/aggregating_egress.yaml, its endpoint filled in), which aggregates as the KPL did; our source
+    reads ``out`` back, de-aggregating, and its observations go to ``meta``."""
+    env.set_parallelism(2)
+    env.enable_checkpointing(2000)
+    earliest = KinesisIngressStartupPosition.from_earliest()
+    module_egress = load_module(args["module"]).egresses["example/orders-aggregated"]
+    records = from_ingress(env, ingress(args, "t/agg-in", [args["in"]], earliest))
+    to_egress(records.map(lambda r, out=args["out"]: EgressRecord(r.data, out, r.partition_key)), module_egress)
+    read_back = from_ingress(env, ingress(args, "t/agg-back", [args["out"]], earliest))
+    to_egress(read_back.map(Observe(args["meta"], "agg")), egress(args, "t/agg-meta"))
+
+
 def bad_setting(env: Any, args: Dict[str, Any]) -> None:
     """Fails while building: the connector refuses a setting (no job is submitted)."""
     spec = ingress(args, "t/bad", ["s"], KinesisIngressStartupPosition.from_latest())
@@ -285,4 +300,4 @@ def bad_setting(env: Any, args: Dict[str, Any]) -> None:
 if __name__ == "__main__":
     serve({"roundtrip": roundtrip, "live": live, "resumable": resumable, "region_failover": region_failover,
            "through_faults": through_faults, "copy": copy, "efo": efo, "producer_limits": producer_limits,
-           "bad_setting": bad_setting})
+           "aggregated": aggregated, "bad_setting": bad_setting})

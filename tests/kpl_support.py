@@ -3,18 +3,19 @@ aggregation; aws-kinesis-agg's own de-aggregator is the test kit's :func:`users_
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Tuple
+from typing import Any, Dict, List
 
 from pyflink_kinesis.spec.shard_limits import hash_key_of
-from pyflink_kinesis.testing.streams import users_by_agg_library
+from pyflink_kinesis.testing.streams import AggUser, users_by_agg_library
 
 
-def held_users(client: Any, stream: str, records: List[Dict[str, Any]]) -> List[Tuple[str, bytes, str, str]]:
+def held_users(client: Any, stream: str, records: List[Dict[str, Any]]) -> List[AggUser]:
     """Of :func:`users_by_agg_library`, the user records in a shard whose hash key range (open or closed shards,
     from ListShards) holds their key: what a reader that checks the range, as the KCL does, gives back."""
     ranges = {s["ShardId"]: (int(s["HashKeyRange"]["StartingHashKey"]), int(s["HashKeyRange"]["EndingHashKey"]))
               for s in client.list_shards(StreamName=stream)["Shards"]}
-    return [u for u in users_by_agg_library(records) if ranges[u[2]][0] <= hash_key_of(u[0]) <= ranges[u[2]][1]]
+    return [u for u in users_by_agg_library(records)
+            if ranges[u.shard_id][0] <= hash_key_of(u.partition_key) <= ranges[u.shard_id][1]]
 
 
 def keys_of_one_shard(prefix: str, n: int, shards: int) -> List[str]:

@@ -71,10 +71,10 @@ def test_100_byte_records_aggregate_ten_to_one_and_come_back_exactly_once(kinesi
     assert max(len(r["Data"]) for r in stored) <= 51200  # the KPL's AggregationMaxSize default
     # aws-kinesis-agg's de-aggregator: every user record once, byte for byte, with its partition key ...
     by_library = users_by_agg_library(stored)
-    assert Counter((k, d) for k, d, _, _ in by_library) == Counter(users)
+    assert Counter((k, d) for k, d, *_ in by_library) == Counter(users)
     # ... in the shard its key hashes to.
     ranges = shard_map(client, stream)
-    for key, _, shard, _ in by_library:
+    for key, _, shard, *_ in by_library:
         low, high = ranges[shard]
         assert low <= hash_key_of(key) <= high, (key, shard)
     # Our reader: the same user records, with sub-sequence numbers matching the write results.
@@ -100,7 +100,7 @@ def test_no_aggregate_exceeds_max_size_and_a_larger_record_goes_alone(kinesis: A
     assert {len(r["Data"]) for r in plain} >= {2000, 1500}
     assert aggregates and all(len(r["Data"]) <= 1024 for r in aggregates)
     assert all(len(deaggregate(r["Data"]) or []) <= 4 for r in aggregates)  # AggregationMaxCount
-    assert Counter((k, d) for k, d, _, _ in users_by_agg_library(stored)) == Counter(users)
+    assert Counter((k, d) for k, d, *_ in users_by_agg_library(stored)) == Counter(users)
     alone = {w.partition_key: w.sub_sequence_number for w in written if w.sub_sequence_number is None}
     assert {k for k, d in users if len(d) > 1000} <= set(alone)
 
@@ -129,7 +129,7 @@ def test_a_split_during_the_write_keeps_each_user_record_in_the_shard_its_key_ha
     stored = read_stream(client, stream)
     assert {"shardId-000000000001", "shardId-000000000002"} <= {r["ShardId"] for r in stored}
     copies = users_by_agg_library(stored)
-    placed = [(k, d) for k, d, _, _ in held_users(client, stream, stored)]
+    placed = [(k, d) for k, d, *_ in held_users(client, stream, stored)]
     # Each user record is exactly once in a shard whose range holds its key (the parent held every key);
     assert Counter(placed) == Counter(users)
     # the other copies are the user records of aggregates that a stale shard map sent to the wrong child: the
@@ -155,7 +155,7 @@ def test_aggregate_builder_round_trips_through_aws_kinesis_agg() -> None:
     assert [(u.partition_key, u.explicit_hash_key, u.data) for u in deaggregate(encoded) or []] == users
     record = {"SequenceNumber": "1", "PartitionKey": "p", "ApproximateArrivalTimestamp": time.time(), "Data": encoded,
               "ShardId": "s"}
-    assert [(k, d) for k, d, _, _ in users_by_agg_library([record])] == [(k, d) for k, _, d in users]
+    assert [(k, d) for k, d, *_ in users_by_agg_library([record])] == [(k, d) for k, _, d in users]
     ranges = ShardRanges([{"ShardId": "a", "HashKeyRange": {"StartingHashKey": "0", "EndingHashKey": "99"}},
                           {"ShardId": "b", "HashKeyRange": {"StartingHashKey": "100", "EndingHashKey": "199"},
                            "SequenceNumberRange": {"EndingSequenceNumber": "9"}}])

@@ -6,7 +6,7 @@ import base64
 import itertools
 import os
 import time
-from typing import Any, Callable, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, NamedTuple, Optional
 
 from ..tools.local import create_stream
 
@@ -57,10 +57,20 @@ def read_stream(client: Any, stream: str, max_pages: int = 1000) -> List[Dict[st
     return records
 
 
-def users_by_agg_library(records: List[Dict[str, Any]]) -> List[Tuple[str, bytes, str, str]]:
-    """(partition key, data, shard, sequence number) of each user record of ``records`` (:func:`read_stream`'s),
-    de-aggregated by aws-kinesis-agg's own de-aggregator (not this project's code: it checks what our writers
-    aggregate); a plain record is one user record. Needs ``aws-kinesis-agg`` (a test dependency)."""
+class AggUser(NamedTuple):
+    """A user record as aws-kinesis-agg's de-aggregator gives it back, with the Kinesis record it came in."""
+
+    partition_key: str
+    data: bytes
+    shard_id: str
+    sequence_number: str
+    sub_sequence_number: Optional[int]  # its index in the aggregate; None for a plain record
+
+
+def users_by_agg_library(records: List[Dict[str, Any]]) -> List[AggUser]:
+    """Each user record of ``records`` (:func:`read_stream`'s), de-aggregated by aws-kinesis-agg's own
+    de-aggregator (not this project's code: it checks what our writers aggregate); a plain record is one user
+    record. Needs ``aws-kinesis-agg`` (a test dependency)."""
     from aws_kinesis_agg import deaggregator
 
     out = []
@@ -69,8 +79,11 @@ def users_by_agg_library(records: List[Dict[str, Any]]) -> List[Tuple[str, bytes
                 [{k: r[k] for k in ("SequenceNumber", "PartitionKey", "ApproximateArrivalTimestamp", "Data")}],
                 data_format="Boto3"):
             k = user["kinesis"]
-            data = base64.b64decode(k["data"]) if k.get("aggregated") else r["Data"]  # a plain record comes as it is
-            out.append((k["partitionKey"], data, r["ShardId"], k["sequenceNumber"]))
+            if k.get("aggregated"):
+                out.append(AggUser(k["partitionKey"], base64.b64decode(k["data"]), r["ShardId"], k["sequenceNumber"],
+                                   k["subSequenceNumber"]))
+            else:  # a plain record comes as it is
+                out.append(AggUser(k["partitionKey"], r["Data"], r["ShardId"], k["sequenceNumber"], None))
     return out
 
 
