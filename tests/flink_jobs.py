@@ -280,15 +280,19 @@ def producer_limits(env: Any, args: Dict[str, Any]) -> None:
 def aggregated(env: Any, args: Dict[str, Any]) -> None:
     """``in`` copied to ``out`` (data and partition key) through the egress of a StateFun module (``module``:
     examples/configs/aggregating_egress.yaml, its endpoint filled in), which aggregates as the KPL did; our source
-    reads ``out`` back, de-aggregating, and its observations go to ``meta``."""
+    reads ``out`` back, de-aggregating, and its observations go to ``meta``; so do those of ``beam_out`` (the same
+    egress's aggregates written by Beam's WriteToKinesis), when given."""
     env.set_parallelism(2)
     env.enable_checkpointing(2000)
     earliest = KinesisIngressStartupPosition.from_earliest()
     module_egress = load_module(args["module"]).egresses["example/orders-aggregated"]
     records = from_ingress(env, ingress(args, "t/agg-in", [args["in"]], earliest))
     to_egress(records.map(lambda r, out=args["out"]: EgressRecord(r.data, out, r.partition_key)), module_egress)
-    read_back = from_ingress(env, ingress(args, "t/agg-back", [args["out"]], earliest))
-    to_egress(read_back.map(Observe(args["meta"], "agg")), egress(args, "t/agg-meta"))
+    observed = from_ingress(env, ingress(args, "t/agg-back", [args["out"]], earliest)).map(Observe(args["meta"], "flink"))
+    if args.get("beam_out"):
+        beam = from_ingress(env, ingress(args, "t/agg-beam", [args["beam_out"]], earliest))
+        observed = observed.union(beam.map(Observe(args["meta"], "beam")))
+    to_egress(observed, egress(args, "t/agg-meta"))
 
 
 def bad_setting(env: Any, args: Dict[str, Any]) -> None:
