@@ -15,12 +15,19 @@ benchmark reshards, so kinesalite's missing ChildShards does not matter.
   every 0.1 s), n over the time from submit to the poll that saw all n sent (from submit), and n over the time
   from the first output to then (steady); then the output stream is checked to hold exactly n records. The
   targets: every Python step >= 0.9x java_only from submit and at steady state, sql_copy >= 0.9x java_only.
+  With ``--official-jar PATH`` (the official connector's SQL jar for this Flink; never downloaded by this project)
+  the official connector's copy runs beside them, without (``official_java``) and with a Python map
+  (``official_python``); targets: each Python step >= 1.2x official_python, and every job's first output no
+  later than the official twin's (Python step: official_python; the others: official_java). The official source
+  names streams by ARN, which kinesalite does not know: run those on kinesis-local, or on moto
+  (``--emulator moto --parallelism 1``: one sink writer, as moto loses records under concurrent writes).
 - Memory: a bounded job writes N records of ``size`` bytes through a loopback proxy (``pyflink_kinesis/testing/faultproxy.py``)
   that waits ``delay`` seconds before forwarding each PutRecords, with ``max_outstanding_records`` M. While it
   runs, the MiniCluster JVM's heap in use right after a ``System.gc()`` (live data) is sampled; its peak should
   stay within M x size plus a constant, whatever N.
 
     python benchmarks/flink.py [--records 20000] [--repeat 3] [--jobs java_only,python_thread] [--emulator kinesalite]
+        [--parallelism 2] [--official-jar PATH]
 """
 
 from __future__ import annotations
@@ -50,7 +57,11 @@ VARIANTS: Dict[str, Tuple[str, Dict[str, Any], str]] = {
     "python_thread": ("python_step", {"mode": "thread"},
                       "source -> Python deserializer -> Python serializer -> sink, thread mode"),
     "sql_copy": ("sql_copy", {}, "SQL: INSERT INTO dst SELECT data, pk FROM src ('pyflink-kinesis' tables, raw format)"),
+    "official_java": ("official_copy", {}, "the official connector: source -> sink, no Python step"),
+    "official_python": ("official_copy", {"python_map": True},
+                        "the official connector: source -> Python map -> sink, process mode"),
 }
+OURS = ("java_only", "python_process", "python_thread", "sql_copy")  # the official ones need --official-jar
 # Small Python bundles in the memory job, so that records wait in the sink rather than in PyFlink's bundle buffers.
 # The throughput jobs' sink may hold many records, so that it is not what limits both pipelines alike.
 MAX_OUTSTANDING = 10_000
@@ -88,11 +99,17 @@ def _timed_copy(child: FlinkChild, job: str, args: Dict[str, Any], n: int, store
 
 
 def throughput(emulator: Any, child: FlinkChild, n: int, shards: int, repeat: int = 3, parallelism: int = 2,
-               timeout: float = 600.0, variants: Sequence[str] = tuple(VARIANTS)) -> List[Dict[str, Any]]:
+               timeout: float = 600.0, variants: Sequence[str] = OURS,
+               official_jar: Optional[str] = None) -> List[Dict[str, Any]]:
     """Every variant copies the same ``n``-record backlog to a fresh stream, ``repeat`` times (the order rotated
     each round); per variant the medians of its rounds: records/s from submit and at steady state, the time to
-    its first output, and both rates as ratios to java_only's medians."""
+    its first output, and both rates as ratios to java_only's medians. The official connector's variants run
+    with ``official_jar`` only."""
     client = emulator.client()
+
+    def arn(stream: str) -> str:
+        return client.describe_stream_summary(StreamName=stream)["StreamDescriptionSummary"]["StreamARN"]
+
     streams = Streams(client, "flink")
     source = streams.new(shards)
     harness.log(f"  flink: writing {n} records of 100 bytes to {shards} shards ...")
@@ -103,6 +120,8 @@ def throughput(emulator: Any, child: FlinkChild, n: int, shards: int, repeat: in
         for name in list(variants[shift:]) + list(variants[:shift]):
             job, extra, _ = VARIANTS[name]
             out = streams.new(shards)
+            if job == "official_copy":
+                extra = {**extra, "official_jar": official_jar, "in_arn": arn(source), "out_arn": arn(out)}
             harness.log(f"  flink: {name}, round {round_ + 1} ...")
             runs[name].append(_timed_copy(child, job, {"endpoint": emulator.endpoint, "in": source, "out": out,
                                                        "parallelism": parallelism, "max_outstanding": MAX_OUTSTANDING,
@@ -216,6 +235,25 @@ def verdicts(speed: Sequence[Dict[str, Any]], mem: Sequence[Dict[str, Any]]) -> 
             lines.append(f"- Python step ({row['job']}): {row['vs_java_only']:.2f}x the pipeline without it from "
                          f"submit, {row['steady_vs_java_only']:.2f}x at steady state (target >= 0.9x both): "
                          + ("met." if worst >= 0.9 else "NOT met."))
+    by_job = {row["job"]: row for row in speed}
+    official = by_job.get("official_python")
+    for name in ("python_process", "python_thread"):
+        if official and name in by_job:
+            ours = by_job[name]
+            ratios = (ours["rps"] / official["rps"], ours["steady_rps"] / official["steady_rps"])
+            lines.append(f"- Python step ({name}) vs the official connector's Python map job: {ratios[0]:.2f}x from "
+                         f"submit, {ratios[1]:.2f}x at steady state (target >= 1.2x both): "
+                         + ("met." if min(ratios) >= 1.2 else "NOT met."))
+    if "official_java" in by_job and "java_only" in by_job:
+        lines.append(f"- Without a Python step, ours vs the official connector: "
+                     f"{by_job['java_only']['rps'] / by_job['official_java']['rps']:.2f}x from submit, "
+                     f"{by_job['java_only']['steady_rps'] / by_job['official_java']['steady_rps']:.2f}x steady.")
+    for row in speed:  # like for like: a Python step against the official Python map job, the others without
+        twin = by_job.get("official_python" if row["job"].startswith("python_") else "official_java")
+        if twin and not row["job"].startswith("official_"):
+            lines.append(f"- First output ({row['job']}): {row['first_out_s']:.1f} s after submit, {twin['job']} "
+                         f"{twin['first_out_s']:.1f} s (target: no later): "
+                         + ("met." if row["first_out_s"] <= twin["first_out_s"] else "NOT met."))
     sql = [r["vs_java_only"] for r in speed if r.get("job") == "sql_copy"]
     if sql:
         lines.append(f"- SQL ('pyflink-kinesis' tables, raw): {sql[0]:.2f}x the DataStream copy without a Python "
@@ -239,24 +277,44 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--records", type=int, default=20_000, help="records each throughput job copies")
     parser.add_argument("--shards", type=int, default=4)
     parser.add_argument("--repeat", type=int, default=3, help="rounds of every job (order rotated); medians count")
-    parser.add_argument("--jobs", default=",".join(VARIANTS), help="the throughput jobs, comma-separated")
+    parser.add_argument("--jobs", default=None,
+                        help=f"the throughput jobs, comma-separated, of {', '.join(VARIANTS)} (default: all of ours, "
+                             "and the official connector's with --official-jar)")
+    parser.add_argument("--official-jar", metavar="PATH",
+                        help="the official Flink Kinesis connector's SQL jar (flink-sql-connector-aws-kinesis-streams) "
+                             "for the installed Flink: its jobs run beside ours (never downloaded by this project)")
     parser.add_argument("--memory-sizes", default="2000,8000,32000",
                         help="input records of the memory runs ('' for none)")
-    parser.add_argument("--emulator", choices=harness.EMULATORS, default="kinesalite")
+    parser.add_argument("--emulator", choices=(*harness.EMULATORS, "moto"), default="kinesalite",
+                        help="kinesalite (the default; it knows no stream ARNs, so the official connector cannot "
+                             "run on it), kinesis-local, or moto (run it with --parallelism 1)")
+    parser.add_argument("--parallelism", type=int, default=2, help="of every throughput job (1: one sink writer)")
     parser.add_argument("--output", help="also write the report (markdown) and its numbers (.json beside it) here")
     args = parser.parse_args(argv)
+    if args.official_jar and not Path(args.official_jar).is_file():
+        parser.error(f"--official-jar: no file {args.official_jar}")
+    jobs = args.jobs.split(",") if args.jobs else [*OURS, *(("official_java", "official_python")
+                                                            if args.official_jar else ())]
+    unknown = [j for j in jobs if j not in VARIANTS]
+    if unknown:
+        parser.error(f"--jobs: unknown {', '.join(unknown)}; expected some of {', '.join(VARIANTS)}")
+    if not args.official_jar and any(VARIANTS[j][0] == "official_copy" for j in jobs):
+        parser.error("--jobs: the official connector's jobs need its jar (--official-jar PATH)")
     started = time.perf_counter()
     with harness.open_emulator(args.emulator) as emulator, tempfile.TemporaryDirectory() as tmp:
         with FlinkChild(JOBS, Path(tmp) / "flink.log", lifetime=3600) as child:
-            speed = throughput(emulator, child, args.records, args.shards, args.repeat,
-                               variants=args.jobs.split(","))
+            speed = throughput(emulator, child, args.records, args.shards, args.repeat, args.parallelism,
+                               variants=jobs, official_jar=args.official_jar)
             mem = memory(emulator, child, [int(s) for s in args.memory_sizes.split(",") if s], 2000, 200, 0.05)
         about = harness.machine(emulator)
     alone = functions_alone()
     text = "\n\n".join([
         "# PyFlink benchmark", f"Machine: {about}",
         f"`python benchmarks/flink.py --records {args.records} --shards {args.shards} --repeat {args.repeat} "
-        f"--memory-sizes {args.memory_sizes} --emulator {args.emulator}`, {time.perf_counter() - started:.0f} s. "
+        f"--parallelism {args.parallelism} --jobs {','.join(jobs)} --memory-sizes '{args.memory_sizes}' "
+        f"--emulator {args.emulator}"
+        + (f" --official-jar {Path(args.official_jar).name}" if args.official_jar else "")
+        + f"`, {time.perf_counter() - started:.0f} s. "
         + (__doc__ or "").split("\n\n")[1].replace("\n", " "),
         "## Python step vs none", throughput_table(speed), cost_note(speed, alone),
         "## Sink memory behind a slow endpoint (2000-byte records, max_outstanding_records=200, 50 ms per PutRecords)",

@@ -10,6 +10,10 @@
 - ``sql_generate``: a bounded SQL job writing ``count`` generated records of ``size`` bytes (datagen, partition
   keys ``pk-<i % 1000>``) to ``out`` through ``sink_endpoint`` with the egress's ``sink`` properties
   (``benchmarks/aggregation.py``: aggregated or not), no Python step;
+- ``official_copy``: the official Flink connector (its jar given as ``official_jar``: ``--official-jar``, never
+  downloaded by this project): ``KinesisStreamsSource`` -> (a Python map, with ``python_map``) ->
+  ``KinesisStreamsSink``, records as byte arrays (Flink's ``ByteArraySchema``), streams by ARN; its sink's
+  DataStream API takes no key from the record, so it uses the connector's random partition keys;
 - ``sink_memory``: a bounded job writing ``count`` records of ``size`` bytes through ``sink_endpoint`` (a slow
   proxy), with ``max_outstanding_records``; small Python bundles, so the sink is what holds records.
 """
@@ -137,6 +141,37 @@ def sql_generate(env: Any, args: Dict[str, Any]) -> None:
     statements.attach_as_datastream()
 
 
+def official_copy(env: Any, args: Dict[str, Any]) -> None:
+    from pyflink.common import Types
+    from pyflink.java_gateway import get_gateway
+
+    env.set_parallelism(args["parallelism"])
+    env.add_jars(Path(args["official_jar"]).as_uri())
+    jvm = get_gateway().jvm
+    kinesis = jvm.org.apache.flink.connector.kinesis
+    schema = jvm.org.apache.flink.api.common.serialization.ByteArraySchema
+    properties = {"aws.region": "us-east-1", "aws.endpoint": args["endpoint"], "aws.credentials.provider": "BASIC",
+                  "aws.credentials.provider.basic.accesskeyid": "local",
+                  "aws.credentials.provider.basic.secretkey": "local", "aws.trust.all.certificates": "true",
+                  "aws.http.protocol.version": "HTTP1_1"}
+    config = jvm.org.apache.flink.configuration.Configuration.fromMap(
+        java_map({**properties, "source.init.position": "TRIM_HORIZON"}))
+    j_source = (kinesis.source.KinesisStreamsSource.builder().setStreamArn(args["in_arn"]).setSourceConfig(config)
+                .setDeserializationSchema(schema()).build())
+    records = env.from_source(Source(j_source), WatermarkStrategy.no_watermarks(), "official source",
+                              Types.PRIMITIVE_ARRAY(Types.BYTE()))
+    if args.get("python_map"):
+        records = records.map(lambda data: data, Types.PRIMITIVE_ARRAY(Types.BYTE()))
+    client_properties = jvm.java.util.Properties()
+    for key, value in properties.items():
+        client_properties.setProperty(key, value)
+    j_sink = (kinesis.sink.KinesisStreamsSink.builder().setKinesisClientProperties(client_properties)
+              .setStreamArn(args["out_arn"]).setSerializationSchema(schema())
+              .setPartitionKeyGenerator(kinesis.table.RandomKinesisPartitionKeyGenerator())
+              .setMaxBufferedRequests(args.get("max_outstanding", 10_000)).build())
+    records.sink_to(Sink(j_sink))
+
+
 def sink_memory(env: Any, args: Dict[str, Any]) -> None:
     env.set_parallelism(1)
     out, size = args["out"], args["size"]
@@ -147,4 +182,4 @@ def sink_memory(env: Any, args: Dict[str, Any]) -> None:
 
 if __name__ == "__main__":
     serve({"python_step": python_step, "java_only": java_only, "sql_copy": sql_copy, "sql_generate": sql_generate,
-           "sink_memory": sink_memory})
+           "official_copy": official_copy, "sink_memory": sink_memory})

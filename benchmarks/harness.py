@@ -19,6 +19,7 @@ Not a unit test; the scripts beside it (``beam_write.py``, ``beam_read.py``, ``r
 from __future__ import annotations
 
 import cProfile
+import hashlib
 import io
 import json
 import os
@@ -26,6 +27,7 @@ import platform
 import pstats
 import shutil
 import subprocess
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,10 +39,11 @@ if TYPE_CHECKING:
 ROOT = Path(__file__).resolve().parent.parent
 
 from pyflink_kinesis import EgressRecord  # noqa: E402
-from pyflink_kinesis.tools.local import PACKAGE_DIR, LocalKinesis, install_locked  # noqa: E402
+from pyflink_kinesis.tools.local import PACKAGE_DIR, LocalKinesis, cache_dir, install_locked, port_is_free  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results"
 KINESALITE_DIR = Path(__file__).with_name("kinesalite")
+MOTO_REQUIREMENTS = Path(__file__).with_name("requirements-moto.txt")
 KINESALITE_VERSION = json.loads((KINESALITE_DIR / "package.json").read_text())["dependencies"]["kinesalite"]
 EMULATORS = ("kinesalite", "kinesis-local")
 
@@ -91,12 +94,56 @@ class Kinesalite(LocalKinesis):
         return self
 
 
+def cached_venv(requirements: Path) -> Path:
+    """The Python of a virtual environment in the cache folder with ``requirements`` installed: created with pip on
+    first use, one per content of the file (for tools whose pins conflict with this project's)."""
+    pins = requirements.read_bytes()
+    venv = cache_dir() / "bench" / f"{requirements.stem}-{hashlib.sha256(pins).hexdigest()[:12]}"
+    python = venv / "bin" / "python"
+    if not (venv / ".installed").is_file():
+        log(f"creating {venv} with {requirements.name} ...")
+        subprocess.run([sys.executable, "-m", "venv", "--clear", str(venv)], check=True, timeout=300)
+        subprocess.run([str(python), "-m", "pip", "install", "-q", "-r", str(requirements)], check=True, timeout=900)
+        (venv / ".installed").write_text("ok\n")
+    return python
+
+
+class Moto(LocalKinesis):
+    """moto's server (``requirements-moto.txt``, in a virtual environment of its own) on 127.0.0.1.
+
+    moto loses records under concurrent PutRecords to one shard: benchmarks/flink.py runs on it with one sink
+    writer (``--parallelism 1``) and checks that every record arrived. It reuses LocalKinesis for everything but
+    starting and the health check."""
+
+    name = "moto"
+    version = MOTO_REQUIREMENTS.read_text().split("==")[-1].strip()
+
+    def start(self) -> "Moto":
+        if self._process is not None:
+            return self
+        python = cached_venv(MOTO_REQUIREMENTS)
+        self._process = subprocess.Popen([str(python), "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)],
+                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        deadline = time.monotonic() + 60
+        while not self.healthy():
+            if self._process.poll() is not None or time.monotonic() > deadline:
+                self.stop()
+                raise SystemExit(f"moto's server did not start on port {self.port}")
+            time.sleep(0.2)
+        return self
+
+    def healthy(self) -> bool:
+        return not port_is_free(self.port)
+
+
 def open_emulator(name: str) -> Any:
     """A not yet started emulator by name (use it with ``with``)."""
     if name == "kinesalite":
         return Kinesalite()
     if name == "kinesis-local":
         return KinesisLocal()
+    if name == "moto":
+        return Moto()
     raise ValueError(f"unknown emulator {name!r}; expected one of {EMULATORS}")
 
 

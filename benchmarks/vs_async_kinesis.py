@@ -22,11 +22,9 @@ consumer to 1 GetRecords call per second per shard; ReadFromKinesis allows 5 per
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any, Dict, List, Sequence
 
@@ -36,30 +34,16 @@ import harness
 from harness import Records
 
 from pyflink_kinesis.testing import Streams
-from pyflink_kinesis.tools.local import cache_dir
 
 HERE = Path(__file__).resolve().parent
 REQUIREMENTS = HERE / "requirements-async-kinesis.txt"
 CLIENT = HERE / "async_kinesis_client.py"
 
 
-def async_kinesis_python() -> Path:
-    """The Python of the async-kinesis virtual environment, created and installed with pip on first use."""
-    pins = REQUIREMENTS.read_bytes()
-    venv = cache_dir() / "bench" / f"async-kinesis-{hashlib.sha256(pins).hexdigest()[:12]}"
-    python = venv / "bin" / "python"
-    if not (venv / ".installed").is_file():
-        harness.log(f"creating {venv} with {REQUIREMENTS.name} ...")
-        subprocess.run([sys.executable, "-m", "venv", "--clear", str(venv)], check=True, timeout=300)
-        subprocess.run([str(python), "-m", "pip", "install", "-q", "-r", str(REQUIREMENTS)], check=True, timeout=900)
-        (venv / ".installed").write_text("ok\n")
-    return python
-
-
 def run_async_kinesis(emulator: Any, mode: str, stream: str, n: int, size: int) -> float:
     """Seconds async-kinesis took to ``produce`` or ``consume`` ``n`` records (its own process, bounded)."""
     env = dict(os.environ, AWS_ACCESS_KEY_ID="local", AWS_SECRET_ACCESS_KEY="local", AWS_DEFAULT_REGION="us-east-1")
-    done = subprocess.run([str(async_kinesis_python()), str(CLIENT), mode, emulator.endpoint, stream, str(n),
+    done = subprocess.run([str(harness.cached_venv(REQUIREMENTS)), str(CLIENT), mode, emulator.endpoint, stream, str(n),
                            str(size)], env=env, capture_output=True, text=True, timeout=900)
     if done.returncode != 0:
         raise RuntimeError(f"async-kinesis {mode} failed:\n{done.stdout}\n{done.stderr[-3000:]}")

@@ -82,3 +82,14 @@ def test_aggregation_benchmark_smoke() -> None:
     assert rows["plain"][3] == "600" and int(rows["aggregated"][3]) <= 60  # Kinesis records: one per ten at most
     assert float(rows["aggregated"][5]) < float(rows["plain"][5])  # PUT payload units per 1,000 records
     assert "Beam: aggregated / plain records/s" in out.stdout
+
+
+@pytest.mark.parametrize("arguments, expected", [
+    (["--official-jar", "/no/such/official.jar"], "--official-jar: no file /no/such/official.jar"),
+    (["--jobs", "java_only,official_python"], "the official connector's jobs need its jar (--official-jar PATH)"),
+    (["--jobs", "java_only,pyhton_thread"], "--jobs: unknown pyhton_thread"),
+])
+def test_flink_benchmark_names_a_bad_argument_before_it_starts_anything(arguments: list, expected: str) -> None:
+    out = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "flink.py"), *arguments], cwd=ROOT,
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 2 and expected in out.stderr, out.stderr[-2000:]
