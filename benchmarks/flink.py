@@ -20,7 +20,8 @@ benchmark reshards, so kinesalite's missing ChildShards does not matter.
   (``official_python``); targets: each Python step >= 1.2x official_python, and every job's first output no
   later than the official twin's (Python step: official_python; the others: official_java). The official source
   names streams by ARN, which kinesalite does not know: run those on kinesis-local, or on moto
-  (``--emulator moto --parallelism 1``: one sink writer, as moto loses records under concurrent writes).
+  (``--emulator moto --parallelism 1 --max-inflight 1``: one sink writer with one call in flight, as moto
+  loses records under concurrent writes).
 - Memory: a bounded job writes N records of ``size`` bytes through a loopback proxy (``pyflink_kinesis/testing/faultproxy.py``)
   that waits ``delay`` seconds before forwarding each PutRecords, with ``max_outstanding_records`` M. While it
   runs, the MiniCluster JVM's heap in use right after a ``System.gc()`` (live data) is sampled; its peak should
@@ -33,6 +34,7 @@ benchmark reshards, so kinesalite's missing ChildShards does not matter.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import statistics
 import sys
@@ -47,6 +49,7 @@ import flink_jobs  # noqa: E402
 from pyflink_kinesis.testing.faultproxy import FaultProxy  # noqa: E402
 from pyflink_kinesis.testing import Streams  # noqa: E402
 from pyflink_kinesis.testing.flink_child import FlinkChild  # noqa: E402
+from pyflink_kinesis.testing.shardlimits import ShardLimitsProxy  # noqa: E402
 
 JOBS = Path(__file__).with_name("flink_jobs.py")
 # Each variant: the job of flink_jobs.py, its extra arguments, what it is.
@@ -100,11 +103,12 @@ def _timed_copy(child: FlinkChild, job: str, args: Dict[str, Any], n: int, store
 
 def throughput(emulator: Any, child: FlinkChild, n: int, shards: int, repeat: int = 3, parallelism: int = 2,
                timeout: float = 600.0, variants: Sequence[str] = OURS,
-               official_jar: Optional[str] = None) -> List[Dict[str, Any]]:
+               official_jar: Optional[str] = None, endpoint: Optional[str] = None,
+               max_inflight: Optional[int] = None) -> List[Dict[str, Any]]:
     """Every variant copies the same ``n``-record backlog to a fresh stream, ``repeat`` times (the order rotated
     each round); per variant the medians of its rounds: records/s from submit and at steady state, the time to
     its first output, and both rates as ratios to java_only's medians. The official connector's variants run
-    with ``official_jar`` only."""
+    with ``official_jar`` only. The jobs reach the emulator at ``endpoint`` (a shard-limits proxy), else directly."""
     client = emulator.client()
 
     def arn(stream: str) -> str:
@@ -123,8 +127,9 @@ def throughput(emulator: Any, child: FlinkChild, n: int, shards: int, repeat: in
             if job == "official_copy":
                 extra = {**extra, "official_jar": official_jar, "in_arn": arn(source), "out_arn": arn(out)}
             harness.log(f"  flink: {name}, round {round_ + 1} ...")
-            runs[name].append(_timed_copy(child, job, {"endpoint": emulator.endpoint, "in": source, "out": out,
+            runs[name].append(_timed_copy(child, job, {"endpoint": endpoint or emulator.endpoint, "in": source, "out": out,
                                                        "parallelism": parallelism, "max_outstanding": MAX_OUTSTANDING,
+                                                       "max_inflight": max_inflight,
                                                        **extra},
                                           n, lambda: harness.count_records(client, out), timeout))
             stored = harness.count_records(client, out)
@@ -287,8 +292,14 @@ def main(argv: Optional[List[str]] = None) -> int:
                         help="input records of the memory runs ('' for none)")
     parser.add_argument("--emulator", choices=(*harness.EMULATORS, "moto"), default="kinesalite",
                         help="kinesalite (the default; it knows no stream ARNs, so the official connector cannot "
-                             "run on it), kinesis-local, or moto (run it with --parallelism 1)")
+                             "run on it), kinesis-local, or moto (run it with --parallelism 1 --max-inflight 1)")
     parser.add_argument("--parallelism", type=int, default=2, help="of every throughput job (1: one sink writer)")
+    parser.add_argument("--max-inflight", type=int, default=None,
+                        help="PutRecords calls in flight per sink writer, ours and the official one's (default: "
+                             "their default, 50; moto loses records under concurrent writes: 1)")
+    parser.add_argument("--shard-limits", action="store_true",
+                        help="the throughput jobs reach the emulator through the shard-limits proxy (each shard at "
+                             "the service's limits: 1,000 records/s and 1 MiB/s in, 5 GetRecords calls/s out)")
     parser.add_argument("--output", help="also write the report (markdown) and its numbers (.json beside it) here")
     args = parser.parse_args(argv)
     if args.official_jar and not Path(args.official_jar).is_file():
@@ -303,20 +314,27 @@ def main(argv: Optional[List[str]] = None) -> int:
     started = time.perf_counter()
     with harness.open_emulator(args.emulator) as emulator, tempfile.TemporaryDirectory() as tmp:
         with FlinkChild(JOBS, Path(tmp) / "flink.log", lifetime=3600) as child:
-            speed = throughput(emulator, child, args.records, args.shards, args.repeat, args.parallelism,
-                               variants=jobs, official_jar=args.official_jar)
+            with contextlib.ExitStack() as stack:
+                proxy = stack.enter_context(ShardLimitsProxy(emulator.port, max_lifetime=3600)) \
+                    if args.shard_limits else None
+                speed = throughput(emulator, child, args.records, args.shards, args.repeat, args.parallelism,
+                                   variants=jobs, official_jar=args.official_jar,
+                                   endpoint=proxy.endpoint if proxy else None, max_inflight=args.max_inflight)
+                limits = (f"\n\nThrough the shard-limits proxy: {sum(proxy.throttled.values())} PutRecords entries and "
+                          f"{sum(proxy.throttled_reads.values())} GetRecords calls throttled." if proxy else "")
             mem = memory(emulator, child, [int(s) for s in args.memory_sizes.split(",") if s], 2000, 200, 0.05)
         about = harness.machine(emulator)
     alone = functions_alone()
     text = "\n\n".join([
         "# PyFlink benchmark", f"Machine: {about}",
         f"`python benchmarks/flink.py --records {args.records} --shards {args.shards} --repeat {args.repeat} "
-        f"--parallelism {args.parallelism} --jobs {','.join(jobs)} --memory-sizes '{args.memory_sizes}' "
-        f"--emulator {args.emulator}"
+        f"--parallelism {args.parallelism}" + (f" --max-inflight {args.max_inflight}" if args.max_inflight else "")
+        + f" --jobs {','.join(jobs)} --memory-sizes '{args.memory_sizes}' "
+        f"--emulator {args.emulator}" + (" --shard-limits" if args.shard_limits else "")
         + (f" --official-jar {Path(args.official_jar).name}" if args.official_jar else "")
         + f"`, {time.perf_counter() - started:.0f} s. "
         + (__doc__ or "").split("\n\n")[1].replace("\n", " "),
-        "## Python step vs none", throughput_table(speed), cost_note(speed, alone),
+        "## Python step vs none", throughput_table(speed) + limits, cost_note(speed, alone),
         "## Sink memory behind a slow endpoint (2000-byte records, max_outstanding_records=200, 50 ms per PutRecords)",
         memory_table(mem), "## Targets", "\n".join(verdicts(speed, mem))]) + "\n"
     print(text)

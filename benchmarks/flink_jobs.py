@@ -75,6 +75,8 @@ def egress(args: Dict[str, Any], serializer: Any = None) -> KinesisEgressSpec:
                .with_aws_credentials(AwsCredentials.basic("local", "local"))
                .with_client_configuration_properties(HTTP1)
                .with_client_configuration_properties(args.get("sink", {}))
+               .with_client_configuration_properties({"sink.requests.max-inflight": str(args["max_inflight"])}
+                                                     if args.get("max_inflight") else {})
                .with_max_outstanding_records(args.get("max_outstanding", 1000)))
     return builder.with_serializer(serializer).build() if serializer else builder.build()
 
@@ -168,7 +170,8 @@ def official_copy(env: Any, args: Dict[str, Any]) -> None:
     j_sink = (kinesis.sink.KinesisStreamsSink.builder().setKinesisClientProperties(client_properties)
               .setStreamArn(args["out_arn"]).setSerializationSchema(schema())
               .setPartitionKeyGenerator(kinesis.table.RandomKinesisPartitionKeyGenerator())
-              .setMaxBufferedRequests(args.get("max_outstanding", 10_000)).build())
+              .setMaxBufferedRequests(args.get("max_outstanding", 10_000))
+              .setMaxInFlightRequests(args.get("max_inflight") or 50).build())  # 50: both sinks' default
     records.sink_to(Sink(j_sink))
 
 
