@@ -335,8 +335,9 @@ def main(argv: Optional[List[str]] = None) -> int:
         + f"`, {time.perf_counter() - started:.0f} s. "
         + (__doc__ or "").split("\n\n")[1].replace("\n", " "),
         "## Python step vs none", throughput_table(speed) + limits, cost_note(speed, alone),
-        "## Sink memory behind a slow endpoint (2000-byte records, max_outstanding_records=200, 50 ms per PutRecords)",
-        memory_table(mem), "## Targets", "\n".join(verdicts(speed, mem))]) + "\n"
+        *(["## Sink memory behind a slow endpoint (2000-byte records, max_outstanding_records=200, 50 ms per "
+           "PutRecords)", memory_table(mem)] if mem else []),
+        "## Targets", "\n".join(verdicts(speed, mem))]) + "\n"
     print(text)
     if args.output:
         Path(args.output).write_text(text)

@@ -167,15 +167,21 @@ class AggregatingWriterTest extends WriterTestBase {
         return keys.stream().collect(Collectors.groupingBy(Function.identity(), Collectors.counting()));
     }
 
+    /** A stream of one shard (shards(1, 0)) and a writer whose map knows it, after {@code records} written. */
+    private Random writeToOneShard(long seed, int records) throws Exception {
+        kinesis.shards = shards(1, 0);
+        writer();
+        Random random = new Random(seed);
+        writeRandom(random, records, 100);
+        writer.flush(true);
+        return random;
+    }
+
     @Test
     void anAggregateLandingElsewhereIsWrittenAgainForTheUserRecordsItsShardDoesNotHold() throws Exception {
         List<ShardMap.Range> parent = shards(1, 0);
         List<ShardMap.Range> children = shards(2, 1);
-        kinesis.shards = parent;
-        writer();
-        Random random = new Random(3);
-        writeRandom(random, 100, 100);
-        writer.flush(true);
+        Random random = writeToOneShard(3, 100);
         kinesis.shards = children; // split: the writer's map is out of date
         writeRandom(random, 100, 100);
         writer.flush(true);
@@ -202,13 +208,8 @@ class AggregatingWriterTest extends WriterTestBase {
 
     @Test
     void ifTheShardsCannotBeListedAgainEveryUserRecordOfAnAggregateLandingElsewhereIsWrittenAgain() throws Exception {
-        List<ShardMap.Range> parent = shards(1, 0);
         List<ShardMap.Range> children = shards(2, 1);
-        kinesis.shards = parent;
-        writer();
-        Random random = new Random(5);
-        writeRandom(random, 50, 100);
-        writer.flush(true);
+        Random random = writeToOneShard(5, 50);
         written.clear();
         kinesis.delivered.clear();
         kinesis.shards = children; // split: the writer's map is out of date, and listing it again fails once
