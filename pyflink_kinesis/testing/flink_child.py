@@ -15,7 +15,6 @@ import threading
 from pathlib import Path
 from typing import Any, Callable, Dict, Optional
 
-from ..tools.local import free_port
 from .streams import wait_until
 
 
@@ -32,7 +31,6 @@ class FlinkChild:
 
     def __init__(self, script: Path, log_path: Path, lifetime: float = 600.0, root: Optional[Path] = None) -> None:
         self.log_path = log_path
-        self.rest_port = free_port()
         root = root or Path(script).resolve().parents[1]
         env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(root), os.environ.get("PYTHONPATH", "")]),
                    FLINK_LOG_DIR=str(log_path.parent), PYTHONUNBUFFERED="1")
@@ -83,7 +81,7 @@ class FlinkChild:
     def start(self, job: str, args: Dict[str, Any], config: Optional[Dict[str, Any]] = None) -> str:
         """Submit ``job`` (a builder of the job script); returns its job id."""
         # Metrics over REST are refreshed every 10 s by default; waits and rates want them fresh.
-        conf = {"rest.port": self.rest_port, "restart-strategy.type": "none",
+        conf = {"restart-strategy.type": "none",
                 "metrics.fetcher.update-interval": "200", **(config or {})}
         return str(self.call(job=job, args=args, config=conf, cmd="start")["job_id"])
 

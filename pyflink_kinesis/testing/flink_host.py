@@ -27,7 +27,22 @@ import traceback
 import urllib.request
 from typing import Any, Callable, Dict, Optional
 
+from ..tools.local import free_port
+
 Builder = Callable[[Any, Dict[str, Any]], None]
+
+
+BIND_ATTEMPTS = 3  # the job's REST port is picked free, and may be taken before the MiniCluster binds it
+
+
+def _caused_by(error: Exception, java_class: str) -> bool:
+    """True if ``error`` (a py4j ``Py4JJavaError``) has a Java exception of class ``java_class`` in its causes."""
+    cause = getattr(error, "java_exception", None)
+    while cause is not None:
+        if cause.getClass().getName() == java_class:
+            return True
+        cause = cause.getCause()
+    return False
 
 
 class _Host:
@@ -44,14 +59,24 @@ class _Host:
             # the last test failed before it ended its job, which still holds the REST port
             self.client.cancel().result()
             self.wait(120)
-        conf = Configuration()
-        for key, value in config.items():
-            conf.set_string(key, str(value))
-        self.rest_port = int(config["rest.port"]) if "rest.port" in config else None
-        env = StreamExecutionEnvironment.get_execution_environment(conf)
-        env.set_python_executable(sys.executable)
-        self.jobs[job](env, args)
-        self.client = env.execute_async(job)
+        chosen = "rest.port" not in config  # else the caller's port, taken as it is
+        attempt = 1
+        while True:
+            port = free_port() if chosen else int(config["rest.port"])
+            conf = Configuration()
+            for key, value in {**config, "rest.port": port}.items():
+                conf.set_string(key, str(value))
+            env = StreamExecutionEnvironment.get_execution_environment(conf)
+            env.set_python_executable(sys.executable)
+            self.jobs[job](env, args)
+            try:
+                self.client = env.execute_async(job)
+                break
+            except Exception as e:  # py4j's error; its Java exception's causes tell a lost port from the rest
+                if not (chosen and attempt < BIND_ATTEMPTS and _caused_by(e, "java.net.BindException")):
+                    raise
+                attempt += 1  # another process took the free port before the MiniCluster bound it
+        self.rest_port = port
         return {"job_id": str(self.client.get_job_id())}
 
     def status(self) -> str:
