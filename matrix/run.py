@@ -28,7 +28,8 @@ FLINK_GLUE = ["tests/test_flink_functions.py", "tests/test_datastream_config.py"
 #: Test group -> pytest arguments (globs expanded from the checkout's root).
 GROUPS: Dict[str, List[str]] = {
     # the PyFlink jobs (every test marked flink) and the PyFlink glue's own tests
-    "flink": ["tests/test_flink_datastream.py", "tests/test_examples.py", *FLINK_GLUE],
+    "flink": ["tests/test_flink_datastream.py", "tests/test_flink_aggregation.py", "tests/test_examples.py",
+              *FLINK_GLUE],
     # CI's share: the round trip, the savepoint and resume, the refused setting (3 MiniCluster jobs)
     "flink-fast": ["tests/test_flink_datastream.py", "-k", "not ten_thousand and not startup and not split_then_merge",
                    *FLINK_GLUE],
