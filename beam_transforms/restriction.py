@@ -100,7 +100,10 @@ class StreamRestrictionTracker(RestrictionTracker):
             remaining = float(max(1, len(self._shards)))
         # Never 0 of 0: the SDK divides by the sum when a runner asks for a split (NaN breaks Prism's splits).
         completed = float(self._claimed) if self._claimed or remaining else 1.0
-        return RestrictionProgress(completed=completed, remaining=remaining)
+        # And an explicit fraction: the SDK replaces `completed` with the output's estimated bytes, which are NaN
+        # until its first size sample; a split's arithmetic then uses this fraction, not that NaN.
+        return RestrictionProgress(fraction=completed / (completed + remaining), completed=completed,
+                                   remaining=remaining)
 
     def try_claim(self, position: Claim) -> bool:
         """Claim a record, a shard end, new shards or a stop.

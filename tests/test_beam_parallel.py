@@ -8,6 +8,7 @@ resharding while the pipeline reads. The Prism runs are in test_prism.py.
 
 from __future__ import annotations
 
+import math
 import pickle
 import tempfile
 import threading
@@ -89,6 +90,10 @@ def test_a_runner_split_hands_whole_lineages_to_the_residual_and_the_primary_goe
     progress = tracker.current_progress()  # done: never 0 of 0 (the SDK divides by the sum)
     assert progress.remaining_work == 0 and progress.completed_work > 0
     assert StreamRestrictionTracker(StreamRestriction("s", (), complete=True)).current_progress().completed_work > 0
+    # The SDK replaces `completed` with its output's estimated bytes, NaN before the first size sample (Beam's mean
+    # of no samples); the fraction a runner's split request is computed from stays ours.
+    assert not math.isnan(progress.with_completed(math.nan).fraction_completed)
+    assert progress.with_completed(math.nan).fraction_completed == 1.0
     assert primary.complete and _ids(residual) == ["a"] and residual.cursor("a").sequence_number == "1"
     tracker.check_done()
 
