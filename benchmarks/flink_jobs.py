@@ -167,12 +167,13 @@ def official_copy(env: Any, args: Dict[str, Any]) -> None:
     client_properties = jvm.java.util.Properties()
     for key, value in properties.items():
         client_properties.setProperty(key, value)
-    j_sink = (kinesis.sink.KinesisStreamsSink.builder().setKinesisClientProperties(client_properties)
-              .setStreamArn(args["out_arn"]).setSerializationSchema(schema())
-              .setPartitionKeyGenerator(kinesis.table.RandomKinesisPartitionKeyGenerator())
-              .setMaxBufferedRequests(args.get("max_outstanding", 10_000))
-              .setMaxInFlightRequests(args.get("max_inflight") or 50).build())  # 50: both sinks' default
-    records.sink_to(Sink(j_sink))
+    builder = (kinesis.sink.KinesisStreamsSink.builder().setKinesisClientProperties(client_properties)
+               .setStreamArn(args["out_arn"]).setSerializationSchema(schema())
+               .setPartitionKeyGenerator(kinesis.table.RandomKinesisPartitionKeyGenerator())
+               .setMaxBufferedRequests(args.get("max_outstanding", 10_000)))
+    if args.get("max_inflight"):  # else the connector's own default, as ours keeps its own
+        builder = builder.setMaxInFlightRequests(args["max_inflight"])
+    records.sink_to(Sink(builder.build()))
 
 
 def sink_memory(env: Any, args: Dict[str, Any]) -> None:

@@ -112,7 +112,7 @@ class Moto(LocalKinesis):
     """moto's server (``requirements-moto.txt``, in a virtual environment of its own) on 127.0.0.1.
 
     moto loses records under concurrent PutRecords to one shard: benchmarks/flink.py runs on it with one sink
-    writer (``--parallelism 1``) and checks that every record arrived. It reuses LocalKinesis for everything but
+    writer and one call in flight (``--parallelism 1 --max-inflight 1``) and checks that every record arrived. It reuses LocalKinesis for everything but
     starting and the health check."""
 
     name = "moto"

@@ -11,7 +11,6 @@ stream too.
 from __future__ import annotations
 
 from collections import Counter
-from pathlib import Path
 from typing import Any, Callable, Dict, Optional
 
 import pytest
@@ -26,11 +25,11 @@ from pyflink_kinesis.testing.streams import users_by_agg_library  # noqa: E402
 from pyflink_kinesis.tools.local import LocalKinesis, wait_for_stream  # noqa: E402
 from tests.flink_support import DEADLINE, observations  # noqa: E402
 from tests.kpl_support import held_users  # noqa: E402
+from tests.test_user_configs import CONFIGS, filled_in  # noqa: E402
 
 pytestmark = [pytest.mark.integration, pytest.mark.flink]
 
-MODULE = Path(__file__).resolve().parents[1] / "examples" / "configs" / "aggregating_egress.yaml"
-DOCS_ENDPOINT = "http://127.0.0.1:4568"
+MODULE = CONFIGS / "aggregating_egress.yaml"
 USERS = [(f"user-{i}", b"%04d" % i + bytes((i * 11 + j) % 256 for j in range(96))) for i in range(600)]
 HALF = len(USERS) // 2
 
@@ -59,9 +58,7 @@ def aggregated(kinesis: LocalKinesis, flink: FlinkChild) -> Dict[str, Any]:
     names = {"in": streams.new(2), "out": streams.new(2), "meta": streams.new(2)}
     out = names["out"]
     put_all(client, names["in"], [{"PartitionKey": k, "Data": d} for k, d in USERS[:HALF]])
-    text = MODULE.read_text()
-    assert DOCS_ENDPOINT in text
-    module = text.replace(DOCS_ENDPOINT, kinesis.endpoint)
+    module = filled_in(MODULE.read_text(), kinesis)
     if beam_write is not None:  # the same module's egress through Beam, for our Flink source to read
         names["beam_out"] = streams.new(2)
         beam_write(load_module(module).egresses["example/orders-aggregated"], names["beam_out"])
@@ -78,8 +75,9 @@ def aggregated(kinesis: LocalKinesis, flink: FlinkChild) -> Dict[str, Any]:
     flink.wait_until(lambda: len(read_stream(client, names["meta"])) >= expected, DEADLINE,
                      "our source's observation of every user record", interval=1)
     meta = observations(client, names["meta"])
-    result = {"names": names, "before_split": before_split, "records": read_stream(client, out),
-              "held": held_users(client, out, read_stream(client, out)),
+    records = read_stream(client, out)
+    result = {"names": names, "before_split": before_split, "records": records,
+              "held": held_users(client, out, records),
               "meta": [m for m in meta if m["tag"] == "flink"], "beam_meta": [m for m in meta if m["tag"] == "beam"]}
     assert flink.call(cmd="cancel")["status"] == "CANCELED"
     return result

@@ -81,14 +81,19 @@ class AggregatingWriterTest extends WriterTestBase {
         return out;
     }
 
+    /** Each written row's user record (keys and data), with how often it was written. */
+    private Map<String, Long> writtenUsers() {
+        return written.stream()
+                .map(r -> userKey((String) r.getField(1), (String) r.getField(2), (byte[]) r.getField(3)))
+                .collect(Collectors.groupingBy(Function.identity(), Collectors.counting()));
+    }
+
     /** Every written row is in the stream exactly once, byte for byte with its keys, on the shard it hashes to. */
     private void assertEachUserRecordOnceOnItsShard() {
         Map<String, List<String>> byShard = usersByShard();
         Map<String, Long> found = byShard.values().stream().flatMap(List::stream)
                 .collect(Collectors.groupingBy(Function.identity(), Collectors.counting()));
-        Map<String, Long> expected = written.stream()
-                .map(r -> userKey((String) r.getField(1), (String) r.getField(2), (byte[]) r.getField(3)))
-                .collect(Collectors.groupingBy(Function.identity(), Collectors.counting()));
+        Map<String, Long> expected = writtenUsers();
         assertEquals(expected, found);
         for (Row row : written) {
             String shard = kinesis.route(KinesisSinkEntry.of("orders", (String) row.getField(1),
@@ -193,9 +198,7 @@ class AggregatingWriterTest extends WriterTestBase {
         Map<String, ShardMap.Range> ranges = new HashMap<>();
         parent.forEach(r -> ranges.put(r.shardId, r));
         children.forEach(r -> ranges.put(r.shardId, r));
-        Map<String, Long> expected = written.stream()
-                .map(r -> userKey((String) r.getField(1), (String) r.getField(2), (byte[]) r.getField(3)))
-                .collect(Collectors.groupingBy(Function.identity(), Collectors.counting()));
+        Map<String, Long> expected = writtenUsers();
         assertEquals(expected, readUsers(ranges), "each user record once in a shard whose hash key range holds it");
         long copies = readUsers(null).values().stream().mapToLong(Long::longValue).sum();
         assertTrue(copies > 300, "the aggregates that landed on one child held user records of the other: "
@@ -225,9 +228,7 @@ class AggregatingWriterTest extends WriterTestBase {
         Map<String, ShardMap.Range> ranges = new HashMap<>();
         children.forEach(r -> ranges.put(r.shardId, r));
         Map<String, Long> held = readUsers(ranges);
-        Map<String, Long> expected = written.stream()
-                .map(r -> userKey((String) r.getField(1), (String) r.getField(2), (byte[]) r.getField(3)))
-                .collect(Collectors.groupingBy(Function.identity(), Collectors.counting()));
+        Map<String, Long> expected = writtenUsers();
         assertEquals(expected.keySet(), held.keySet(), "every user record in a shard whose range holds it");
         assertTrue(held.values().stream().allMatch(n -> n <= 2) && held.containsValue(2L),
                 "those the shard it landed on holds are there twice, as with the KPL: " + held.values());
